@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"carnet/internal/auth"
+	"carnet/internal/db"
+)
+
+func (m *Main) migrate(ctx context.Context, args []string, out io.Writer) error {
+	d, err := db.Open(ctx, m.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	p, err := db.Migrator(d.DB)
+	if err != nil {
+		return err
+	}
+	verb := "up"
+	if len(args) > 0 {
+		verb = args[0]
+	}
+	switch verb {
+	case "up":
+		res, err := p.Up(ctx)
+		for _, r := range res {
+			fmt.Fprintf(out, "applied %s\n", r.Source.Path)
+		}
+		if err == nil && len(res) == 0 {
+			fmt.Fprintln(out, "schema is current")
+		}
+		return err
+	case "down":
+		r, err := p.Down(ctx)
+		if r != nil {
+			fmt.Fprintf(out, "rolled back %s\n", r.Source.Path)
+		}
+		return err
+	case "status":
+		st, err := p.Status(ctx)
+		for _, s := range st {
+			fmt.Fprintf(out, "%-8s %s\n", s.State, s.Source.Path)
+		}
+		return err
+	}
+	return usageError("usage: carnet migrate [up|down|status]")
+}
+
+func (m *Main) coach(ctx context.Context, args []string, out io.Writer) error {
+	if len(args) < 3 || args[0] != "create" {
+		return usageError("usage: carnet coach create NAME EMAIL [CURRENCY] [TIMEZONE]")
+	}
+	n := auth.NewCoach{Name: args[1], Email: args[2], Currency: "EUR", Timezone: "Europe/Paris"}
+	if len(args) > 3 {
+		n.Currency = args[3]
+	}
+	if len(args) > 4 {
+		n.Timezone = args[4]
+	}
+	if err := m.Open(ctx); err != nil {
+		return err
+	}
+	defer m.Close()
+	c, key, err := auth.CreateCoach(ctx, m.DB, n)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "coach %d created: %s <%s>\nAPI key (shown once, keep it): %s\n", c.ID, c.Name, c.Email, key)
+	return nil
+}

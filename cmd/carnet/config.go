@@ -1,0 +1,43 @@
+package main
+
+import (
+	"log/slog"
+	"os"
+	"strings"
+)
+
+// Config is everything Carnet reads from its environment.
+type Config struct {
+	DatabaseURL   string // DATABASE_URL
+	Addr          string // CARNET_ADDR, where serve listens
+	BaseURL       string // CARNET_BASE_URL, how people reach it (client links)
+	LinkSecret    string // CARNET_LINK_SECRET, optional: signs client links
+	StripeKey     string // STRIPE_SECRET_KEY
+	StripeAPIBase string // STRIPE_API_BASE, to point stripe-go at stripe-mock
+	WebhookSecret string // STRIPE_WEBHOOK_SECRET
+	SMTPURL       string // SMTP_URL
+	LogLevel      slog.Level
+}
+
+// ConfigFromEnv reads the environment, with the defaults README.md lists.
+func ConfigFromEnv() Config {
+	c := Config{
+		DatabaseURL:   env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/carnet?sslmode=disable"),
+		Addr:          env("CARNET_ADDR", "127.0.0.1:8080"),
+		LinkSecret:    os.Getenv("CARNET_LINK_SECRET"),
+		StripeKey:     os.Getenv("STRIPE_SECRET_KEY"),
+		StripeAPIBase: os.Getenv("STRIPE_API_BASE"),
+		WebhookSecret: os.Getenv("STRIPE_WEBHOOK_SECRET"),
+		SMTPURL:       os.Getenv("SMTP_URL"),
+	}
+	c.BaseURL = strings.TrimRight(env("CARNET_BASE_URL", "http://"+c.Addr), "/")
+	_ = c.LogLevel.UnmarshalText([]byte(env("CARNET_LOG_LEVEL", "info")))
+	return c
+}
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}

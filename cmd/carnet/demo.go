@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"carnet/internal/api"
+	"carnet/internal/auth"
+	"carnet/internal/errs"
+	"carnet/packs"
+)
+
+const demoEmail = "demo-coach@carnet.example"
+
+// demo seeds a coach with a few offers and clients, idempotently, and prints
+// a fresh API key: only key hashes are stored, so an old key cannot be shown.
+func (m *Main) demo(ctx context.Context, out io.Writer) error {
+	if err := m.Open(ctx); err != nil {
+		return err
+	}
+	defer m.Close()
+	coach, err := auth.CoachByEmail(ctx, m.DB, demoEmail)
+	if errs.CodeOf(err) == errs.NotFound {
+		coach, _, err = auth.CreateCoach(ctx, m.DB, auth.NewCoach{
+			Name: "Camille Martin (demo)", Email: demoEmail, Currency: "EUR", Timezone: "Europe/Paris"})
+	}
+	if err != nil {
+		return err
+	}
+	svc := &packs.Service{DB: m.DB, Now: m.Now}
+	if err := seedDemo(ctx, svc, coach); err != nil {
+		return err
+	}
+	key, err := auth.IssueKey(ctx, m.DB, coach.ID, "demo")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, `Carnet demo is ready.
+  coach:    %s <%s>
+  base URL: %s
+  API key:  %s
+  try:      curl -s -H 'Authorization: Bearer %s' %s/v1/clients
+`, coach.Name, coach.Email, m.BaseURL, key, key, m.BaseURL)
+	return nil
+}
+
+func seedDemo(ctx context.Context, svc *packs.Service, coach auth.Coach) error {
+	ptr := func(n int) *int { return &n }
+	price := func(n int64) *int64 { return &n }
+	offers := []packs.OfferInput{
+		{Name: "10 séances", Kind: packs.KindSessions, Sessions: ptr(10), PriceAmount: price(45000), Installments: ptr(3)},
+		{Name: "5 séances", Kind: packs.KindSessions, Sessions: ptr(5), ValidityDays: ptr(90), PriceAmount: price(25000)},
+		{Name: "3 mois illimités", Kind: packs.KindPeriod, Months: ptr(3), PriceAmount: price(45000), Installments: ptr(3)},
+		{Name: "1 mois, 2 par semaine", Kind: packs.KindPeriod, Months: ptr(1), WeeklyCap: ptr(2), PriceAmount: price(12000)},
+	}
+	have, err := svc.Offers(ctx, coach.ID, "all", api.Page{Limit: 100})
+	if err != nil {
+		return err
+	}
+	names := map[string]bool{}
+	for _, o := range have.Data {
+		names[o.Name] = true
+	}
+	for _, in := range offers {
+		if !names[in.Name] {
+			if _, err := svc.CreateOffer(ctx, coach, in); err != nil {
+				return err
+			}
+		}
+	}
+	str := func(s string) *string { return &s }
+	clients := []packs.ClientInput{
+		{Name: str("Léa Dubois"), Email: str("lea@example.com"), Locale: str("fr")},
+		{Name: str("Mateo García"), Email: str("mateo@example.com"), Locale: str("es")},
+		{Name: str("Emma Clarke"), Email: str("emma@example.com"), Locale: str("en")},
+	}
+	for _, in := range clients {
+		_, err := svc.CreateClient(ctx, coach.ID, in)
+		if err != nil && errs.CodeOf(err) != errs.Conflict {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,69 @@
+// Command carnet is Carnet's one binary: serve, migrate, coach, demo.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	_ "time/tzdata" // coach time zones must load on machines without tzdata
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "carnet:", err)
+		var u usageError
+		if errors.As(err, &u) {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+type usageError string
+
+func (u usageError) Error() string { return string(u) }
+
+const usage = `usage: carnet <command>
+
+  serve                      run the HTTP API (migrates first)
+  migrate [up|down|status]   manage the database schema (default up)
+  coach create NAME EMAIL [CURRENCY] [TIMEZONE]
+                             create a coach and print its API key once
+  demo                       seed the demo coach, offers and clients (idempotent)
+                             and print a fresh API key and a curl line to try
+
+configuration comes from the environment; see README.md`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usageError(usage)
+	}
+	cfg := ConfigFromEnv()
+	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	m := &Main{Config: cfg, Log: log}
+	switch args[0] {
+	case "serve":
+		if err := m.Run(ctx); err != nil {
+			return err
+		}
+		<-ctx.Done()
+		return m.Close()
+	case "migrate":
+		return m.migrate(ctx, args[1:], stdout)
+	case "coach":
+		return m.coach(ctx, args[1:], stdout)
+	case "demo":
+		return m.demo(ctx, stdout)
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	}
+	return usageError(fmt.Sprintf("unknown command %q\n\n%s", args[0], usage))
+}

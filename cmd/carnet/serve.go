@@ -1,0 +1,128 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/jmoiron/sqlx"
+
+	"carnet/internal/api"
+	"carnet/internal/auth"
+	"carnet/internal/db"
+	"carnet/packs"
+	"carnet/web"
+)
+
+// Main is the running program, so that tests start the real thing.
+type Main struct {
+	Config
+	Log *slog.Logger
+	Now func() time.Time
+
+	DB      *sqlx.DB
+	Handler http.Handler
+	Addr    string // where it listens, once Run returned
+
+	srv *http.Server
+}
+
+// Open connects to the database, migrates it and builds the handler.
+func (m *Main) Open(ctx context.Context) error {
+	if m.Now == nil {
+		m.Now = time.Now
+	}
+	if m.Log == nil {
+		m.Log = slog.Default()
+	}
+	d, err := db.Open(ctx, m.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	m.DB = d
+	if err := db.Migrate(ctx, d.DB); err != nil {
+		return err
+	}
+	links, err := auth.NewLinks(ctx, d, m.LinkSecret, m.Now)
+	if err != nil {
+		return err
+	}
+	svc := &packs.Service{DB: d, Now: m.Now, Links: links, BaseURL: m.BaseURL}
+	m.Handler = m.router(svc, links)
+	return nil
+}
+
+func (m *Main) router(svc *packs.Service, links *auth.Links) http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.NoRoute(api.NotFound)
+	r.NoMethod(api.MethodNotAllowed)
+	r.Use(api.Observe(m.Log))
+
+	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	r.GET("/readyz", m.ready)
+	web.Routes(r)
+
+	idem := api.Idempotent(m.DB)
+	coach := r.Group("/v1", auth.RequireCoach(m.DB), idem)
+	client := r.Group("/v1", links.RequireClient(), idem)
+	svc.Routes(coach, client)
+	return r
+}
+
+// ready answers 200 only when the database answers and its schema is current.
+func (m *Main) ready(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
+	defer cancel()
+	current, err := db.Current(ctx, m.DB.DB)
+	switch {
+	case err != nil:
+		m.Log.Warn("not ready", "err", err)
+		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "database unreachable"})
+	case !current:
+		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "migrations pending"})
+	default:
+		c.JSON(http.StatusOK, gin.H{"status": "ready"})
+	}
+}
+
+// Run opens everything and starts serving; it returns once listening.
+func (m *Main) Run(ctx context.Context) error {
+	if err := m.Open(ctx); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", m.Config.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
+	}
+	m.Addr = ln.Addr().String()
+	m.srv = &http.Server{Handler: m.Handler, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := m.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.Log.Error("serve", "err", err)
+		}
+	}()
+	m.Log.Info("carnet serving", "addr", m.Addr, "base_url", m.BaseURL)
+	return nil
+}
+
+// Close stops accepting requests, lets the ones in flight finish (up to 20 s),
+// then closes the database.
+func (m *Main) Close() error {
+	var err error
+	if m.srv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		err = m.srv.Shutdown(ctx)
+	}
+	if m.DB != nil {
+		err = errors.Join(err, m.DB.Close())
+	}
+	return err
+}

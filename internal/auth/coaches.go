@@ -1,0 +1,127 @@
+// Package auth knows who is calling: coaches by API key, clients by a signed
+// link. It owns coaches and their keys.
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"carnet/internal/db"
+	"carnet/internal/errs"
+	"carnet/internal/money"
+)
+
+// Coach is the tenant: every row a coach owns carries its id.
+type Coach struct {
+	ID        int64     `db:"id" json:"id"`
+	Name      string    `db:"name" json:"name"`
+	Email     string    `db:"email" json:"email"`
+	Currency  string    `db:"currency" json:"currency"`
+	Timezone  string    `db:"timezone" json:"timezone"`
+	CreatedAt time.Time `db:"created_at" json:"created_at"`
+}
+
+// NewCoach is what it takes to create a coach.
+type NewCoach struct {
+	Name, Email, Currency, Timezone string
+}
+
+func (n *NewCoach) validate() error {
+	n.Name = strings.TrimSpace(n.Name)
+	n.Email = strings.TrimSpace(n.Email)
+	if n.Timezone == "" {
+		n.Timezone = "UTC"
+	}
+	switch {
+	case n.Name == "" || len(n.Name) > 200:
+		return errs.Field("name", "is required (at most 200 characters)")
+	case !ValidEmail(n.Email):
+		return errs.Field("email", "must be an email address")
+	case !money.ValidCurrency(n.Currency):
+		return errs.Field("currency", "must be an ISO 4217 code such as EUR")
+	}
+	if _, err := time.LoadLocation(n.Timezone); err != nil {
+		return errs.Field("timezone", "must be an IANA time zone such as Europe/Paris")
+	}
+	return nil
+}
+
+// ValidEmail is a plain sanity check: something@something.tld, no spaces.
+func ValidEmail(s string) bool {
+	at := strings.LastIndexByte(s, '@')
+	return len(s) >= 3 && len(s) <= 320 && at > 0 && strings.Contains(s[at:], ".") &&
+		!strings.ContainsAny(s, " \t\r\n<>,;") && !strings.HasSuffix(s, ".")
+}
+
+// CreateCoach stores a coach and returns it with its first API key, the only
+// time that key is ever visible.
+func CreateCoach(ctx context.Context, d *sqlx.DB, n NewCoach) (Coach, string, error) {
+	if err := n.validate(); err != nil {
+		return Coach{}, "", err
+	}
+	var c Coach
+	var key string
+	err := db.InTx(ctx, d, func(tx *sqlx.Tx) error {
+		err := tx.GetContext(ctx, &c, `INSERT INTO coaches (name, email, currency, timezone)
+			VALUES ($1, $2, $3, $4) RETURNING *`, n.Name, n.Email, n.Currency, n.Timezone)
+		if db.IsUniqueViolation(err, "coaches_email_key") {
+			return errs.New(errs.Conflict, "a coach with email %s already exists", n.Email)
+		}
+		if err != nil {
+			return err
+		}
+		key, err = issueKey(ctx, tx, c.ID, "first key")
+		return err
+	})
+	return c, key, err
+}
+
+// CoachByEmail finds a coach by email.
+func CoachByEmail(ctx context.Context, d sqlx.QueryerContext, email string) (Coach, error) {
+	var c Coach
+	err := sqlx.GetContext(ctx, d, &c, `SELECT * FROM coaches WHERE lower(email) = lower($1)`, email)
+	if db.NoRows(err) {
+		return c, errs.NotFoundf("no coach with email %s", email)
+	}
+	return c, err
+}
+
+// IssueKey creates another API key for a coach and returns it once.
+func IssueKey(ctx context.Context, d *sqlx.DB, coachID int64, label string) (string, error) {
+	return issueKey(ctx, d, coachID, label)
+}
+
+func issueKey(ctx context.Context, e sqlx.ExecerContext, coachID int64, label string) (string, error) {
+	key := "ck_" + randomToken(32)
+	_, err := e.ExecContext(ctx, `INSERT INTO api_keys (coach_id, key_hash, label) VALUES ($1, $2, $3)`,
+		coachID, hashKey(key), label)
+	return key, err
+}
+
+// CoachByKey authenticates an API key.
+func CoachByKey(ctx context.Context, d *sqlx.DB, key string) (Coach, error) {
+	var c Coach
+	err := d.GetContext(ctx, &c, `SELECT c.* FROM coaches c JOIN api_keys k ON k.coach_id = c.id
+		WHERE k.key_hash = $1 AND k.revoked_at IS NULL`, hashKey(key))
+	if db.NoRows(err) {
+		return c, errs.New(errs.Unauthorized, "unknown or revoked API key")
+	}
+	return c, err
+}
+
+func hashKey(key string) []byte {
+	h := sha256.Sum256([]byte(key))
+	return h[:]
+}
+
+func randomToken(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}

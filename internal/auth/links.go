@@ -1,0 +1,101 @@
+package auth
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"carnet/internal/db"
+	"carnet/internal/errs"
+)
+
+// Links signs and checks client links: a token that names one client of one
+// coach and an expiry, signed with HMAC-SHA256. Every process shares the key
+// through the database (or CARNET_LINK_SECRET), so any of them can check a
+// link another one signed.
+type Links struct {
+	d      *sqlx.DB
+	secret []byte
+	now    func() time.Time
+}
+
+// MaxLinkTTL bounds how long a client link may live.
+const MaxLinkTTL = 90 * 24 * time.Hour
+
+// NewLinks loads the signing key: secret when given, else the one stored in
+// the database, created on first use.
+func NewLinks(ctx context.Context, d *sqlx.DB, secret string, now func() time.Time) (*Links, error) {
+	l := &Links{d: d, now: now, secret: []byte(secret)}
+	if secret != "" {
+		return l, nil
+	}
+	fresh := make([]byte, 32)
+	if _, err := rand.Read(fresh); err != nil {
+		return nil, err
+	}
+	err := db.InTx(ctx, d, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO app_secrets (name, value) VALUES ('client_link', $1)
+			ON CONFLICT DO NOTHING`, fresh); err != nil {
+			return err
+		}
+		return tx.GetContext(ctx, &l.secret, `SELECT value FROM app_secrets WHERE name = 'client_link'`)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load client link secret: %w", err)
+	}
+	return l, nil
+}
+
+// Issue signs a link for one client, valid for ttl.
+func (l *Links) Issue(coachID, clientID int64, ttl time.Duration) (string, time.Time) {
+	expires := l.now().Add(ttl).UTC().Truncate(time.Second)
+	payload := fmt.Sprintf("%d.%d.%d", coachID, clientID, expires.Unix())
+	return "cl_" + payload + "." + l.sign(payload), expires
+}
+
+func (l *Links) sign(payload string) string {
+	m := hmac.New(sha256.New, l.secret)
+	m.Write([]byte("client-link:" + payload))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// Verify checks a link's signature and expiry and that its client still
+// exists, and returns whom it names.
+func (l *Links) Verify(ctx context.Context, token string) (coachID, clientID int64, err error) {
+	bad := errs.New(errs.Unauthorized, "invalid or expired client link")
+	body, ok := strings.CutPrefix(token, "cl_")
+	parts := strings.Split(body, ".")
+	if !ok || len(parts) != 4 {
+		return 0, 0, bad
+	}
+	payload := strings.Join(parts[:3], ".")
+	if !hmac.Equal([]byte(parts[3]), []byte(l.sign(payload))) {
+		return 0, 0, bad
+	}
+	nums := make([]int64, 3)
+	for i := range nums {
+		if nums[i], err = strconv.ParseInt(parts[i], 10, 64); err != nil {
+			return 0, 0, bad
+		}
+	}
+	if !l.now().Before(time.Unix(nums[2], 0)) {
+		return 0, 0, bad
+	}
+	var exists bool
+	if err := l.d.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM clients WHERE coach_id = $1 AND id = $2)`,
+		nums[0], nums[1]); err != nil {
+		return 0, 0, err
+	}
+	if !exists {
+		return 0, 0, bad
+	}
+	return nums[0], nums[1], nil
+}

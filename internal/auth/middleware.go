@@ -1,0 +1,73 @@
+package auth
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/jmoiron/sqlx"
+
+	"carnet/internal/api"
+	"carnet/internal/errs"
+)
+
+const (
+	coachKey  = "carnet.coach"
+	clientKey = "carnet.client"
+)
+
+func bearer(c *gin.Context) string {
+	h := c.GetHeader("Authorization")
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return ""
+}
+
+// RequireCoach authenticates the coach's API key (Authorization: Bearer ck_...).
+func RequireCoach(d *sqlx.DB) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		key := bearer(c)
+		if !strings.HasPrefix(key, "ck_") {
+			api.Fail(c, errs.New(errs.Unauthorized, "an API key is required: Authorization: Bearer ck_..."))
+			return
+		}
+		coach, err := CoachByKey(c.Request.Context(), d, key)
+		if err != nil {
+			api.Fail(c, err)
+			return
+		}
+		c.Set(coachKey, coach)
+		api.SetScope(c, "coach:"+strconv.FormatInt(coach.ID, 10))
+		c.Next()
+	}
+}
+
+// CoachOf returns the coach RequireCoach authenticated.
+func CoachOf(c *gin.Context) Coach {
+	coach, _ := c.MustGet(coachKey).(Coach)
+	return coach
+}
+
+// ClientAuth is who a client link authenticates.
+type ClientAuth struct{ CoachID, ClientID int64 }
+
+// RequireClient authenticates a client link (Authorization: Bearer cl_...).
+func (l *Links) RequireClient() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		coachID, clientID, err := l.Verify(c.Request.Context(), bearer(c))
+		if err != nil {
+			api.Fail(c, err)
+			return
+		}
+		c.Set(clientKey, ClientAuth{CoachID: coachID, ClientID: clientID})
+		api.SetScope(c, "client:"+strconv.FormatInt(clientID, 10))
+		c.Next()
+	}
+}
+
+// ClientOf returns the client RequireClient authenticated.
+func ClientOf(c *gin.Context) ClientAuth {
+	a, _ := c.MustGet(clientKey).(ClientAuth)
+	return a
+}

@@ -1,0 +1,106 @@
+// Package db opens PostgreSQL, applies the embedded migrations and runs
+// read-modify-write work in one transaction.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+
+	"carnet/migrations"
+)
+
+// Open connects to url and checks that the server answers.
+func Open(ctx context.Context, url string) (*sqlx.DB, error) {
+	d, err := sqlx.Open("postgres", url)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	d.SetMaxOpenConns(20)
+	d.SetMaxIdleConns(10)
+	d.SetConnMaxIdleTime(5 * time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := d.PingContext(ctx); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("reach database: %w", err)
+	}
+	return d, nil
+}
+
+// Migrator returns a goose provider over the embedded schema. The session
+// lock lets many processes start at once: one migrates, the others wait.
+func Migrator(d *sql.DB) (*goose.Provider, error) {
+	locker, err := lock.NewPostgresSessionLocker()
+	if err != nil {
+		return nil, err
+	}
+	return goose.NewProvider(goose.DialectPostgres, d, migrations.FS, goose.WithSessionLocker(locker))
+}
+
+// Migrate applies every pending migration.
+func Migrate(ctx context.Context, d *sql.DB) error {
+	p, err := Migrator(d)
+	if err != nil {
+		return err
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	return nil
+}
+
+// Current reports whether the schema is at the newest embedded version.
+func Current(ctx context.Context, d *sql.DB) (bool, error) {
+	p, err := Migrator(d)
+	if err != nil {
+		return false, err
+	}
+	current, target, err := p.GetVersions(ctx)
+	if err != nil {
+		return false, err
+	}
+	return current == target, nil
+}
+
+// InTx runs fn in a transaction, committed when fn returns nil.
+func InTx(ctx context.Context, d *sqlx.DB, fn func(tx *sqlx.Tx) error) error {
+	tx, err := d.BeginTxx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// IsUniqueViolation tells a unique-constraint violation (SQLSTATE 23505),
+// optionally of one named constraint, by code, never by message text.
+func IsUniqueViolation(err error, constraint string) bool {
+	var pqErr *pq.Error
+	if !errors.As(err, &pqErr) || pqErr.Code != "23505" {
+		return false
+	}
+	return constraint == "" || pqErr.Constraint == constraint
+}
+
+// IsCheckViolation tells a CHECK constraint violation (SQLSTATE 23514).
+func IsCheckViolation(err error, constraint string) bool {
+	var pqErr *pq.Error
+	if !errors.As(err, &pqErr) || pqErr.Code != "23514" {
+		return false
+	}
+	return constraint == "" || pqErr.Constraint == constraint
+}
+
+// NoRows reports whether err is sql.ErrNoRows.
+func NoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }

@@ -1,0 +1,56 @@
+// Package errs is Carnet's one error type: a stable code for machines and a
+// message for people. Handlers turn it into a JSON error with api.Fail.
+package errs
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Codes are part of the API contract: never rename one.
+const (
+	Invalid             = "invalid"
+	NotFound            = "not_found"
+	Conflict            = "conflict"
+	Unauthorized        = "unauthorized"
+	InsufficientBalance = "insufficient_balance"
+	IdempotencyMismatch = "idempotency_mismatch"
+	TooLarge            = "too_large"
+	Internal            = "internal"
+)
+
+// Error is a domain error. Field names the input at fault, when there is one.
+type Error struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+}
+
+func (e *Error) Error() string {
+	if e.Field != "" {
+		return fmt.Sprintf("%s: %s (%s)", e.Code, e.Message, e.Field)
+	}
+	return e.Code + ": " + e.Message
+}
+
+// New returns an error with the given code and message.
+func New(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Field returns an `invalid` error about one input field.
+func Field(field, format string, args ...any) *Error {
+	return &Error{Code: Invalid, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// NotFoundf is the common "no such thing (for you)" error.
+func NotFoundf(format string, args ...any) *Error { return New(NotFound, format, args...) }
+
+// CodeOf returns the code of the first *Error in err's chain, or Internal.
+func CodeOf(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return Internal
+}

@@ -1,0 +1,102 @@
+package packs
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"carnet/internal/api"
+	"carnet/internal/auth"
+	"carnet/internal/errs"
+)
+
+func (s *Service) postClient(c *gin.Context) {
+	var in ClientInput
+	if err := api.Decode(c, &in); err != nil {
+		api.Fail(c, err)
+		return
+	}
+	client, err := s.CreateClient(c.Request.Context(), auth.CoachOf(c).ID, in)
+	api.Respond(c, http.StatusCreated, client, err)
+}
+
+func (s *Service) getClient(c *gin.Context) {
+	id, err := api.PathID(c, "id")
+	if err != nil {
+		api.Fail(c, err)
+		return
+	}
+	client, err := s.Client(c.Request.Context(), auth.CoachOf(c).ID, id)
+	api.Respond(c, http.StatusOK, client, err)
+}
+
+func (s *Service) patchClient(c *gin.Context) {
+	id, err := api.PathID(c, "id")
+	if err != nil {
+		api.Fail(c, err)
+		return
+	}
+	var in ClientInput
+	if err := api.Decode(c, &in); err != nil {
+		api.Fail(c, err)
+		return
+	}
+	client, err := s.UpdateClient(c.Request.Context(), auth.CoachOf(c).ID, id, in)
+	api.Respond(c, http.StatusOK, client, err)
+}
+
+func (s *Service) listClients(c *gin.Context) {
+	p, err := api.ParsePage(c)
+	if err != nil {
+		api.Fail(c, err)
+		return
+	}
+	list, err := s.Clients(c.Request.Context(), auth.CoachOf(c).ID, p)
+	api.Respond(c, http.StatusOK, list, err)
+}
+
+// ClientLink is a signed link that lets one client in.
+type ClientLink struct {
+	Token     string    `json:"token"`
+	URL       string    `json:"url"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+func (s *Service) postClientLink(c *gin.Context) {
+	id, err := api.PathID(c, "id")
+	if err != nil {
+		api.Fail(c, err)
+		return
+	}
+	in := struct {
+		TTLHours *int `json:"ttl_hours"`
+	}{}
+	if body, _ := api.ReadBody(c); len(body) > 0 {
+		if err := api.DecodeBytes(body, &in); err != nil {
+			api.Fail(c, err)
+			return
+		}
+	}
+	ttl := 7 * 24 * time.Hour
+	if in.TTLHours != nil {
+		ttl = time.Duration(*in.TTLHours) * time.Hour
+		if ttl < time.Hour || ttl > auth.MaxLinkTTL {
+			api.Fail(c, errs.Field("ttl_hours", "must be from 1 to %d", int(auth.MaxLinkTTL.Hours())))
+			return
+		}
+	}
+	coach := auth.CoachOf(c)
+	if _, err := s.Client(c.Request.Context(), coach.ID, id); err != nil {
+		api.Fail(c, err)
+		return
+	}
+	token, expires := s.Links.Issue(coach.ID, id, ttl)
+	c.JSON(http.StatusCreated, ClientLink{Token: token, URL: s.BaseURL + "/c/" + token, ExpiresAt: expires})
+}
+
+func (s *Service) getMe(c *gin.Context) {
+	who := auth.ClientOf(c)
+	client, err := s.Client(c.Request.Context(), who.CoachID, who.ClientID)
+	api.Respond(c, http.StatusOK, client, err)
+}

@@ -1,0 +1,20 @@
+// Package packs holds what a coach sells and what a client holds: clients,
+// offers, charters, packs, sessions and bookings, and the ledger of every
+// balance change — their rules, their SQL and their HTTP handlers.
+package packs
+
+import (
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"carnet/internal/auth"
+)
+
+// Service is the packs domain bound to its database and clock.
+type Service struct {
+	DB      *sqlx.DB
+	Now     func() time.Time // injected so tests can stand anywhere in time
+	Links   *auth.Links
+	BaseURL string // where client links point
+}
