@@ -16,7 +16,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	if err := run(ctx, ConfigFromEnv(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "carnet:", err)
 		var u usageError
 		if errors.As(err, &u) {
@@ -41,11 +41,10 @@ const usage = `usage: carnet <command>
 
 configuration comes from the environment; see README.md`
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func run(ctx context.Context, cfg Config, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return usageError(usage)
 	}
-	cfg := ConfigFromEnv()
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
 	m := &Main{Config: cfg, Log: log}
 	switch args[0] {

@@ -19,6 +19,10 @@ const (
 	Internal            = "internal"
 )
 
+// Codes lists every code, for documentation and its tests.
+var Codes = []string{Invalid, NotFound, Conflict, Unauthorized, InsufficientBalance,
+	IdempotencyMismatch, TooLarge, Internal}
+
 // Error is a domain error. Field names the input at fault, when there is one.
 type Error struct {
 	Code    string `json:"code"`

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"regexp"
+	"strings"
+	"testing"
+
+	"carnet/internal/testdb"
+)
+
+func runCmd(t *testing.T, url string, args ...string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	cfg := Config{DatabaseURL: url, Addr: "127.0.0.1:8080", BaseURL: "http://127.0.0.1:8080"}
+	err := run(context.Background(), cfg, args, &out, io.Discard)
+	return out.String(), err
+}
+
+func TestDemoIsIdempotentAndItsKeyWorks(t *testing.T) {
+	t.Parallel()
+	d := testdb.New(t)
+	url := testdb.URLOf(t, d)
+	var keys []string
+	for range 2 {
+		out, err := runCmd(t, url, "demo")
+		if err != nil {
+			t.Fatalf("demo: %v\n%s", err, out)
+		}
+		m := regexp.MustCompile(`API key:\s+(ck_\S+)`).FindStringSubmatch(out)
+		if m == nil || !strings.Contains(out, "curl -s -H 'Authorization: Bearer "+m[1]+"' http://127.0.0.1:8080/v1/clients") {
+			t.Fatalf("demo output lacks a key and a curl line:\n%s", out)
+		}
+		keys = append(keys, m[1])
+	}
+	var coaches, offers, clients int
+	_ = d.Get(&coaches, `SELECT count(*) FROM coaches`)
+	_ = d.Get(&offers, `SELECT count(*) FROM offers`)
+	_ = d.Get(&clients, `SELECT count(*) FROM clients`)
+	if coaches != 1 || offers != 4 || clients != 3 {
+		t.Fatalf("after two demos: %d coaches, %d offers, %d clients", coaches, offers, clients)
+	}
+	// Both printed keys work: the curl line answers 200.
+	a := startAppOn(t, url)
+	for _, k := range keys {
+		if n := len(a.must(200, "GET", "/v1/clients", k, nil)["data"].([]any)); n != 3 {
+			t.Fatalf("demo key sees %d clients", n)
+		}
+	}
+}
+
+func TestMigrateDownAndUp(t *testing.T) {
+	t.Parallel()
+	url := testdb.URLOf(t, testdb.New(t))
+	if out, err := runCmd(t, url, "migrate", "status"); err != nil || !strings.Contains(out, "applied") {
+		t.Fatalf("status: %v\n%s", err, out)
+	}
+	if out, err := runCmd(t, url, "migrate", "down"); err != nil || !strings.Contains(out, "rolled back") {
+		t.Fatalf("down: %v\n%s", err, out)
+	}
+	if out, err := runCmd(t, url, "migrate", "status"); err != nil || !strings.Contains(out, "pending") {
+		t.Fatalf("status after down: %v\n%s", err, out)
+	}
+	if out, err := runCmd(t, url, "migrate"); err != nil || !strings.Contains(out, "applied") {
+		t.Fatalf("up: %v\n%s", err, out)
+	}
+	if _, err := runCmd(t, url, "migrate", "sideways"); err == nil {
+		t.Fatal("unknown migrate verb accepted")
+	}
+}
+
+func TestCoachCreate(t *testing.T) {
+	t.Parallel()
+	url := testdb.URLOf(t, testdb.New(t))
+	out, err := runCmd(t, url, "coach", "create", "Ana", "ana@example.com", "EUR", "Europe/Madrid")
+	if err != nil || !strings.Contains(out, "API key (shown once, keep it): ck_") {
+		t.Fatalf("coach create: %v\n%s", err, out)
+	}
+	if _, err := runCmd(t, url, "coach", "create", "Ana", "ana@example.com"); err == nil {
+		t.Fatal("a second coach with the same email was created")
+	}
+	if _, err := runCmd(t, url, "coach", "create", "Bo", "bo@example.com", "EURO"); err == nil {
+		t.Fatal("bad currency accepted")
+	}
+	if _, err := runCmd(t, url, "nonsense"); err == nil {
+		t.Fatal("unknown command accepted")
+	}
+}

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+// Every coach route that names an id must answer 404 to another coach and
+// change nothing. A new route fails this test until it has a case here.
+func TestTenantIsolation(t *testing.T) {
+	t.Parallel()
+	a := startApp(t)
+	keyA, keyB := a.coach("a@example.com"), a.coach("b@example.com")
+	client := a.must(201, "POST", "/v1/clients", keyA, map[string]any{"name": "A's client", "email": "ac@example.com"})
+	offer := a.must(201, "POST", "/v1/offers", keyA, map[string]any{"name": "A's offer", "kind": "sessions", "sessions": 5, "price_amount": 100})
+
+	ids := map[string]string{"/v1/clients/": id(client), "/v1/offers/": id(offer)}
+	bodies := map[string]any{
+		"PATCH /v1/clients/:id":      map[string]any{"name": "stolen"},
+		"POST /v1/clients/:id/links": map[string]any{},
+		"POST /v1/offers/:id/archive": nil,
+		"GET /v1/clients/:id":         nil,
+		"GET /v1/offers/:id":          nil,
+	}
+	before := snapshot(a)
+	for _, rt := range a.m.Handler.(*gin.Engine).Routes() {
+		if !strings.Contains(rt.Path, ":id") || strings.HasPrefix(rt.Path, "/v1/me") {
+			continue
+		}
+		name := rt.Method + " " + rt.Path
+		body, ok := bodies[name]
+		if !ok {
+			t.Errorf("route %s has no tenant isolation case", name)
+			continue
+		}
+		prefix := rt.Path[:strings.Index(rt.Path, ":id")]
+		path := strings.Replace(rt.Path, ":id", ids[prefix], 1)
+		if r := a.do(rt.Method, path, keyB, body); r.Status != 404 || r.code(t) != "not_found" {
+			t.Errorf("%s as coach B: %d %s", name, r.Status, r.Body)
+		}
+	}
+	for _, list := range []string{"/v1/clients", "/v1/offers?status=all"} {
+		if n := len(a.must(200, "GET", list, keyB, nil)["data"].([]any)); n != 0 {
+			t.Errorf("coach B lists %d of A's rows on %s", n, list)
+		}
+	}
+	if after := snapshot(a); after != before {
+		t.Fatalf("coach B changed coach A's data:\n%s\n%s", before, after)
+	}
+}
+
+func snapshot(a *app) string {
+	var s string
+	if err := a.m.DB.Get(&s, `SELECT (SELECT coalesce(json_agg(c ORDER BY id), '[]') FROM clients c)::text ||
+		(SELECT coalesce(json_agg(o ORDER BY id), '[]') FROM offers o)::text`); err != nil {
+		a.t.Fatal(err)
+	}
+	return s
+}
+
+func TestClientLinks(t *testing.T) {
+	t.Parallel()
+	a := startApp(t)
+	keyA, keyB := a.coach("la@example.com"), a.coach("lb@example.com")
+	c1 := a.must(201, "POST", "/v1/clients", keyA, map[string]any{"name": "One", "email": "one@example.com"})
+	c2 := a.must(201, "POST", "/v1/clients", keyA, map[string]any{"name": "Two", "email": "two@example.com"})
+	cB := a.must(201, "POST", "/v1/clients", keyB, map[string]any{"name": "Bee", "email": "bee@example.com"})
+
+	link := a.must(201, "POST", "/v1/clients/"+id(c1)+"/links", keyA, map[string]any{"ttl_hours": 2})
+	tok := link["token"].(string)
+	if !strings.HasSuffix(link["url"].(string), "/c/"+tok) {
+		t.Fatalf("link url %v", link["url"])
+	}
+	if me := a.must(200, "GET", "/v1/me", tok, nil); me["name"] != "One" {
+		t.Fatalf("/v1/me = %v", me)
+	}
+	// Another coach cannot sign a link for A's client.
+	if r := a.do("POST", "/v1/clients/"+id(c2)+"/links", keyB, nil); r.Status != 404 {
+		t.Fatalf("coach B linked A's client: %d", r.Status)
+	}
+	// A link cannot be bent to name another client: the signature breaks.
+	parts := strings.Split(tok, ".")
+	for _, other := range []string{id(c2), id(cB)} {
+		forged := strings.Join([]string{parts[0], other, parts[2], parts[3]}, ".")
+		if r := a.do("GET", "/v1/me", forged, nil); r.Status != 401 {
+			t.Fatalf("forged link for client %s: %d %s", other, r.Status, r.Body)
+		}
+	}
+	// A client link is no API key.
+	if r := a.do("GET", "/v1/clients", tok, nil); r.Status != 401 {
+		t.Fatalf("client link on a coach route: %d", r.Status)
+	}
+	// Expired at its expiry time.
+	a.mu.Lock()
+	a.now = a.now.Add(2 * time.Hour)
+	a.mu.Unlock()
+	if r := a.do("GET", "/v1/me", tok, nil); r.Status != 401 || r.code(t) != "unauthorized" {
+		t.Fatalf("expired link: %d %s", r.Status, r.Body)
+	}
+}
