@@ -19,8 +19,8 @@ func TestTenantIsolation(t *testing.T) {
 
 	ids := map[string]string{"/v1/clients/": id(client), "/v1/offers/": id(offer)}
 	bodies := map[string]any{
-		"PATCH /v1/clients/:id":      map[string]any{"name": "stolen"},
-		"POST /v1/clients/:id/links": map[string]any{},
+		"PATCH /v1/clients/:id":       map[string]any{"name": "stolen"},
+		"POST /v1/clients/:id/links":  map[string]any{},
 		"POST /v1/offers/:id/archive": nil,
 		"GET /v1/clients/:id":         nil,
 		"GET /v1/offers/:id":          nil,
