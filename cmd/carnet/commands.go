@@ -7,6 +7,7 @@ import (
 
 	"carnet/internal/auth"
 	"carnet/internal/db"
+	"carnet/packs"
 )
 
 func (m *Main) migrate(ctx context.Context, args []string, out io.Writer) error {
@@ -69,5 +70,27 @@ func (m *Main) coach(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(out, "coach %d created: %s <%s>\nAPI key (shown once, keep it): %s\n", c.ID, c.Name, c.Email, key)
+	return nil
+}
+
+// verify proves the ledger's invariants on the database and exits non-zero,
+// naming each offending row, when one breaks.
+func (m *Main) verify(ctx context.Context, out io.Writer) error {
+	d, err := db.Open(ctx, m.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	problems, err := packs.Verify(ctx, d)
+	if err != nil {
+		return err
+	}
+	for _, p := range problems {
+		fmt.Fprintln(out, p)
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("verify: %d invariant violations", len(problems))
+	}
+	fmt.Fprintln(out, "verify: every balance matches its ledger; nothing negative; no booking charged twice")
 	return nil
 }

@@ -36,6 +36,7 @@ const usage = `usage: carnet <command>
   migrate [up|down|status]   manage the database schema (default up)
   coach create NAME EMAIL [CURRENCY] [TIMEZONE]
                              create a coach and print its API key once
+  verify                     check the ledger invariants; non-zero exit names each bad row
   demo                       seed the demo coach, offers and clients (idempotent)
                              and print a fresh API key and a curl line to try
 
@@ -60,6 +61,8 @@ func run(ctx context.Context, cfg Config, args []string, stdout, stderr io.Write
 		return m.coach(ctx, args[1:], stdout)
 	case "demo":
 		return m.demo(ctx, stdout)
+	case "verify":
+		return m.verify(ctx, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil

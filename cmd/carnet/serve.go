@@ -29,7 +29,8 @@ type Main struct {
 	Handler http.Handler
 	Addr    string // where it listens, once Run returned
 
-	srv *http.Server
+	srv  *http.Server
+	stop context.CancelFunc // ends the background loops
 }
 
 // Open connects to the database, migrates it and builds the handler.
@@ -108,6 +109,9 @@ func (m *Main) Run(ctx context.Context) error {
 			m.Log.Error("serve", "err", err)
 		}
 	}()
+	bg, stop := context.WithCancel(context.Background())
+	m.stop = stop
+	(&packs.Expirer{DB: m.DB, Now: m.Now, Every: time.Minute, Log: m.Log}).Start(bg)
 	m.Log.Info("carnet serving", "addr", m.Addr, "base_url", m.BaseURL)
 	return nil
 }
@@ -116,6 +120,9 @@ func (m *Main) Run(ctx context.Context) error {
 // then closes the database.
 func (m *Main) Close() error {
 	var err error
+	if m.stop != nil {
+		m.stop()
+	}
 	if m.srv != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -17,13 +18,29 @@ func TestTenantIsolation(t *testing.T) {
 	client := a.must(201, "POST", "/v1/clients", keyA, map[string]any{"name": "A's client", "email": "ac@example.com"})
 	offer := a.must(201, "POST", "/v1/offers", keyA, map[string]any{"name": "A's offer", "kind": "sessions", "sessions": 5, "price_amount": 100})
 
-	ids := map[string]string{"/v1/clients/": id(client), "/v1/offers/": id(offer)}
+	pack := a.must(201, "POST", "/v1/clients/"+id(client)+"/packs", keyA, map[string]any{"offer_id": offer["id"], "method": "cash"})
+	sess := a.must(201, "POST", "/v1/sessions", keyA, map[string]any{
+		"starts_at": a.clock().Add(-time.Hour), "client_ids": []any{client["id"]}})
+	booking := sess["bookings"].([]any)[0].(map[string]any)
+
+	ids := map[string]string{"/v1/clients/": id(client), "/v1/offers/": id(offer),
+		"/v1/sessions/": id(sess), "/v1/bookings/": id(booking)}
 	bodies := map[string]any{
-		"PATCH /v1/clients/:id":       map[string]any{"name": "stolen"},
-		"POST /v1/clients/:id/links":  map[string]any{},
-		"POST /v1/offers/:id/archive": nil,
-		"GET /v1/clients/:id":         nil,
-		"GET /v1/offers/:id":          nil,
+		"GET /v1/clients/:id":              nil,
+		"PATCH /v1/clients/:id":            map[string]any{"name": "stolen"},
+		"POST /v1/clients/:id/links":       map[string]any{},
+		"POST /v1/clients/:id/packs":       map[string]any{"offer_id": offer["id"], "method": "cash"},
+		"GET /v1/clients/:id/balance":      nil,
+		"GET /v1/clients/:id/ledger":       nil,
+		"POST /v1/clients/:id/adjustments": map[string]any{"pack_id": pack["id"], "delta": 3, "reason": "x"},
+		"GET /v1/offers/:id":               nil,
+		"POST /v1/offers/:id/archive":      nil,
+		"GET /v1/sessions/:id":             nil,
+		"PATCH /v1/sessions/:id":           map[string]any{"title": "stolen"},
+		"POST /v1/sessions/:id/cancel":     nil,
+		"POST /v1/sessions/:id/attendance": map[string]any{"outcomes": []any{map[string]any{"client_id": client["id"], "outcome": "attended"}}},
+		"POST /v1/bookings/:id/outcome":    map[string]any{"outcome": "attended"},
+		"POST /v1/bookings/:id/waiver":     map[string]any{"reason": "x"},
 	}
 	before := snapshot(a)
 	for _, rt := range a.m.Handler.(*gin.Engine).Routes() {
@@ -42,7 +59,14 @@ func TestTenantIsolation(t *testing.T) {
 			t.Errorf("%s as coach B: %d %s", name, r.Status, r.Body)
 		}
 	}
-	for _, list := range []string{"/v1/clients", "/v1/offers?status=all"} {
+	// Naming A's client in a body is refused the same way.
+	if r := a.do("POST", "/v1/goodwill", keyB, map[string]any{"client_ids": []any{client["id"]}, "sessions": 1, "note": "x"}); r.Status != 400 {
+		t.Errorf("goodwill to A's client as B: %d %s", r.Status, r.Body)
+	}
+	if r := a.do("POST", "/v1/sessions", keyB, map[string]any{"starts_at": a.clock(), "client_ids": []any{client["id"]}}); r.Status != 400 {
+		t.Errorf("session with A's client as B: %d %s", r.Status, r.Body)
+	}
+	for _, list := range []string{"/v1/clients", "/v1/offers?status=all", "/v1/balances", "/v1/sessions?period=month", "/v1/charter/versions"} {
 		if n := len(a.must(200, "GET", list, keyB, nil)["data"].([]any)); n != 0 {
 			t.Errorf("coach B lists %d of A's rows on %s", n, list)
 		}
@@ -54,8 +78,11 @@ func TestTenantIsolation(t *testing.T) {
 
 func snapshot(a *app) string {
 	var s string
-	if err := a.m.DB.Get(&s, `SELECT (SELECT coalesce(json_agg(c ORDER BY id), '[]') FROM clients c)::text ||
-		(SELECT coalesce(json_agg(o ORDER BY id), '[]') FROM offers o)::text`); err != nil {
+	q := ""
+	for _, table := range []string{"clients", "offers", "packs", "ledger_entries", "sessions", "bookings", "charter_versions"} {
+		q += fmt.Sprintf(`(SELECT coalesce(json_agg(x ORDER BY id), '[]') FROM %s x)::text || `, table)
+	}
+	if err := a.m.DB.Get(&s, `SELECT `+q+`''`); err != nil {
 		a.t.Fatal(err)
 	}
 	return s

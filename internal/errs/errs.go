@@ -58,3 +58,12 @@ func CodeOf(err error) string {
 	}
 	return Internal
 }
+
+// AsError returns the first *Error in err's chain, or nil.
+func AsError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return nil
+}

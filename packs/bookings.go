@@ -1,0 +1,274 @@
+package packs
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"carnet/internal/db"
+	"carnet/internal/errs"
+)
+
+// OutcomeInput records how a booking ended. AnnouncedAt is when a client's
+// cancellation was announced (default: now); it decides whether it is late.
+type OutcomeInput struct {
+	Outcome     string     `json:"outcome"`
+	AnnouncedAt *time.Time `json:"announced_at"`
+}
+
+// bookingRow is a booking locked with what judging it needs.
+type bookingRow struct {
+	Booking
+	StartsAt    time.Time  `db:"starts_at"`
+	CancelledAt *time.Time `db:"session_cancelled_at"`
+}
+
+func lockBooking(ctx context.Context, tx *sqlx.Tx, coachID, id int64) (bookingRow, error) {
+	var b bookingRow
+	err := tx.GetContext(ctx, &b, `SELECT `+bookingCols+`, s.starts_at, s.cancelled_at AS session_cancelled_at
+		FROM bookings b JOIN sessions s ON s.id = b.session_id
+		WHERE b.coach_id = $1 AND b.id = $2 FOR UPDATE OF b`, coachID, id)
+	if db.NoRows(err) {
+		return b, errs.NotFoundf("no booking %d", id)
+	}
+	return b, err
+}
+
+// acceptedCharter is the charter a client is judged by: the version accepted
+// with their most recent pack, else the coach's current one, else defaults.
+func acceptedCharter(ctx context.Context, q sqlx.QueryerContext, coachID, clientID int64) (Charter, error) {
+	var id *int64
+	err := sqlx.GetContext(ctx, q, &id, `SELECT coalesce(
+		(SELECT charter_version_id FROM packs WHERE coach_id = $1 AND client_id = $2
+		   AND charter_version_id IS NOT NULL AND activated_at IS NOT NULL ORDER BY activated_at DESC, id DESC LIMIT 1),
+		(SELECT id FROM charter_versions WHERE coach_id = $1 ORDER BY version DESC LIMIT 1))`, coachID, clientID)
+	if err != nil {
+		return Charter{}, err
+	}
+	return charterByID(ctx, q, coachID, id)
+}
+
+// RecordOutcome settles a booking exactly once. The same outcome sent again
+// returns the booking as it is; another outcome for a settled booking is a
+// conflict. A counted outcome with no usable pack is insufficient_balance and
+// changes nothing, except a client's late cancellation, which always stands.
+func (s *Service) RecordOutcome(ctx context.Context, coachID, bookingID int64, in OutcomeInput) (Booking, error) {
+	now := s.Now().UTC()
+	announced := now
+	if in.AnnouncedAt != nil {
+		announced = in.AnnouncedAt.UTC()
+		if announced.After(now) {
+			return Booking{}, errs.Field("announced_at", "cannot be in the future")
+		}
+	}
+	switch in.Outcome {
+	case Attended, NoShow, Cancelled, CoachCancelled:
+	default:
+		return Booking{}, errs.Field("outcome", "must be attended, no_show, cancelled or coach_cancelled")
+	}
+	var out Booking
+	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		b, err := lockBooking(ctx, tx, coachID, bookingID)
+		if err != nil {
+			return err
+		}
+		if b.Outcome != nil {
+			if sameOutcome(*b.Outcome, in.Outcome) {
+				out = b.Booking
+				return nil
+			}
+			return errs.New(errs.Conflict, "booking %d is already %s", bookingID, *b.Outcome)
+		}
+		if b.CancelledAt != nil && in.Outcome != CoachCancelled {
+			return errs.New(errs.Conflict, "session %d was cancelled by the coach", b.SessionID)
+		}
+		if (in.Outcome == Attended || in.Outcome == NoShow) && now.Before(b.StartsAt) {
+			return errs.Field("outcome", "attendance can be recorded once the session has started")
+		}
+		ch, err := acceptedCharter(ctx, tx, coachID, b.ClientID)
+		if err != nil {
+			return err
+		}
+		outcome, charge := Judge(ch, in.Outcome, b.StartsAt, announced)
+		var packID *int64
+		if charge.Kind != "" {
+			states, err := lockPacks(ctx, tx, coachID, b.ClientID, b.StartsAt)
+			if err != nil {
+				return err
+			}
+			pick, ok := PickPack(states, b.StartsAt)
+			switch {
+			case ok:
+				packID = &pick.ID
+				e := entry{CoachID: coachID, ClientID: b.ClientID, PackID: pick.ID, BookingID: &b.ID,
+					Kind: charge.Kind, At: now}
+				if charge.Session && pick.Kind == KindSessions {
+					e.Delta = -1
+					err = moveSessions(ctx, tx, e)
+				} else if charge.Session {
+					err = addEntry(ctx, tx, e) // a period pack counts the session
+				}
+				if err != nil {
+					return err
+				}
+			case charge.Session && outcome != LateCancelled:
+				return errs.New(errs.InsufficientBalance,
+					"client %d has no usable pack for the session of %s", b.ClientID, b.StartsAt.Format(time.RFC3339))
+			}
+		}
+		var charterID *int64
+		if ch.ID != 0 {
+			charterID = &ch.ID
+		}
+		var ann *time.Time
+		if outcome == Cancelled || outcome == LateCancelled {
+			ann = &announced
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE bookings SET outcome = $3, outcome_at = $4, announced_at = $5,
+			pack_id = $6, fee_amount = $7, charter_version_id = $8 WHERE coach_id = $1 AND id = $2`,
+			coachID, bookingID, outcome, now, ann, packID, charge.Fee, charterID); err != nil {
+			return err
+		}
+		b, err = lockBooking(ctx, tx, coachID, bookingID)
+		out = b.Booking
+		return err
+	})
+	return out, err
+}
+
+// sameOutcome tells a retry of what was recorded from a new decision; a
+// client cancellation is recorded as cancelled or late_cancelled.
+func sameOutcome(recorded, requested string) bool {
+	return recorded == requested || (requested == Cancelled && recorded == LateCancelled)
+}
+
+// Waive gives back what a booking cost, once, with the reason; the charge
+// itself stays in the ledger.
+func (s *Service) Waive(ctx context.Context, coachID, bookingID int64, reason string) (Booking, error) {
+	reason = strings.TrimSpace(reason)
+	if reason == "" || len(reason) > 500 {
+		return Booking{}, errs.Field("reason", "is required (at most 500 characters)")
+	}
+	var out Booking
+	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		b, err := lockBooking(ctx, tx, coachID, bookingID)
+		if err != nil {
+			return err
+		}
+		if b.Waived {
+			out = b.Booking
+			return nil
+		}
+		var charge struct {
+			PackID int64  `db:"pack_id"`
+			Delta  int    `db:"delta"`
+			Kind   string `db:"kind"`
+		}
+		err = tx.GetContext(ctx, &charge, `SELECT pack_id, delta, kind FROM ledger_entries WHERE booking_id = $1
+			AND kind IN ('attended', 'no_show', 'late_cancel')`, bookingID)
+		if db.NoRows(err) && b.FeeAmount == 0 {
+			return errs.New(errs.Conflict, "booking %d cost nothing; there is nothing to waive", bookingID)
+		}
+		now := s.Now().UTC()
+		switch {
+		case db.NoRows(err):
+			// Only a fee was owed: waiving cancels it.
+			_, err = tx.ExecContext(ctx, `UPDATE bookings SET fee_amount = 0 WHERE id = $1`, bookingID)
+			return err
+		case err != nil:
+			return err
+		}
+		e := entry{CoachID: coachID, ClientID: b.ClientID, PackID: charge.PackID, BookingID: &b.ID,
+			Kind: "waiver", Delta: -charge.Delta, Reason: reason, At: now}
+		if e.Delta != 0 {
+			err = moveSessions(ctx, tx, e)
+		} else {
+			err = addEntry(ctx, tx, e)
+		}
+		if err != nil {
+			return err
+		}
+		b, err = lockBooking(ctx, tx, coachID, bookingID)
+		out = b.Booking
+		return err
+	})
+	return out, err
+}
+
+// CancelSession is the coach cancelling: every open booking becomes
+// coach_cancelled, which never costs the client.
+func (s *Service) CancelSession(ctx context.Context, coachID, id int64) (Session, error) {
+	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		now := s.Now().UTC()
+		res, err := tx.ExecContext(ctx, `UPDATE sessions SET cancelled_at = coalesce(cancelled_at, $3)
+			WHERE coach_id = $1 AND id = $2`, coachID, id, now)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errs.NotFoundf("no session %d", id)
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE bookings SET outcome = 'coach_cancelled', outcome_at = $3
+			WHERE coach_id = $1 AND session_id = $2 AND outcome IS NULL`, coachID, id, now)
+		return err
+	})
+	if err != nil {
+		return Session{}, err
+	}
+	return s.SessionByID(ctx, coachID, id)
+}
+
+// CancellationPreview tells a client, before they cancel, what it will cost.
+type CancellationPreview struct {
+	BookingID   int64     `json:"booking_id"`
+	StartsAt    time.Time `json:"starts_at"`
+	FreeUntil   time.Time `json:"free_until"`
+	Late        bool      `json:"late"`
+	Counted     bool      `json:"counted"`
+	FeeAmount   int64     `json:"fee_amount"`
+	Currency    string    `json:"currency,omitempty"`
+	NoticeHours int       `json:"notice_hours"`
+	Message     string    `json:"message"`
+}
+
+// PreviewCancellation judges a cancellation announced now without making it.
+func (s *Service) PreviewCancellation(ctx context.Context, coachID, clientID, bookingID int64) (CancellationPreview, error) {
+	var p CancellationPreview
+	var b Booking
+	var start time.Time
+	err := s.DB.QueryRowxContext(ctx, `SELECT b.id, b.outcome, s.starts_at FROM bookings b JOIN sessions s ON s.id = b.session_id
+		WHERE b.coach_id = $1 AND b.client_id = $2 AND b.id = $3`, coachID, clientID, bookingID).Scan(&b.ID, &b.Outcome, &start)
+	if db.NoRows(err) {
+		return p, errs.NotFoundf("no booking %d", bookingID)
+	}
+	if err != nil {
+		return p, err
+	}
+	if b.Outcome != nil {
+		return p, errs.New(errs.Conflict, "booking %d is already %s", bookingID, *b.Outcome)
+	}
+	ch, err := acceptedCharter(ctx, s.DB, coachID, clientID)
+	if err != nil {
+		return p, err
+	}
+	outcome, charge := Judge(ch, Cancelled, start, s.Now().UTC())
+	p = CancellationPreview{BookingID: bookingID, StartsAt: start, NoticeHours: ch.NoticeHours,
+		FreeUntil: start.Add(-time.Duration(ch.NoticeHours) * time.Hour), Late: outcome == LateCancelled,
+		Counted: charge.Session, FeeAmount: charge.Fee}
+	if charge.Fee > 0 {
+		p.Currency = ch.Currency
+	}
+	switch {
+	case !p.Late:
+		p.Message = "You can cancel for free: nothing will be counted."
+	case charge.Session:
+		p.Message = "This is a late cancellation: under the charter you accepted, one session will be counted."
+	case charge.Fee > 0:
+		p.Message = "This is a late cancellation: under the charter you accepted, a fee will be charged."
+	default:
+		p.Message = "This is a late cancellation, but your charter counts nothing for it."
+	}
+	return p, nil
+}

@@ -1,0 +1,146 @@
+package packs
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/jmoiron/sqlx"
+
+	"carnet/internal/api"
+	"carnet/internal/auth"
+	"carnet/internal/db"
+	"carnet/internal/errs"
+)
+
+// CharterInput is a new charter version as the coach writes it; absent
+// fields keep DESIGN's defaults.
+type CharterInput struct {
+	NoticeHours      *int   `json:"notice_hours"`
+	LateCancelAction string `json:"late_cancel_action"`
+	LateCancelFee    int64  `json:"late_cancel_fee"`
+	NoShowAction     string `json:"no_show_action"`
+	NoShowFee        int64  `json:"no_show_fee"`
+	CoachCancel      string `json:"coach_cancel"`
+	GraceDays        *int   `json:"grace_days"`
+	AutoRefundExcess bool   `json:"auto_refund_excess"`
+}
+
+func (in CharterInput) charter(currency string) (Charter, error) {
+	ch := DefaultCharter
+	ch.Currency = currency
+	if in.NoticeHours != nil {
+		ch.NoticeHours = *in.NoticeHours
+	}
+	if in.GraceDays != nil {
+		ch.GraceDays = *in.GraceDays
+	}
+	if in.LateCancelAction != "" {
+		ch.LateCancelAction = in.LateCancelAction
+	}
+	if in.NoShowAction != "" {
+		ch.NoShowAction = in.NoShowAction
+	}
+	if in.CoachCancel != "" {
+		ch.CoachCancel = in.CoachCancel
+	}
+	ch.LateCancelFee, ch.NoShowFee, ch.AutoRefundExcess = in.LateCancelFee, in.NoShowFee, in.AutoRefundExcess
+	switch {
+	case ch.NoticeHours < 0 || ch.NoticeHours > 720:
+		return ch, errs.Field("notice_hours", "must be from 0 to 720 hours")
+	case ch.GraceDays < 0 || ch.GraceDays > 60:
+		return ch, errs.Field("grace_days", "must be from 0 to 60 days")
+	case !validAction(ch.LateCancelAction):
+		return ch, errs.Field("late_cancel_action", "must be deduct, fee or none")
+	case !validAction(ch.NoShowAction):
+		return ch, errs.Field("no_show_action", "must be deduct, fee or none")
+	case ch.CoachCancel != "nothing":
+		return ch, errs.Field("coach_cancel", "must be nothing: a session the coach cancels never costs the client")
+	}
+	if err := feeFits(ch.LateCancelAction, ch.LateCancelFee, "late_cancel_fee"); err != nil {
+		return ch, err
+	}
+	return ch, feeFits(ch.NoShowAction, ch.NoShowFee, "no_show_fee")
+}
+
+func validAction(a string) bool { return a == ActionDeduct || a == ActionFee || a == ActionNone }
+
+func feeFits(action string, fee int64, field string) error {
+	if action == ActionFee && (fee <= 0 || fee > 1_000_000) {
+		return errs.Field(field, "a fee action needs a positive fee in minor units (at most 1000000)")
+	}
+	if action != ActionFee && fee != 0 {
+		return errs.Field(field, "is only for the fee action")
+	}
+	return nil
+}
+
+// PublishCharter adds the next version; earlier versions never change.
+func (s *Service) PublishCharter(ctx context.Context, coach auth.Coach, in CharterInput) (Charter, error) {
+	ch, err := in.charter(coach.Currency)
+	if err != nil {
+		return ch, err
+	}
+	err = db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		// Serialise publications per coach so versions stay 1, 2, 3...
+		if _, err := tx.ExecContext(ctx, `SELECT id FROM coaches WHERE id = $1 FOR UPDATE`, coach.ID); err != nil {
+			return err
+		}
+		return tx.GetContext(ctx, &ch, `INSERT INTO charter_versions (coach_id, version, notice_hours,
+			late_cancel_action, late_cancel_fee, no_show_action, no_show_fee, currency, coach_cancel,
+			grace_days, auto_refund_excess)
+			SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10
+			FROM charter_versions WHERE coach_id = $1 RETURNING *`,
+			coach.ID, ch.NoticeHours, ch.LateCancelAction, ch.LateCancelFee, ch.NoShowAction, ch.NoShowFee,
+			ch.Currency, ch.CoachCancel, ch.GraceDays, ch.AutoRefundExcess)
+	})
+	return ch, err
+}
+
+// CurrentCharter is the newest version, or the defaults when there is none.
+func (s *Service) CurrentCharter(ctx context.Context, q sqlx.QueryerContext, coach auth.Coach) (Charter, error) {
+	var ch Charter
+	err := sqlx.GetContext(ctx, q, &ch, `SELECT * FROM charter_versions WHERE coach_id = $1
+		ORDER BY version DESC LIMIT 1`, coach.ID)
+	if db.NoRows(err) {
+		ch = DefaultCharter
+		ch.Currency = coach.Currency
+		return ch, nil
+	}
+	return ch, err
+}
+
+// charterByID loads one version; id nil means the defaults.
+func charterByID(ctx context.Context, q sqlx.QueryerContext, coachID int64, id *int64) (Charter, error) {
+	if id == nil {
+		return DefaultCharter, nil
+	}
+	var ch Charter
+	err := sqlx.GetContext(ctx, q, &ch, `SELECT * FROM charter_versions WHERE coach_id = $1 AND id = $2`, coachID, *id)
+	return ch, err
+}
+
+func (s *Service) postCharter(c *gin.Context) {
+	var in CharterInput
+	if err := api.Decode(c, &in); err != nil {
+		api.Fail(c, err)
+		return
+	}
+	ch, err := s.PublishCharter(c.Request.Context(), auth.CoachOf(c), in)
+	api.Respond(c, http.StatusCreated, ch, err)
+}
+
+func (s *Service) getCharter(c *gin.Context) {
+	ch, err := s.CurrentCharter(c.Request.Context(), s.DB, auth.CoachOf(c))
+	api.Respond(c, http.StatusOK, ch, err)
+}
+
+func (s *Service) listCharters(c *gin.Context) {
+	var rows []Charter
+	err := s.DB.SelectContext(c.Request.Context(), &rows, `SELECT * FROM charter_versions WHERE coach_id = $1
+		ORDER BY version DESC`, auth.CoachOf(c).ID)
+	if rows == nil {
+		rows = []Charter{}
+	}
+	api.Respond(c, http.StatusOK, gin.H{"data": rows}, err)
+}

@@ -1,0 +1,273 @@
+package packs
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"carnet/internal/api"
+	"carnet/internal/auth"
+	"carnet/internal/db"
+	"carnet/internal/errs"
+)
+
+// entry is one append-only ledger line. Delta is in sessions.
+type entry struct {
+	CoachID, ClientID, PackID int64
+	BookingID                 *int64
+	Kind                      string
+	Delta                     int
+	Reason                    string
+	Value                     *int64
+	Currency                  *string
+	At                        time.Time
+}
+
+func addEntry(ctx context.Context, tx *sqlx.Tx, e entry) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO ledger_entries (coach_id, client_id, pack_id, booking_id, kind,
+		delta, reason, value_amount, currency, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		e.CoachID, e.ClientID, e.PackID, e.BookingID, e.Kind, e.Delta, e.Reason, e.Value, e.Currency, e.At)
+	return err
+}
+
+// moveSessions changes a sessions pack's balance by delta and records why, in
+// the caller's transaction. The conditional UPDATE is what keeps a balance
+// from going below zero when requests race; the pack turns exhausted at zero
+// and active again when sessions come back.
+func moveSessions(ctx context.Context, tx *sqlx.Tx, e entry) error {
+	res, err := tx.ExecContext(ctx, `UPDATE packs SET sessions_remaining = sessions_remaining + $3,
+		status = CASE WHEN status IN ('active', 'exhausted') THEN
+			CASE WHEN sessions_remaining + $3 = 0 THEN 'exhausted' ELSE 'active' END ELSE status END,
+		updated_at = $4
+		WHERE coach_id = $1 AND id = $2 AND kind = 'sessions' AND sessions_remaining + $3 >= 0`,
+		e.CoachID, e.PackID, e.Delta, e.At)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return errs.New(errs.InsufficientBalance, "pack %d has not enough sessions left", e.PackID)
+	}
+	return addEntry(ctx, tx, e)
+}
+
+// LedgerEntry is a ledger line as people read it.
+type LedgerEntry struct {
+	ID          int64     `db:"id" json:"id"`
+	PackID      int64     `db:"pack_id" json:"pack_id"`
+	BookingID   *int64    `db:"booking_id" json:"booking_id,omitempty"`
+	Kind        string    `db:"kind" json:"kind"`
+	Delta       int       `db:"delta" json:"delta"`
+	Reason      string    `db:"reason" json:"reason,omitempty"`
+	ValueAmount *int64    `db:"value_amount" json:"value_amount,omitempty"`
+	Currency    *string   `db:"currency" json:"currency,omitempty"`
+	CreatedAt   time.Time `db:"created_at" json:"created_at"`
+}
+
+// Ledger lists one client's entries, newest first.
+func (s *Service) Ledger(ctx context.Context, coachID, clientID int64, p api.Page) (api.List[LedgerEntry], error) {
+	if _, err := s.Client(ctx, coachID, clientID); err != nil {
+		return api.List[LedgerEntry]{}, err
+	}
+	after := p.After
+	if after == 0 {
+		after = 1<<63 - 1
+	}
+	var rows []LedgerEntry
+	err := s.DB.SelectContext(ctx, &rows, `SELECT id, pack_id, booking_id, kind, delta, reason, value_amount,
+		currency, created_at FROM ledger_entries WHERE coach_id = $1 AND client_id = $2 AND id < $3
+		ORDER BY id DESC LIMIT $4`, coachID, clientID, after, p.Limit+1)
+	return api.NewList(rows, p.Limit, func(e LedgerEntry) int64 { return e.ID }), err
+}
+
+// AdjustmentInput is a manual correction of one pack's balance.
+type AdjustmentInput struct {
+	PackID int64  `json:"pack_id"`
+	Delta  int    `json:"delta"`
+	Reason string `json:"reason"`
+}
+
+// Adjust applies a manual adjustment; the reason is mandatory.
+func (s *Service) Adjust(ctx context.Context, coachID, clientID int64, in AdjustmentInput) (Pack, error) {
+	in.Reason = strings.TrimSpace(in.Reason)
+	switch {
+	case in.Reason == "" || len(in.Reason) > 500:
+		return Pack{}, errs.Field("reason", "is required (at most 500 characters)")
+	case in.Delta == 0 || in.Delta < -100 || in.Delta > 100:
+		return Pack{}, errs.Field("delta", "must be a non-zero number of sessions from -100 to 100")
+	}
+	var p Pack
+	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		if err := tx.GetContext(ctx, &p, `SELECT * FROM packs WHERE coach_id = $1 AND client_id = $2 AND id = $3
+			FOR UPDATE`, coachID, clientID, in.PackID); err != nil {
+			if db.NoRows(err) {
+				return errs.Field("pack_id", "client %d has no pack %d", clientID, in.PackID)
+			}
+			return err
+		}
+		if p.Kind != KindSessions || p.ActivatedAt == nil {
+			return errs.Field("pack_id", "only an activated sessions pack has a balance to adjust")
+		}
+		err := moveSessions(ctx, tx, entry{CoachID: coachID, ClientID: clientID, PackID: p.ID, Kind: "adjustment",
+			Delta: in.Delta, Reason: in.Reason, At: s.Now().UTC()})
+		if err != nil {
+			return err
+		}
+		return tx.GetContext(ctx, &p, `SELECT * FROM packs WHERE id = $1`, p.ID)
+	})
+	return p, err
+}
+
+// GoodwillInput gives sessions to several clients at once, after an incident.
+type GoodwillInput struct {
+	ClientIDs   []int64 `json:"client_ids"`
+	Sessions    int     `json:"sessions"`
+	Note        string  `json:"note"`
+	ValueAmount int64   `json:"value_amount"` // what it costs the coach, per client, minor units
+}
+
+// GoodwillGrant is what one client received.
+type GoodwillGrant struct {
+	ClientID int64 `json:"client_id"`
+	PackID   int64 `json:"pack_id"`
+	Sessions int   `json:"sessions"`
+}
+
+// GrantGoodwill credits each client's sessions pack that expires first. It is
+// all or nothing: a client with no pack to credit refuses the whole grant.
+func (s *Service) GrantGoodwill(ctx context.Context, coach auth.Coach, in GoodwillInput) ([]GoodwillGrant, error) {
+	in.Note = strings.TrimSpace(in.Note)
+	switch {
+	case len(in.ClientIDs) == 0 || len(in.ClientIDs) > 500:
+		return nil, errs.Field("client_ids", "name 1 to 500 clients")
+	case in.Sessions < 1 || in.Sessions > 20:
+		return nil, errs.Field("sessions", "must be from 1 to 20")
+	case in.Note == "" || len(in.Note) > 500:
+		return nil, errs.Field("note", "is required (at most 500 characters)")
+	case in.ValueAmount < 0:
+		return nil, errs.Field("value_amount", "must not be negative")
+	}
+	grants := []GoodwillGrant{}
+	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		now := s.Now().UTC()
+		seen := map[int64]bool{}
+		for _, clientID := range in.ClientIDs {
+			if seen[clientID] {
+				return errs.Field("client_ids", "client %d is named twice", clientID)
+			}
+			seen[clientID] = true
+			if _, err := getClient(ctx, tx, coach.ID, clientID, false); err != nil {
+				return errs.Field("client_ids", "no client %d", clientID)
+			}
+			states, err := lockPacks(ctx, tx, coach.ID, clientID, now)
+			if err != nil {
+				return err
+			}
+			var sessionsPacks []PackState
+			for _, p := range states {
+				if p.Kind == KindSessions {
+					p.Remaining = max(p.Remaining, 1) // an exhausted pack still valid may take the gift
+					if p.Status == "exhausted" {
+						p.Status = "active"
+					}
+					sessionsPacks = append(sessionsPacks, p)
+				}
+			}
+			pick, ok := PickPack(sessionsPacks, now)
+			if !ok {
+				return errs.Field("client_ids", "client %d has no valid sessions pack to credit", clientID)
+			}
+			value, cur := in.ValueAmount, coach.Currency
+			if err := moveSessions(ctx, tx, entry{CoachID: coach.ID, ClientID: clientID, PackID: pick.ID,
+				Kind: "goodwill", Delta: in.Sessions, Reason: in.Note, Value: &value, Currency: &cur, At: now}); err != nil {
+				return err
+			}
+			grants = append(grants, GoodwillGrant{ClientID: clientID, PackID: pick.ID, Sessions: in.Sessions})
+		}
+		return nil
+	})
+	return grants, err
+}
+
+// lockPacks locks a client's packs that may still pay, in id order (so two
+// transactions never wait on each other in a cycle), with each period pack's
+// count for the week of at.
+func lockPacks(ctx context.Context, tx *sqlx.Tx, coachID, clientID int64, at time.Time) ([]PackState, error) {
+	var ids []int64
+	if err := tx.SelectContext(ctx, &ids, `SELECT id FROM packs WHERE coach_id = $1 AND client_id = $2
+		AND status IN ('active', 'overdue', 'exhausted') ORDER BY id FOR UPDATE`, coachID, clientID); err != nil {
+		return nil, err
+	}
+	var states []PackState
+	err := tx.SelectContext(ctx, &states, `SELECT p.id, p.kind, p.status, p.sessions_remaining, p.activated_at,
+		p.valid_until, p.overdue_since, p.weekly_cap,
+		coalesce(cv.grace_days, $3) AS grace_days,
+		(SELECT count(*) FROM ledger_entries e JOIN bookings b ON b.id = e.booking_id
+		   JOIN sessions s ON s.id = b.session_id
+		  WHERE e.pack_id = p.id AND e.kind IN ('attended', 'no_show', 'late_cancel')
+		    AND date_trunc('week', s.starts_at AT TIME ZONE c.timezone) = date_trunc('week', $4::timestamptz AT TIME ZONE c.timezone)
+		    AND NOT EXISTS (SELECT 1 FROM ledger_entries w WHERE w.booking_id = e.booking_id AND w.kind = 'waiver')
+		) AS week_count
+		FROM packs p JOIN coaches c ON c.id = p.coach_id
+		LEFT JOIN charter_versions cv ON cv.id = p.charter_version_id
+		WHERE p.id = ANY($1) AND p.coach_id = $2 ORDER BY p.id`, pq.Array(ids), coachID, DefaultCharter.GraceDays, at)
+	return states, err
+}
+
+func (s *Service) postAdjustment(c *gin.Context) {
+	id, err := api.PathID(c, "id")
+	if err != nil {
+		api.Fail(c, err)
+		return
+	}
+	var in AdjustmentInput
+	if err := api.Decode(c, &in); err != nil {
+		api.Fail(c, err)
+		return
+	}
+	coachID := auth.CoachOf(c).ID
+	if _, err := s.Client(c.Request.Context(), coachID, id); err != nil {
+		api.Fail(c, err)
+		return
+	}
+	p, err := s.Adjust(c.Request.Context(), coachID, id, in)
+	api.Respond(c, http.StatusCreated, p, err)
+}
+
+func (s *Service) postGoodwill(c *gin.Context) {
+	var in GoodwillInput
+	if err := api.Decode(c, &in); err != nil {
+		api.Fail(c, err)
+		return
+	}
+	grants, err := s.GrantGoodwill(c.Request.Context(), auth.CoachOf(c), in)
+	api.Respond(c, http.StatusCreated, gin.H{"data": grants}, err)
+}
+
+func (s *Service) getLedger(c *gin.Context) {
+	id, err := api.PathID(c, "id")
+	if err != nil {
+		api.Fail(c, err)
+		return
+	}
+	s.ledgerOf(c, auth.CoachOf(c).ID, id)
+}
+
+func (s *Service) getMyLedger(c *gin.Context) {
+	who := auth.ClientOf(c)
+	s.ledgerOf(c, who.CoachID, who.ClientID)
+}
+
+func (s *Service) ledgerOf(c *gin.Context, coachID, clientID int64) {
+	p, err := api.ParsePage(c)
+	if err != nil {
+		api.Fail(c, err)
+		return
+	}
+	list, err := s.Ledger(c.Request.Context(), coachID, clientID, p)
+	api.Respond(c, http.StatusOK, list, err)
+}

@@ -1,0 +1,166 @@
+package packs
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/jmoiron/sqlx"
+
+	"carnet/internal/api"
+	"carnet/internal/auth"
+	"carnet/internal/db"
+	"carnet/internal/errs"
+)
+
+// Pack is what a client bought.
+type Pack struct {
+	ID                int64      `db:"id" json:"id"`
+	CoachID           int64      `db:"coach_id" json:"-"`
+	ClientID          int64      `db:"client_id" json:"client_id"`
+	OfferID           int64      `db:"offer_id" json:"offer_id"`
+	CharterVersionID  *int64     `db:"charter_version_id" json:"charter_version_id"`
+	Kind              string     `db:"kind" json:"kind"`
+	Status            string     `db:"status" json:"status"`
+	Plan              string     `db:"plan" json:"plan"`
+	Installments      int        `db:"installments" json:"installments"`
+	PriceAmount       int64      `db:"price_amount" json:"price_amount"`
+	Currency          string     `db:"currency" json:"currency"`
+	SessionsCredited  int        `db:"sessions_credited" json:"sessions_credited"`
+	SessionsRemaining int        `db:"sessions_remaining" json:"sessions_remaining"`
+	Months            *int       `db:"months" json:"months,omitempty"`
+	ValidityDays      *int       `db:"validity_days" json:"validity_days,omitempty"`
+	WeeklyCap         *int       `db:"weekly_cap" json:"weekly_cap,omitempty"`
+	ActivatedAt       *time.Time `db:"activated_at" json:"activated_at"`
+	ValidUntil        *time.Time `db:"valid_until" json:"valid_until"`
+	OverdueSince      *time.Time `db:"overdue_since" json:"overdue_since,omitempty"`
+	CheckoutSession   *string    `db:"stripe_checkout_session_id" json:"-"`
+	Subscription      *string    `db:"stripe_subscription_id" json:"-"`
+	PaymentIntent     *string    `db:"stripe_payment_intent_id" json:"-"`
+	CreatedAt         time.Time  `db:"created_at" json:"created_at"`
+	UpdatedAt         time.Time  `db:"updated_at" json:"updated_at"`
+}
+
+// NewPendingPack records a pack bought but not yet paid for, priced from its
+// offer. Billing calls it when it opens a checkout; manual purchases too.
+func NewPendingPack(ctx context.Context, tx *sqlx.Tx, coachID, clientID, offerID int64, plan string, installments int, charterID *int64) (Pack, error) {
+	var p Pack
+	if _, err := getClient(ctx, tx, coachID, clientID, false); err != nil {
+		return p, err
+	}
+	o, err := getOffer(ctx, tx, coachID, offerID)
+	if err != nil {
+		return p, errs.Field("offer_id", "no offer %d", offerID)
+	}
+	if o.ArchivedAt != nil {
+		return p, errs.Field("offer_id", "offer %d is archived and no longer sold", offerID)
+	}
+	err = tx.GetContext(ctx, &p, `INSERT INTO packs (coach_id, client_id, offer_id, charter_version_id, kind,
+		plan, installments, price_amount, currency, months, validity_days, weekly_cap)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *`,
+		coachID, clientID, offerID, charterID, o.Kind, plan, installments, o.PriceAmount, o.Currency,
+		o.Months, o.ValidityDays, o.WeeklyCap)
+	return p, err
+}
+
+// ActivatePack turns a pending pack active at the moment its first payment
+// is confirmed and credits its sessions. It is what a confirmed Stripe
+// payment calls; a pack already activated is returned unchanged with false,
+// so a duplicate confirmation credits nothing.
+func ActivatePack(ctx context.Context, tx *sqlx.Tx, coachID, packID int64, at time.Time) (Pack, bool, error) {
+	var p Pack
+	err := tx.GetContext(ctx, &p, `SELECT * FROM packs WHERE coach_id = $1 AND id = $2 FOR UPDATE`, coachID, packID)
+	if db.NoRows(err) {
+		return p, false, errs.NotFoundf("no pack %d", packID)
+	}
+	if err != nil || p.Status != "pending" {
+		return p, false, err
+	}
+	at = at.UTC()
+	until := at.AddDate(0, 0, DefaultValidityDays)
+	credit := 0
+	if p.Kind == KindSessions {
+		if p.ValidityDays != nil {
+			until = at.AddDate(0, 0, *p.ValidityDays)
+		}
+		var o Offer
+		if o, err = getOffer(ctx, tx, coachID, p.OfferID); err != nil {
+			return p, false, err
+		}
+		credit = *o.Sessions
+	} else {
+		until = at.AddDate(0, *p.Months, 0)
+	}
+	err = tx.GetContext(ctx, &p, `UPDATE packs SET status = 'active', activated_at = $3, valid_until = $4,
+		sessions_credited = $5, sessions_remaining = $5, updated_at = $3
+		WHERE coach_id = $1 AND id = $2 RETURNING *`, coachID, packID, at, until, credit)
+	if err != nil {
+		return p, false, err
+	}
+	err = addEntry(ctx, tx, entry{CoachID: coachID, ClientID: p.ClientID, PackID: p.ID, Kind: "purchase",
+		Delta: credit, At: at})
+	return p, err == nil, err
+}
+
+// ManualPackInput records a pack paid outside Stripe (bank transfer, cash).
+type ManualPackInput struct {
+	OfferID   int64  `json:"offer_id"`
+	Method    string `json:"method"`
+	Reference string `json:"reference"`
+}
+
+var manualMethods = map[string]bool{"bank_transfer": true, "cash": true, "other": true}
+
+// RecordManualPack creates an active pack for a payment the coach received by
+// hand, under the current charter, with its purchase credit.
+func (s *Service) RecordManualPack(ctx context.Context, coach auth.Coach, clientID int64, in ManualPackInput) (Pack, error) {
+	if in.OfferID <= 0 {
+		return Pack{}, errs.Field("offer_id", "is required")
+	}
+	if !manualMethods[in.Method] {
+		return Pack{}, errs.Field("method", "must be bank_transfer, cash or other")
+	}
+	if len(in.Reference) > 200 {
+		return Pack{}, errs.Field("reference", "must be at most 200 characters")
+	}
+	var p Pack
+	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		ch, err := s.CurrentCharter(ctx, tx, coach)
+		if err != nil {
+			return err
+		}
+		var charterID *int64
+		if ch.ID != 0 {
+			charterID = &ch.ID
+		}
+		if p, err = NewPendingPack(ctx, tx, coach.ID, clientID, in.OfferID, "manual", 1, charterID); err != nil {
+			return err
+		}
+		now := s.Now().UTC()
+		if _, err := tx.ExecContext(ctx, `INSERT INTO payments (coach_id, pack_id, kind, status, amount, currency,
+			stripe_object_id, occurred_at) VALUES ($1, $2, 'manual', $3, $4, $5, NULL, $6)`,
+			coach.ID, p.ID, in.Method+":"+strings.TrimSpace(in.Reference), p.PriceAmount, p.Currency, now); err != nil {
+			return err
+		}
+		p, _, err = ActivatePack(ctx, tx, coach.ID, p.ID, now)
+		return err
+	})
+	return p, err
+}
+
+func (s *Service) postManualPack(c *gin.Context) {
+	id, err := api.PathID(c, "id")
+	if err != nil {
+		api.Fail(c, err)
+		return
+	}
+	var in ManualPackInput
+	if err := api.Decode(c, &in); err != nil {
+		api.Fail(c, err)
+		return
+	}
+	p, err := s.RecordManualPack(c.Request.Context(), auth.CoachOf(c), id, in)
+	api.Respond(c, http.StatusCreated, p, err)
+}

@@ -1,0 +1,376 @@
+package packs
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"carnet/internal/auth"
+	"carnet/internal/errs"
+	"carnet/internal/testdb"
+)
+
+// world is one coach's database with a movable clock.
+type world struct {
+	t     *testing.T
+	s     *Service
+	coach auth.Coach
+	mu    sync.Mutex
+	now   time.Time
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	d := testdb.New(t)
+	w := &world{t: t, now: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
+	w.s = &Service{DB: d, Now: w.clock}
+	var err error
+	w.coach, _, err = auth.CreateCoach(context.Background(), d, auth.NewCoach{
+		Name: "Coach", Email: fmt.Sprintf("coach%d@example.com", time.Now().UnixNano()), Currency: "EUR", Timezone: "Europe/Paris"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func (w *world) clock() time.Time {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.now
+}
+
+func (w *world) setNow(t time.Time) {
+	w.mu.Lock()
+	w.now = t
+	w.mu.Unlock()
+}
+
+func (w *world) client(name string) Client {
+	w.t.Helper()
+	email := name + "@example.com"
+	c, err := w.s.CreateClient(context.Background(), w.coach.ID, ClientInput{Name: &name, Email: &email})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return c
+}
+
+// pack sells the client a sessions pack of n sessions, paid by hand now.
+func (w *world) pack(clientID int64, n int) Pack {
+	w.t.Helper()
+	price := int64(1000 * n)
+	o, err := w.s.CreateOffer(context.Background(), w.coach, OfferInput{Name: "pack", Kind: KindSessions, Sessions: &n, PriceAmount: &price})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	p, err := w.s.RecordManualPack(context.Background(), w.coach, clientID, ManualPackInput{OfferID: o.ID, Method: "cash"})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return p
+}
+
+// session schedules a session starting at start for the clients.
+func (w *world) session(start time.Time, clients ...int64) Session {
+	w.t.Helper()
+	s, err := w.s.Schedule(context.Background(), w.coach.ID, SessionInput{StartsAt: &start, ClientIDs: clients})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return s
+}
+
+func (w *world) remaining(packID int64) int {
+	w.t.Helper()
+	var n int
+	if err := w.s.DB.Get(&n, `SELECT sessions_remaining FROM packs WHERE id = $1`, packID); err != nil {
+		w.t.Fatal(err)
+	}
+	return n
+}
+
+func (w *world) verify() {
+	w.t.Helper()
+	problems, err := Verify(context.Background(), w.s.DB)
+	if err != nil || len(problems) > 0 {
+		w.t.Fatalf("verify: %v %v", err, problems)
+	}
+}
+
+func (w *world) outcome(bookingID int64, outcome string) (Booking, error) {
+	return w.s.RecordOutcome(context.Background(), w.coach.ID, bookingID, OutcomeInput{Outcome: outcome})
+}
+
+func TestFiftyParallelAttendancesOnFiveSessions(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	c := w.client("lea")
+	p := w.pack(c.ID, 5)
+	start := w.now.Add(-48 * time.Hour)
+	var bookings []int64
+	for i := range 50 {
+		bookings = append(bookings, w.session(start.Add(time.Duration(i)*time.Minute), c.ID).Bookings[0].ID)
+	}
+	var wg sync.WaitGroup
+	codes := make([]string, 50)
+	for i, b := range bookings {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := w.outcome(b, Attended)
+			codes[i] = "ok"
+			if err != nil {
+				codes[i] = errs.CodeOf(err)
+			}
+		}()
+	}
+	wg.Wait()
+	count := map[string]int{}
+	for _, c := range codes {
+		count[c]++
+	}
+	if count["ok"] != 5 || count[errs.InsufficientBalance] != 45 {
+		t.Fatalf("outcomes %v, want 5 ok and 45 insufficient_balance", count)
+	}
+	if r := w.remaining(p.ID); r != 0 {
+		t.Fatalf("remaining %d", r)
+	}
+	var status string
+	_ = w.s.DB.Get(&status, `SELECT status FROM packs WHERE id = $1`, p.ID)
+	if status != "exhausted" {
+		t.Fatalf("pack status %s, want exhausted", status)
+	}
+	w.verify()
+}
+
+func TestSameOutcomeFiftyTimesChargesOnce(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	c := w.client("mateo")
+	p := w.pack(c.ID, 10)
+	b := w.session(w.now.Add(-time.Hour), c.ID).Bookings[0]
+	var wg sync.WaitGroup
+	errsSeen := make([]error, 50)
+	for i := range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errsSeen[i] = w.outcome(b.ID, NoShow)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errsSeen {
+		if err != nil {
+			t.Fatalf("a retry failed: %v", err)
+		}
+	}
+	if r := w.remaining(p.ID); r != 9 {
+		t.Fatalf("remaining %d, want 9", r)
+	}
+	// Another outcome on a settled booking is a conflict and changes nothing.
+	if _, err := w.outcome(b.ID, Attended); errs.CodeOf(err) != errs.Conflict {
+		t.Fatalf("changing a settled outcome: %v", err)
+	}
+	if r := w.remaining(p.ID); r != 9 {
+		t.Fatalf("remaining %d after conflict", r)
+	}
+	w.verify()
+}
+
+func TestNoticeBoundaryIsExact(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	c := w.client("emma")
+	p := w.pack(c.ID, 10)
+	start := w.now.Add(72 * time.Hour)
+	inTime := w.session(start, c.ID).Bookings[0]
+	late := w.session(start.Add(time.Hour), c.ID).Bookings[0]
+
+	w.setNow(start.Add(-24 * time.Hour)) // exactly 24 h 0 min before
+	b, err := w.outcome(inTime.ID, Cancelled)
+	if err != nil || *b.Outcome != Cancelled || w.remaining(p.ID) != 10 {
+		t.Fatalf("24h00 before: %v %v, remaining %d", err, b.Outcome, w.remaining(p.ID))
+	}
+	w.setNow(start.Add(time.Hour - 24*time.Hour + time.Minute)) // 23 h 59 min before the second
+	b, err = w.outcome(late.ID, Cancelled)
+	if err != nil || *b.Outcome != LateCancelled || w.remaining(p.ID) != 9 {
+		t.Fatalf("23h59 before: %v %v, remaining %d", err, b.Outcome, w.remaining(p.ID))
+	}
+	w.verify()
+}
+
+func TestClientIsJudgedByTheCharterTheyAccepted(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	h48, h24 := 48, 24
+	if _, err := w.s.PublishCharter(ctx, w.coach, CharterInput{NoticeHours: &h48, LateCancelAction: ActionDeduct}); err != nil {
+		t.Fatal(err)
+	}
+	old := w.client("old")
+	oldPack := w.pack(old.ID, 10) // accepts version 1
+	v2, err := w.s.PublishCharter(ctx, w.coach, CharterInput{NoticeHours: &h24, LateCancelAction: ActionDeduct})
+	if err != nil || v2.Version != 2 {
+		t.Fatalf("v2: %v %+v", err, v2)
+	}
+	newer := w.client("new")
+	newPack := w.pack(newer.ID, 10) // accepts version 2
+
+	start := w.now.Add(30 * time.Hour) // 30 h notice: late under v1, in time under v2
+	s := w.session(start, old.ID, newer.ID)
+	for _, b := range s.Bookings {
+		if _, err := w.outcome(b.ID, Cancelled); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if w.remaining(oldPack.ID) != 9 || w.remaining(newPack.ID) != 10 {
+		t.Fatalf("old client %d left (want 9), new client %d (want 10)", w.remaining(oldPack.ID), w.remaining(newPack.ID))
+	}
+	w.verify()
+}
+
+func TestPackThatExpiresFirstPays(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	c := w.client("two")
+	long := w.pack(c.ID, 10)
+	// A shorter pack bought later still pays first: it expires first.
+	n, days, price := 5, 30, int64(100)
+	o, _ := w.s.CreateOffer(context.Background(), w.coach, OfferInput{Name: "short", Kind: KindSessions, Sessions: &n, ValidityDays: &days, PriceAmount: &price})
+	short, err := w.s.RecordManualPack(context.Background(), w.coach, c.ID, ManualPackInput{OfferID: o.ID, Method: "bank_transfer"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := w.session(w.now.Add(-time.Hour), c.ID).Bookings[0]
+	got, err := w.outcome(b.ID, Attended)
+	if err != nil || *got.PackID != short.ID || w.remaining(short.ID) != 4 || w.remaining(long.ID) != 10 {
+		t.Fatalf("paid by %v (%v); short %d long %d", got.PackID, err, w.remaining(short.ID), w.remaining(long.ID))
+	}
+}
+
+func TestExpiryWaiverGoodwillAdjustmentKeepTheLedgerTrue(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	a, b := w.client("a"), w.client("b")
+	pa, pb := w.pack(a.ID, 5), w.pack(b.ID, 5)
+
+	booking := w.session(w.now.Add(-time.Hour), a.ID).Bookings[0]
+	if _, err := w.outcome(booking.ID, NoShow); err != nil {
+		t.Fatal(err)
+	}
+	// Waive: the session comes back, once, and the charge stays in the ledger.
+	for range 2 {
+		got, err := w.s.Waive(ctx, w.coach.ID, booking.ID, "flat tyre, first time")
+		if err != nil || !got.Waived {
+			t.Fatalf("waive: %v %+v", err, got)
+		}
+	}
+	if w.remaining(pa.ID) != 5 {
+		t.Fatalf("after waiver %d", w.remaining(pa.ID))
+	}
+	if _, err := w.s.Waive(ctx, w.coach.ID, booking.ID, ""); errs.CodeOf(err) != errs.Invalid {
+		t.Fatalf("waiver without reason: %v", err)
+	}
+
+	// Goodwill to both, all or nothing.
+	grants, err := w.s.GrantGoodwill(ctx, w.coach, GoodwillInput{ClientIDs: []int64{a.ID, b.ID}, Sessions: 2,
+		Note: "hall closed on Monday", ValueAmount: 2000})
+	if err != nil || len(grants) != 2 || w.remaining(pa.ID) != 7 || w.remaining(pb.ID) != 7 {
+		t.Fatalf("goodwill: %v %v", err, grants)
+	}
+	nobody := w.client("nopack")
+	if _, err := w.s.GrantGoodwill(ctx, w.coach, GoodwillInput{ClientIDs: []int64{a.ID, nobody.ID}, Sessions: 1, Note: "x"}); errs.CodeOf(err) != errs.Invalid {
+		t.Fatalf("goodwill to a client without pack: %v", err)
+	}
+	if w.remaining(pa.ID) != 7 {
+		t.Fatal("a refused goodwill still credited someone")
+	}
+
+	// Adjustment: needs a reason, never below zero.
+	if _, err := w.s.Adjust(ctx, w.coach.ID, b.ID, AdjustmentInput{PackID: pb.ID, Delta: -1}); errs.CodeOf(err) != errs.Invalid {
+		t.Fatalf("adjustment without reason: %v", err)
+	}
+	if _, err := w.s.Adjust(ctx, w.coach.ID, b.ID, AdjustmentInput{PackID: pb.ID, Delta: -8, Reason: "typo"}); errs.CodeOf(err) != errs.InsufficientBalance {
+		t.Fatalf("adjustment below zero: %v", err)
+	}
+	if _, err := w.s.Adjust(ctx, w.coach.ID, b.ID, AdjustmentInput{PackID: pb.ID, Delta: -2, Reason: "counted twice by hand"}); err != nil {
+		t.Fatal(err)
+	}
+	if w.remaining(pb.ID) != 5 {
+		t.Fatalf("after adjustment %d", w.remaining(pb.ID))
+	}
+
+	// Expiry on time: the remaining sessions are written off, once.
+	w.setNow(pa.ValidUntil.Add(time.Second))
+	for range 2 {
+		if _, err := (&Expirer{DB: w.s.DB, Now: w.clock}).runOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var kinds []string
+	_ = w.s.DB.Select(&kinds, `SELECT kind FROM ledger_entries WHERE pack_id = $1 ORDER BY id`, pa.ID)
+	want := "[purchase no_show waiver goodwill expiry]"
+	if fmt.Sprint(kinds) != want {
+		t.Fatalf("ledger of pack a: %v, want %s", kinds, want)
+	}
+	var status string
+	_ = w.s.DB.Get(&status, `SELECT status FROM packs WHERE id = $1`, pa.ID)
+	if status != "expired" || w.remaining(pa.ID) != 0 {
+		t.Fatalf("after expiry: %s, %d left", status, w.remaining(pa.ID))
+	}
+	w.verify()
+}
+
+func TestVerifyNamesTheBrokenRows(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	c := w.client("x")
+	p := w.pack(c.ID, 5)
+	w.verify()
+	if _, err := w.s.DB.Exec(`UPDATE packs SET sessions_remaining = 4 WHERE id = $1`, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	problems, err := Verify(context.Background(), w.s.DB)
+	if err != nil || len(problems) != 1 || problems[0].Rule != "pack balance differs from its ledger" {
+		t.Fatalf("verify found %v, %v", problems, err)
+	}
+}
+
+func TestWeeklyCapOnPeriodPack(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	c := w.client("p")
+	months, capn, price := 1, 2, int64(9000)
+	o, err := w.s.CreateOffer(context.Background(), w.coach, OfferInput{Name: "month", Kind: KindPeriod, Months: &months, WeeklyCap: &capn, PriceAmount: &price})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.s.RecordManualPack(context.Background(), w.coach, c.ID, ManualPackInput{OfferID: o.ID, Method: "cash"}); err != nil {
+		t.Fatal(err)
+	}
+	// Monday 2026-11-09, three sessions that week: the third is over the cap.
+	w.setNow(time.Date(2026, 11, 14, 12, 0, 0, 0, time.UTC))
+	monday := time.Date(2026, 11, 9, 9, 0, 0, 0, time.UTC)
+	var results []string
+	for i := range 3 {
+		b := w.session(monday.AddDate(0, 0, i), c.ID).Bookings[0]
+		_, err := w.outcome(b.ID, Attended)
+		results = append(results, errs.CodeOf(err))
+		if err == nil {
+			results[i] = "ok"
+		}
+	}
+	if fmt.Sprint(results) != "[ok ok insufficient_balance]" {
+		t.Fatalf("week results %v", results)
+	}
+	// Next week starts afresh.
+	b := w.session(monday.AddDate(0, 0, 7), c.ID).Bookings[0]
+	w.setNow(monday.AddDate(0, 0, 8))
+	if _, err := w.outcome(b.ID, Attended); err != nil {
+		t.Fatalf("next week: %v", err)
+	}
+	w.verify()
+}
