@@ -122,12 +122,10 @@ func charterByID(ctx context.Context, q sqlx.QueryerContext, coachID int64, id *
 
 func (s *Service) postCharter(c *gin.Context) {
 	var in CharterInput
-	if err := api.Decode(c, &in); err != nil {
-		api.Fail(c, err)
-		return
+	if decodeInto(c, &in) {
+		ch, err := s.PublishCharter(c.Request.Context(), auth.CoachOf(c), in)
+		api.Respond(c, http.StatusCreated, ch, err)
 	}
-	ch, err := s.PublishCharter(c.Request.Context(), auth.CoachOf(c), in)
-	api.Respond(c, http.StatusCreated, ch, err)
 }
 
 func (s *Service) getCharter(c *gin.Context) {

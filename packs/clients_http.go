@@ -13,37 +13,23 @@ import (
 
 func (s *Service) postClient(c *gin.Context) {
 	var in ClientInput
-	if err := api.Decode(c, &in); err != nil {
-		api.Fail(c, err)
-		return
+	if decodeInto(c, &in) {
+		client, err := s.CreateClient(c.Request.Context(), auth.CoachOf(c).ID, in)
+		api.Respond(c, http.StatusCreated, client, err)
 	}
-	client, err := s.CreateClient(c.Request.Context(), auth.CoachOf(c).ID, in)
-	api.Respond(c, http.StatusCreated, client, err)
 }
 
-func (s *Service) getClient(c *gin.Context) {
-	id, err := api.PathID(c, "id")
-	if err != nil {
-		api.Fail(c, err)
-		return
-	}
-	client, err := s.Client(c.Request.Context(), auth.CoachOf(c).ID, id)
+func (s *Service) getClient(c *gin.Context, coach auth.Coach, id int64) {
+	client, err := s.Client(c.Request.Context(), coach.ID, id)
 	api.Respond(c, http.StatusOK, client, err)
 }
 
-func (s *Service) patchClient(c *gin.Context) {
-	id, err := api.PathID(c, "id")
-	if err != nil {
-		api.Fail(c, err)
-		return
-	}
+func (s *Service) patchClient(c *gin.Context, coach auth.Coach, id int64) {
 	var in ClientInput
-	if err := api.Decode(c, &in); err != nil {
-		api.Fail(c, err)
-		return
+	if decodeInto(c, &in) {
+		client, err := s.UpdateClient(c.Request.Context(), coach.ID, id, in)
+		api.Respond(c, http.StatusOK, client, err)
 	}
-	client, err := s.UpdateClient(c.Request.Context(), auth.CoachOf(c).ID, id, in)
-	api.Respond(c, http.StatusOK, client, err)
 }
 
 func (s *Service) listClients(c *gin.Context) {
@@ -63,12 +49,7 @@ type ClientLink struct {
 	ExpiresAt time.Time `json:"expires_at"`
 }
 
-func (s *Service) postClientLink(c *gin.Context) {
-	id, err := api.PathID(c, "id")
-	if err != nil {
-		api.Fail(c, err)
-		return
-	}
+func (s *Service) postClientLink(c *gin.Context, coach auth.Coach, id int64) {
 	in := struct {
 		TTLHours *int `json:"ttl_hours"`
 	}{}
@@ -86,7 +67,6 @@ func (s *Service) postClientLink(c *gin.Context) {
 			return
 		}
 	}
-	coach := auth.CoachOf(c)
 	if _, err := s.Client(c.Request.Context(), coach.ID, id); err != nil {
 		api.Fail(c, err)
 		return

@@ -218,43 +218,28 @@ func lockPacks(ctx context.Context, tx *sqlx.Tx, coachID, clientID int64, at tim
 	return states, err
 }
 
-func (s *Service) postAdjustment(c *gin.Context) {
-	id, err := api.PathID(c, "id")
-	if err != nil {
+func (s *Service) postAdjustment(c *gin.Context, coach auth.Coach, id int64) {
+	if _, err := s.Client(c.Request.Context(), coach.ID, id); err != nil {
 		api.Fail(c, err)
 		return
 	}
 	var in AdjustmentInput
-	if err := api.Decode(c, &in); err != nil {
-		api.Fail(c, err)
-		return
+	if decodeInto(c, &in) {
+		p, err := s.Adjust(c.Request.Context(), coach.ID, id, in)
+		api.Respond(c, http.StatusCreated, p, err)
 	}
-	coachID := auth.CoachOf(c).ID
-	if _, err := s.Client(c.Request.Context(), coachID, id); err != nil {
-		api.Fail(c, err)
-		return
-	}
-	p, err := s.Adjust(c.Request.Context(), coachID, id, in)
-	api.Respond(c, http.StatusCreated, p, err)
 }
 
 func (s *Service) postGoodwill(c *gin.Context) {
 	var in GoodwillInput
-	if err := api.Decode(c, &in); err != nil {
-		api.Fail(c, err)
-		return
+	if decodeInto(c, &in) {
+		grants, err := s.GrantGoodwill(c.Request.Context(), auth.CoachOf(c), in)
+		api.Respond(c, http.StatusCreated, gin.H{"data": grants}, err)
 	}
-	grants, err := s.GrantGoodwill(c.Request.Context(), auth.CoachOf(c), in)
-	api.Respond(c, http.StatusCreated, gin.H{"data": grants}, err)
 }
 
-func (s *Service) getLedger(c *gin.Context) {
-	id, err := api.PathID(c, "id")
-	if err != nil {
-		api.Fail(c, err)
-		return
-	}
-	s.ledgerOf(c, auth.CoachOf(c).ID, id)
+func (s *Service) getLedger(c *gin.Context, coach auth.Coach, id int64) {
+	s.ledgerOf(c, coach.ID, id)
 }
 
 func (s *Service) getMyLedger(c *gin.Context) {

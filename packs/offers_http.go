@@ -11,21 +11,14 @@ import (
 
 func (s *Service) postOffer(c *gin.Context) {
 	var in OfferInput
-	if err := api.Decode(c, &in); err != nil {
-		api.Fail(c, err)
-		return
+	if decodeInto(c, &in) {
+		o, err := s.CreateOffer(c.Request.Context(), auth.CoachOf(c), in)
+		api.Respond(c, http.StatusCreated, o, err)
 	}
-	o, err := s.CreateOffer(c.Request.Context(), auth.CoachOf(c), in)
-	api.Respond(c, http.StatusCreated, o, err)
 }
 
-func (s *Service) getOffer(c *gin.Context) {
-	id, err := api.PathID(c, "id")
-	if err != nil {
-		api.Fail(c, err)
-		return
-	}
-	o, err := s.Offer(c.Request.Context(), auth.CoachOf(c).ID, id)
+func (s *Service) getOffer(c *gin.Context, coach auth.Coach, id int64) {
+	o, err := s.Offer(c.Request.Context(), coach.ID, id)
 	api.Respond(c, http.StatusOK, o, err)
 }
 
@@ -39,12 +32,7 @@ func (s *Service) listOffers(c *gin.Context) {
 	api.Respond(c, http.StatusOK, list, err)
 }
 
-func (s *Service) archiveOffer(c *gin.Context) {
-	id, err := api.PathID(c, "id")
-	if err != nil {
-		api.Fail(c, err)
-		return
-	}
-	o, err := s.ArchiveOffer(c.Request.Context(), auth.CoachOf(c).ID, id)
+func (s *Service) archiveOffer(c *gin.Context, coach auth.Coach, id int64) {
+	o, err := s.ArchiveOffer(c.Request.Context(), coach.ID, id)
 	api.Respond(c, http.StatusOK, o, err)
 }

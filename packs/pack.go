@@ -150,17 +150,10 @@ func (s *Service) RecordManualPack(ctx context.Context, coach auth.Coach, client
 	return p, err
 }
 
-func (s *Service) postManualPack(c *gin.Context) {
-	id, err := api.PathID(c, "id")
-	if err != nil {
-		api.Fail(c, err)
-		return
-	}
+func (s *Service) postManualPack(c *gin.Context, coach auth.Coach, id int64) {
 	var in ManualPackInput
-	if err := api.Decode(c, &in); err != nil {
-		api.Fail(c, err)
-		return
+	if decodeInto(c, &in) {
+		p, err := s.RecordManualPack(c.Request.Context(), coach, id, in)
+		api.Respond(c, http.StatusCreated, p, err)
 	}
-	p, err := s.RecordManualPack(c.Request.Context(), auth.CoachOf(c), id, in)
-	api.Respond(c, http.StatusCreated, p, err)
 }

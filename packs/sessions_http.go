@@ -10,27 +10,6 @@ import (
 	"carnet/internal/errs"
 )
 
-// withID runs fn with the coach and the :id of the path.
-func withID(fn func(c *gin.Context, coach auth.Coach, id int64)) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		id, err := api.PathID(c, "id")
-		if err != nil {
-			api.Fail(c, err)
-			return
-		}
-		fn(c, auth.CoachOf(c), id)
-	}
-}
-
-// decodeInto reads the body into v, answering the error itself.
-func decodeInto(c *gin.Context, v any) bool {
-	if err := api.Decode(c, v); err != nil {
-		api.Fail(c, err)
-		return false
-	}
-	return true
-}
-
 func (s *Service) postSession(c *gin.Context) {
 	var in SessionInput
 	if decodeInto(c, &in) {
@@ -179,24 +158,12 @@ func (s *Service) getMyBookings(c *gin.Context) {
 	api.Respond(c, http.StatusOK, gin.H{"data": rows}, err)
 }
 
-func (s *Service) getMyCancellation(c *gin.Context) {
-	id, err := api.PathID(c, "id")
-	if err != nil {
-		api.Fail(c, err)
-		return
-	}
-	who := auth.ClientOf(c)
+func (s *Service) getMyCancellation(c *gin.Context, who auth.ClientAuth, id int64) {
 	p, err := s.PreviewCancellation(c.Request.Context(), who.CoachID, who.ClientID, id)
 	api.Respond(c, http.StatusOK, p, err)
 }
 
-func (s *Service) postMyCancellation(c *gin.Context) {
-	id, err := api.PathID(c, "id")
-	if err != nil {
-		api.Fail(c, err)
-		return
-	}
-	who := auth.ClientOf(c)
+func (s *Service) postMyCancellation(c *gin.Context, who auth.ClientAuth, id int64) {
 	var owner int64
 	if err := s.DB.GetContext(c.Request.Context(), &owner, `SELECT client_id FROM bookings WHERE coach_id = $1 AND id = $2`,
 		who.CoachID, id); err != nil || owner != who.ClientID {
