@@ -1,0 +1,28 @@
+# The two commands a new machine needs: `make run` and `make test`.
+# Both bring up PostgreSQL and stripe-mock first (scripts/services.sh).
+
+SHELL := /bin/bash
+GO ?= go
+
+.PHONY: run test services down
+
+## run: bring up PostgreSQL and stripe-mock, seed the demo, serve the API
+run: services
+	@source .data/services.env && \
+	$(GO) build -o .data/bin/carnet ./cmd/carnet && \
+	.data/bin/carnet demo && \
+	exec .data/bin/carnet serve
+
+## test: bring up the same services, check formatting and vet, run every test with the race detector
+test: services
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.data/*'))" || \
+		{ echo "gofmt would change:"; gofmt -l .; exit 1; }
+	$(GO) vet ./...
+	@source .data/services.env && $(GO) test -race -count=1 -timeout 20m ./...
+
+services:
+	@scripts/services.sh up
+
+## down: stop the services scripts/services.sh started
+down:
+	@scripts/services.sh down
