@@ -2,44 +2,36 @@ package packs
 
 import (
 	"context"
-	"log/slog"
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/riverqueue/river"
 )
 
-// Expirer moves packs to expired on time, in the background of every serve
-// process; ExpireDue makes concurrent runs safe.
-type Expirer struct {
-	DB    *sqlx.DB
-	Now   func() time.Time
-	Every time.Duration
-	Log   *slog.Logger
+// ExpireArgs is the periodic job that moves packs to expired on time.
+type ExpireArgs struct{}
+
+// Kind names the job in River's table.
+func (ExpireArgs) Kind() string { return "packs.expire" }
+
+// ExpiryWorker expires every pack due; ExpireDue makes overlapping runs safe.
+type ExpiryWorker struct {
+	river.WorkerDefaults[ExpireArgs]
+	DB  *sqlx.DB
+	Now func() time.Time
 }
 
-// Start runs the expiry every e.Every until ctx ends.
-func (e *Expirer) Start(ctx context.Context) {
-	go func() {
-		t := time.NewTicker(e.Every)
-		defer t.Stop()
-		for {
-			if _, err := e.runOnce(ctx); err != nil && ctx.Err() == nil {
-				e.Log.Error("pack expiry", "err", err)
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-		}
-	}()
+// Work runs one expiry pass.
+func (w *ExpiryWorker) Work(ctx context.Context, _ *river.Job[ExpireArgs]) error {
+	_, err := w.runOnce(ctx)
+	return err
 }
 
 // runOnce expires everything due now, batch after batch.
-func (e *Expirer) runOnce(ctx context.Context) (int, error) {
+func (w *ExpiryWorker) runOnce(ctx context.Context) (int, error) {
 	total := 0
 	for {
-		n, err := ExpireDue(ctx, e.DB, e.Now().UTC())
+		n, err := ExpireDue(ctx, w.DB, w.Now().UTC())
 		total += n
 		if err != nil || n == 0 {
 			return total, err

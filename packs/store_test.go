@@ -306,7 +306,7 @@ func TestExpiryWaiverGoodwillAdjustmentKeepTheLedgerTrue(t *testing.T) {
 	// Expiry on time: the remaining sessions are written off, once.
 	w.setNow(pa.ValidUntil.Add(time.Second))
 	for range 2 {
-		if _, err := (&Expirer{DB: w.s.DB, Now: w.clock}).runOnce(ctx); err != nil {
+		if _, err := (&ExpiryWorker{DB: w.s.DB, Now: w.clock}).runOnce(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -112,3 +112,39 @@ func TestClientCancelsThroughTheLink(t *testing.T) {
 		t.Fatalf("Bob's booking changed: %v", b)
 	}
 }
+
+// Expiry is a background job of the running program, not a request.
+func TestPacksExpireOnTimeInTheBackground(t *testing.T) {
+	t.Parallel()
+	a := startApp(t)
+	key := a.coach("expiry@example.com")
+	offer := a.must(201, "POST", "/v1/offers", key, map[string]any{"name": "5", "kind": "sessions", "sessions": 5, "validity_days": 30, "price_amount": 5000})
+	c := a.must(201, "POST", "/v1/clients", key, map[string]any{"name": "Zoé", "email": "zoe@example.com"})
+	pack := a.must(201, "POST", "/v1/clients/"+id(c)+"/packs", key, map[string]any{"offer_id": offer["id"], "method": "cash"})
+	validUntil, _ := time.Parse(time.RFC3339, pack["valid_until"].(string))
+
+	a.mu.Lock()
+	a.now = validUntil.Add(time.Minute)
+	a.mu.Unlock()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		var status string
+		if err := a.m.DB.Get(&status, `SELECT status FROM packs WHERE id = $1`, pack["id"]); err != nil {
+			t.Fatal(err)
+		}
+		if status == "expired" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pack still %s a minute after its expiry job should have run", status)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	ledger := a.must(200, "GET", "/v1/clients/"+id(c)+"/ledger", key, nil)["data"].([]any)
+	if top := ledger[0].(map[string]any); top["kind"] != "expiry" || top["delta"] != float64(-5) {
+		t.Fatalf("newest ledger entry %v, want the expiry of 5 sessions", top)
+	}
+	if out, err := runCmd(t, a.m.DatabaseURL, "verify"); err != nil {
+		t.Fatalf("verify: %v\n%s", err, out)
+	}
+}

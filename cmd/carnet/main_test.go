@@ -36,7 +36,7 @@ func startAppOn(t *testing.T, url string) *app {
 	a := &app{t: t, now: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
 	cfg := Config{DatabaseURL: url, Addr: "127.0.0.1:0"}
 	cfg.BaseURL = "http://carnet.test"
-	a.m = &Main{Config: cfg, Now: a.clock, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	a.m = &Main{Config: cfg, Now: a.clock, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), ExpiryEvery: time.Second}
 	if err := a.m.Run(context.Background()); err != nil {
 		t.Fatalf("start carnet: %v", err)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,10 +12,12 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/jmoiron/sqlx"
+	"github.com/riverqueue/river"
 
 	"carnet/internal/api"
 	"carnet/internal/auth"
 	"carnet/internal/db"
+	"carnet/internal/jobs"
 	"carnet/packs"
 	"carnet/web"
 )
@@ -29,8 +32,10 @@ type Main struct {
 	Handler http.Handler
 	Addr    string // where it listens, once Run returned
 
+	ExpiryEvery time.Duration // how often packs are expired; a minute unless set
+
 	srv  *http.Server
-	stop context.CancelFunc // ends the background loops
+	jobs *jobs.Client
 }
 
 // Open connects to the database, migrates it and builds the handler.
@@ -55,7 +60,13 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	svc := &packs.Service{DB: d, Now: m.Now, Links: links, BaseURL: m.BaseURL}
 	m.Handler = m.router(svc, links)
-	return nil
+
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &packs.ExpiryWorker{DB: d, Now: m.Now})
+	m.jobs, err = jobs.New(d.DB, m.Log, workers, []*river.PeriodicJob{
+		jobs.Every(cmp.Or(m.ExpiryEvery, time.Minute), func() river.JobArgs { return packs.ExpireArgs{} }),
+	})
+	return err
 }
 
 func (m *Main) router(svc *packs.Service, links *auth.Links) http.Handler {
@@ -109,24 +120,22 @@ func (m *Main) Run(ctx context.Context) error {
 			m.Log.Error("serve", "err", err)
 		}
 	}()
-	bg, stop := context.WithCancel(context.Background())
-	m.stop = stop
-	(&packs.Expirer{DB: m.DB, Now: m.Now, Every: time.Minute, Log: m.Log}).Start(bg)
+	if err := m.jobs.Start(context.Background()); err != nil {
+		return fmt.Errorf("start jobs: %w", err)
+	}
 	m.Log.Info("carnet serving", "addr", m.Addr, "base_url", m.BaseURL)
 	return nil
 }
 
 // Close stops accepting requests, lets the ones in flight finish (up to 20 s),
-// then closes the database.
+// stops the job workers, then closes the database.
 func (m *Main) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
 	var err error
-	if m.stop != nil {
-		m.stop()
-	}
 	if m.srv != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
 		err = m.srv.Shutdown(ctx)
+		err = errors.Join(err, m.jobs.Stop(ctx))
 	}
 	if m.DB != nil {
 		err = errors.Join(err, m.DB.Close())

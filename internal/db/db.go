@@ -14,6 +14,7 @@ import (
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 
+	"carnet/internal/jobs"
 	"carnet/migrations"
 )
 
@@ -45,7 +46,7 @@ func Migrator(d *sql.DB) (*goose.Provider, error) {
 	return goose.NewProvider(goose.DialectPostgres, d, migrations.FS, goose.WithSessionLocker(locker))
 }
 
-// Migrate applies every pending migration.
+// Migrate applies every pending migration of ours, then River's.
 func Migrate(ctx context.Context, d *sql.DB) error {
 	p, err := Migrator(d)
 	if err != nil {
@@ -54,7 +55,7 @@ func Migrate(ctx context.Context, d *sql.DB) error {
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	return nil
+	return jobs.Migrate(ctx, d)
 }
 
 // Current reports whether the schema is at the newest embedded version.

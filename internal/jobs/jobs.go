@@ -1,0 +1,52 @@
+// Package jobs runs background work on River, a job queue kept in the same
+// PostgreSQL: any number of processes share it safely, periodic jobs run on
+// the elected leader only, and a job inserted in a transaction exists only
+// if that transaction commits.
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/rivermigrate"
+)
+
+// Client is the River client over database/sql (lib/pq).
+type Client = river.Client[*sql.Tx]
+
+// Migrate brings River's own tables up to date.
+func Migrate(ctx context.Context, d *sql.DB) error {
+	m, err := rivermigrate.New(riverdatabasesql.New(d), nil)
+	if err != nil {
+		return err
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("migrate river: %w", err)
+	}
+	return nil
+}
+
+// Every is a periodic job: args made afresh every interval, and once at start.
+func Every(interval time.Duration, args func() river.JobArgs) *river.PeriodicJob {
+	return river.NewPeriodicJob(river.PeriodicInterval(interval),
+		func() (river.JobArgs, *river.InsertOpts) { return args(), nil },
+		&river.PeriodicJobOpts{RunOnStart: true})
+}
+
+// New builds a client that works the given workers. lib/pq cannot LISTEN
+// through database/sql, so River polls.
+func New(d *sql.DB, log *slog.Logger, workers *river.Workers, periodic []*river.PeriodicJob) (*Client, error) {
+	return river.NewClient(riverdatabasesql.New(d), &river.Config{
+		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}},
+		Workers:           workers,
+		PeriodicJobs:      periodic,
+		PollOnly:          true,
+		FetchPollInterval: time.Second,
+		Logger:            log,
+	})
+}
