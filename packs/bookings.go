@@ -2,6 +2,7 @@ package packs
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 	"time"
 
@@ -36,18 +37,56 @@ func lockBooking(ctx context.Context, tx *sqlx.Tx, coachID, id int64) (bookingRo
 	return b, err
 }
 
-// acceptedCharter is the charter a client is judged by: the version accepted
-// with their most recent pack, else the coach's current one, else defaults.
-func acceptedCharter(ctx context.Context, q sqlx.QueryerContext, coachID, clientID int64) (Charter, error) {
-	var id *int64
-	err := sqlx.GetContext(ctx, q, &id, `SELECT coalesce(
-		(SELECT charter_version_id FROM packs WHERE coach_id = $1 AND client_id = $2
-		   AND charter_version_id IS NOT NULL AND activated_at IS NOT NULL ORDER BY activated_at DESC, id DESC LIMIT 1),
-		(SELECT id FROM charter_versions WHERE coach_id = $1 ORDER BY version DESC LIMIT 1))`, coachID, clientID)
-	if err != nil {
-		return Charter{}, err
+// judgingCharter is the charter a booking is judged by: the version accepted
+// with the pack that pays for it; without one, the version of the client's
+// newest pack; a client who never bought is judged by the coach's current
+// charter. A pack bought before any charter was published carries the defaults.
+func judgingCharter(ctx context.Context, q sqlx.QueryerContext, coachID, clientID int64, pick *PackState) (Charter, error) {
+	var ch Charter
+	var err error
+	if pick != nil {
+		ch, err = charterByID(ctx, q, coachID, pick.CharterID)
+	} else {
+		var ids []sql.NullInt64
+		err = sqlx.SelectContext(ctx, q, &ids, `SELECT charter_version_id FROM packs WHERE coach_id = $1 AND client_id = $2
+			AND activated_at IS NOT NULL ORDER BY activated_at DESC, id DESC LIMIT 1`, coachID, clientID)
+		switch {
+		case err != nil:
+		case len(ids) == 1 && ids[0].Valid:
+			ch, err = charterByID(ctx, q, coachID, &ids[0].Int64)
+		case len(ids) == 1:
+			ch = DefaultCharter
+		default:
+			err = sqlx.GetContext(ctx, q, &ch, `SELECT * FROM charter_versions WHERE coach_id = $1
+				ORDER BY version DESC LIMIT 1`, coachID)
+			if db.NoRows(err) {
+				ch, err = DefaultCharter, nil
+			}
+		}
 	}
-	return charterByID(ctx, q, coachID, id)
+	if err == nil && ch.Currency == "" {
+		err = sqlx.GetContext(ctx, q, &ch.Currency, `SELECT currency FROM coaches WHERE id = $1`, coachID)
+	}
+	return ch, err
+}
+
+// judge finds the pack that would pay for a booking (locking the client's
+// packs) and what the outcome costs under the charter that applies.
+func judge(ctx context.Context, tx *sqlx.Tx, coachID int64, b bookingRow, outcome string, announced time.Time) (string, Charge, Charter, *PackState, error) {
+	states, err := lockPacks(ctx, tx, coachID, b.ClientID, b.StartsAt)
+	if err != nil {
+		return "", Charge{}, Charter{}, nil, err
+	}
+	var pick *PackState
+	if p, ok := PickPack(states, b.StartsAt); ok {
+		pick = &p
+	}
+	ch, err := judgingCharter(ctx, tx, coachID, b.ClientID, pick)
+	if err != nil {
+		return "", Charge{}, Charter{}, nil, err
+	}
+	final, charge := Judge(ch, outcome, b.StartsAt, announced)
+	return final, charge, ch, pick, nil
 }
 
 // RecordOutcome settles a booking exactly once. The same outcome sent again
@@ -81,41 +120,43 @@ func (s *Service) RecordOutcome(ctx context.Context, coachID, bookingID int64, i
 			}
 			return errs.New(errs.Conflict, "booking %d is already %s", bookingID, *b.Outcome)
 		}
-		if b.CancelledAt != nil && in.Outcome != CoachCancelled {
+		switch {
+		case b.CancelledAt != nil && in.Outcome != CoachCancelled:
 			return errs.New(errs.Conflict, "session %d was cancelled by the coach", b.SessionID)
-		}
-		if (in.Outcome == Attended || in.Outcome == NoShow) && now.Before(b.StartsAt) {
+		case (in.Outcome == Attended || in.Outcome == NoShow) && now.Before(b.StartsAt):
 			return errs.Field("outcome", "attendance can be recorded once the session has started")
+		case in.Outcome == Cancelled && !announced.Before(b.StartsAt):
+			return errs.New(errs.Conflict, "the session started at %s: a cancellation must come before the start",
+				b.StartsAt.Format(time.RFC3339))
 		}
-		ch, err := acceptedCharter(ctx, tx, coachID, b.ClientID)
+		outcome, charge, ch, pick, err := judge(ctx, tx, coachID, b, in.Outcome, announced)
 		if err != nil {
 			return err
 		}
-		outcome, charge := Judge(ch, in.Outcome, b.StartsAt, announced)
 		var packID *int64
 		if charge.Kind != "" {
-			states, err := lockPacks(ctx, tx, coachID, b.ClientID, b.StartsAt)
-			if err != nil {
-				return err
+			e := entry{CoachID: coachID, ClientID: b.ClientID, BookingID: &b.ID, Kind: charge.Kind, At: now}
+			if pick != nil {
+				packID, e.PackID = &pick.ID, pick.ID
 			}
-			pick, ok := PickPack(states, b.StartsAt)
 			switch {
-			case ok:
-				packID = &pick.ID
-				e := entry{CoachID: coachID, ClientID: b.ClientID, PackID: pick.ID, BookingID: &b.ID,
-					Kind: charge.Kind, At: now}
-				if charge.Session && pick.Kind == KindSessions {
-					e.Delta = -1
-					err = moveSessions(ctx, tx, e)
-				} else if charge.Session {
-					err = addEntry(ctx, tx, e) // a period pack counts the session
-				}
-				if err != nil {
-					return err
-				}
-			case charge.Session && outcome != LateCancelled:
+			case charge.Fee > 0:
+				// Money, not a session: owed whether or not a pack is left.
+				e.Value, e.Currency = &charge.Fee, &ch.Currency
+				err = addEntry(ctx, tx, e)
+			case pick == nil && outcome == LateCancelled:
+				// Nothing left to take: the cancellation stands all the same.
+			case pick == nil:
 				return errs.New(errs.InsufficientBalance,
 					"client %d has no usable pack for the session of %s", b.ClientID, b.StartsAt.Format(time.RFC3339))
+			case pick.Kind == KindSessions:
+				e.Delta = -1
+				err = moveSessions(ctx, tx, e)
+			default:
+				err = addEntry(ctx, tx, e) // a period pack counts the session
+			}
+			if err != nil {
+				return err
 			}
 		}
 		var charterID *int64
@@ -144,8 +185,8 @@ func sameOutcome(recorded, requested string) bool {
 	return recorded == requested || (requested == Cancelled && recorded == LateCancelled)
 }
 
-// Waive gives back what a booking cost, once, with the reason; the charge
-// itself stays in the ledger.
+// Waive gives back what a booking cost — its session, or its fee — once,
+// as a new ledger entry with the reason; the charge itself stays.
 func (s *Service) Waive(ctx context.Context, coachID, bookingID int64, reason string) (Booking, error) {
 	reason = strings.TrimSpace(reason)
 	if reason == "" || len(reason) > 500 {
@@ -157,38 +198,34 @@ func (s *Service) Waive(ctx context.Context, coachID, bookingID int64, reason st
 		if err != nil {
 			return err
 		}
-		if b.Waived {
-			out = b.Booking
-			return nil
-		}
-		var charge struct {
-			PackID int64  `db:"pack_id"`
-			Delta  int    `db:"delta"`
-			Kind   string `db:"kind"`
-		}
-		err = tx.GetContext(ctx, &charge, `SELECT pack_id, delta, kind FROM ledger_entries WHERE booking_id = $1
-			AND kind IN ('attended', 'no_show', 'late_cancel')`, bookingID)
-		if db.NoRows(err) && b.FeeAmount == 0 {
-			return errs.New(errs.Conflict, "booking %d cost nothing; there is nothing to waive", bookingID)
-		}
-		now := s.Now().UTC()
-		switch {
-		case db.NoRows(err):
-			// Only a fee was owed: waiving cancels it.
-			_, err = tx.ExecContext(ctx, `UPDATE bookings SET fee_amount = 0 WHERE id = $1`, bookingID)
-			return err
-		case err != nil:
-			return err
-		}
-		e := entry{CoachID: coachID, ClientID: b.ClientID, PackID: charge.PackID, BookingID: &b.ID,
-			Kind: "waiver", Delta: -charge.Delta, Reason: reason, At: now}
-		if e.Delta != 0 {
-			err = moveSessions(ctx, tx, e)
-		} else {
-			err = addEntry(ctx, tx, e)
-		}
-		if err != nil {
-			return err
+		if !b.Waived {
+			var charge struct {
+				PackID   *int64  `db:"pack_id"`
+				Delta    int     `db:"delta"`
+				Value    *int64  `db:"value_amount"`
+				Currency *string `db:"currency"`
+			}
+			err = tx.GetContext(ctx, &charge, `SELECT pack_id, delta, value_amount, currency FROM ledger_entries
+				WHERE booking_id = $1 AND kind IN ('attended', 'no_show', 'late_cancel')`, bookingID)
+			if db.NoRows(err) {
+				return errs.New(errs.Conflict, "booking %d cost nothing; there is nothing to waive", bookingID)
+			}
+			if err != nil {
+				return err
+			}
+			e := entry{CoachID: coachID, ClientID: b.ClientID, BookingID: &b.ID, Kind: "waiver",
+				Delta: -charge.Delta, Value: charge.Value, Currency: charge.Currency, Reason: reason, At: s.Now().UTC()}
+			if charge.PackID != nil {
+				e.PackID = *charge.PackID
+			}
+			if e.Delta != 0 {
+				err = moveSessions(ctx, tx, e)
+			} else {
+				err = addEntry(ctx, tx, e)
+			}
+			if err != nil {
+				return err
+			}
 		}
 		b, err = lockBooking(ctx, tx, coachID, bookingID)
 		out = b.Booking
@@ -236,39 +273,39 @@ type CancellationPreview struct {
 // PreviewCancellation judges a cancellation announced now without making it.
 func (s *Service) PreviewCancellation(ctx context.Context, coachID, clientID, bookingID int64) (CancellationPreview, error) {
 	var p CancellationPreview
-	var b Booking
-	var start time.Time
-	err := s.DB.QueryRowxContext(ctx, `SELECT b.id, b.outcome, s.starts_at FROM bookings b JOIN sessions s ON s.id = b.session_id
-		WHERE b.coach_id = $1 AND b.client_id = $2 AND b.id = $3`, coachID, clientID, bookingID).Scan(&b.ID, &b.Outcome, &start)
-	if db.NoRows(err) {
-		return p, errs.NotFoundf("no booking %d", bookingID)
-	}
-	if err != nil {
-		return p, err
-	}
-	if b.Outcome != nil {
-		return p, errs.New(errs.Conflict, "booking %d is already %s", bookingID, *b.Outcome)
-	}
-	ch, err := acceptedCharter(ctx, s.DB, coachID, clientID)
-	if err != nil {
-		return p, err
-	}
-	outcome, charge := Judge(ch, Cancelled, start, s.Now().UTC())
-	p = CancellationPreview{BookingID: bookingID, StartsAt: start, NoticeHours: ch.NoticeHours,
-		FreeUntil: start.Add(-time.Duration(ch.NoticeHours) * time.Hour), Late: outcome == LateCancelled,
-		Counted: charge.Session, FeeAmount: charge.Fee}
-	if charge.Fee > 0 {
-		p.Currency = ch.Currency
-	}
-	switch {
-	case !p.Late:
-		p.Message = "You can cancel for free: nothing will be counted."
-	case charge.Session:
-		p.Message = "This is a late cancellation: under the charter you accepted, one session will be counted."
-	case charge.Fee > 0:
-		p.Message = "This is a late cancellation: under the charter you accepted, a fee will be charged."
-	default:
-		p.Message = "This is a late cancellation, but your charter counts nothing for it."
-	}
-	return p, nil
+	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		b, err := lockBooking(ctx, tx, coachID, bookingID)
+		if err != nil || b.ClientID != clientID {
+			return errs.NotFoundf("no booking %d", bookingID)
+		}
+		now := s.Now().UTC()
+		switch {
+		case b.Outcome != nil:
+			return errs.New(errs.Conflict, "booking %d is already %s", bookingID, *b.Outcome)
+		case !now.Before(b.StartsAt):
+			return errs.New(errs.Conflict, "the session has started; it can no longer be cancelled")
+		}
+		outcome, charge, ch, _, err := judge(ctx, tx, coachID, b, Cancelled, now)
+		if err != nil {
+			return err
+		}
+		p = CancellationPreview{BookingID: bookingID, StartsAt: b.StartsAt, NoticeHours: ch.NoticeHours,
+			FreeUntil: b.StartsAt.Add(-time.Duration(ch.NoticeHours) * time.Hour), Late: outcome == LateCancelled,
+			Counted: charge.Session, FeeAmount: charge.Fee}
+		if charge.Fee > 0 {
+			p.Currency = ch.Currency
+		}
+		switch {
+		case !p.Late:
+			p.Message = "You can cancel for free: nothing will be counted."
+		case charge.Session:
+			p.Message = "This is a late cancellation: under the charter you accepted, one session will be counted."
+		case charge.Fee > 0:
+			p.Message = "This is a late cancellation: under the charter you accepted, a fee will be charged."
+		default:
+			p.Message = "This is a late cancellation, but your charter counts nothing for it."
+		}
+		return nil
+	})
+	return p, err
 }

@@ -75,8 +75,18 @@ func (s *Service) postClientLink(c *gin.Context, coach auth.Coach, id int64) {
 	c.JSON(http.StatusCreated, ClientLink{Token: token, URL: s.BaseURL + "/c/" + token, ExpiresAt: expires})
 }
 
+// Me is what a client sees of their own profile: not the coach's notes.
+type Me struct {
+	ID     int64  `json:"id"`
+	Name   string `json:"name"`
+	Email  string `json:"email"`
+	Phone  string `json:"phone"`
+	Locale string `json:"locale"`
+}
+
 func (s *Service) getMe(c *gin.Context) {
 	who := auth.ClientOf(c)
 	client, err := s.Client(c.Request.Context(), who.CoachID, who.ClientID)
-	api.Respond(c, http.StatusOK, client, err)
+	me := Me{ID: client.ID, Name: client.Name, Email: client.Email, Phone: client.Phone, Locale: client.Locale}
+	api.Respond(c, http.StatusOK, me, err)
 }

@@ -3,6 +3,7 @@ package packs
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -31,8 +32,16 @@ type entry struct {
 func addEntry(ctx context.Context, tx *sqlx.Tx, e entry) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO ledger_entries (coach_id, client_id, pack_id, booking_id, kind,
 		delta, reason, value_amount, currency, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		e.CoachID, e.ClientID, e.PackID, e.BookingID, e.Kind, e.Delta, e.Reason, e.Value, e.Currency, e.At)
+		e.CoachID, e.ClientID, nullID(e.PackID), e.BookingID, e.Kind, e.Delta, e.Reason, e.Value, e.Currency, e.At)
 	return err
+}
+
+// nullID is NULL for 0: a fee owed without a pack has no pack.
+func nullID(id int64) *int64 {
+	if id == 0 {
+		return nil
+	}
+	return &id
 }
 
 // moveSessions changes a sessions pack's balance by delta and records why, in
@@ -58,7 +67,7 @@ func moveSessions(ctx context.Context, tx *sqlx.Tx, e entry) error {
 // LedgerEntry is a ledger line as people read it.
 type LedgerEntry struct {
 	ID          int64     `db:"id" json:"id"`
-	PackID      int64     `db:"pack_id" json:"pack_id"`
+	PackID      *int64    `db:"pack_id" json:"pack_id"`
 	BookingID   *int64    `db:"booking_id" json:"booking_id,omitempty"`
 	Kind        string    `db:"kind" json:"kind"`
 	Delta       int       `db:"delta" json:"delta"`
@@ -151,15 +160,17 @@ func (s *Service) GrantGoodwill(ctx context.Context, coach auth.Coach, in Goodwi
 	case in.ValueAmount < 0:
 		return nil, errs.Field("value_amount", "must not be negative")
 	}
+	// Lock clients' packs in one global order, so that two grants naming the
+	// same clients in another order never wait on each other.
+	ids := slices.Clone(in.ClientIDs)
+	slices.Sort(ids)
+	if len(slices.Compact(slices.Clone(ids))) != len(ids) {
+		return nil, errs.Field("client_ids", "name each client once")
+	}
 	grants := []GoodwillGrant{}
 	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
 		now := s.Now().UTC()
-		seen := map[int64]bool{}
-		for _, clientID := range in.ClientIDs {
-			if seen[clientID] {
-				return errs.Field("client_ids", "client %d is named twice", clientID)
-			}
-			seen[clientID] = true
+		for _, clientID := range ids {
 			if _, err := getClient(ctx, tx, coach.ID, clientID, false); err != nil {
 				return errs.Field("client_ids", "no client %d", clientID)
 			}
@@ -205,7 +216,7 @@ func lockPacks(ctx context.Context, tx *sqlx.Tx, coachID, clientID int64, at tim
 	var states []PackState
 	err := tx.SelectContext(ctx, &states, `SELECT p.id, p.kind, p.status, p.sessions_remaining, p.activated_at,
 		p.valid_until, p.overdue_since, p.weekly_cap,
-		coalesce(cv.grace_days, $3) AS grace_days,
+		coalesce(cv.grace_days, $3) AS grace_days, p.charter_version_id,
 		(SELECT count(*) FROM ledger_entries e JOIN bookings b ON b.id = e.booking_id
 		   JOIN sessions s ON s.id = b.session_id
 		  WHERE e.pack_id = p.id AND e.kind IN ('attended', 'no_show', 'late_cancel')

@@ -33,6 +33,7 @@ type Offer struct {
 	Installments *int       `db:"installments" json:"installments,omitempty"`
 	ProductID    *string    `db:"stripe_product_id" json:"-"`
 	PriceID      *string    `db:"stripe_price_id" json:"-"`
+	MonthlyID    *string    `db:"stripe_installment_price_id" json:"-"`
 	CreatedAt    time.Time  `db:"created_at" json:"created_at"`
 	ArchivedAt   *time.Time `db:"archived_at" json:"archived_at,omitempty"`
 }

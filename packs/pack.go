@@ -39,6 +39,8 @@ type Pack struct {
 	CheckoutSession   *string    `db:"stripe_checkout_session_id" json:"-"`
 	Subscription      *string    `db:"stripe_subscription_id" json:"-"`
 	PaymentIntent     *string    `db:"stripe_payment_intent_id" json:"-"`
+	Schedule          *string    `db:"stripe_schedule_id" json:"-"`
+	Customer          *string    `db:"stripe_customer_id" json:"-"`
 	CreatedAt         time.Time  `db:"created_at" json:"created_at"`
 	UpdatedAt         time.Time  `db:"updated_at" json:"updated_at"`
 }
@@ -91,7 +93,11 @@ func ActivatePack(ctx context.Context, tx *sqlx.Tx, coachID, packID int64, at ti
 		}
 		credit = *o.Sessions
 	} else {
-		until = at.AddDate(0, *p.Months, 0)
+		var tz string
+		if err := tx.GetContext(ctx, &tz, `SELECT timezone FROM coaches WHERE id = $1`, coachID); err != nil {
+			return p, false, err
+		}
+		until = AddMonths(at, *p.Months, tz)
 	}
 	err = tx.GetContext(ctx, &p, `UPDATE packs SET status = 'active', activated_at = $3, valid_until = $4,
 		sessions_credited = $5, sessions_remaining = $5, updated_at = $3
@@ -102,6 +108,21 @@ func ActivatePack(ctx context.Context, tx *sqlx.Tx, coachID, packID int64, at ti
 	err = addEntry(ctx, tx, entry{CoachID: coachID, ClientID: p.ClientID, PackID: p.ID, Kind: "purchase",
 		Delta: credit, At: at})
 	return p, err == nil, err
+}
+
+// AddMonths adds n calendar months in the coach's time zone, keeping the
+// wall-clock time and stopping at the month's last day (31 January + 1 month
+// is 28 or 29 February, not 3 March).
+func AddMonths(t time.Time, n int, tz string) time.Time {
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		loc = time.UTC
+	}
+	t = t.In(loc)
+	y, m, d := t.Date()
+	first := time.Date(y, m+time.Month(n), 1, t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), loc)
+	last := first.AddDate(0, 1, -1).Day()
+	return time.Date(first.Year(), first.Month(), min(d, last), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), loc).UTC()
 }
 
 // ManualPackInput records a pack paid outside Stripe (bank transfer, cash).

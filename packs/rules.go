@@ -94,7 +94,8 @@ type PackState struct {
 	OverdueSince *time.Time `db:"overdue_since"`
 	WeeklyCap    *int       `db:"weekly_cap"`
 	GraceDays    int        `db:"grace_days"`
-	WeekCount    int        `db:"week_count"` // sessions already counted in the session's week
+	CharterID    *int64     `db:"charter_version_id"` // what its holder accepted; nil: the defaults
+	WeekCount    int        `db:"week_count"`         // sessions already counted in the session's week
 }
 
 // Usable tells whether p can pay for a session starting at start.

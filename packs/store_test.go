@@ -3,6 +3,7 @@ package packs
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -304,7 +305,11 @@ func TestExpiryWaiverGoodwillAdjustmentKeepTheLedgerTrue(t *testing.T) {
 	}
 
 	// Expiry on time: the remaining sessions are written off, once.
-	w.setNow(pa.ValidUntil.Add(time.Second))
+	w.setNow(pa.ValidUntil.Add(ExpiryGrace - time.Second))
+	if n, _ := (&ExpiryWorker{DB: w.s.DB, Now: w.clock}).runOnce(ctx); n != 0 {
+		t.Fatalf("%d packs expired before the grace ended", n)
+	}
+	w.setNow(pa.ValidUntil.Add(ExpiryGrace))
 	for range 2 {
 		if _, err := (&ExpiryWorker{DB: w.s.DB, Now: w.clock}).runOnce(ctx); err != nil {
 			t.Fatal(err)
@@ -371,6 +376,134 @@ func TestWeeklyCapOnPeriodPack(t *testing.T) {
 	w.setNow(monday.AddDate(0, 0, 8))
 	if _, err := w.outcome(b.ID, Attended); err != nil {
 		t.Fatalf("next week: %v", err)
+	}
+	w.verify()
+}
+
+func TestAddMonths(t *testing.T) {
+	cases := []struct {
+		from string
+		n    int
+		tz   string
+		want string
+	}{
+		{"2026-01-31T10:00:00Z", 1, "UTC", "2026-02-28T10:00:00Z"},
+		{"2028-01-31T10:00:00Z", 1, "UTC", "2028-02-29T10:00:00Z"},
+		{"2026-03-31T10:00:00Z", 3, "UTC", "2026-06-30T10:00:00Z"},
+		{"2026-05-15T08:00:00Z", 2, "UTC", "2026-07-15T08:00:00Z"},
+		// 00:30 on 1 March in Paris is still 28 February in UTC: the month is Paris's.
+		{"2026-02-28T23:30:00Z", 1, "Europe/Paris", "2026-03-31T22:30:00Z"},
+	}
+	for _, tc := range cases {
+		from, _ := time.Parse(time.RFC3339, tc.from)
+		if got := AddMonths(from, tc.n, tc.tz).Format(time.RFC3339); got != tc.want {
+			t.Errorf("%s + %d months in %s = %s, want %s", tc.from, tc.n, tc.tz, got, tc.want)
+		}
+	}
+}
+
+// Two grants naming the same clients in opposite orders must not deadlock.
+func TestGoodwillInAnyOrderNeverDeadlocks(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	var ids []int64
+	for i := range 12 {
+		c := w.client(fmt.Sprint("g", i))
+		w.pack(c.ID, 5)
+		ids = append(ids, c.ID)
+	}
+	reversed := slices.Clone(ids)
+	slices.Reverse(reversed)
+	var wg sync.WaitGroup
+	failures := make([]error, 16)
+	for i := range failures {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			order := ids
+			if i%2 == 1 {
+				order = reversed
+			}
+			_, failures[i] = w.s.GrantGoodwill(context.Background(), w.coach, GoodwillInput{ClientIDs: order, Sessions: 1, Note: "storm"})
+		}()
+	}
+	wg.Wait()
+	for _, err := range failures {
+		if err != nil {
+			t.Fatalf("a grant failed: %v", err)
+		}
+	}
+	var total int
+	_ = w.s.DB.Get(&total, `SELECT sum(sessions_remaining) FROM packs`)
+	if total != 12*(5+16) {
+		t.Fatalf("total %d, want %d", total, 12*21)
+	}
+	w.verify()
+}
+
+// A client cannot turn a missed session into a cancellation after the start.
+func TestNoCancellationAfterTheStart(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	c := w.client("late")
+	p := w.pack(c.ID, 5)
+	b := w.session(w.now.Add(-3*time.Hour), c.ID).Bookings[0]
+	if _, err := w.outcome(b.ID, Cancelled); errs.CodeOf(err) != errs.Conflict {
+		t.Fatalf("cancel after start: %v", err)
+	}
+	if _, err := w.s.PreviewCancellation(context.Background(), w.coach.ID, c.ID, b.ID); errs.CodeOf(err) != errs.Conflict {
+		t.Fatalf("preview after start: %v", err)
+	}
+	if _, err := w.outcome(b.ID, NoShow); err != nil || w.remaining(p.ID) != 4 {
+		t.Fatalf("no-show after refusal: %v, %d left", err, w.remaining(p.ID))
+	}
+}
+
+// A pack bought before any charter existed is judged by the defaults, even
+// after the coach publishes a stricter charter.
+func TestPackBoughtUnderTheDefaults(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	c := w.client("early")
+	p := w.pack(c.ID, 5) // no charter yet: 24 h notice
+	h72 := 72
+	if _, err := w.s.PublishCharter(context.Background(), w.coach, CharterInput{NoticeHours: &h72}); err != nil {
+		t.Fatal(err)
+	}
+	b := w.session(w.now.Add(30*time.Hour), c.ID).Bookings[0]
+	got, err := w.outcome(b.ID, Cancelled)
+	if err != nil || *got.Outcome != Cancelled || got.CharterVersionID != nil || w.remaining(p.ID) != 5 {
+		t.Fatalf("judged %v (charter %v), %d left, %v", got.Outcome, got.CharterVersionID, w.remaining(p.ID), err)
+	}
+}
+
+// A fee charter owes money, not a session, and its waiver is a ledger entry too.
+func TestLateCancellationFeeAndItsWaiver(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	if _, err := w.s.PublishCharter(ctx, w.coach, CharterInput{LateCancelAction: ActionFee, LateCancelFee: 1500}); err != nil {
+		t.Fatal(err)
+	}
+	c := w.client("fee")
+	p := w.pack(c.ID, 5)
+	b := w.session(w.now.Add(2*time.Hour), c.ID).Bookings[0]
+	got, err := w.outcome(b.ID, Cancelled)
+	if err != nil || *got.Outcome != LateCancelled || got.FeeAmount != 1500 || w.remaining(p.ID) != 5 {
+		t.Fatalf("fee cancellation: %+v %v", got, err)
+	}
+	waived, err := w.s.Waive(ctx, w.coach.ID, b.ID, "ill child")
+	if err != nil || !waived.Waived || waived.ID != b.ID {
+		t.Fatalf("waive fee: %+v %v", waived, err)
+	}
+	var entries []string
+	_ = w.s.DB.Select(&entries, `SELECT kind || ':' || delta || ':' || coalesce(value_amount, 0) FROM ledger_entries
+		WHERE booking_id = $1 ORDER BY id`, b.ID)
+	if fmt.Sprint(entries) != "[late_cancel:0:1500 waiver:0:1500]" {
+		t.Fatalf("entries %v", entries)
+	}
+	if _, err := w.s.DB.Exec(`UPDATE ledger_entries SET delta = 5 WHERE booking_id = $1`, b.ID); err == nil {
+		t.Fatal("a ledger entry was edited")
 	}
 	w.verify()
 }

@@ -53,16 +53,21 @@ func Verify(ctx context.Context, d *sqlx.DB) ([]Problem, error) {
 	return problems, nil
 }
 
-// ExpireDue moves every pack whose validity is over to expired, writing off
-// its remaining sessions as an expiry entry. Safe to run from many processes
-// at once: each pack is taken under a row lock and skipped if another
-// process holds it, and only still-live packs are touched.
+// ExpiryGrace is how long after its validity ends a pack is written off. A
+// pack stops paying for sessions that start after valid_until at once; the
+// grace only lets a coach still mark sessions held before the end.
+const ExpiryGrace = 72 * time.Hour
+
+// ExpireDue moves every pack whose validity ended more than ExpiryGrace ago
+// to expired, writing off its remaining sessions as an expiry entry. Safe to
+// run from many processes at once: each pack is taken under a row lock and
+// skipped if another process holds it, and only still-live packs are touched.
 func ExpireDue(ctx context.Context, d *sqlx.DB, now time.Time) (int, error) {
 	n := 0
 	err := db.InTx(ctx, d, func(tx *sqlx.Tx) error {
 		var due []Pack
 		if err := tx.SelectContext(ctx, &due, `SELECT * FROM packs WHERE status IN ('active', 'overdue', 'exhausted')
-			AND valid_until <= $1 ORDER BY id LIMIT 500 FOR UPDATE SKIP LOCKED`, now); err != nil {
+			AND valid_until <= $1 ORDER BY id LIMIT 500 FOR UPDATE SKIP LOCKED`, now.Add(-ExpiryGrace)); err != nil {
 			return err
 		}
 		for _, p := range due {

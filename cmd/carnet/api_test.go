@@ -131,6 +131,9 @@ func TestBadInputIsA4xxAndChangesNothing(t *testing.T) {
 		{"wrong method", "DELETE", "/v1/clients", nil, 405, ""},
 		{"bad offer status filter", "GET", "/v1/offers?status=gone", nil, 400, "status"},
 		{"bad link ttl", "POST", "/v1/clients/1/links", map[string]any{"ttl_hours": 0}, 400, "ttl_hours"},
+		{"NUL in text", "POST", "/v1/clients", `{"name":"a\u0000b","email":"a@b.co"}`, 400, ""},
+		{"huge number", "POST", "/v1/offers", `{"name":"x","kind":"sessions","sessions":5,"price_amount":1e30}`, 400, "price_amount"},
+		{"null fields", "POST", "/v1/offers", `{"name":null,"kind":null,"price_amount":null}`, 400, ""},
 	}
 	for _, tc := range cases {
 		r := a.do(tc.method, tc.path, key, tc.body)
@@ -225,6 +228,16 @@ func TestIdempotencyKeys(t *testing.T) {
 	if e1.Status != 400 || string(e1.Body) != string(e2.Body) {
 		t.Fatalf("error replay: %s / %s", e1.Body, e2.Body)
 	}
+	// A key must be printable ASCII.
+	if r := a.do("POST", "/v1/clients", key, body, "Idempotency-Key", "caf\xe9"); r.Status != 400 {
+		t.Fatalf("non-ASCII key: %d %s", r.Status, r.Body)
+	}
+	// A key whose first request died without an answer is free again after a minute.
+	if _, err := a.m.DB.Exec(`INSERT INTO idempotency_keys (scope, key, request_hash, created_at)
+		SELECT scope, 'dead', request_hash, now() - interval '2 minutes' FROM idempotency_keys WHERE key = 'k1'`); err != nil {
+		t.Fatal(err)
+	}
+	a.must(201, "POST", "/v1/clients", key, map[string]any{"name": "Retry", "email": "retry@example.com"}, "Idempotency-Key", "dead")
 	// Keys are scoped to the caller: another coach may use "k1".
 	other := a.coach("idem2@example.com")
 	a.must(201, "POST", "/v1/clients", other, map[string]any{"name": "Z", "email": "z@example.com"}, "Idempotency-Key", "k1")
@@ -233,8 +246,8 @@ func TestIdempotencyKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.must(201, "POST", "/v1/clients", key, map[string]any{"name": "Later", "email": "later@example.com"}, "Idempotency-Key", "k1")
-	if n := a.count(`SELECT count(*) FROM clients`); n != 3 {
-		t.Fatalf("%d clients, want 3", n)
+	if n := a.count(`SELECT count(*) FROM clients`); n != 4 {
+		t.Fatalf("%d clients, want 4", n)
 	}
 }
 

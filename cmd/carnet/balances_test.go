@@ -1,6 +1,7 @@
 package main
 
 import (
+	"carnet/packs"
 	"testing"
 	"time"
 )
@@ -124,7 +125,7 @@ func TestPacksExpireOnTimeInTheBackground(t *testing.T) {
 	validUntil, _ := time.Parse(time.RFC3339, pack["valid_until"].(string))
 
 	a.mu.Lock()
-	a.now = validUntil.Add(time.Minute)
+	a.now = validUntil.Add(packs.ExpiryGrace + time.Minute)
 	a.mu.Unlock()
 	deadline := time.Now().Add(60 * time.Second)
 	for {

@@ -63,8 +63,10 @@ func (m *Main) Open(ctx context.Context) error {
 
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &packs.ExpiryWorker{DB: d, Now: m.Now})
+	river.AddWorker(workers, &api.PurgeWorker{DB: d})
 	m.jobs, err = jobs.New(d.DB, m.Log, workers, []*river.PeriodicJob{
 		jobs.Every(cmp.Or(m.ExpiryEvery, time.Minute), func() river.JobArgs { return packs.ExpireArgs{} }),
+		jobs.Every(time.Hour, func() river.JobArgs { return api.PurgeArgs{} }),
 	})
 	return err
 }

@@ -101,8 +101,8 @@ func TestClientLinks(t *testing.T) {
 	if !strings.HasSuffix(link["url"].(string), "/c/"+tok) {
 		t.Fatalf("link url %v", link["url"])
 	}
-	if me := a.must(200, "GET", "/v1/me", tok, nil); me["name"] != "One" {
-		t.Fatalf("/v1/me = %v", me)
+	if me := a.must(200, "GET", "/v1/me", tok, nil); me["name"] != "One" || me["notes"] != nil {
+		t.Fatalf("/v1/me = %v (the coach's notes are not the client's to read)", me)
 	}
 	// Another coach cannot sign a link for A's client.
 	if r := a.do("POST", "/v1/clients/"+id(c2)+"/links", keyB, nil); r.Status != 404 {

@@ -50,6 +50,10 @@ func DecodeBytes(body []byte, v any) error {
 	if len(strings.TrimSpace(string(body))) == 0 {
 		return errs.New(errs.Invalid, "a JSON body is required")
 	}
+	// PostgreSQL text cannot hold NUL: refuse it here rather than fail later.
+	if strings.Contains(string(body), `\u0000`) || strings.ContainsRune(string(body), 0) {
+		return errs.New(errs.Invalid, "text must not contain the NUL character")
+	}
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

@@ -22,6 +22,7 @@ var statusOf = map[string]int{
 	errs.InsufficientBalance: http.StatusUnprocessableEntity,
 	errs.IdempotencyMismatch: http.StatusUnprocessableEntity,
 	errs.TooLarge:            http.StatusRequestEntityTooLarge,
+	errs.Unavailable:         http.StatusBadGateway,
 	errs.Internal:            http.StatusInternalServerError,
 }
 

@@ -2,11 +2,14 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"net/http"
+	"regexp"
 
 	"github.com/gin-gonic/gin"
 	"github.com/jmoiron/sqlx"
+	"github.com/riverqueue/river"
 
 	"carnet/internal/db"
 	"carnet/internal/errs"
@@ -29,8 +32,8 @@ func Idempotent(d *sqlx.DB) gin.HandlerFunc {
 			c.Next()
 			return
 		}
-		if len(key) > 255 {
-			Fail(c, errs.Field("Idempotency-Key", "must be at most 255 characters"))
+		if !validKey.MatchString(key) {
+			Fail(c, errs.Field("Idempotency-Key", "must be 1 to 255 printable ASCII characters"))
 			return
 		}
 		body, err := ReadBody(c)
@@ -54,28 +57,50 @@ func Idempotent(d *sqlx.DB) gin.HandlerFunc {
 		}
 		rec := &recorder{ResponseWriter: c.Writer}
 		c.Writer = rec
+		// Settle the key even when the caller hung up (its context is then
+		// cancelled) or the handler panicked: a key left "in progress" would
+		// block every retry.
+		ctx := context.WithoutCancel(c.Request.Context())
+		completed := false
+		defer func() {
+			var err error
+			if completed && rec.Status() < 500 {
+				_, err = d.ExecContext(ctx, `UPDATE idempotency_keys SET status = $3, response = $4
+					WHERE scope = $1 AND key = $2`, scope, key, rec.Status(), rec.body.Bytes())
+			} else {
+				_, err = d.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2`, scope, key)
+			}
+			if err != nil {
+				_ = c.Error(err)
+			}
+		}()
 		c.Next()
-		ctx := c.Request.Context()
-		if rec.Status() >= 500 {
-			_, err = d.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2`, scope, key)
-		} else {
-			_, err = d.ExecContext(ctx, `UPDATE idempotency_keys SET status = $3, response = $4
-				WHERE scope = $1 AND key = $2`, scope, key, rec.Status(), rec.body.Bytes())
-		}
-		if err != nil {
-			// The answer is already written; the next retry will find the key
-			// in progress, then expired, which is the safe side.
-			_ = c.Error(err)
-		}
+		completed = true
 	}
+}
+
+var validKey = regexp.MustCompile(`^[\x21-\x7e]{1,255}$`)
+
+// PurgeIdempotencyKeys forgets keys past their 24 hours, and claims abandoned
+// for an hour (a process that died mid-request).
+func PurgeIdempotencyKeys(ctx context.Context, d *sqlx.DB) (int64, error) {
+	res, err := d.ExecContext(ctx, `DELETE FROM idempotency_keys WHERE created_at < now() - interval '24 hours'
+		OR (status IS NULL AND created_at < now() - interval '1 hour')`)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 // claimKey inserts the key; false means it was already there.
 func claimKey(c *gin.Context, d *sqlx.DB, scope, key string, hash []byte) (bool, error) {
 	claimed := false
 	err := db.InTx(c.Request.Context(), d, func(tx *sqlx.Tx) error {
-		if _, err := tx.Exec(`DELETE FROM idempotency_keys
-			WHERE scope = $1 AND key = $2 AND created_at < now() - interval '24 hours'`, scope, key); err != nil {
+		// An expired key is free again; so is one whose first request died
+		// without settling it (a crashed process) a minute ago.
+		if _, err := tx.Exec(`DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2
+			AND (created_at < now() - interval '24 hours' OR (status IS NULL AND created_at < now() - interval '1 minute'))`,
+			scope, key); err != nil {
 			return err
 		}
 		res, err := tx.Exec(`INSERT INTO idempotency_keys (scope, key, request_hash) VALUES ($1, $2, $3)
@@ -129,4 +154,22 @@ func (r *recorder) Write(b []byte) (int, error) {
 func (r *recorder) WriteString(s string) (int, error) {
 	r.body.WriteString(s)
 	return r.ResponseWriter.WriteString(s)
+}
+
+// PurgeArgs is the periodic job that runs PurgeIdempotencyKeys.
+type PurgeArgs struct{}
+
+// Kind names the job in River's table.
+func (PurgeArgs) Kind() string { return "api.purge_idempotency_keys" }
+
+// PurgeWorker forgets expired idempotency keys.
+type PurgeWorker struct {
+	river.WorkerDefaults[PurgeArgs]
+	DB *sqlx.DB
+}
+
+// Work runs one purge.
+func (w *PurgeWorker) Work(ctx context.Context, _ *river.Job[PurgeArgs]) error {
+	_, err := PurgeIdempotencyKeys(ctx, w.DB)
+	return err
 }

@@ -46,7 +46,8 @@ func (n *NewCoach) validate() error {
 	case !money.ValidCurrency(n.Currency):
 		return errs.Field("currency", "must be an ISO 4217 code such as EUR")
 	}
-	if _, err := time.LoadLocation(n.Timezone); err != nil {
+	// "Local" means this machine's zone to Go and nothing to PostgreSQL.
+	if _, err := time.LoadLocation(n.Timezone); err != nil || n.Timezone == "Local" {
 		return errs.Field("timezone", "must be an IANA time zone such as Europe/Paris")
 	}
 	return nil
@@ -124,4 +125,14 @@ func randomToken(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// CoachByID loads a coach.
+func CoachByID(ctx context.Context, d sqlx.QueryerContext, id int64) (Coach, error) {
+	var c Coach
+	err := sqlx.GetContext(ctx, d, &c, `SELECT * FROM coaches WHERE id = $1`, id)
+	if db.NoRows(err) {
+		return c, errs.NotFoundf("no coach %d", id)
+	}
+	return c, err
 }

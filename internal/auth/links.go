@@ -3,7 +3,6 @@ package auth
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
@@ -37,18 +36,8 @@ func NewLinks(ctx context.Context, d *sqlx.DB, secret string, now func() time.Ti
 	if secret != "" {
 		return l, nil
 	}
-	fresh := make([]byte, 32)
-	if _, err := rand.Read(fresh); err != nil {
-		return nil, err
-	}
-	err := db.InTx(ctx, d, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO app_secrets (name, value) VALUES ('client_link', $1)
-			ON CONFLICT DO NOTHING`, fresh); err != nil {
-			return err
-		}
-		return tx.GetContext(ctx, &l.secret, `SELECT value FROM app_secrets WHERE name = 'client_link'`)
-	})
-	if err != nil {
+	var err error
+	if l.secret, err = db.Secret(ctx, d, "client_link", 32); err != nil {
 		return nil, fmt.Errorf("load client link secret: %w", err)
 	}
 	return l, nil

@@ -4,6 +4,7 @@ package db
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -105,3 +106,21 @@ func IsCheckViolation(err error, constraint string) bool {
 
 // NoRows reports whether err is sql.ErrNoRows.
 func NoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
+// Secret returns the named random secret shared by every process, creating
+// it on first use.
+func Secret(ctx context.Context, d *sqlx.DB, name string, size int) ([]byte, error) {
+	fresh := make([]byte, size)
+	if _, err := rand.Read(fresh); err != nil {
+		return nil, err
+	}
+	var value []byte
+	err := InTx(ctx, d, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO app_secrets (name, value) VALUES ($1, $2)
+			ON CONFLICT DO NOTHING`, name, fresh); err != nil {
+			return err
+		}
+		return tx.GetContext(ctx, &value, `SELECT value FROM app_secrets WHERE name = $1`, name)
+	})
+	return value, err
+}

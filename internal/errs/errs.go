@@ -16,12 +16,13 @@ const (
 	InsufficientBalance = "insufficient_balance"
 	IdempotencyMismatch = "idempotency_mismatch"
 	TooLarge            = "too_large"
+	Unavailable         = "unavailable" // a provider (Stripe) failed; retry later
 	Internal            = "internal"
 )
 
 // Codes lists every code, for documentation and its tests.
 var Codes = []string{Invalid, NotFound, Conflict, Unauthorized, InsufficientBalance,
-	IdempotencyMismatch, TooLarge, Internal}
+	IdempotencyMismatch, TooLarge, Unavailable, Internal}
 
 // Error is a domain error. Field names the input at fault, when there is one.
 type Error struct {

@@ -1,0 +1,73 @@
+package billing
+
+import (
+	"context"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+	"github.com/stripe/stripe-go/v76"
+	"github.com/stripe/stripe-go/v76/client"
+
+	"carnet/internal/db"
+	"carnet/packs"
+)
+
+// Service talks to Stripe for one Carnet deployment.
+type Service struct {
+	DB      *sqlx.DB
+	Stripe  *client.API
+	Packs   *packs.Service
+	Now     func() time.Time
+	BaseURL string
+	// Local is true without a Stripe account: stripe-go talks to stripe-mock
+	// and checkout happens on Carnet's own test page.
+	Local bool
+	// Jobs inserts follow-up work (schedules, fees) in the caller's transaction.
+	Jobs interface {
+		InsertTx(ctx context.Context, tx *sql.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+	}
+
+	keyPrefix string
+}
+
+// NewStripe returns a stripe-go client; apiBase, when set, points it at
+// another server (stripe-mock).
+func NewStripe(key, apiBase string) *client.API {
+	if key == "" {
+		key = "sk_test_carnet_local"
+	}
+	var backends *stripe.Backends
+	if apiBase != "" {
+		cfg := &stripe.BackendConfig{URL: stripe.String(strings.TrimRight(apiBase, "/")),
+			HTTPClient: &http.Client{Timeout: 30 * time.Second}, LeveledLogger: &stripe.LeveledLogger{Level: stripe.LevelError}}
+		backends = &stripe.Backends{
+			API:     stripe.GetBackendWithConfig(stripe.APIBackend, cfg),
+			Connect: stripe.GetBackendWithConfig(stripe.ConnectBackend, cfg),
+			Uploads: stripe.GetBackendWithConfig(stripe.UploadsBackend, cfg),
+		}
+	}
+	return client.New(key, backends)
+}
+
+// Init loads the deployment's idempotency-key prefix: Stripe keeps keys per
+// account for a day, and two databases (a test one, a fresh one) both have a
+// pack 1; the prefix keeps their keys apart while a retry of ours still
+// sends the very same key.
+func (s *Service) Init(ctx context.Context) error {
+	b, err := db.Secret(ctx, s.DB, "stripe_idempotency_prefix", 6)
+	s.keyPrefix = hex.EncodeToString(b)
+	return err
+}
+
+// key derives a Stripe idempotency key from our own row.
+func (s *Service) key(format string, args ...any) *string {
+	k := "carnet-" + s.keyPrefix + "-" + fmt.Sprintf(format, args...)
+	return &k
+}

@@ -1,0 +1,265 @@
+package billing
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+	"github.com/jmoiron/sqlx"
+	"github.com/stripe/stripe-go/v76"
+
+	"carnet/internal/api"
+	"carnet/internal/auth"
+	"carnet/internal/db"
+	"carnet/internal/errs"
+	"carnet/packs"
+)
+
+// Plans a pack can be paid by.
+const (
+	PlanUpfront      = "upfront"
+	PlanInstallments = "installments"
+)
+
+// CheckoutInput asks for a checkout page for one client and one offer.
+type CheckoutInput struct {
+	ClientID int64  `json:"client_id"`
+	OfferID  int64  `json:"offer_id"`
+	Plan     string `json:"plan"`
+}
+
+// Checkout is where the client pays.
+type Checkout struct {
+	PackID    int64  `json:"pack_id"`
+	SessionID string `json:"checkout_session_id"`
+	URL       string `json:"url"`
+}
+
+func providerFailed(err error) error {
+	return errs.New(errs.Unavailable, "Stripe did not answer as expected (%v); nothing was charged, try again", err)
+}
+
+// StartCheckout opens a pending pack with its expected payments, then a
+// Stripe Checkout Session for it. Every Stripe call carries a key derived
+// from our rows, so a retry after a crash asks Stripe for the same things.
+func (s *Service) StartCheckout(ctx context.Context, coach auth.Coach, in CheckoutInput) (Checkout, error) {
+	if in.Plan == "" {
+		in.Plan = PlanUpfront
+	}
+	offer, err := s.Packs.Offer(ctx, coach.ID, in.OfferID)
+	if err != nil {
+		return Checkout{}, errs.Field("offer_id", "no offer %d", in.OfferID)
+	}
+	n := 1
+	switch {
+	case in.Plan == PlanUpfront && offer.Upfront:
+	case in.Plan == PlanInstallments && offer.Installments != nil:
+		n = *offer.Installments
+	case in.Plan == PlanUpfront || in.Plan == PlanInstallments:
+		return Checkout{}, errs.Field("plan", "offer %d is not sold %s", offer.ID, in.Plan)
+	default:
+		return Checkout{}, errs.Field("plan", "must be upfront or installments")
+	}
+	client, err := s.Packs.Client(ctx, coach.ID, in.ClientID)
+	if err != nil {
+		return Checkout{}, err
+	}
+	var pack packs.Pack
+	var plan []Due
+	err = db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		ch, err := s.Packs.CurrentCharter(ctx, tx, coach)
+		if err != nil {
+			return err
+		}
+		var charterID *int64
+		if ch.ID != 0 {
+			charterID = &ch.ID
+		}
+		if pack, err = packs.NewPendingPack(ctx, tx, coach.ID, client.ID, offer.ID, in.Plan, n, charterID); err != nil {
+			return err
+		}
+		plan = SplitInstallments(pack.PriceAmount, n, s.Now().UTC())
+		for _, d := range plan {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO installments (coach_id, pack_id, seq, due_at, amount, currency)
+				VALUES ($1, $2, $3, $4, $5, $6)`, coach.ID, pack.ID, d.Seq, d.DueAt, d.Amount, pack.Currency); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return Checkout{}, err
+	}
+	out, err := s.openSession(ctx, coach, client, offer, pack, plan)
+	if err != nil {
+		// The pack never reached a checkout page: cancel it so it does not linger.
+		_, _ = s.DB.ExecContext(ctx, `UPDATE packs SET status = 'cancelled' WHERE id = $1 AND status = 'pending'`, pack.ID)
+		return Checkout{}, err
+	}
+	return out, nil
+}
+
+func (s *Service) openSession(ctx context.Context, coach auth.Coach, client packs.Client, offer packs.Offer, pack packs.Pack, plan []Due) (Checkout, error) {
+	customer, err := s.ensureCustomer(ctx, coach.ID, client)
+	if err != nil {
+		return Checkout{}, providerFailed(err)
+	}
+	product, err := s.ensureProduct(ctx, offer)
+	if err != nil {
+		return Checkout{}, providerFailed(err)
+	}
+	packID := strconv.FormatInt(pack.ID, 10)
+	meta := map[string]string{"carnet_pack_id": packID, "carnet_coach_id": strconv.FormatInt(coach.ID, 10)}
+	params := &stripe.CheckoutSessionParams{
+		Customer:           stripe.String(customer),
+		ClientReferenceID:  stripe.String(packID),
+		PaymentMethodTypes: stripe.StringSlice([]string{"card", "sepa_debit"}),
+		ConsentCollection:  &stripe.CheckoutSessionConsentCollectionParams{TermsOfService: stripe.String("required")},
+		SuccessURL:         stripe.String(s.BaseURL + "/checkout/done?pack=" + packID),
+		CancelURL:          stripe.String(s.BaseURL + "/checkout/cancelled?pack=" + packID),
+		Metadata:           meta,
+	}
+	if pack.Plan == PlanUpfront {
+		params.Mode = stripe.String(string(stripe.CheckoutSessionModePayment))
+		price, err := s.ensurePrice(ctx, offer, product, "stripe_price_id", pack.PriceAmount, false)
+		if err != nil {
+			return Checkout{}, providerFailed(err)
+		}
+		params.LineItems = []*stripe.CheckoutSessionLineItemParams{{Quantity: stripe.Int64(1), Price: stripe.String(price)}}
+		// The card or mandate is kept for late-cancellation fees, off session.
+		params.PaymentIntentData = &stripe.CheckoutSessionPaymentIntentDataParams{Metadata: meta, SetupFutureUsage: stripe.String("off_session")}
+	} else {
+		params.Mode = stripe.String(string(stripe.CheckoutSessionModeSubscription))
+		monthly := plan[len(plan)-1].Amount
+		price, err := s.ensurePrice(ctx, offer, product, "stripe_installment_price_id", monthly, true)
+		if err != nil {
+			return Checkout{}, providerFailed(err)
+		}
+		params.LineItems = []*stripe.CheckoutSessionLineItemParams{{Quantity: stripe.Int64(1), Price: stripe.String(price)}}
+		if extra := plan[0].Amount - monthly; extra > 0 {
+			// The cents that do not divide are paid once, with the first debit.
+			params.LineItems = append(params.LineItems, &stripe.CheckoutSessionLineItemParams{Quantity: stripe.Int64(1),
+				PriceData: &stripe.CheckoutSessionLineItemPriceDataParams{Currency: stripe.String(pack.Currency), Product: stripe.String(product), UnitAmount: stripe.Int64(extra)}})
+		}
+		// Checkout Session metadata is not copied to invoices; the
+		// subscription's is, so invoices can be traced back to the pack.
+		params.SubscriptionData = &stripe.CheckoutSessionSubscriptionDataParams{Metadata: meta}
+	}
+	params.IdempotencyKey = s.key("pack-%d-checkout", pack.ID)
+	cs, err := s.Stripe.CheckoutSessions.New(params)
+	if err != nil {
+		return Checkout{}, providerFailed(err)
+	}
+	url := cs.URL
+	if s.Local {
+		url = s.BaseURL + "/checkout/local/" + packID
+	}
+	if _, err := s.DB.ExecContext(ctx, `UPDATE packs SET stripe_checkout_session_id = $2, stripe_customer_id = $3
+		WHERE id = $1`, pack.ID, cs.ID, customer); err != nil {
+		return Checkout{}, err
+	}
+	return Checkout{PackID: pack.ID, SessionID: cs.ID, URL: url}, nil
+}
+
+// ensureCustomer creates the client's Stripe Customer once.
+func (s *Service) ensureCustomer(ctx context.Context, coachID int64, c packs.Client) (string, error) {
+	if c.StripeID != nil {
+		return *c.StripeID, nil
+	}
+	params := &stripe.CustomerParams{Email: stripe.String(c.Email), Name: stripe.String(c.Name),
+		PreferredLocales: stripe.StringSlice([]string{c.Locale})}
+	params.AddMetadata("carnet_client_id", strconv.FormatInt(c.ID, 10))
+	params.IdempotencyKey = s.key("client-%d-customer", c.ID)
+	cus, err := s.Stripe.Customers.New(params)
+	if err != nil {
+		return "", err
+	}
+	// Two checkouts racing both get the same customer (same key); the first
+	// write wins and the second reads it back.
+	var id string
+	err = s.DB.GetContext(ctx, &id, `UPDATE clients SET stripe_customer_id = coalesce(stripe_customer_id, $3)
+		WHERE coach_id = $1 AND id = $2 RETURNING stripe_customer_id`, coachID, c.ID, cus.ID)
+	return id, err
+}
+
+// ensureProduct creates the offer's Stripe Product once.
+func (s *Service) ensureProduct(ctx context.Context, o packs.Offer) (string, error) {
+	if o.ProductID != nil {
+		return *o.ProductID, nil
+	}
+	params := &stripe.ProductParams{Name: stripe.String(o.Name)}
+	params.AddMetadata("carnet_offer_id", strconv.FormatInt(o.ID, 10))
+	params.IdempotencyKey = s.key("offer-%d-product", o.ID)
+	p, err := s.Stripe.Products.New(params)
+	if err != nil {
+		return "", err
+	}
+	var id string
+	err = s.DB.GetContext(ctx, &id, `UPDATE offers SET stripe_product_id = coalesce(stripe_product_id, $2)
+		WHERE id = $1 RETURNING stripe_product_id`, o.ID, p.ID)
+	return id, err
+}
+
+// ensurePrice creates the offer's Price once: the one-time upfront price, or
+// the monthly one of its installment plan; column says which.
+func (s *Service) ensurePrice(ctx context.Context, o packs.Offer, product, column string, amount int64, monthly bool) (string, error) {
+	var have *string
+	if err := s.DB.GetContext(ctx, &have, `SELECT `+column+` FROM offers WHERE id = $1`, o.ID); err != nil {
+		return "", err
+	}
+	if have != nil {
+		return *have, nil
+	}
+	params := &stripe.PriceParams{Currency: stripe.String(o.Currency), Product: stripe.String(product), UnitAmount: stripe.Int64(amount)}
+	if monthly {
+		params.Recurring = &stripe.PriceRecurringParams{Interval: stripe.String("month"), IntervalCount: stripe.Int64(1)}
+	}
+	params.IdempotencyKey = s.key("offer-%d-%s", o.ID, column)
+	p, err := s.Stripe.Prices.New(params)
+	if err != nil {
+		return "", err
+	}
+	var id string
+	err = s.DB.GetContext(ctx, &id, `UPDATE offers SET `+column+` = coalesce(`+column+`, $2)
+		WHERE id = $1 RETURNING `+column, o.ID, p.ID)
+	return id, err
+}
+
+func (s *Service) postCheckout(c *gin.Context) {
+	var in CheckoutInput
+	if err := api.Decode(c, &in); err != nil {
+		api.Fail(c, err)
+		return
+	}
+	out, err := s.StartCheckout(c.Request.Context(), auth.CoachOf(c), in)
+	api.Respond(c, http.StatusCreated, out, err)
+}
+
+// postMyCheckout lets a client buy for themselves through their link.
+func (s *Service) postMyCheckout(c *gin.Context) {
+	var in CheckoutInput
+	if err := api.Decode(c, &in); err != nil {
+		api.Fail(c, err)
+		return
+	}
+	who := auth.ClientOf(c)
+	if in.ClientID != 0 && in.ClientID != who.ClientID {
+		api.Fail(c, errs.Field("client_id", "a client buys for themselves"))
+		return
+	}
+	in.ClientID = who.ClientID
+	coach, err := auth.CoachByID(c.Request.Context(), s.DB, who.CoachID)
+	if err != nil {
+		api.Fail(c, err)
+		return
+	}
+	out, err := s.StartCheckout(c.Request.Context(), coach, in)
+	api.Respond(c, http.StatusCreated, out, err)
+}
+
+// Routes mounts checkout for coaches and for clients.
+func (s *Service) Routes(coach, client *gin.RouterGroup) {
+	coach.POST("/checkout", s.postCheckout)
+	client.POST("/me/checkout", s.postMyCheckout)
+}

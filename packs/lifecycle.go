@@ -1,0 +1,57 @@
+package packs
+
+import (
+	"context"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// These move a pack through its life when money says so; billing calls them
+// inside the transaction that records the payment event. Each is a
+// conditional UPDATE, so a repeated or late event changes nothing twice.
+
+// CancelPending cancels a pack whose checkout expired or whose first payment
+// failed; an active pack is left alone.
+func CancelPending(ctx context.Context, tx *sqlx.Tx, packID int64, at time.Time) error {
+	_, err := tx.ExecContext(ctx, `UPDATE packs SET status = 'cancelled', updated_at = $2
+		WHERE id = $1 AND status = 'pending'`, packID, at)
+	return err
+}
+
+// MarkOverdue flags a live pack whose installment failed; the charter's grace
+// days, counted from the first failure, decide when it stops paying.
+func MarkOverdue(ctx context.Context, tx *sqlx.Tx, packID int64, at time.Time) error {
+	_, err := tx.ExecContext(ctx, `UPDATE packs SET status = 'overdue', overdue_since = coalesce(overdue_since, $2),
+		updated_at = $2 WHERE id = $1 AND status IN ('active', 'exhausted', 'overdue')`, packID, at)
+	return err
+}
+
+// ClearOverdue puts a pack back in service once nothing is owed late.
+func ClearOverdue(ctx context.Context, tx *sqlx.Tx, packID int64, at time.Time) error {
+	_, err := tx.ExecContext(ctx, `UPDATE packs SET overdue_since = NULL, updated_at = $2,
+		status = CASE WHEN kind = 'sessions' AND sessions_remaining = 0 THEN 'exhausted' ELSE 'active' END
+		WHERE id = $1 AND status = 'overdue'`, packID, at)
+	return err
+}
+
+// EndRefunded closes a pack whose money went back (full refund, lost
+// dispute): its remaining sessions are written off by a refund_reversal entry.
+func EndRefunded(ctx context.Context, tx *sqlx.Tx, packID int64, reason string, at time.Time) error {
+	var p Pack
+	if err := tx.GetContext(ctx, &p, `SELECT * FROM packs WHERE id = $1 FOR UPDATE`, packID); err != nil {
+		return err
+	}
+	if p.Status == "refunded" || p.Status == "cancelled" {
+		return nil
+	}
+	if p.SessionsRemaining > 0 {
+		if err := addEntry(ctx, tx, entry{CoachID: p.CoachID, ClientID: p.ClientID, PackID: p.ID,
+			Kind: "refund_reversal", Delta: -p.SessionsRemaining, Reason: reason, At: at}); err != nil {
+			return err
+		}
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE packs SET status = 'refunded', sessions_remaining = 0, updated_at = $2
+		WHERE id = $1`, packID, at)
+	return err
+}
