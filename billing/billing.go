@@ -41,12 +41,12 @@ type Service struct {
 // another server (stripe-mock).
 func NewStripe(key, apiBase string) *client.API {
 	if key == "" {
-		key = "sk_test_carnet_local"
+		key = "sk_test_123" // what stripe-mock accepts
 	}
 	var backends *stripe.Backends
 	if apiBase != "" {
 		cfg := &stripe.BackendConfig{URL: stripe.String(strings.TrimRight(apiBase, "/")),
-			HTTPClient: &http.Client{Timeout: 30 * time.Second}, LeveledLogger: &stripe.LeveledLogger{Level: stripe.LevelError}}
+			HTTPClient: &http.Client{Timeout: 30 * time.Second}, LeveledLogger: &stripe.LeveledLogger{Level: stripe.LevelNull}}
 		backends = &stripe.Backends{
 			API:     stripe.GetBackendWithConfig(stripe.APIBackend, cfg),
 			Connect: stripe.GetBackendWithConfig(stripe.ConnectBackend, cfg),

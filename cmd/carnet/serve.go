@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,12 +15,14 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/riverqueue/river"
 
+	"carnet/billing"
 	"carnet/internal/api"
 	"carnet/internal/auth"
 	"carnet/internal/db"
 	"carnet/internal/jobs"
 	"carnet/packs"
 	"carnet/web"
+	"carnet/webhooks"
 )
 
 // Main is the running program, so that tests start the real thing.
@@ -34,8 +37,9 @@ type Main struct {
 
 	ExpiryEvery time.Duration // how often packs are expired; a minute unless set
 
-	srv  *http.Server
-	jobs *jobs.Client
+	srv           *http.Server
+	jobs          *jobs.Client
+	webhookSecret string // the one webhooks are checked against
 }
 
 // Open connects to the database, migrates it and builds the handler.
@@ -59,19 +63,41 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	svc := &packs.Service{DB: d, Now: m.Now, Links: links, BaseURL: m.BaseURL}
-	m.Handler = m.router(svc, links)
+	bill := &billing.Service{DB: d, Packs: svc, Now: m.Now, BaseURL: m.BaseURL, Local: m.StripeKey == "",
+		Stripe: billing.NewStripe(m.StripeKey, m.StripeAPIBase)}
+	if err := bill.Init(ctx); err != nil {
+		return err
+	}
+	secret := m.WebhookSecret
+	if secret == "" {
+		// Without a configured secret (no Stripe account), Carnet signs its
+		// own test events with one it keeps in the database.
+		b, err := db.Secret(ctx, d, "stripe_webhook_secret", 24)
+		if err != nil {
+			return err
+		}
+		secret = "whsec_" + hex.EncodeToString(b)
+	}
+	m.webhookSecret = secret
+	intake := &webhooks.Intake{DB: d, Billing: bill, Secret: secret, Now: m.Now, Log: m.Log}
 
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &packs.ExpiryWorker{DB: d, Now: m.Now})
 	river.AddWorker(workers, &api.PurgeWorker{DB: d})
+	river.AddWorker(workers, &billing.ScheduleWorker{Billing: bill})
 	m.jobs, err = jobs.New(d.DB, m.Log, workers, []*river.PeriodicJob{
 		jobs.Every(cmp.Or(m.ExpiryEvery, time.Minute), func() river.JobArgs { return packs.ExpireArgs{} }),
 		jobs.Every(time.Hour, func() river.JobArgs { return api.PurgeArgs{} }),
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	bill.Jobs = m.jobs
+	m.Handler = m.router(svc, bill, intake, links)
+	return nil
 }
 
-func (m *Main) router(svc *packs.Service, links *auth.Links) http.Handler {
+func (m *Main) router(svc *packs.Service, bill *billing.Service, intake *webhooks.Intake, links *auth.Links) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
@@ -87,6 +113,8 @@ func (m *Main) router(svc *packs.Service, links *auth.Links) http.Handler {
 	coach := r.Group("/v1", auth.RequireCoach(m.DB), idem)
 	client := r.Group("/v1", links.RequireClient(), idem)
 	svc.Routes(coach, client)
+	bill.Routes(coach, client)
+	r.POST("/webhooks/stripe", intake.Handle)
 	return r
 }
 

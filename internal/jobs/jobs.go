@@ -50,3 +50,9 @@ func New(d *sql.DB, log *slog.Logger, workers *river.Workers, periodic []*river.
 		Logger:            log,
 	})
 }
+
+// InsertOnly is a client that only inserts jobs (for tools and tests that
+// enqueue work some serve process will run).
+func InsertOnly(d *sql.DB) (*Client, error) {
+	return river.NewClient(riverdatabasesql.New(d), &river.Config{})
+}

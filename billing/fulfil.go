@@ -1,0 +1,400 @@
+package billing
+
+import (
+	"cmp"
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/stripe/stripe-go/v76"
+
+	"carnet/internal/db"
+	"carnet/packs"
+)
+
+// What each Stripe fact does to our rows. Every function runs in the
+// transaction that stores the event, is safe to run twice, and gives the same
+// end state whatever order the facts arrive in: activation only moves a
+// pending pack, a paid installment stays paid, payments are keyed by Stripe's
+// own ids, and a pack is found by any id we know of it.
+
+// packRef is the locked pack an event is about.
+type packRef struct {
+	ID           int64   `db:"id"`
+	CoachID      int64   `db:"coach_id"`
+	ClientID     int64   `db:"client_id"`
+	Plan         string  `db:"plan"`
+	Status       string  `db:"status"`
+	Subscription *string `db:"stripe_subscription_id"`
+}
+
+// findPack locks the pack named by any of the references, in this order:
+// the Stripe object id we stored, then the pack id we put in metadata.
+func findPack(ctx context.Context, tx *sqlx.Tx, column, stripeID string, meta map[string]string) (*packRef, error) {
+	var refs []packRef
+	if stripeID != "" {
+		if err := tx.SelectContext(ctx, &refs, `SELECT id, coach_id, client_id, plan, status, stripe_subscription_id
+			FROM packs WHERE `+column+` = $1 FOR UPDATE`, stripeID); err != nil {
+			return nil, err
+		}
+	}
+	if id, err := strconv.ParseInt(meta["carnet_pack_id"], 10, 64); len(refs) == 0 && err == nil {
+		if err := tx.SelectContext(ctx, &refs, `SELECT id, coach_id, client_id, plan, status, stripe_subscription_id
+			FROM packs WHERE id = $1 FOR UPDATE`, id); err != nil {
+			return nil, err
+		}
+	}
+	if len(refs) == 0 {
+		return nil, nil
+	}
+	return &refs[0], nil
+}
+
+// payment is one row of what Stripe reports about money.
+type payment struct {
+	Pack          *packRef
+	InstallmentID *int64
+	Kind, Status  string
+	Amount        int64
+	Currency      stripe.Currency
+	Charge        string
+	Intent        string
+	Invoice       string
+	ObjectID      string // Stripe's id of the fact: one row per fact
+	At            time.Time
+}
+
+func recordPayment(ctx context.Context, tx *sqlx.Tx, p payment) error {
+	var coachID, packID *int64
+	if p.Pack != nil {
+		coachID, packID = &p.Pack.CoachID, &p.Pack.ID
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO payments (coach_id, pack_id, installment_id, kind, status, amount, currency,
+		stripe_charge_id, stripe_payment_intent_id, stripe_invoice_id, stripe_object_id, occurred_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, nullif($8, ''), nullif($9, ''), nullif($10, ''), $11, $12)
+		ON CONFLICT (stripe_object_id) DO UPDATE SET amount = greatest(payments.amount, excluded.amount),
+			status = excluded.status`,
+		coachID, packID, p.InstallmentID, p.Kind, p.Status, p.Amount, strings.ToUpper(string(p.Currency)),
+		p.Charge, p.Intent, p.Invoice, p.ObjectID, p.At)
+	return err
+}
+
+
+func unixTime(sec int64, fallback time.Time) time.Time {
+	if sec == 0 {
+		return fallback
+	}
+	return time.Unix(sec, 0).UTC()
+}
+
+// CheckoutCompleted links the session's subscription or payment to the pack
+// and, when the money is there (card), activates it. A SEPA checkout
+// completes unpaid: the pack waits for async_payment_succeeded.
+func (s *Service) CheckoutCompleted(ctx context.Context, tx *sqlx.Tx, cs *stripe.CheckoutSession, at time.Time) error {
+	p, err := findPack(ctx, tx, "stripe_checkout_session_id", cs.ID, cs.Metadata)
+	if err != nil {
+		return err
+	}
+	intent := ""
+	if cs.PaymentIntent != nil {
+		intent = cs.PaymentIntent.ID
+	}
+	paid := cs.PaymentStatus == stripe.CheckoutSessionPaymentStatusPaid
+	if p == nil {
+		if !paid {
+			return nil
+		}
+		return recordPayment(ctx, tx, payment{Kind: "charge", Status: "unmatched", Amount: cs.AmountTotal,
+			Currency: cs.Currency, Intent: intent, ObjectID: cmp.Or(intent, cs.ID), At: at})
+	}
+	sub := ""
+	if cs.Subscription != nil {
+		sub = cs.Subscription.ID
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE packs SET stripe_checkout_session_id = coalesce(stripe_checkout_session_id, $2),
+		stripe_subscription_id = coalesce(stripe_subscription_id, nullif($3, '')),
+		stripe_payment_intent_id = coalesce(stripe_payment_intent_id, nullif($4, '')) WHERE id = $1`,
+		p.ID, cs.ID, sub, intent); err != nil {
+		return err
+	}
+	if sub != "" && s.Jobs != nil {
+		if err := s.enqueueSchedule(ctx, tx, p.ID); err != nil {
+			return err
+		}
+	}
+	if !paid {
+		return nil
+	}
+	return s.confirm(ctx, tx, p, cs.Mode == stripe.CheckoutSessionModePayment, cs.AmountTotal, cs.Currency, intent, cmp.Or(intent, cs.ID), at)
+}
+
+// confirm activates a pack whose first payment is in; an upfront payment also
+// settles its single installment.
+func (s *Service) confirm(ctx context.Context, tx *sqlx.Tx, p *packRef, upfront bool, amount int64, cur stripe.Currency, intent, objectID string, at time.Time) error {
+	if _, _, err := packs.ActivatePack(ctx, tx, p.CoachID, p.ID, at); err != nil {
+		return err
+	}
+	if !upfront {
+		return nil
+	}
+	var inst *int64
+	if err := tx.GetContext(ctx, &inst, `UPDATE installments SET status = 'paid', paid_at = coalesce(paid_at, $2)
+		WHERE pack_id = $1 AND seq = 1 RETURNING id`, p.ID, at); err != nil && !db.NoRows(err) {
+		return err
+	}
+	return recordPayment(ctx, tx, payment{Pack: p, InstallmentID: inst, Kind: "charge", Status: "succeeded",
+		Amount: amount, Currency: cur, Intent: intent, ObjectID: objectID, At: at})
+}
+
+// CheckoutAsyncSucceeded is a SEPA debit confirmed days after checkout.
+func (s *Service) CheckoutAsyncSucceeded(ctx context.Context, tx *sqlx.Tx, cs *stripe.CheckoutSession, at time.Time) error {
+	cs.PaymentStatus = stripe.CheckoutSessionPaymentStatusPaid
+	return s.CheckoutCompleted(ctx, tx, cs, at)
+}
+
+// CheckoutAsyncFailed is a SEPA debit returned: the pack never starts.
+func (s *Service) CheckoutAsyncFailed(ctx context.Context, tx *sqlx.Tx, cs *stripe.CheckoutSession, at time.Time) error {
+	p, err := findPack(ctx, tx, "stripe_checkout_session_id", cs.ID, cs.Metadata)
+	if err != nil || p == nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE installments SET status = 'failed' WHERE pack_id = $1 AND seq = 1
+		AND status = 'due'`, p.ID); err != nil {
+		return err
+	}
+	if err := recordPayment(ctx, tx, payment{Pack: p, Kind: "charge", Status: "failed", Amount: cs.AmountTotal,
+		Currency: cs.Currency, ObjectID: cs.ID + ":failed", At: at}); err != nil {
+		return err
+	}
+	return packs.CancelPending(ctx, tx, p.ID, at)
+}
+
+// CheckoutExpired cancels the pack the client never paid for.
+func (s *Service) CheckoutExpired(ctx context.Context, tx *sqlx.Tx, cs *stripe.CheckoutSession, at time.Time) error {
+	p, err := findPack(ctx, tx, "stripe_checkout_session_id", cs.ID, cs.Metadata)
+	if err != nil || p == nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE installments SET status = 'cancelled' WHERE pack_id = $1 AND status = 'due'
+		AND NOT EXISTS (SELECT 1 FROM packs WHERE id = $1 AND status <> 'pending')`, p.ID); err != nil {
+		return err
+	}
+	return packs.CancelPending(ctx, tx, p.ID, at)
+}
+
+// invoicePack finds an installment invoice's pack through the subscription
+// id we stored, else the metadata Stripe copied from the subscription.
+func invoicePack(ctx context.Context, tx *sqlx.Tx, inv *stripe.Invoice) (*packRef, error) {
+	sub := ""
+	if inv.Subscription != nil {
+		sub = inv.Subscription.ID
+	}
+	var meta map[string]string
+	if inv.SubscriptionDetails != nil {
+		meta = inv.SubscriptionDetails.Metadata
+	}
+	p, err := findPack(ctx, tx, "stripe_subscription_id", sub, meta)
+	if err == nil && p != nil && sub != "" && p.Subscription == nil {
+		_, err = tx.ExecContext(ctx, `UPDATE packs SET stripe_subscription_id = $2 WHERE id = $1`, p.ID, sub)
+	}
+	return p, err
+}
+
+// InvoicePaid marks the installment this invoice pays; the first one also
+// activates the pack (a SEPA plan may confirm this way first).
+func (s *Service) InvoicePaid(ctx context.Context, tx *sqlx.Tx, inv *stripe.Invoice, at time.Time) error {
+	p, err := invoicePack(ctx, tx, inv)
+	if err != nil {
+		return err
+	}
+	charge, intent := "", ""
+	if inv.Charge != nil {
+		charge = inv.Charge.ID
+	}
+	if inv.PaymentIntent != nil {
+		intent = inv.PaymentIntent.ID
+	}
+	pay := payment{Pack: p, Kind: "charge", Status: "succeeded", Amount: inv.AmountPaid, Currency: inv.Currency,
+		Charge: charge, Intent: intent, Invoice: inv.ID, ObjectID: inv.ID, At: at}
+	if p == nil {
+		pay.Status = "unmatched"
+		return recordPayment(ctx, tx, pay)
+	}
+	if _, _, err := packs.ActivatePack(ctx, tx, p.CoachID, p.ID, at); err != nil {
+		return err
+	}
+	// This invoice's installment if it has one, else the earliest unpaid.
+	var ids []int64
+	if err := tx.SelectContext(ctx, &ids, `UPDATE installments SET status = 'paid', paid_at = $3, stripe_invoice_id = $2
+		WHERE id = (SELECT id FROM installments WHERE pack_id = $1 AND (stripe_invoice_id = $2
+			OR (stripe_invoice_id IS NULL AND status IN ('due', 'failed')))
+			ORDER BY (stripe_invoice_id = $2) DESC NULLS LAST, seq LIMIT 1)
+		AND status <> 'paid' RETURNING id`, p.ID, inv.ID, at); err != nil {
+		return err
+	}
+	if len(ids) == 1 {
+		pay.InstallmentID = &ids[0]
+	} else if err := tx.GetContext(ctx, &pay.InstallmentID, `SELECT id FROM installments WHERE stripe_invoice_id = $1`, inv.ID); err != nil && !db.NoRows(err) {
+		return err
+	}
+	if err := recordPayment(ctx, tx, pay); err != nil {
+		return err
+	}
+	var failed bool
+	if err := tx.GetContext(ctx, &failed, `SELECT EXISTS (SELECT 1 FROM installments WHERE pack_id = $1 AND status = 'failed')`, p.ID); err != nil || failed {
+		return err
+	}
+	return packs.ClearOverdue(ctx, tx, p.ID, at)
+}
+
+// InvoicePaymentFailed marks the installment failed and the pack overdue; a
+// later success for the same invoice wins over it, whatever the order.
+func (s *Service) InvoicePaymentFailed(ctx context.Context, tx *sqlx.Tx, inv *stripe.Invoice, at time.Time) error {
+	p, err := invoicePack(ctx, tx, inv)
+	if err != nil || p == nil {
+		return err
+	}
+	var paid bool
+	if err := tx.GetContext(ctx, &paid, `SELECT EXISTS (SELECT 1 FROM installments WHERE stripe_invoice_id = $1
+		AND status = 'paid')`, inv.ID); err != nil || paid {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE installments SET status = 'failed', stripe_invoice_id = $2
+		WHERE id = (SELECT id FROM installments WHERE pack_id = $1 AND (stripe_invoice_id = $2
+			OR (stripe_invoice_id IS NULL AND status = 'due')) ORDER BY (stripe_invoice_id = $2) DESC NULLS LAST, seq LIMIT 1)`,
+		p.ID, inv.ID); err != nil {
+		return err
+	}
+	if err := recordPayment(ctx, tx, payment{Pack: p, Kind: "charge", Status: "failed", Amount: inv.AmountDue,
+		Currency: inv.Currency, Invoice: inv.ID, ObjectID: inv.ID + ":failed", At: at}); err != nil {
+		return err
+	}
+	return packs.MarkOverdue(ctx, tx, p.ID, at)
+}
+
+// PaymentIntentSucceeded confirms an upfront payment (installment intents are
+// handled through their invoices). A payment we did not start is recorded
+// as unmatched.
+func (s *Service) PaymentIntentSucceeded(ctx context.Context, tx *sqlx.Tx, pi *stripe.PaymentIntent, at time.Time) error {
+	if pi.Invoice != nil {
+		return nil
+	}
+	p, err := findPack(ctx, tx, "stripe_payment_intent_id", pi.ID, pi.Metadata)
+	if err != nil {
+		return err
+	}
+	charge := ""
+	if pi.LatestCharge != nil {
+		charge = pi.LatestCharge.ID
+	}
+	if p == nil {
+		return recordPayment(ctx, tx, payment{Kind: "charge", Status: "unmatched", Amount: pi.AmountReceived,
+			Currency: pi.Currency, Charge: charge, Intent: pi.ID, ObjectID: pi.ID, At: at})
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE packs SET stripe_payment_intent_id = coalesce(stripe_payment_intent_id, $2)
+		WHERE id = $1`, p.ID, pi.ID); err != nil {
+		return err
+	}
+	if err := s.confirm(ctx, tx, p, true, pi.AmountReceived, pi.Currency, pi.ID, pi.ID, at); err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE payments SET stripe_charge_id = coalesce(stripe_charge_id, nullif($2, ''))
+		WHERE stripe_object_id = $1`, pi.ID, charge)
+	return err
+}
+
+// PaymentIntentFailed records a declined upfront payment; Checkout lets the
+// client try again, and an expired checkout cancels the pack.
+func (s *Service) PaymentIntentFailed(ctx context.Context, tx *sqlx.Tx, pi *stripe.PaymentIntent, at time.Time) error {
+	if pi.Invoice != nil {
+		return nil
+	}
+	p, err := findPack(ctx, tx, "stripe_payment_intent_id", pi.ID, pi.Metadata)
+	if err != nil {
+		return err
+	}
+	return recordPayment(ctx, tx, payment{Pack: p, Kind: "charge", Status: "failed", Amount: pi.Amount,
+		Currency: pi.Currency, Intent: pi.ID, ObjectID: pi.ID + ":failed", At: at})
+}
+
+// chargePack finds the pack a charge paid for, through the payment rows we
+// recorded (a refund or dispute carries the charge, not our metadata).
+func chargePack(ctx context.Context, tx *sqlx.Tx, charge, intent, invoice string) (*packRef, error) {
+	var ids []int64
+	if err := tx.SelectContext(ctx, &ids, `SELECT pack_id FROM payments WHERE kind = 'charge' AND pack_id IS NOT NULL
+		AND (stripe_charge_id = nullif($1, '') OR stripe_payment_intent_id = nullif($2, '') OR stripe_invoice_id = nullif($3, ''))
+		LIMIT 1`, charge, intent, invoice); err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	return findPack(ctx, tx, "id", strconv.FormatInt(ids[0], 10), nil)
+}
+
+// ChargeRefunded records money given back. A full refund of an upfront pack
+// ends it and writes off its sessions; a partial one, or one installment's
+// refund, is recorded for the coach and the reconciler to judge.
+func (s *Service) ChargeRefunded(ctx context.Context, tx *sqlx.Tx, ch *stripe.Charge, at time.Time) error {
+	intent, invoice := "", ""
+	if ch.PaymentIntent != nil {
+		intent = ch.PaymentIntent.ID
+	}
+	if ch.Invoice != nil {
+		invoice = ch.Invoice.ID
+	}
+	p, err := chargePack(ctx, tx, ch.ID, intent, invoice)
+	if err != nil {
+		return err
+	}
+	if err := recordPayment(ctx, tx, payment{Pack: p, Kind: "refund", Status: "refunded", Amount: ch.AmountRefunded,
+		Currency: ch.Currency, Charge: ch.ID, Intent: intent, Invoice: invoice, ObjectID: "refund:" + ch.ID, At: at}); err != nil {
+		return err
+	}
+	if p == nil || !ch.Refunded || p.Plan == PlanInstallments {
+		return nil
+	}
+	return packs.EndRefunded(ctx, tx, p.ID, "payment refunded in full", at)
+}
+
+// DisputeChanged records a dispute as it opens and closes; a lost dispute
+// ends the pack like a full refund.
+func (s *Service) DisputeChanged(ctx context.Context, tx *sqlx.Tx, d *stripe.Dispute, at time.Time) error {
+	charge, intent := "", ""
+	if d.Charge != nil {
+		charge = d.Charge.ID
+	}
+	if d.PaymentIntent != nil {
+		intent = d.PaymentIntent.ID
+	}
+	p, err := chargePack(ctx, tx, charge, intent, "")
+	if err != nil {
+		return err
+	}
+	if err := recordPayment(ctx, tx, payment{Pack: p, Kind: "dispute", Status: string(d.Status), Amount: d.Amount,
+		Currency: d.Currency, Charge: charge, Intent: intent, ObjectID: "dispute:" + d.ID, At: at}); err != nil {
+		return err
+	}
+	if p == nil || d.Status != stripe.DisputeStatusLost {
+		return nil
+	}
+	return packs.EndRefunded(ctx, tx, p.ID, "dispute lost", at)
+}
+
+// SubscriptionChanged links a subscription to its pack (its update can come
+// before the checkout event); a deleted one expects no more installments.
+func (s *Service) SubscriptionChanged(ctx context.Context, tx *sqlx.Tx, sub *stripe.Subscription, deleted bool, at time.Time) error {
+	p, err := findPack(ctx, tx, "stripe_subscription_id", sub.ID, sub.Metadata)
+	if err != nil || p == nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE packs SET stripe_subscription_id = coalesce(stripe_subscription_id, $2)
+		WHERE id = $1`, p.ID, sub.ID); err != nil {
+		return err
+	}
+	if !deleted {
+		return nil
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE installments SET status = 'cancelled' WHERE pack_id = $1 AND status = 'due'`, p.ID)
+	return err
+}
+

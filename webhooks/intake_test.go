@@ -1,0 +1,298 @@
+package webhooks
+
+import (
+	"context"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"carnet/billing"
+	"carnet/internal/errs"
+)
+
+func TestUpfrontCardPurchase(t *testing.T) {
+	t.Parallel()
+	s := newShop(t)
+	co, p := s.checkout(billing.PlanUpfront)
+	if p.Status != "pending" || !strings.HasPrefix(co.SessionID, "cs_") || co.URL == "" {
+		t.Fatalf("checkout %+v, pack %s", co, p.Status)
+	}
+	s.deliver(newEvent("checkout.session.completed", s.now, checkoutSession(co, "payment", "paid", "pi_up1", "", 45000)))
+	s.deliver(newEvent("payment_intent.succeeded", s.now, paymentIntent("pi_up1", co.PackID, 45000, "succeeded")))
+	want := "active 10 | 1:paid | purchase10 | charge:succeeded:45000"
+	if got := s.state(co.PackID); got != want {
+		t.Fatalf("state %q, want %q", got, want)
+	}
+	s.verify()
+}
+
+// Whatever the order and however often each event arrives, a purchase ends
+// in the same state.
+func TestUpfrontEventsInAnyOrderAndRepeated(t *testing.T) {
+	t.Parallel()
+	s := newShop(t)
+	rng := rand.New(rand.NewPCG(7, 11))
+	want := "active 10 | 1:paid | purchase10 | charge:succeeded:45000"
+	perms := [][]int{{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}}
+	for _, perm := range perms {
+		co, _ := s.checkout(billing.PlanUpfront)
+		intent := "pi_" + randomID()
+		evs := []event{
+			newEvent("checkout.session.completed", s.now, checkoutSession(co, "payment", "paid", intent, "", 45000)),
+			newEvent("payment_intent.succeeded", s.now, paymentIntent(intent, co.PackID, 45000, "succeeded")),
+			newEvent("charge.succeeded", s.now, map[string]any{"id": "ch_" + intent[3:], "object": "charge", "amount": 45000, "currency": "eur", "payment_intent": intent}),
+		}
+		var stream []event
+		for _, i := range perm {
+			for range 1 + rng.IntN(3) {
+				stream = append(stream, evs[i])
+			}
+		}
+		rng.Shuffle(len(stream), func(i, j int) { stream[i], stream[j] = stream[j], stream[i] })
+		for _, e := range stream {
+			s.deliver(e)
+		}
+		if got := s.state(co.PackID); got != want {
+			t.Fatalf("order %v: state %q, want %q", perm, got, want)
+		}
+	}
+	s.verify()
+}
+
+// A 3-installment plan paid month after month: the clock moves, not the wall.
+func TestThreeInstallmentsMonthByMonth(t *testing.T) {
+	t.Parallel()
+	s := newShop(t)
+	co, _ := s.checkout(billing.PlanInstallments)
+	var due []time.Time
+	if err := s.packs.DB.Select(&due, `SELECT due_at FROM installments WHERE pack_id = $1 ORDER BY seq`, co.PackID); err != nil || len(due) != 3 {
+		t.Fatalf("installments: %v %v", due, err)
+	}
+	s.deliver(newEvent("checkout.session.completed", s.now, checkoutSession(co, "subscription", "paid", "", "sub_plan1", 15000)))
+	s.deliver(newEvent("invoice.paid", s.now, invoice("in_m1", "sub_plan1", co.PackID, 15000, "paid")))
+	if got := s.state(co.PackID); got != "active 10 | 1:paid,2:due,3:due | purchase10 | charge:succeeded:15000" {
+		t.Fatalf("after month 1: %q", got)
+	}
+	var jobs int
+	_ = s.packs.DB.Get(&jobs, `SELECT count(*) FROM river_job WHERE kind = 'billing.schedule'`)
+	if jobs != 1 {
+		t.Fatalf("%d schedule jobs queued, want 1", jobs)
+	}
+	for i, inv := range []string{"in_m2", "in_m3"} {
+		s.mu.Lock()
+		s.now = due[i+1].Add(time.Hour)
+		s.mu.Unlock()
+		s.deliver(newEvent("invoice.paid", s.now, invoice(inv, "sub_plan1", co.PackID, 15000, "paid")))
+	}
+	want := "active 10 | 1:paid,2:paid,3:paid | purchase10 | charge:succeeded:15000,charge:succeeded:15000,charge:succeeded:15000"
+	if got := s.state(co.PackID); got != want {
+		t.Fatalf("after month 3: %q", got)
+	}
+	// The schedule job binds the subscription to 3 debits at stripe-mock.
+	if err := s.bill.BindSchedule(context.Background(), co.PackID); err != nil {
+		t.Fatalf("bind schedule: %v", err)
+	}
+	if p := s.pack(co.PackID); p.Schedule == nil {
+		t.Fatal("no schedule recorded")
+	}
+	s.verify()
+}
+
+func TestInstallmentEventsInAnyOrder(t *testing.T) {
+	t.Parallel()
+	s := newShop(t)
+	rng := rand.New(rand.NewPCG(3, 5))
+	want := "active 10 | 1:paid,2:paid,3:paid | purchase10 | charge:succeeded:15000,charge:succeeded:15000,charge:succeeded:15000"
+	for trial := range 6 {
+		co, _ := s.checkout(billing.PlanInstallments)
+		sub := "sub_" + randomID()
+		evs := []event{
+			newEvent("checkout.session.completed", s.now, checkoutSession(co, "subscription", "paid", "", sub, 15000)),
+			newEvent("customer.subscription.updated", s.now, map[string]any{"id": sub, "object": "subscription", "status": "active",
+				"metadata": map[string]any{"carnet_pack_id": itoa(co.PackID)}}),
+		}
+		for m := range 3 {
+			evs = append(evs, newEvent("invoice.paid", s.now.AddDate(0, m, 0), invoice("in_"+randomID(), sub, co.PackID, 15000, "paid")))
+		}
+		var stream []event
+		for _, e := range evs {
+			for range 1 + rng.IntN(3) {
+				stream = append(stream, e)
+			}
+		}
+		rng.Shuffle(len(stream), func(i, j int) { stream[i], stream[j] = stream[j], stream[i] })
+		for _, e := range stream {
+			s.deliver(e)
+		}
+		if got := s.state(co.PackID); got != want {
+			t.Fatalf("trial %d: state %q, want %q", trial, got, want)
+		}
+	}
+	s.verify()
+}
+
+func TestFailedInstallmentThenRetry(t *testing.T) {
+	t.Parallel()
+	s := newShop(t)
+	co, _ := s.checkout(billing.PlanInstallments)
+	s.deliver(newEvent("checkout.session.completed", s.now, checkoutSession(co, "subscription", "paid", "", "sub_f", 15000)))
+	s.deliver(newEvent("invoice.paid", s.now, invoice("in_f1", "sub_f", co.PackID, 15000, "paid")))
+	s.deliver(newEvent("invoice.payment_failed", s.now.AddDate(0, 1, 0), invoice("in_f2", "sub_f", co.PackID, 15000, "open")))
+	if got := s.pack(co.PackID); got.Status != "overdue" || got.OverdueSince == nil {
+		t.Fatalf("after a failed debit: %s", got.Status)
+	}
+	s.deliver(newEvent("invoice.paid", s.now.AddDate(0, 1, 3), invoice("in_f2", "sub_f", co.PackID, 15000, "paid")))
+	if got := s.state(co.PackID); !strings.HasPrefix(got, "active 10 | 1:paid,2:paid,3:due") {
+		t.Fatalf("after the retry: %q", got)
+	}
+	// A failure delivered after the success of the same invoice changes nothing.
+	s.deliver(newEvent("invoice.payment_failed", s.now.AddDate(0, 1, 0), invoice("in_f2", "sub_f", co.PackID, 15000, "open")))
+	if got := s.pack(co.PackID); got.Status != "active" {
+		t.Fatalf("late failure event: %s", got.Status)
+	}
+}
+
+func TestSEPASucceedsDaysLater(t *testing.T) {
+	t.Parallel()
+	s := newShop(t)
+	co, _ := s.checkout(billing.PlanUpfront)
+	s.deliver(newEvent("checkout.session.completed", s.now, checkoutSession(co, "payment", "unpaid", "pi_sepa", "", 45000)))
+	if p := s.pack(co.PackID); p.Status != "pending" || p.SessionsRemaining != 0 {
+		t.Fatalf("SEPA before confirmation: %s %d", p.Status, p.SessionsRemaining)
+	}
+	s.deliver(newEvent("checkout.session.async_payment_succeeded", s.now.AddDate(0, 0, 4), checkoutSession(co, "payment", "paid", "pi_sepa", "", 45000)))
+	if got := s.state(co.PackID); got != "active 10 | 1:paid | purchase10 | charge:succeeded:45000" {
+		t.Fatalf("after SEPA success: %q", got)
+	}
+	if p := s.pack(co.PackID); !p.ActivatedAt.Equal(s.now.AddDate(0, 0, 4)) {
+		t.Fatalf("activated at %v, want when the debit confirmed", p.ActivatedAt)
+	}
+}
+
+func TestSEPAFails(t *testing.T) {
+	t.Parallel()
+	s := newShop(t)
+	co, _ := s.checkout(billing.PlanUpfront)
+	s.deliver(newEvent("checkout.session.completed", s.now, checkoutSession(co, "payment", "unpaid", "pi_sepa2", "", 45000)))
+	s.deliver(newEvent("checkout.session.async_payment_failed", s.now.AddDate(0, 0, 4), checkoutSession(co, "payment", "unpaid", "pi_sepa2", "", 45000)))
+	if got := s.state(co.PackID); got != "cancelled 0 | 1:failed | charge:failed:45000" {
+		t.Fatalf("after SEPA failure: %q", got)
+	}
+}
+
+func TestExpiredCheckoutCancelsThePack(t *testing.T) {
+	t.Parallel()
+	s := newShop(t)
+	co, _ := s.checkout(billing.PlanUpfront)
+	expired := checkoutSession(co, "payment", "unpaid", "", "", 45000)
+	expired["status"] = "expired"
+	s.deliver(newEvent("checkout.session.expired", s.now.Add(24*time.Hour), expired))
+	if got := s.state(co.PackID); got != "cancelled 0 | 1:cancelled" {
+		t.Fatalf("after expiry: %q", got)
+	}
+	// A late "completed" for an expired session cannot revive it.
+	s.deliver(newEvent("checkout.session.completed", s.now, checkoutSession(co, "payment", "paid", "pi_late", "", 45000)))
+	if p := s.pack(co.PackID); p.Status != "cancelled" {
+		t.Fatalf("revived: %s", p.Status)
+	}
+}
+
+func TestRefundAndDispute(t *testing.T) {
+	t.Parallel()
+	s := newShop(t)
+	buy := func(intent string) billing.Checkout {
+		co, _ := s.checkout(billing.PlanUpfront)
+		s.deliver(newEvent("checkout.session.completed", s.now, checkoutSession(co, "payment", "paid", intent, "", 45000)))
+		s.deliver(newEvent("payment_intent.succeeded", s.now, paymentIntent(intent, co.PackID, 45000, "succeeded")))
+		return co
+	}
+	refunded := buy("pi_r1")
+	s.deliver(newEvent("charge.refunded", s.now.Add(time.Hour), map[string]any{"id": "ch_r1", "object": "charge",
+		"amount": 45000, "amount_refunded": 45000, "refunded": true, "currency": "eur", "payment_intent": "pi_r1"}))
+	if got := s.state(refunded.PackID); got != "refunded 0 | 1:paid | purchase10,refund_reversal-10 | charge:succeeded:45000,refund:refunded:45000" {
+		t.Fatalf("after refund: %q", got)
+	}
+	disputed := buy("pi_d1")
+	dispute := map[string]any{"id": "dp_1", "object": "dispute", "amount": 45000, "currency": "eur",
+		"charge": "ch_d1", "payment_intent": "pi_d1", "status": "needs_response", "reason": "fraudulent", "metadata": map[string]any{}}
+	s.deliver(newEvent("charge.dispute.created", s.now.Add(time.Hour), dispute))
+	if p := s.pack(disputed.PackID); p.Status != "active" {
+		t.Fatalf("an open dispute ended the pack: %s", p.Status)
+	}
+	dispute["status"] = "lost"
+	s.deliver(newEvent("charge.dispute.closed", s.now.Add(48*time.Hour), dispute))
+	if got := s.state(disputed.PackID); got != "refunded 0 | 1:paid | purchase10,refund_reversal-10 | charge:succeeded:45000,dispute:lost:45000" {
+		t.Fatalf("after a lost dispute: %q", got)
+	}
+	s.verify()
+}
+
+func TestDuplicatesAndStrangers(t *testing.T) {
+	t.Parallel()
+	s := newShop(t)
+	e := newEvent("payment_intent.succeeded", s.now, paymentIntent("pi_nobody", 0, 9900, "succeeded"))
+	first, second := s.deliver(e), s.deliver(e)
+	if first.Duplicate || !second.Duplicate {
+		t.Fatalf("duplicate flags: %+v %+v", first, second)
+	}
+	var stored, unmatched int
+	_ = s.packs.DB.Get(&stored, `SELECT count(*) FROM webhook_events WHERE id = $1`, e.ID)
+	_ = s.packs.DB.Get(&unmatched, `SELECT count(*) FROM payments WHERE status = 'unmatched' AND coach_id IS NULL AND amount = 9900`)
+	if stored != 1 || unmatched != 1 {
+		t.Fatalf("stored %d times, %d unmatched payments", stored, unmatched)
+	}
+	// Types Carnet does not handle are stored and acknowledged.
+	s.deliver(newEvent("customer.created", s.now, map[string]any{"id": "cus_x", "object": "customer"}))
+	// A newer API version is accepted, its invoice read where it now keeps the subscription.
+	co, _ := s.checkout(billing.PlanInstallments)
+	newer := newEvent("invoice.paid", s.now, map[string]any{"id": "in_new", "object": "invoice", "amount_paid": 15000,
+		"currency": "eur", "status": "paid", "parent": map[string]any{"type": "subscription_details",
+			"subscription_details": map[string]any{"subscription": "sub_new", "metadata": map[string]any{"carnet_pack_id": itoa(co.PackID)}}}})
+	newer.Version = "2026-08-26"
+	s.deliver(newer)
+	if p := s.pack(co.PackID); p.Status != "active" || p.Subscription == nil || *p.Subscription != "sub_new" {
+		t.Fatalf("newer-version invoice: %s %v", p.Status, p.Subscription)
+	}
+}
+
+func TestSignatures(t *testing.T) {
+	t.Parallel()
+	s := newShop(t)
+	e := newEvent("payment_intent.succeeded", s.now, paymentIntent("pi_sig", 0, 100, "succeeded"))
+	p := e.payload()
+	cases := []struct {
+		name      string
+		payload   []byte
+		signature string
+	}{
+		{"no signature", p, ""},
+		{"wrong secret", p, sign(p, "whsec_other", time.Now())},
+		{"tampered body", []byte(strings.Replace(string(p), `"amount":100`, `"amount":999`, 1)), sign(p, secret, time.Now())},
+		{"older than the tolerance", p, sign(p, secret, time.Now().Add(-Tolerance-time.Second))},
+		{"garbage header", p, "t=abc,v1=zzz"},
+	}
+	for _, tc := range cases {
+		_, err := s.in.Receive(context.Background(), tc.payload, tc.signature)
+		if err != ErrBadSignature {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
+	// Well signed but not JSON: refused too, as nothing can be stored of it.
+	bad := []byte(`{"id": "evt_1", "type": `)
+	if _, err := s.in.Receive(context.Background(), bad, sign(bad, secret, time.Now())); errs.CodeOf(err) != errs.Invalid {
+		t.Errorf("malformed JSON: %v", err)
+	}
+	// Just inside the tolerance is fine.
+	if _, err := s.in.Receive(context.Background(), p, sign(p, secret, time.Now().Add(-Tolerance+5*time.Second))); err != nil {
+		t.Errorf("signature within tolerance: %v", err)
+	}
+	var stored int
+	_ = s.packs.DB.Get(&stored, `SELECT count(*) FROM webhook_events`)
+	if stored != 1 {
+		t.Fatalf("%d events stored, want only the good one", stored)
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
