@@ -81,7 +81,6 @@ func recordPayment(ctx context.Context, tx *sqlx.Tx, p payment) error {
 	return err
 }
 
-
 func unixTime(sec int64, fallback time.Time) time.Time {
 	if sec == 0 {
 		return fallback
@@ -397,4 +396,3 @@ func (s *Service) SubscriptionChanged(ctx context.Context, tx *sqlx.Tx, sub *str
 	_, err = tx.ExecContext(ctx, `UPDATE installments SET status = 'cancelled' WHERE pack_id = $1 AND status = 'due'`, p.ID)
 	return err
 }
-

@@ -77,4 +77,3 @@ func (s *Service) BindSchedule(ctx context.Context, packID int64) error {
 		packID, sched.ID, s.Now().UTC())
 	return err
 }
-

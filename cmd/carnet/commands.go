@@ -1,13 +1,18 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"flag"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 
 	"carnet/internal/auth"
 	"carnet/internal/db"
 	"carnet/packs"
+	"carnet/webhooks"
 )
 
 func (m *Main) migrate(ctx context.Context, args []string, out io.Writer) error {
@@ -93,4 +98,34 @@ func (m *Main) verify(ctx context.Context, out io.Writer) error {
 	}
 	fmt.Fprintln(out, "verify: every balance matches its ledger; nothing negative; no booking charged twice")
 	return nil
+}
+
+// stripe send ACTION --pack N [--url URL]: sends the signed events Stripe
+// would send for a test payment, to this Carnet or to any endpoint.
+func (m *Main) stripeCmd(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("stripe send", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	pack := fs.Int64("pack", 0, "the pack the payment is for")
+	url := fs.String("url", "", "where to send (default: this Carnet's /webhooks/stripe)")
+	usage := "usage: carnet stripe send ACTION --pack N [--url URL]\n\nactions:\n"
+	for _, a := range slices.Sorted(maps.Keys(webhooks.Actions)) {
+		usage += fmt.Sprintf("  %-13s %s\n", a, webhooks.Actions[a])
+	}
+	if len(args) < 2 || args[0] != "send" || fs.Parse(args[2:]) != nil || *pack <= 0 {
+		return usageError(usage)
+	}
+	if err := m.Open(ctx); err != nil {
+		return err
+	}
+	defer m.Close()
+	payloads, err := webhooks.Simulate(ctx, m.DB, *pack, args[1], m.Now().UTC())
+	if err != nil {
+		return err
+	}
+	target := cmp.Or(*url, m.BaseURL+"/webhooks/stripe")
+	answers, err := webhooks.Send(ctx, target, m.webhookSecret, payloads)
+	for _, a := range answers {
+		fmt.Fprintln(out, a)
+	}
+	return err
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -13,8 +14,13 @@ import (
 
 func runCmd(t *testing.T, url string, args ...string) (string, error) {
 	t.Helper()
+	return runCmdWith(t, Config{DatabaseURL: url, Addr: "127.0.0.1:8080", BaseURL: "http://127.0.0.1:8080",
+		StripeAPIBase: os.Getenv("STRIPE_API_BASE")}, args...)
+}
+
+func runCmdWith(t *testing.T, cfg Config, args ...string) (string, error) {
+	t.Helper()
 	var out bytes.Buffer
-	cfg := Config{DatabaseURL: url, Addr: "127.0.0.1:8080", BaseURL: "http://127.0.0.1:8080"}
 	err := run(context.Background(), cfg, args, &out, io.Discard)
 	return out.String(), err
 }

@@ -37,6 +37,9 @@ const usage = `usage: carnet <command>
   coach create NAME EMAIL [CURRENCY] [TIMEZONE]
                              create a coach and print its API key once
   verify                     check the ledger invariants; non-zero exit names each bad row
+  stripe send ACTION --pack N [--url URL]
+                             send the signed events Stripe would send for a test
+                             payment (card, sepa, sepa_ok, next_paid, refund, ...)
   demo                       seed the demo coach, offers and clients (idempotent)
                              and print a fresh API key and a curl line to try
 
@@ -63,6 +66,8 @@ func run(ctx context.Context, cfg Config, args []string, stdout, stderr io.Write
 		return m.demo(ctx, stdout)
 	case "verify":
 		return m.verify(ctx, stdout)
+	case "stripe":
+		return m.stripeCmd(ctx, args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil

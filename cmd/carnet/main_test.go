@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -34,7 +35,7 @@ func startApp(t *testing.T) *app {
 func startAppOn(t *testing.T, url string) *app {
 	t.Helper()
 	a := &app{t: t, now: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
-	cfg := Config{DatabaseURL: url, Addr: "127.0.0.1:0"}
+	cfg := Config{DatabaseURL: url, Addr: "127.0.0.1:0", StripeAPIBase: os.Getenv("STRIPE_API_BASE")}
 	cfg.BaseURL = "http://carnet.test"
 	a.m = &Main{Config: cfg, Now: a.clock, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), ExpiryEvery: time.Second}
 	if err := a.m.Run(context.Background()); err != nil {

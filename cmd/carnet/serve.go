@@ -115,6 +115,9 @@ func (m *Main) router(svc *packs.Service, bill *billing.Service, intake *webhook
 	svc.Routes(coach, client)
 	bill.Routes(coach, client)
 	r.POST("/webhooks/stripe", intake.Handle)
+	if bill.Local {
+		(&webhooks.LocalCheckout{Intake: intake}).Routes(r)
+	}
 	return r
 }
 

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// The whole purchase, offline: checkout, the local page plays Stripe, the
+// pack is active; the CLI sends further events to the running server.
+func TestPurchaseEndToEndWithoutStripeAccount(t *testing.T) {
+	t.Parallel()
+	a := startApp(t)
+	key := a.coach("shop@example.com")
+	offer := a.must(201, "POST", "/v1/offers", key, map[string]any{"name": "10", "kind": "sessions", "sessions": 10, "price_amount": 45000, "installments": 3})
+	c := a.must(201, "POST", "/v1/clients", key, map[string]any{"name": "Léa", "email": "lea@example.com"})
+	tok := a.must(201, "POST", "/v1/clients/"+id(c)+"/links", key, nil)["token"].(string)
+
+	// The client buys through the link, in three installments.
+	co := a.must(201, "POST", "/v1/me/checkout", tok, map[string]any{"offer_id": offer["id"], "plan": "installments"})
+	page := strings.TrimPrefix(co["url"].(string), "http://carnet.test")
+	if !strings.HasPrefix(page, "/checkout/local/") {
+		t.Fatalf("checkout url %v", co["url"])
+	}
+	if r := a.do("GET", page, "", nil); r.Status != 200 || !strings.Contains(string(r.Body), "pending") {
+		t.Fatalf("local page: %d %.300s", r.Status, r.Body)
+	}
+	res, err := http.PostForm(a.base+page, url.Values{"action": {"card"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	bal := a.must(200, "GET", "/v1/me/balance", tok, nil)
+	p := bal["packs"].([]any)[0].(map[string]any)
+	if p["status"] != "active" || bal["sessions_remaining"] != float64(10) || p["next_installment"].(map[string]any)["seq"] != float64(2) {
+		t.Fatalf("after paying: %v", bal)
+	}
+	// carnet stripe send: the second debit fails, against the running server.
+	cfg := a.m.Config
+	cfg.BaseURL = a.base
+	out, err := runCmdWith(t, cfg, "stripe", "send", "next_failed", "--pack", jsonString(co["pack_id"]))
+	if err != nil || !strings.HasPrefix(out, "200 ") {
+		t.Fatalf("stripe send: %v\n%s", err, out)
+	}
+	if p := a.must(200, "GET", "/v1/clients/"+id(c)+"/balance", key, nil)["packs"].([]any)[0].(map[string]any); p["status"] != "overdue" {
+		t.Fatalf("after a failed debit: %v", p["status"])
+	}
+	// A bad signature is refused at the door.
+	if r := a.do("POST", "/webhooks/stripe", "", `{"id":"evt_1"}`, "Stripe-Signature", "t=1,v1=00"); r.Status != 400 {
+		t.Fatalf("bad signature: %d", r.Status)
+	}
+	// Another coach cannot sell to this client.
+	other := a.coach("other@example.com")
+	otherOffer := a.must(201, "POST", "/v1/offers", other, map[string]any{"name": "5", "kind": "sessions", "sessions": 5, "price_amount": 100})
+	if r := a.do("POST", "/v1/checkout", other, map[string]any{"client_id": c["id"], "offer_id": otherOffer["id"]}); r.Status != 404 {
+		t.Fatalf("checkout for another coach's client: %d %s", r.Status, r.Body)
+	}
+	if r := a.do("POST", "/v1/checkout", key, map[string]any{"client_id": c["id"], "offer_id": otherOffer["id"]}); r.Status != 400 {
+		t.Fatalf("checkout of another coach's offer: %d %s", r.Status, r.Body)
+	}
+}

@@ -1,0 +1,113 @@
+package webhooks
+
+import (
+	"html/template"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/stripe/stripe-go/v76/webhook"
+
+	"carnet/internal/api"
+	"carnet/internal/errs"
+)
+
+// LocalCheckout stands in for Stripe's checkout page when Carnet runs
+// without a Stripe account: each button makes Carnet receive the signed
+// events Stripe would send, through the same intake.
+type LocalCheckout struct {
+	Intake *Intake
+}
+
+// Routes mounts the page.
+func (l *LocalCheckout) Routes(r gin.IRouter) {
+	r.GET("/checkout/local/:id", l.page)
+	r.POST("/checkout/local/:id", l.act)
+}
+
+var localPage = template.Must(template.New("checkout").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Carnet test checkout — pack {{.ID}}</title>
+<style>body{font:16px system-ui;max-width:40rem;margin:2rem auto;padding:0 1rem}button{margin:.2rem;padding:.5rem .8rem}
+table{border-collapse:collapse}td,th{padding:.2rem .6rem;border-bottom:1px solid #ddd;text-align:left}.note{color:#666}</style></head>
+<body><h1>Test checkout</h1>
+<p class="note">No Stripe account is configured, so this page plays Stripe's part: each button makes Carnet
+receive the signed webhook events Stripe would send.</p>
+<p>Pack {{.ID}} — {{.Offer}} — <strong>{{.Status}}</strong>, {{.Remaining}} sessions left</p>
+<table><tr><th>#</th><th>due</th><th>amount</th><th>status</th></tr>
+{{range .Installments}}<tr><td>{{.Seq}}</td><td>{{.DueAt.Format "2006-01-02"}}</td><td>{{.Amount}} {{.Currency}} (minor units)</td><td>{{.Status}}</td></tr>{{end}}
+</table>
+<form method="post">{{range .Actions}}<button name="action" value="{{.}}">{{index $.Labels .}}</button>{{end}}</form>
+{{with .Answer}}<p class="note">Carnet answered: {{.}}</p>{{end}}
+</body></html>`))
+
+type localInstallment struct {
+	Seq      int       `db:"seq"`
+	DueAt    time.Time `db:"due_at"`
+	Amount   int64     `db:"amount"`
+	Currency string    `db:"currency"`
+	Status   string    `db:"status"`
+}
+
+func (l *LocalCheckout) page(c *gin.Context) {
+	id, err := api.PathID(c, "id")
+	if err != nil {
+		api.Fail(c, err)
+		return
+	}
+	var v struct {
+		ID           int64  `db:"id"`
+		Offer        string `db:"offer"`
+		Status       string `db:"status"`
+		Remaining    int    `db:"sessions_remaining"`
+		Plan         string `db:"plan"`
+		Installments []localInstallment
+		Actions      []string
+		Labels       map[string]string
+		Answer       string
+	}
+	d := l.Intake.DB
+	if err := d.GetContext(c.Request.Context(), &v, `SELECT p.id, o.name AS offer, p.status, p.sessions_remaining, p.plan
+		FROM packs p JOIN offers o ON o.id = p.offer_id WHERE p.id = $1 AND p.stripe_checkout_session_id IS NOT NULL`, id); err != nil {
+		api.Fail(c, errs.NotFoundf("no checkout for pack %d", id))
+		return
+	}
+	if err := d.SelectContext(c.Request.Context(), &v.Installments, `SELECT seq, due_at, amount, currency, status
+		FROM installments WHERE pack_id = $1 ORDER BY seq`, id); err != nil {
+		api.Fail(c, err)
+		return
+	}
+	switch {
+	case v.Status == "pending":
+		v.Actions = []string{"card", "declined", "sepa", "sepa_ok", "sepa_fail", "expire"}
+	case v.Plan == "installments":
+		v.Actions = []string{"next_paid", "next_failed", "refund", "dispute_lost"}
+	default:
+		v.Actions = []string{"refund", "dispute_lost"}
+	}
+	v.Labels, v.Answer = Actions, c.Query("answer")
+	c.Status(http.StatusOK)
+	c.Header("Content-Type", "text/html; charset=utf-8")
+	_ = localPage.Execute(c.Writer, v)
+}
+
+func (l *LocalCheckout) act(c *gin.Context) {
+	id, err := api.PathID(c, "id")
+	if err != nil {
+		api.Fail(c, err)
+		return
+	}
+	in := l.Intake
+	payloads, err := Simulate(c.Request.Context(), in.DB, id, c.PostForm("action"), in.Now().UTC())
+	if err != nil {
+		api.Fail(c, err)
+		return
+	}
+	answer := "ok"
+	for _, p := range payloads {
+		signed := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: p, Secret: in.Secret})
+		if _, err := in.Receive(c.Request.Context(), p, signed.Header); err != nil {
+			answer = err.Error()
+		}
+	}
+	c.Redirect(http.StatusSeeOther, c.Request.URL.Path+"?answer="+template.URLQueryEscaper(answer))
+}
