@@ -172,6 +172,11 @@ func (s *Service) RecordOutcome(ctx context.Context, coachID, bookingID int64, i
 			coachID, bookingID, outcome, now, ann, packID, charge.Fee, charterID); err != nil {
 			return err
 		}
+		if charge.Fee > 0 && s.OnFee != nil {
+			if err := s.OnFee(ctx, tx, bookingID); err != nil {
+				return err
+			}
+		}
 		b, err = lockBooking(ctx, tx, coachID, bookingID)
 		out = b.Booking
 		return err

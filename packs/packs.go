@@ -4,6 +4,7 @@
 package packs
 
 import (
+	"context"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -17,4 +18,7 @@ type Service struct {
 	Now     func() time.Time // injected so tests can stand anywhere in time
 	Links   *auth.Links
 	BaseURL string // where client links point
+	// OnFee is told, inside the outcome's transaction, that a booking now
+	// owes a fee; billing charges it. Nil: fees are only recorded.
+	OnFee func(ctx context.Context, tx *sqlx.Tx, bookingID int64) error
 }

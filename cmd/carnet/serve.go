@@ -85,6 +85,7 @@ func (m *Main) Open(ctx context.Context) error {
 	river.AddWorker(workers, &packs.ExpiryWorker{DB: d, Now: m.Now})
 	river.AddWorker(workers, &api.PurgeWorker{DB: d})
 	river.AddWorker(workers, &billing.ScheduleWorker{Billing: bill})
+	river.AddWorker(workers, &billing.FeeWorker{Billing: bill})
 	m.jobs, err = jobs.New(d.DB, m.Log, workers, []*river.PeriodicJob{
 		jobs.Every(cmp.Or(m.ExpiryEvery, time.Minute), func() river.JobArgs { return packs.ExpireArgs{} }),
 		jobs.Every(time.Hour, func() river.JobArgs { return api.PurgeArgs{} }),
@@ -93,6 +94,7 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	bill.Jobs = m.jobs
+	svc.OnFee = bill.EnqueueFee
 	m.Handler = m.router(svc, bill, intake, links)
 	return nil
 }

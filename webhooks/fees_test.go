@@ -1,0 +1,70 @@
+package webhooks
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"carnet/billing"
+	"carnet/packs"
+)
+
+// A late cancellation under a fee charter is charged once, off session, to
+// the card saved at checkout; a waived fee is not charged.
+func TestLateCancellationFeeChargedOnce(t *testing.T) {
+	t.Parallel()
+	s := newShop(t)
+	ctx := context.Background()
+	s.packs.OnFee = s.bill.EnqueueFee
+	if _, err := s.packs.PublishCharter(ctx, s.coach, packs.CharterInput{LateCancelAction: packs.ActionFee, LateCancelFee: 2000}); err != nil {
+		t.Fatal(err)
+	}
+	co, _ := s.checkout(billing.PlanUpfront)
+	s.deliver(newEvent("checkout.session.completed", s.now, checkoutSession(co, "payment", "paid", "pi_fee", "", 45000)))
+
+	start := s.now.Add(3 * time.Hour)
+	book := func() int64 {
+		sess, err := s.packs.Schedule(ctx, s.coach.ID, packs.SessionInput{StartsAt: &start, ClientIDs: []int64{s.client.ID}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := sess.Bookings[0].ID
+		if _, err := s.packs.RecordOutcome(ctx, s.coach.ID, b, packs.OutcomeInput{Outcome: packs.Cancelled}); err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	charged, waived := book(), book()
+	if _, err := s.packs.Waive(ctx, s.coach.ID, waived, "train strike"); err != nil {
+		t.Fatal(err)
+	}
+	var queued int
+	_ = s.packs.DB.Get(&queued, `SELECT count(*) FROM river_job WHERE kind = 'billing.fee'`)
+	if queued != 2 {
+		t.Fatalf("%d fee jobs queued, want 2", queued)
+	}
+	for range 3 { // a job retried runs again: still one charge
+		for _, b := range []int64{charged, waived} {
+			if err := s.bill.ChargeFee(ctx, b); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var rows []struct {
+		Booking int64   `db:"booking_id"`
+		Status  string  `db:"status"`
+		Amount  int64   `db:"amount"`
+		Intent  *string `db:"stripe_payment_intent_id"`
+	}
+	if err := s.packs.DB.Select(&rows, `SELECT booking_id, status, amount, stripe_payment_intent_id FROM payments
+		WHERE kind = 'fee' ORDER BY booking_id`); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 || rows[0].Booking != charged || rows[0].Intent == nil || rows[0].Amount != 2000 ||
+		rows[1].Status != "waived" || rows[1].Intent != nil {
+		t.Fatalf("fee payments %+v", rows)
+	}
+	if p := s.pack(co.PackID); p.SessionsRemaining != 10 {
+		t.Fatalf("a fee took a session: %d left", p.SessionsRemaining)
+	}
+}
