@@ -71,3 +71,9 @@ func (s *Service) key(format string, args ...any) *string {
 	k := "carnet-" + s.keyPrefix + "-" + fmt.Sprintf(format, args...)
 	return &k
 }
+
+// enqueueOnce inserts a job in the caller's transaction, at most one per args.
+func (s *Service) enqueueOnce(ctx context.Context, tx *sqlx.Tx, args river.JobArgs) error {
+	_, err := s.Jobs.InsertTx(ctx, tx.Tx, args, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}})
+	return err
+}

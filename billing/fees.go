@@ -24,9 +24,7 @@ func (FeeArgs) Kind() string { return "billing.fee" }
 // EnqueueFee is what packs calls, in the outcome's transaction, when a
 // booking comes to owe a fee.
 func (s *Service) EnqueueFee(ctx context.Context, tx *sqlx.Tx, bookingID int64) error {
-	_, err := s.Jobs.InsertTx(ctx, tx.Tx, FeeArgs{BookingID: bookingID},
-		&river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}})
-	return err
+	return s.enqueueOnce(ctx, tx, FeeArgs{BookingID: bookingID})
 }
 
 // FeeWorker runs FeeArgs jobs.

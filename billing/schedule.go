@@ -19,9 +19,7 @@ type ScheduleArgs struct {
 func (ScheduleArgs) Kind() string { return "billing.schedule" }
 
 func (s *Service) enqueueSchedule(ctx context.Context, tx *sqlx.Tx, packID int64) error {
-	_, err := s.Jobs.InsertTx(ctx, tx.Tx, ScheduleArgs{PackID: packID},
-		&river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}})
-	return err
+	return s.enqueueOnce(ctx, tx, ScheduleArgs{PackID: packID})
 }
 
 // ScheduleWorker runs ScheduleArgs jobs.
