@@ -49,6 +49,7 @@ func findPack(ctx context.Context, tx *sqlx.Tx, column, stripeID string, meta ma
 	if len(refs) == 0 {
 		return nil, nil
 	}
+	touch(ctx, refs[0].ID)
 	return &refs[0], nil
 }
 
@@ -63,6 +64,7 @@ type payment struct {
 	Intent        string
 	Invoice       string
 	ObjectID      string // Stripe's id of the fact: one row per fact
+	Customer      string
 	At            time.Time
 }
 
@@ -72,12 +74,13 @@ func recordPayment(ctx context.Context, tx *sqlx.Tx, p payment) error {
 		coachID, packID = &p.Pack.CoachID, &p.Pack.ID
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO payments (coach_id, pack_id, installment_id, kind, status, amount, currency,
-		stripe_charge_id, stripe_payment_intent_id, stripe_invoice_id, stripe_object_id, occurred_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, nullif($8, ''), nullif($9, ''), nullif($10, ''), $11, $12)
+		stripe_charge_id, stripe_payment_intent_id, stripe_invoice_id, stripe_object_id, occurred_at, stripe_customer_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, nullif($8, ''), nullif($9, ''), nullif($10, ''), $11, $12, nullif($13, ''))
 		ON CONFLICT (stripe_object_id) DO UPDATE SET amount = greatest(payments.amount, excluded.amount),
-			status = excluded.status`,
+			status = CASE WHEN payments.status = 'remedy' THEN 'remedy' ELSE excluded.status END,
+			stripe_customer_id = coalesce(payments.stripe_customer_id, excluded.stripe_customer_id)`,
 		coachID, packID, p.InstallmentID, p.Kind, p.Status, p.Amount, strings.ToUpper(string(p.Currency)),
-		p.Charge, p.Intent, p.Invoice, p.ObjectID, p.At)
+		p.Charge, p.Intent, p.Invoice, p.ObjectID, p.At, p.Customer)
 	return err
 }
 
@@ -106,7 +109,7 @@ func (s *Service) CheckoutCompleted(ctx context.Context, tx *sqlx.Tx, cs *stripe
 			return nil
 		}
 		return recordPayment(ctx, tx, payment{Kind: "charge", Status: "unmatched", Amount: cs.AmountTotal,
-			Currency: cs.Currency, Intent: intent, ObjectID: cmp.Or(intent, cs.ID), At: at})
+			Currency: cs.Currency, Intent: intent, ObjectID: cmp.Or(intent, cs.ID), Customer: customerID(cs.Customer), At: at})
 	}
 	sub := ""
 	if cs.Subscription != nil {
@@ -218,7 +221,7 @@ func (s *Service) InvoicePaid(ctx context.Context, tx *sqlx.Tx, inv *stripe.Invo
 	pay := payment{Pack: p, Kind: "charge", Status: "succeeded", Amount: inv.AmountPaid, Currency: inv.Currency,
 		Charge: charge, Intent: intent, Invoice: inv.ID, ObjectID: inv.ID, At: at}
 	if p == nil {
-		pay.Status = "unmatched"
+		pay.Status, pay.Customer = "unmatched", customerID(inv.Customer)
 		return recordPayment(ctx, tx, pay)
 	}
 	if _, _, err := packs.ActivatePack(ctx, tx, p.CoachID, p.ID, at); err != nil {
@@ -290,7 +293,7 @@ func (s *Service) PaymentIntentSucceeded(ctx context.Context, tx *sqlx.Tx, pi *s
 	}
 	if p == nil {
 		return recordPayment(ctx, tx, payment{Kind: "charge", Status: "unmatched", Amount: pi.AmountReceived,
-			Currency: pi.Currency, Charge: charge, Intent: pi.ID, ObjectID: pi.ID, At: at})
+			Currency: pi.Currency, Charge: charge, Intent: pi.ID, ObjectID: pi.ID, Customer: customerID(pi.Customer), At: at})
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE packs SET stripe_payment_intent_id = coalesce(stripe_payment_intent_id, $2)
 		WHERE id = $1`, p.ID, pi.ID); err != nil {
@@ -352,6 +355,11 @@ func (s *Service) ChargeRefunded(ctx context.Context, tx *sqlx.Tx, ch *stripe.Ch
 	if p == nil || !ch.Refunded || p.Plan == PlanInstallments {
 		return nil
 	}
+	var remedy bool
+	if err := tx.GetContext(ctx, &remedy, `SELECT EXISTS (SELECT 1 FROM payments WHERE stripe_object_id = $1
+		AND status = 'remedy')`, "refund:"+ch.ID); err != nil || remedy {
+		return err // Carnet refunded an excess: the pack goes on
+	}
 	return packs.EndRefunded(ctx, tx, p.ID, "payment refunded in full", at)
 }
 
@@ -395,4 +403,11 @@ func (s *Service) SubscriptionChanged(ctx context.Context, tx *sqlx.Tx, sub *str
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE installments SET status = 'cancelled' WHERE pack_id = $1 AND status = 'due'`, p.ID)
 	return err
+}
+
+func customerID(c *stripe.Customer) string {
+	if c == nil {
+		return ""
+	}
+	return c.ID
 }

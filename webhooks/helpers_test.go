@@ -28,6 +28,7 @@ const secret = "whsec_test_carnet"
 type shop struct {
 	t      *testing.T
 	in     *Intake
+	rec    *Reconciler
 	bill   *billing.Service
 	packs  *packs.Service
 	coach  auth.Coach
@@ -56,7 +57,9 @@ func newShop(t *testing.T) *shop {
 		t.Fatal(err)
 	}
 	s.bill.Jobs = j
-	s.in = &Intake{DB: d, Billing: s.bill, Secret: secret, Now: s.clock, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	s.rec = &Reconciler{DB: d, Billing: s.bill, Now: s.clock, Log: log}
+	s.in = &Intake{DB: d, Billing: s.bill, Reconciler: s.rec, Secret: secret, Now: s.clock, Log: log}
 	if s.coach, _, err = auth.CreateCoach(ctx, d, auth.NewCoach{Name: "Coach", Email: "coach@example.com", Currency: "EUR", Timezone: "Europe/Paris"}); err != nil {
 		t.Fatal(err)
 	}
@@ -209,4 +212,21 @@ func nilIfEmpty(s string) any {
 		return nil
 	}
 	return s
+}
+
+// anomalies lists the kinds of the anomalies opened so far, by state.
+func (s *shop) anomalies() map[string]string {
+	s.t.Helper()
+	var rows []struct {
+		Kind  string `db:"kind"`
+		State string `db:"state"`
+	}
+	if err := s.packs.DB.Select(&rows, `SELECT kind, state FROM anomalies ORDER BY id`); err != nil {
+		s.t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, r := range rows {
+		out[r.Kind] += r.State + " "
+	}
+	return out
 }

@@ -32,11 +32,12 @@ const MaxPayload = 1 << 20
 
 // Intake receives Stripe's webhooks.
 type Intake struct {
-	DB      *sqlx.DB
-	Billing *billing.Service
-	Secret  string
-	Now     func() time.Time
-	Log     *slog.Logger
+	DB         *sqlx.DB
+	Billing    *billing.Service
+	Reconciler *Reconciler // checks every pack an event touched; nil: no checks
+	Secret     string
+	Now        func() time.Time
+	Log        *slog.Logger
 }
 
 // Result says what became of one delivery.
@@ -62,11 +63,16 @@ func (in *Intake) Receive(ctx context.Context, payload []byte, signature string)
 		}
 		return Result{}, errs.New(errs.Invalid, "the event is not valid JSON")
 	}
+	return in.ingest(ctx, payload, &ev)
+}
+
+// ingest stores an event once and applies it; Receive and the sweep share it.
+func (in *Intake) ingest(ctx context.Context, payload []byte, ev *stripe.Event) (Result, error) {
 	if ev.ID == "" || ev.Type == "" || ev.Data == nil {
 		return Result{}, errs.New(errs.Invalid, "the event has no id, type or data")
 	}
 	res := Result{Received: true, EventID: ev.ID}
-	err = db.InTx(ctx, in.DB, func(tx *sqlx.Tx) error {
+	err := db.InTx(ctx, in.DB, func(tx *sqlx.Tx) error {
 		r, err := tx.ExecContext(ctx, `INSERT INTO webhook_events (id, type, api_version, payload) VALUES ($1, $2, $3, $4)
 			ON CONFLICT (id) DO NOTHING`, ev.ID, string(ev.Type), ev.APIVersion, payload)
 		if err != nil {
@@ -76,13 +82,32 @@ func (in *Intake) Receive(ctx context.Context, payload []byte, signature string)
 			res.Duplicate = true
 			return nil
 		}
-		if err := in.apply(ctx, tx, &ev); err != nil {
+		if err := in.applyAndCheck(ctx, tx, ev); err != nil {
 			return fmt.Errorf("apply %s %s: %w", ev.Type, ev.ID, err)
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE webhook_events SET processed_at = $2 WHERE id = $1`, ev.ID, in.Now().UTC())
 		return err
 	})
 	return res, err
+}
+
+// applyAndCheck applies the event, then runs the reconciler on every pack it
+// touched, in the same transaction: an anomaly is opened with its cause.
+func (in *Intake) applyAndCheck(ctx context.Context, tx *sqlx.Tx, ev *stripe.Event) error {
+	ctx, touched := billing.WithTouched(ctx)
+	if err := in.apply(ctx, tx, ev); err != nil || in.Reconciler == nil {
+		return err
+	}
+	seen := map[int64]bool{}
+	for _, id := range touched.IDs {
+		if !seen[id] {
+			seen[id] = true
+			if err := in.Reconciler.CheckPack(ctx, tx, id); err != nil {
+				return err
+			}
+		}
+	}
+	return openUnmatched(ctx, tx, in.Now().UTC())
 }
 
 // apply routes an event to what it means for our rows. Unknown types are

@@ -25,6 +25,9 @@ func TestUpfrontCardPurchase(t *testing.T) {
 	if got := s.state(co.PackID); got != want {
 		t.Fatalf("state %q, want %q", got, want)
 	}
+	if a := s.anomalies(); len(a) != 0 {
+		t.Fatalf("a purchase that went to plan raised %v", a)
+	}
 	s.verify()
 }
 
@@ -96,6 +99,9 @@ func TestThreeInstallmentsMonthByMonth(t *testing.T) {
 	}
 	if p := s.pack(co.PackID); p.Schedule == nil {
 		t.Fatal("no schedule recorded")
+	}
+	if a := s.anomalies(); len(a) != 0 {
+		t.Fatalf("a plan paid month by month raised %v", a)
 	}
 	s.verify()
 }

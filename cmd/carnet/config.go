@@ -16,6 +16,7 @@ type Config struct {
 	StripeAPIBase string // STRIPE_API_BASE, to point stripe-go at stripe-mock
 	WebhookSecret string // STRIPE_WEBHOOK_SECRET
 	SMTPURL       string // SMTP_URL
+	MailFrom      string // CARNET_MAIL_FROM
 	LogLevel      slog.Level
 }
 
@@ -29,6 +30,7 @@ func ConfigFromEnv() Config {
 		StripeAPIBase: os.Getenv("STRIPE_API_BASE"),
 		WebhookSecret: os.Getenv("STRIPE_WEBHOOK_SECRET"),
 		SMTPURL:       os.Getenv("SMTP_URL"),
+		MailFrom:      env("CARNET_MAIL_FROM", "carnet@localhost"),
 	}
 	c.BaseURL = strings.TrimRight(env("CARNET_BASE_URL", "http://"+c.Addr), "/")
 	_ = c.LogLevel.UnmarshalText([]byte(env("CARNET_LOG_LEVEL", "info")))

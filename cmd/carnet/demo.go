@@ -81,5 +81,29 @@ func seedDemo(ctx context.Context, svc *packs.Service, coach auth.Coach) error {
 			return err
 		}
 	}
-	return nil
+	// A charter, and Léa's pack paid by transfer, so balances have something to show.
+	if ch, err := svc.CurrentCharter(ctx, svc.DB, coach); err != nil {
+		return err
+	} else if ch.ID == 0 {
+		if _, err := svc.PublishCharter(ctx, coach, packs.CharterInput{NoticeHours: ptr(24), LateCancelAction: packs.ActionDeduct,
+			NoShowAction: packs.ActionDeduct, GraceDays: ptr(7)}); err != nil {
+			return err
+		}
+	}
+	roster, err := svc.Clients(ctx, coach.ID, api.Page{Limit: 1})
+	if err != nil || len(roster.Data) == 0 {
+		return err
+	}
+	lea := roster.Data[0]
+	bal, err := svc.ClientBalance(ctx, coach.ID, lea.ID)
+	if err != nil || len(bal.Packs) > 0 {
+		return err
+	}
+	// The first demo offer, "10 séances", is the oldest active one.
+	active, err := svc.Offers(ctx, coach.ID, "active", api.Page{Limit: 1})
+	if err != nil || len(active.Data) == 0 {
+		return err
+	}
+	_, err = svc.RecordManualPack(ctx, coach, lea.ID, packs.ManualPackInput{OfferID: active.Data[0].ID, Method: "bank_transfer", Reference: "demo"})
+	return err
 }

@@ -20,6 +20,7 @@ import (
 	"carnet/internal/auth"
 	"carnet/internal/db"
 	"carnet/internal/jobs"
+	"carnet/notify"
 	"carnet/packs"
 	"carnet/web"
 	"carnet/webhooks"
@@ -35,7 +36,9 @@ type Main struct {
 	Handler http.Handler
 	Addr    string // where it listens, once Run returned
 
-	ExpiryEvery time.Duration // how often packs are expired; a minute unless set
+	// How often the periodic jobs run, unless set: expiry every minute, the
+	// outbox every 5 s, the Stripe sweep every 10 min.
+	ExpiryEvery, DispatchEvery, SweepEvery time.Duration
 
 	srv           *http.Server
 	jobs          *jobs.Client
@@ -49,6 +52,9 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	if m.Log == nil {
 		m.Log = slog.Default()
+	}
+	if err := notify.CheckSMTPURL(m.SMTPURL); m.SMTPURL != "" && err != nil {
+		return fmt.Errorf("SMTP_URL: %w", err)
 	}
 	d, err := db.Open(ctx, m.DatabaseURL)
 	if err != nil {
@@ -79,27 +85,34 @@ func (m *Main) Open(ctx context.Context) error {
 		secret = "whsec_" + hex.EncodeToString(b)
 	}
 	m.webhookSecret = secret
-	intake := &webhooks.Intake{DB: d, Billing: bill, Secret: secret, Now: m.Now, Log: m.Log}
+	recon := &webhooks.Reconciler{DB: d, Billing: bill, Now: m.Now, Log: m.Log}
+	intake := &webhooks.Intake{DB: d, Billing: bill, Reconciler: recon, Secret: secret, Now: m.Now, Log: m.Log}
+	dispatcher := &notify.Dispatcher{DB: d, SMTPURL: m.SMTPURL, From: m.MailFrom, Now: m.Now, Log: m.Log}
 
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &packs.ExpiryWorker{DB: d, Now: m.Now})
 	river.AddWorker(workers, &api.PurgeWorker{DB: d})
 	river.AddWorker(workers, &billing.ScheduleWorker{Billing: bill})
 	river.AddWorker(workers, &billing.FeeWorker{Billing: bill})
+	river.AddWorker(workers, &webhooks.RefundWorker{Reconciler: recon})
+	river.AddWorker(workers, &webhooks.SweepWorker{Intake: intake})
+	river.AddWorker(workers, &notify.DispatchWorker{Dispatcher: dispatcher})
 	m.jobs, err = jobs.New(d.DB, m.Log, workers, []*river.PeriodicJob{
 		jobs.Every(cmp.Or(m.ExpiryEvery, time.Minute), func() river.JobArgs { return packs.ExpireArgs{} }),
 		jobs.Every(time.Hour, func() river.JobArgs { return api.PurgeArgs{} }),
+		jobs.Every(cmp.Or(m.DispatchEvery, 5*time.Second), func() river.JobArgs { return notify.DispatchArgs{} }),
+		jobs.Every(cmp.Or(m.SweepEvery, 10*time.Minute), func() river.JobArgs { return webhooks.SweepArgs{} }),
 	})
 	if err != nil {
 		return err
 	}
 	bill.Jobs = m.jobs
 	svc.OnFee = bill.EnqueueFee
-	m.Handler = m.router(svc, bill, intake, links)
+	m.Handler = m.router(svc, bill, intake, recon, links)
 	return nil
 }
 
-func (m *Main) router(svc *packs.Service, bill *billing.Service, intake *webhooks.Intake, links *auth.Links) http.Handler {
+func (m *Main) router(svc *packs.Service, bill *billing.Service, intake *webhooks.Intake, recon *webhooks.Reconciler, links *auth.Links) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
@@ -116,6 +129,8 @@ func (m *Main) router(svc *packs.Service, bill *billing.Service, intake *webhook
 	client := r.Group("/v1", links.RequireClient(), idem)
 	svc.Routes(coach, client)
 	bill.Routes(coach, client)
+	recon.Routes(coach)
+	coach.GET("/notifications", notify.Handler(m.DB, func(c *gin.Context) int64 { return auth.CoachOf(c).ID }))
 	r.POST("/webhooks/stripe", intake.Handle)
 	if bill.Local {
 		(&webhooks.LocalCheckout{Intake: intake}).Routes(r)

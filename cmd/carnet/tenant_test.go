@@ -23,8 +23,15 @@ func TestTenantIsolation(t *testing.T) {
 		"starts_at": a.clock().Add(-time.Hour), "client_ids": []any{client["id"]}})
 	booking := sess["bookings"].([]any)[0].(map[string]any)
 
+	var anomaly int64
+	if err := a.m.DB.Get(&anomaly, `INSERT INTO anomalies (coach_id, pack_id, client_id, kind, cause_key, excess_amount, currency)
+		VALUES ((SELECT coach_id FROM clients WHERE id = $1), $2, $1, 'duplicate_charge', 'test:1', 100, 'EUR') RETURNING id`,
+		client["id"], pack["id"]); err != nil {
+		t.Fatal(err)
+	}
+
 	ids := map[string]string{"/v1/clients/": id(client), "/v1/offers/": id(offer),
-		"/v1/sessions/": id(sess), "/v1/bookings/": id(booking)}
+		"/v1/sessions/": id(sess), "/v1/bookings/": id(booking), "/v1/anomalies/": fmt.Sprint(anomaly)}
 	bodies := map[string]any{
 		"GET /v1/clients/:id":              nil,
 		"PATCH /v1/clients/:id":            map[string]any{"name": "stolen"},
@@ -41,6 +48,10 @@ func TestTenantIsolation(t *testing.T) {
 		"POST /v1/sessions/:id/attendance": map[string]any{"outcomes": []any{map[string]any{"client_id": client["id"], "outcome": "attended"}}},
 		"POST /v1/bookings/:id/outcome":    map[string]any{"outcome": "attended"},
 		"POST /v1/bookings/:id/waiver":     map[string]any{"reason": "x"},
+		"GET /v1/anomalies/:id":            nil,
+		"POST /v1/anomalies/:id/resolve":   map[string]any{"note": "x"},
+		"POST /v1/anomalies/:id/dismiss":   map[string]any{"note": "x"},
+		"POST /v1/anomalies/:id/refund":    nil,
 	}
 	before := snapshot(a)
 	for _, rt := range a.m.Handler.(*gin.Engine).Routes() {
@@ -66,7 +77,8 @@ func TestTenantIsolation(t *testing.T) {
 	if r := a.do("POST", "/v1/sessions", keyB, map[string]any{"starts_at": a.clock(), "client_ids": []any{client["id"]}}); r.Status != 400 {
 		t.Errorf("session with A's client as B: %d %s", r.Status, r.Body)
 	}
-	for _, list := range []string{"/v1/clients", "/v1/offers?status=all", "/v1/balances", "/v1/sessions?period=month", "/v1/charter/versions"} {
+	for _, list := range []string{"/v1/clients", "/v1/offers?status=all", "/v1/balances", "/v1/sessions?period=month",
+		"/v1/charter/versions", "/v1/anomalies", "/v1/notifications"} {
 		if n := len(a.must(200, "GET", list, keyB, nil)["data"].([]any)); n != 0 {
 			t.Errorf("coach B lists %d of A's rows on %s", n, list)
 		}
@@ -79,7 +91,7 @@ func TestTenantIsolation(t *testing.T) {
 func snapshot(a *app) string {
 	var s string
 	q := ""
-	for _, table := range []string{"clients", "offers", "packs", "ledger_entries", "sessions", "bookings", "charter_versions"} {
+	for _, table := range []string{"clients", "offers", "packs", "ledger_entries", "sessions", "bookings", "charter_versions", "anomalies"} {
 		q += fmt.Sprintf(`(SELECT coalesce(json_agg(x ORDER BY id), '[]') FROM %s x)::text || `, table)
 	}
 	if err := a.m.DB.Get(&s, `SELECT `+q+`''`); err != nil {

@@ -1,0 +1,214 @@
+package notify
+
+import (
+	"encoding/json"
+	"errors"
+	"maps"
+	"strings"
+	"testing"
+	"time"
+)
+
+// documented is each template's data, exactly the keys its doc comment lists.
+var documented = map[string]map[string]any{
+	PackPurchased: {"ClientName": "Léa", "CoachName": "Marc", "OfferName": "10 séances", "Amount": "150,00 €",
+		"ValidUntil": "2 mars 2026"},
+	LowBalance: {"ClientName": "Léa", "CoachName": "Marc", "OfferName": "10 séances", "SessionsLeft": 2,
+		"ValidUntil": "2 mars 2026"},
+	PackExpiring: {"ClientName": "Léa", "CoachName": "Marc", "OfferName": "10 séances", "SessionsLeft": 3,
+		"ExpiresOn": "2 mars 2026"},
+	InstallmentDue: {"ClientName": "Léa", "CoachName": "Marc", "OfferName": "3 mois", "Amount": "50,00 €",
+		"DueDate": "2 mars 2026"},
+	InstallmentFailed: {"ClientName": "Léa", "CoachName": "Marc", "OfferName": "3 mois", "Amount": "50,00 €",
+		"DueDate": "2 mars 2026", "GraceDays": 5},
+	AnomalyOpenedClient: {"ClientName": "Léa", "CoachName": "Marc", "OfferName": "3 mois",
+		"Kind": "installments_at_once", "Excess": "100,00 €", "WhatWeDo": "refund"},
+	AnomalyOpenedCoach: {"ClientName": "Léa", "CoachName": "Marc", "OfferName": "3 mois",
+		"Kind": "installments_at_once", "Excess": "100,00 €", "WhatWeDo": "refund",
+		"Evidence": `{"invoices":["in_1","in_2","in_3"]}`},
+	AnomalyResolved: {"ClientName": "Léa", "CoachName": "Marc", "OfferName": "3 mois"},
+	GoodwillGranted: {"ClientName": "Léa", "CoachName": "Marc", "OfferName": "10 séances", "Sessions": 1,
+		"Reason": "séance du 3 annulée"},
+	MonthlySummary: {"ClientName": "Léa", "CoachName": "Marc", "Month": "mars 2026", "Attended": 6,
+		"Cancelled": 1, "Missed": 0},
+}
+
+func TestEveryTemplateRendersInEveryLocale(t *testing.T) {
+	if len(documented) != len(Templates) {
+		t.Fatalf("documented data for %d templates, want %d", len(documented), len(Templates))
+	}
+	for _, name := range Templates {
+		for _, locale := range Locales {
+			// As stored: the data after its trip through jsonb.
+			data := roundTrip(t, documented[name])
+			subject, body, err := Render(name, locale, data)
+			if err != nil {
+				t.Fatalf("%s/%s: %v", locale, name, err)
+			}
+			for _, s := range []string{subject, body} {
+				if strings.Contains(s, "<no value>") || strings.Contains(s, "{{") || strings.Contains(s, "%!") {
+					t.Errorf("%s/%s renders a hole:\n%s\n%s", locale, name, subject, body)
+				}
+			}
+			if subject == "" || strings.ContainsAny(subject, "\r\n") || len(body) < 80 {
+				t.Errorf("%s/%s: subject %q, body %q", locale, name, subject, body)
+			}
+			if !strings.Contains(body, "Marc") {
+				t.Errorf("%s/%s does not name the coach:\n%s", locale, name, body)
+			}
+		}
+	}
+}
+
+// Each documented key is needed: without it, every locale refuses to render.
+func TestEveryDocumentedKeyIsRequired(t *testing.T) {
+	for name, data := range documented {
+		for key := range data {
+			less := maps.Clone(data)
+			delete(less, key)
+			for _, locale := range Locales {
+				if _, _, err := Render(name, locale, less); err == nil {
+					t.Errorf("%s/%s renders without %s: document it as optional or use it", locale, name, key)
+				}
+			}
+		}
+	}
+}
+
+func TestClientAnomalyInPlainWords(t *testing.T) {
+	kinds := []string{"installments_at_once", "duplicate_charge", "amount_mismatch", "unmatched_payment",
+		"failed_installment", "missed_installment", "refund_or_dispute", "charge_after_end", "something_new"}
+	for _, locale := range Locales {
+		for _, kind := range kinds {
+			for _, weDo := range []string{"refund", "review_refund", "retry", "review"} {
+				data := maps.Clone(documented[AnomalyOpenedClient])
+				data["Kind"], data["WhatWeDo"] = kind, weDo
+				subject, body, err := Render(AnomalyOpenedClient, locale, data)
+				if err != nil {
+					t.Fatal(err)
+				}
+				text := strings.ToLower(subject + body)
+				// Codes (snake_case) are for machines, never shown to a client.
+				for _, jargon := range []string{"anomal", "webhook", "invoice", "stripe", "_"} {
+					if strings.Contains(text, jargon) {
+						t.Errorf("%s client message (%s, %s) says %q:\n%s", locale, kind, weDo, jargon, body)
+					}
+				}
+				if strings.Contains(weDo, "refund") && !strings.Contains(body, "100,00 €") {
+					t.Errorf("%s (%s) does not say how much comes back:\n%s", locale, weDo, body)
+				}
+			}
+		}
+	}
+	_, body, err := Render(AnomalyOpenedClient, "fr", documented[AnomalyOpenedClient])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, word := range []string{"Bonjour Léa", "mensualités", "remboursons", "vous n'avez rien à faire"} {
+		if !strings.Contains(body, word) {
+			t.Errorf("the French client message lacks %q:\n%s", word, body)
+		}
+	}
+	_, coach, _ := Render(AnomalyOpenedCoach, "en", documented[AnomalyOpenedCoach])
+	if !strings.Contains(coach, "installments_at_once") || !strings.Contains(coach, "in_2") {
+		t.Errorf("the coach's message lacks the kind or the evidence:\n%s", coach)
+	}
+}
+
+func TestRenderErrors(t *testing.T) {
+	if _, _, err := Render("pack_bought", "fr", documented[PackPurchased]); !errors.Is(err, ErrUnknownTemplate) {
+		t.Errorf("unknown template: %v", err)
+	}
+	fr, _, _ := Render(PackPurchased, "fr", documented[PackPurchased])
+	de, _, err := Render(PackPurchased, "de", documented[PackPurchased])
+	if err != nil || de != fr {
+		t.Errorf("an unknown locale is French: %q, %v", de, err)
+	}
+	if _, _, err := Render(LowBalance, "en", map[string]any{"ClientName": "x"}); err == nil ||
+		!strings.Contains(err.Error(), "no entry for key") {
+		t.Errorf("missing key: %v", err)
+	}
+	// A subject cannot carry a line break into the mail header.
+	data := maps.Clone(documented[AnomalyResolved])
+	data["OfferName"] = "x\r\nBcc: someone@example.com"
+	subject, _, _ := Render(AnomalyResolved, "en", data)
+	if strings.ContainsAny(subject, "\r\n") {
+		t.Errorf("subject %q", subject)
+	}
+}
+
+func TestPlural(t *testing.T) {
+	cases := []struct {
+		locale string
+		n      any
+		want   string
+	}{
+		{"fr", 2, "Plus que 2 séances"}, {"fr", 1, "Plus que 1 séance "}, {"fr", float64(0), "Plus que 0 séance "},
+		{"en", 1, "Only 1 session "}, {"en", float64(2), "Only 2 sessions"}, {"es", 1, "quedan 1 sesión "},
+	}
+	for _, c := range cases {
+		data := maps.Clone(documented[LowBalance])
+		data["SessionsLeft"] = c.n
+		subject, _, err := Render(LowBalance, c.locale, data)
+		if err != nil || !strings.Contains(subject, c.want) {
+			t.Errorf("%s %v: %q, %v", c.locale, c.n, subject, err)
+		}
+	}
+}
+
+func TestFormatMoney(t *testing.T) {
+	cases := []struct {
+		minor            int64
+		currency, locale string
+		want             string
+	}{
+		{15000, "EUR", "fr", "150,00 €"},
+		{15000, "EUR", "es", "150,00 €"},
+		{15000, "EUR", "en", "€150.00"},
+		{15000, "USD", "fr", "150,00 USD"},
+		{15000, "USD", "en", "$150.00"},
+		{15000, "CHF", "en", "150.00 CHF"},
+		{123456789, "EUR", "fr", "1 234 567,89 €"},
+		{123456789, "EUR", "es", "1.234.567,89 €"},
+		{123456789, "GBP", "en", "£1,234,567.89"},
+		{5, "EUR", "fr", "0,05 €"},
+		{-2550, "EUR", "en", "-€25.50"},
+		{1500, "JPY", "en", "1,500 JPY"},
+		{1500, "KWD", "fr", "1,500 KWD"},
+		{100, "eur", "xx", "1,00 €"},
+	}
+	for _, c := range cases {
+		if got := FormatMoney(c.minor, c.currency, c.locale); got != c.want {
+			t.Errorf("FormatMoney(%d, %s, %s) = %q, want %q", c.minor, c.currency, c.locale, got, c.want)
+		}
+	}
+}
+
+func TestFormatDate(t *testing.T) {
+	d := time.Date(2026, 3, 2, 23, 0, 0, 0, time.UTC)
+	for locale, want := range map[string][2]string{
+		"fr": {"2 mars 2026", "mars 2026"},
+		"es": {"2 de marzo de 2026", "marzo de 2026"},
+		"en": {"March 2, 2026", "March 2026"},
+	} {
+		if got := FormatDate(d, locale); got != want[0] {
+			t.Errorf("FormatDate %s = %q", locale, got)
+		}
+		if got := FormatMonth(d, locale); got != want[1] {
+			t.Errorf("FormatMonth %s = %q", locale, got)
+		}
+	}
+}
+
+func roundTrip(t *testing.T, data map[string]any) map[string]any {
+	t.Helper()
+	b, err := json.Marshal(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out map[string]any
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}

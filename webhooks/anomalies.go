@@ -1,0 +1,270 @@
+package webhooks
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/riverqueue/river"
+
+	"carnet/billing"
+	"carnet/internal/db"
+	"carnet/internal/errs"
+	"carnet/notify"
+)
+
+// Reconciler compares every pack's plan with what Stripe did, opens one
+// anomaly per cause, tells the coach and the client, and remedies.
+type Reconciler struct {
+	DB      *sqlx.DB
+	Billing *billing.Service
+	Now     func() time.Time
+	Log     *slog.Logger
+}
+
+// Anomaly is one disagreement between the plan and Stripe, with its evidence.
+type Anomaly struct {
+	ID         int64           `db:"id" json:"id"`
+	CoachID    *int64          `db:"coach_id" json:"-"`
+	PackID     *int64          `db:"pack_id" json:"pack_id"`
+	ClientID   *int64          `db:"client_id" json:"client_id"`
+	Kind       string          `db:"kind" json:"kind"`
+	Cause      string          `db:"cause_key" json:"cause"`
+	State      string          `db:"state" json:"state"`
+	Evidence   json.RawMessage `db:"evidence" json:"evidence"`
+	Excess     int64           `db:"excess_amount" json:"excess_amount"`
+	Currency   *string         `db:"currency" json:"currency"`
+	RefundOf   *int64          `db:"refund_payment_id" json:"-"`
+	RefundID   *string         `db:"stripe_refund_id" json:"stripe_refund_id,omitempty"`
+	ResolvedBy string          `db:"resolved_by" json:"resolved_by,omitempty"`
+	Resolution string          `db:"resolution" json:"resolution,omitempty"`
+	OpenedAt   time.Time       `db:"opened_at" json:"opened_at"`
+	ClosedAt   *time.Time      `db:"closed_at" json:"closed_at,omitempty"`
+	UpdatedAt  time.Time       `db:"updated_at" json:"updated_at"`
+}
+
+// party is who is told about a pack's anomaly.
+type party struct {
+	CoachID     int64  `db:"coach_id"`
+	ClientID    int64  `db:"client_id"`
+	CoachEmail  string `db:"coach_email"`
+	CoachName   string `db:"coach_name"`
+	ClientEmail string `db:"client_email"`
+	ClientName  string `db:"client_name"`
+	Locale      string `db:"locale"`
+	Offer       string `db:"offer"`
+	Currency    string `db:"currency"`
+	AutoRefund  bool   `db:"auto_refund"`
+}
+
+func loadPlan(ctx context.Context, tx *sqlx.Tx, packID int64) (Plan, party, error) {
+	var p Plan
+	var who party
+	var row struct {
+		Plan      string `db:"plan"`
+		Status    string `db:"status"`
+		Remaining int    `db:"sessions_remaining"`
+		Grace     int    `db:"grace_days"`
+		party
+	}
+	err := tx.GetContext(ctx, &row, `SELECT p.plan, p.status, p.sessions_remaining, coalesce(cv.grace_days, 7) AS grace_days,
+		p.coach_id, p.client_id, co.email AS coach_email, co.name AS coach_name, c.email AS client_email,
+		c.name AS client_name, c.locale, o.name AS offer, p.currency, coalesce(cv.auto_refund_excess, false) AS auto_refund
+		FROM packs p JOIN coaches co ON co.id = p.coach_id JOIN clients c ON c.id = p.client_id
+		JOIN offers o ON o.id = p.offer_id LEFT JOIN charter_versions cv ON cv.id = p.charter_version_id
+		WHERE p.id = $1`, packID)
+	if err != nil {
+		return p, who, err
+	}
+	p = Plan{PackID: packID, Plan: row.Plan, Status: row.Status, Remaining: row.Remaining, GraceDays: row.Grace}
+	if err := tx.SelectContext(ctx, &p.Installments, `SELECT id, seq, due_at, amount, currency, status
+		FROM installments WHERE pack_id = $1 ORDER BY seq`, packID); err != nil {
+		return p, who, err
+	}
+	err = tx.SelectContext(ctx, &p.Payments, `SELECT id, kind, status, amount, currency, installment_id, stripe_object_id, occurred_at
+		FROM payments WHERE pack_id = $1 ORDER BY occurred_at, id`, packID)
+	return p, row.party, err
+}
+
+// CheckPack runs the rules on one pack inside the caller's transaction:
+// opens what is new (once per cause), and closes what has put itself right.
+func (r *Reconciler) CheckPack(ctx context.Context, tx *sqlx.Tx, packID int64) error {
+	now := r.Now().UTC()
+	plan, who, err := loadPlan(ctx, tx, packID)
+	if err != nil {
+		return err
+	}
+	findings := Detect(plan, now)
+	found := map[string]bool{}
+	for _, f := range findings {
+		found[f.Cause] = true
+		if err := r.open(ctx, tx, &who, packID, f, now); err != nil {
+			return err
+		}
+	}
+	var open []Anomaly
+	if err := tx.SelectContext(ctx, &open, `SELECT * FROM anomalies WHERE pack_id = $1 AND state = 'open' FOR UPDATE`, packID); err != nil {
+		return err
+	}
+	for _, a := range open {
+		if SelfResolving[a.Kind] && !found[a.Cause] {
+			if err := r.close(ctx, tx, a, "resolved", "carnet", "the payment came in", now); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (r *Reconciler) open(ctx context.Context, tx *sqlx.Tx, who *party, packID int64, f Finding, now time.Time) error {
+	evidence, _ := json.Marshal(f.Evidence)
+	var refundOf *int64
+	if f.RefundOf != 0 {
+		refundOf = &f.RefundOf
+	}
+	var ids []int64
+	if err := tx.SelectContext(ctx, &ids, `INSERT INTO anomalies (coach_id, pack_id, client_id, kind, cause_key, evidence,
+		excess_amount, currency, refund_payment_id, opened_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) ON CONFLICT (cause_key) DO NOTHING RETURNING id`,
+		who.CoachID, packID, who.ClientID, f.Kind, f.Cause, evidence, f.Excess, who.Currency, refundOf, now); err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		return nil // already known: one anomaly per cause
+	}
+	id := ids[0]
+	data := map[string]any{
+		"ClientName": who.ClientName, "CoachName": who.CoachName, "OfferName": who.Offer, "Kind": f.Kind,
+		"Evidence": string(evidence), "Excess": notify.FormatMoney(f.Excess, who.Currency, who.Locale),
+		"WhatWeDo": whatWeDo(f, who.AutoRefund),
+	}
+	if err := notify.Enqueue(ctx, tx, notify.Message{CoachID: who.CoachID, ClientID: &who.ClientID,
+		Cause: fmt.Sprintf("anomaly:%d:opened:coach", id), Template: notify.AnomalyOpenedCoach, Locale: "en",
+		To: who.CoachEmail, Data: data}); err != nil {
+		return err
+	}
+	if err := notify.Enqueue(ctx, tx, notify.Message{CoachID: who.CoachID, ClientID: &who.ClientID,
+		Cause: fmt.Sprintf("anomaly:%d:opened:client", id), Template: notify.AnomalyOpenedClient, Locale: who.Locale,
+		To: who.ClientEmail, Data: data}); err != nil {
+		return err
+	}
+	if f.Excess > 0 && who.AutoRefund && r.Billing != nil && r.Billing.Jobs != nil {
+		_, err := r.Billing.Jobs.InsertTx(ctx, tx.Tx, RefundArgs{AnomalyID: id}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}})
+		return err
+	}
+	return nil
+}
+
+func whatWeDo(f Finding, autoRefund bool) string {
+	switch {
+	case f.Excess > 0 && autoRefund:
+		return "refund"
+	case f.Excess > 0:
+		return "review_refund"
+	case f.Kind == KindFailed || f.Kind == KindMissed:
+		return "retry"
+	}
+	return "review"
+}
+
+// close ends an anomaly and tells the client that all is back to normal.
+func (r *Reconciler) close(ctx context.Context, tx *sqlx.Tx, a Anomaly, state, by, why string, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE anomalies SET state = $2, resolved_by = $3, resolution = $4,
+		closed_at = $5, updated_at = $5 WHERE id = $1 AND state = 'open'`, a.ID, state, by, why, now); err != nil {
+		return err
+	}
+	if state != "resolved" || a.PackID == nil {
+		return nil
+	}
+	var who party
+	if err := tx.GetContext(ctx, &who, `SELECT p.coach_id, p.client_id, c.email AS client_email, c.name AS client_name,
+		c.locale, co.name AS coach_name, co.email AS coach_email, o.name AS offer, p.currency, false AS auto_refund
+		FROM packs p JOIN clients c ON c.id = p.client_id JOIN coaches co ON co.id = p.coach_id
+		JOIN offers o ON o.id = p.offer_id WHERE p.id = $1`, *a.PackID); err != nil {
+		return err
+	}
+	return notify.Enqueue(ctx, tx, notify.Message{CoachID: who.CoachID, ClientID: &who.ClientID,
+		Cause: fmt.Sprintf("anomaly:%d:resolved:client", a.ID), Template: notify.AnomalyResolved, Locale: who.Locale,
+		To: who.ClientEmail, Data: map[string]any{"ClientName": who.ClientName, "CoachName": who.CoachName,
+			"OfferName": who.Offer, "Kind": a.Kind, "Resolution": why}})
+}
+
+// openUnmatched raises an anomaly for each payment that belongs to no pack;
+// a payment by a known Stripe customer is shown to that client's coach.
+func openUnmatched(ctx context.Context, tx *sqlx.Tx, now time.Time) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO anomalies (coach_id, client_id, kind, cause_key, evidence, excess_amount,
+		currency, refund_payment_id, opened_at, updated_at)
+		SELECT c.coach_id, c.id, $1, 'unmatched:' || p.stripe_object_id,
+			jsonb_build_object('payment_id', p.id, 'stripe_id', p.stripe_object_id, 'amount', p.amount,
+				'currency', p.currency, 'at', p.occurred_at, 'customer', p.stripe_customer_id),
+			p.amount, p.currency, p.id, $2, $2
+		FROM payments p LEFT JOIN clients c ON c.stripe_customer_id = p.stripe_customer_id
+		WHERE p.status = 'unmatched' AND p.pack_id IS NULL
+		ON CONFLICT (cause_key) DO NOTHING`, KindUnmatched, now)
+	return err
+}
+
+// RefundArgs refunds an anomaly's excess (the charter allows it, or the
+// coach asked).
+type RefundArgs struct {
+	AnomalyID int64 `json:"anomaly_id"`
+}
+
+// Kind names the job in River's table.
+func (RefundArgs) Kind() string { return "webhooks.refund_excess" }
+
+// RefundWorker runs RefundArgs jobs.
+type RefundWorker struct {
+	river.WorkerDefaults[RefundArgs]
+	Reconciler *Reconciler
+}
+
+// Work refunds the excess.
+func (w *RefundWorker) Work(ctx context.Context, job *river.Job[RefundArgs]) error {
+	_, err := w.Reconciler.RefundExcess(ctx, 0, job.Args.AnomalyID, "carnet")
+	return err
+}
+
+// RefundExcess gives an open anomaly's excess back through Stripe, once (the
+// Stripe key is derived from the anomaly), then resolves it. coachID 0 means
+// any coach (the job); otherwise the anomaly must be that coach's.
+func (r *Reconciler) RefundExcess(ctx context.Context, coachID, id int64, by string) (Anomaly, error) {
+	a, err := r.get(ctx, r.DB, coachID, id)
+	if err != nil {
+		return a, err
+	}
+	switch {
+	case a.State != "open" && a.RefundID != nil:
+		return a, nil // already refunded: a retry
+	case a.State != "open":
+		return a, errs.New(errs.Conflict, "anomaly %d is %s", id, a.State)
+	case a.Excess <= 0 || a.RefundOf == nil:
+		return a, errs.New(errs.Conflict, "anomaly %d has no excess to refund", id)
+	}
+	refundID, err := r.Billing.RefundExcess(ctx, *a.RefundOf, a.Excess, fmt.Sprintf("anomaly-%d", id))
+	if err != nil {
+		return a, err
+	}
+	err = db.InTx(ctx, r.DB, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE anomalies SET stripe_refund_id = $2 WHERE id = $1`, id, refundID); err != nil {
+			return err
+		}
+		return r.close(ctx, tx, a, "resolved", by, "excess refunded", r.Now().UTC())
+	})
+	if err != nil {
+		return a, err
+	}
+	return r.get(ctx, r.DB, coachID, id)
+}
+
+func (r *Reconciler) get(ctx context.Context, q sqlx.QueryerContext, coachID, id int64) (Anomaly, error) {
+	var a Anomaly
+	err := sqlx.GetContext(ctx, q, &a, `SELECT * FROM anomalies WHERE id = $1 AND ($2 = 0 OR coach_id = $2)`, id, coachID)
+	if db.NoRows(err) {
+		return a, errs.NotFoundf("no anomaly %d", id)
+	}
+	return a, err
+}

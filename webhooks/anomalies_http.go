@@ -1,0 +1,177 @@
+package webhooks
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"github.com/jmoiron/sqlx"
+
+	"carnet/internal/api"
+	"carnet/internal/auth"
+	"carnet/internal/db"
+	"carnet/internal/errs"
+)
+
+// Routes mounts the coach's anomaly routes.
+func (r *Reconciler) Routes(coach *gin.RouterGroup) {
+	coach.GET("/anomalies", r.list)
+	coach.GET("/anomalies/:id", r.withAnomaly(r.show))
+	coach.POST("/anomalies/:id/resolve", r.withAnomaly(r.decide("resolved")))
+	coach.POST("/anomalies/:id/dismiss", r.withAnomaly(r.decide("dismissed")))
+	coach.POST("/anomalies/:id/refund", r.withAnomaly(r.refund))
+}
+
+func (r *Reconciler) withAnomaly(fn func(c *gin.Context, coachID, id int64)) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id, err := api.PathID(c, "id")
+		if err != nil {
+			api.Fail(c, err)
+			return
+		}
+		fn(c, auth.CoachOf(c).ID, id)
+	}
+}
+
+var anomalyStates = map[string]bool{"": true, "open": true, "resolved": true, "dismissed": true}
+
+func (r *Reconciler) list(c *gin.Context) {
+	p, err := api.ParsePage(c)
+	if err != nil {
+		api.Fail(c, err)
+		return
+	}
+	state, kind := c.Query("state"), c.Query("kind")
+	if !anomalyStates[state] {
+		api.Fail(c, errs.Field("state", "must be open, resolved or dismissed"))
+		return
+	}
+	var client int64
+	if s := c.Query("client_id"); s != "" {
+		if client, err = strconv.ParseInt(s, 10, 64); err != nil || client <= 0 {
+			api.Fail(c, errs.Field("client_id", "must be a client id"))
+			return
+		}
+	}
+	after := p.After
+	if after == 0 {
+		after = 1<<63 - 1
+	}
+	var rows []Anomaly
+	err = r.DB.SelectContext(c.Request.Context(), &rows, `SELECT * FROM anomalies WHERE coach_id = $1 AND id < $2
+		AND ($3 = '' OR state = $3) AND ($4 = '' OR kind = $4) AND ($5 = 0 OR client_id = $5)
+		ORDER BY id DESC LIMIT $6`, auth.CoachOf(c).ID, after, state, kind, client, p.Limit+1)
+	api.Respond(c, http.StatusOK, api.NewList(rows, p.Limit, func(a Anomaly) int64 { return a.ID }), err)
+}
+
+// Detail is an anomaly with what the coach needs to answer it: for a
+// dispute, the charter the client accepted and the pack's attendance record.
+type Detail struct {
+	Anomaly
+	Charter    any `json:"accepted_charter,omitempty"`
+	Attendance any `json:"attendance,omitempty"`
+}
+
+func (r *Reconciler) show(c *gin.Context, coachID, id int64) {
+	a, err := r.get(c.Request.Context(), r.DB, coachID, id)
+	if err != nil {
+		api.Fail(c, err)
+		return
+	}
+	d := Detail{Anomaly: a}
+	if a.PackID != nil && strings.HasPrefix(a.Cause, "dispute:") {
+		d.Charter, d.Attendance, err = disputeEvidence(c.Request.Context(), r.DB, coachID, *a.PackID)
+	}
+	api.Respond(c, http.StatusOK, d, err)
+}
+
+// disputeEvidence is what a coach sends Stripe to contest a dispute: the
+// charter version accepted at checkout and every session the pack paid for.
+func disputeEvidence(ctx context.Context, d *sqlx.DB, coachID, packID int64) (any, any, error) {
+	var charter []map[string]any
+	var attendance []map[string]any
+	rows, err := d.QueryxContext(ctx, `SELECT cv.version, cv.notice_hours, cv.late_cancel_action, cv.no_show_action,
+		cv.created_at AS published_at, p.activated_at AS accepted_at
+		FROM packs p JOIN charter_versions cv ON cv.id = p.charter_version_id WHERE p.id = $1 AND p.coach_id = $2`, packID, coachID)
+	if err != nil {
+		return nil, nil, err
+	}
+	charter, err = scanMaps(rows)
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, err = d.QueryxContext(ctx, `SELECT s.starts_at, s.duration_minutes, b.outcome, b.outcome_at, b.announced_at, e.kind AS ledger, e.delta
+		FROM ledger_entries e JOIN bookings b ON b.id = e.booking_id JOIN sessions s ON s.id = b.session_id
+		WHERE e.pack_id = $1 AND e.coach_id = $2 ORDER BY s.starts_at`, packID, coachID)
+	if err != nil {
+		return nil, nil, err
+	}
+	attendance, err = scanMaps(rows)
+	var ch any
+	if len(charter) == 1 {
+		ch = charter[0]
+	}
+	if attendance == nil {
+		attendance = []map[string]any{}
+	}
+	return ch, attendance, err
+}
+
+func scanMaps(rows *sqlx.Rows) ([]map[string]any, error) {
+	defer rows.Close()
+	var out []map[string]any
+	for rows.Next() {
+		m := map[string]any{}
+		if err := rows.MapScan(m); err != nil {
+			return nil, err
+		}
+		for k, v := range m {
+			if b, ok := v.([]byte); ok {
+				m[k] = string(b)
+			}
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// decide is the coach closing an anomaly, with who and why.
+func (r *Reconciler) decide(state string) func(c *gin.Context, coachID, id int64) {
+	return func(c *gin.Context, coachID, id int64) {
+		var in struct {
+			Note string `json:"note"`
+		}
+		if err := api.Decode(c, &in); err != nil {
+			api.Fail(c, err)
+			return
+		}
+		if in.Note = strings.TrimSpace(in.Note); in.Note == "" || len(in.Note) > 500 {
+			api.Fail(c, errs.Field("note", "say why (at most 500 characters)"))
+			return
+		}
+		ctx := c.Request.Context()
+		err := db.InTx(ctx, r.DB, func(tx *sqlx.Tx) error {
+			a, err := r.get(ctx, tx, coachID, id)
+			if err != nil {
+				return err
+			}
+			if a.State != "open" {
+				return errs.New(errs.Conflict, "anomaly %d is already %s", id, a.State)
+			}
+			return r.close(ctx, tx, a, state, "coach", in.Note, r.Now().UTC())
+		})
+		if err != nil {
+			api.Fail(c, err)
+			return
+		}
+		a, err := r.get(ctx, r.DB, coachID, id)
+		api.Respond(c, http.StatusOK, a, err)
+	}
+}
+
+func (r *Reconciler) refund(c *gin.Context, coachID, id int64) {
+	a, err := r.RefundExcess(c.Request.Context(), coachID, id, "coach")
+	api.Respond(c, http.StatusOK, a, err)
+}

@@ -1,0 +1,174 @@
+package webhooks
+
+import (
+	"fmt"
+	"time"
+)
+
+// Anomaly kinds (DESIGN's table).
+const (
+	KindAtOnce         = "installments_at_once"
+	KindDuplicate      = "duplicate_charge"
+	KindAmount         = "amount_mismatch"
+	KindUnmatched      = "unmatched_payment"
+	KindFailed         = "failed_installment"
+	KindMissed         = "missed_installment"
+	KindRefundDispute  = "refund_or_dispute"
+	KindChargeAfterEnd = "charge_after_end"
+)
+
+// EarlyTolerance is how long before its due date an installment may be
+// collected before it counts as collected ahead of the plan.
+const EarlyTolerance = 3 * 24 * time.Hour
+
+// Expected is one installment of a plan.
+type Expected struct {
+	ID       int64     `db:"id"`
+	Seq      int       `db:"seq"`
+	DueAt    time.Time `db:"due_at"`
+	Amount   int64     `db:"amount"`
+	Currency string    `db:"currency"`
+	Status   string    `db:"status"`
+}
+
+// Observed is one payment Stripe reported for the pack.
+type Observed struct {
+	ID            int64     `db:"id"`
+	Kind          string    `db:"kind"`
+	Status        string    `db:"status"`
+	Amount        int64     `db:"amount"`
+	Currency      string    `db:"currency"`
+	InstallmentID *int64    `db:"installment_id"`
+	ObjectID      *string   `db:"stripe_object_id"`
+	At            time.Time `db:"occurred_at"`
+}
+
+// Plan is everything the rules look at for one pack.
+type Plan struct {
+	PackID       int64
+	Plan         string // upfront, installments, manual
+	Status       string
+	Remaining    int
+	GraceDays    int
+	Installments []Expected
+	Payments     []Observed
+}
+
+// Finding is one disagreement between the plan and what Stripe did.
+type Finding struct {
+	Kind     string
+	Cause    string // one anomaly per cause
+	Excess   int64  // money collected beyond the plan, refundable
+	RefundOf int64  // the payment row to refund the excess from
+	Evidence map[string]any
+}
+
+func (p Plan) installment(id int64) (Expected, bool) {
+	for _, e := range p.Installments {
+		if e.ID == id {
+			return e, true
+		}
+	}
+	return Expected{}, false
+}
+
+func evidenceOf(o Observed) map[string]any {
+	ev := map[string]any{"payment_id": o.ID, "amount": o.Amount, "currency": o.Currency, "at": o.At}
+	if o.ObjectID != nil {
+		ev["stripe_id"] = *o.ObjectID
+	}
+	return ev
+}
+
+// Detect compares a pack's plan with its payments at now. It is a pure
+// function: the same plan and payments always give the same findings.
+func Detect(p Plan, now time.Time) []Finding {
+	var out []Finding
+	var early []map[string]any
+	var earlyTotal int64
+	var earlyFrom int64
+	seen := map[int64]Observed{}
+	for _, o := range p.Payments {
+		switch {
+		case o.Kind == "refund" && o.Status == "remedy":
+			continue // Carnet's own refund of an excess
+		case o.Kind == "refund" || o.Kind == "dispute":
+			if p.Remaining > 0 || (o.Kind == "dispute" && o.Status != "lost" && o.Status != "won") {
+				out = append(out, Finding{Kind: KindRefundDispute, Cause: fmt.Sprintf("%s:payment:%d", o.Kind, o.ID),
+					Evidence: map[string]any{"payment": evidenceOf(o), "sessions_left": p.Remaining, "what": o.Kind, "status": o.Status}})
+			}
+			continue
+		case o.Kind != "charge" || o.Status != "succeeded":
+			continue
+		}
+		if o.InstallmentID == nil {
+			// A charge that pays nothing the plan expects: the plan was over.
+			out = append(out, Finding{Kind: KindChargeAfterEnd, Cause: fmt.Sprintf("after_end:payment:%d", o.ID),
+				Excess: o.Amount, RefundOf: o.ID, Evidence: map[string]any{"payment": evidenceOf(o), "pack_status": p.Status}})
+			continue
+		}
+		e, ok := p.installment(*o.InstallmentID)
+		if !ok {
+			continue
+		}
+		if first, dup := seen[e.ID]; dup {
+			out = append(out, Finding{Kind: KindDuplicate, Cause: fmt.Sprintf("duplicate:installment:%d", e.ID),
+				Excess: o.Amount, RefundOf: o.ID, Evidence: map[string]any{"installment": e.Seq, "first": evidenceOf(first), "second": evidenceOf(o)}})
+			continue
+		}
+		seen[e.ID] = o
+		switch {
+		case p.Plan == "installments" && o.Currency == e.Currency && o.Amount >= 2*e.Amount:
+			// One payment covering more than one installment.
+			out = append(out, Finding{Kind: KindAtOnce, Cause: fmt.Sprintf("at_once:pack:%d", p.PackID),
+				Excess: o.Amount - e.Amount, RefundOf: o.ID,
+				Evidence: map[string]any{"payment": evidenceOf(o), "expected": e.Amount, "installment": e.Seq}})
+		case o.Amount != e.Amount || o.Currency != e.Currency:
+			f := Finding{Kind: KindAmount, Cause: fmt.Sprintf("amount:installment:%d", e.ID),
+				Evidence: map[string]any{"payment": evidenceOf(o), "expected_amount": e.Amount, "expected_currency": e.Currency, "installment": e.Seq}}
+			if o.Currency == e.Currency && o.Amount > e.Amount {
+				f.Excess, f.RefundOf = o.Amount-e.Amount, o.ID
+			}
+			out = append(out, f)
+		case p.Plan == "installments" && o.At.Before(e.DueAt.Add(-EarlyTolerance)):
+			early = append(early, map[string]any{"installment": e.Seq, "due_at": e.DueAt, "paid_at": o.At, "amount": o.Amount, "payment_id": o.ID})
+			earlyTotal += o.Amount
+			earlyFrom = o.ID
+		}
+	}
+	if len(early) > 0 {
+		// Installments collected ahead of the plan, typically all in one night.
+		out = append(out, Finding{Kind: KindAtOnce, Cause: fmt.Sprintf("at_once:pack:%d", p.PackID), Excess: earlyTotal,
+			RefundOf: earlyFrom, Evidence: map[string]any{"collected_early": early, "tolerance_days": int(EarlyTolerance.Hours() / 24)}})
+	}
+	grace := time.Duration(p.GraceDays) * 24 * time.Hour
+	for _, e := range p.Installments {
+		switch {
+		case e.Status == "failed":
+			out = append(out, Finding{Kind: KindFailed, Cause: fmt.Sprintf("failed:installment:%d", e.ID),
+				Evidence: map[string]any{"installment": e.Seq, "due_at": e.DueAt, "amount": e.Amount, "currency": e.Currency}})
+		case e.Status == "due" && p.Status != "pending" && p.Status != "cancelled" && !now.Before(e.DueAt.Add(grace)):
+			out = append(out, Finding{Kind: KindMissed, Cause: fmt.Sprintf("missed:installment:%d", e.ID),
+				Evidence: map[string]any{"installment": e.Seq, "due_at": e.DueAt, "grace_days": p.GraceDays, "amount": e.Amount, "currency": e.Currency}})
+		}
+	}
+	return merge(out)
+}
+
+// merge keeps one finding per cause (the at-once cause may be found twice).
+func merge(fs []Finding) []Finding {
+	idx := map[string]int{}
+	var out []Finding
+	for _, f := range fs {
+		if i, ok := idx[f.Cause]; ok {
+			out[i].Excess += f.Excess
+			continue
+		}
+		idx[f.Cause] = len(out)
+		out = append(out, f)
+	}
+	return out
+}
+
+// SelfResolving kinds close by themselves once the plan agrees again.
+var SelfResolving = map[string]bool{KindFailed: true, KindMissed: true}

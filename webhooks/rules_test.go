@@ -1,0 +1,93 @@
+package webhooks
+
+import (
+	"testing"
+	"time"
+)
+
+func TestDetect(t *testing.T) {
+	start := time.Date(2026, 1, 10, 9, 0, 0, 0, time.UTC)
+	plan := func() []Expected {
+		return []Expected{
+			{ID: 1, Seq: 1, DueAt: start, Amount: 15000, Currency: "EUR", Status: "due"},
+			{ID: 2, Seq: 2, DueAt: start.AddDate(0, 1, 0), Amount: 15000, Currency: "EUR", Status: "due"},
+			{ID: 3, Seq: 3, DueAt: start.AddDate(0, 2, 0), Amount: 15000, Currency: "EUR", Status: "due"},
+		}
+	}
+	paid := func(exp []Expected, seq int) []Expected { exp[seq-1].Status = "paid"; return exp }
+	inst := func(id int64) *int64 { return &id }
+	charge := func(id int64, on int64, amount int64, at time.Time) Observed {
+		o := Observed{ID: id, Kind: "charge", Status: "succeeded", Amount: amount, Currency: "EUR", At: at}
+		if on != 0 {
+			o.InstallmentID = inst(on)
+		}
+		return o
+	}
+	night := start.Add(14 * time.Hour)
+	cases := []struct {
+		name     string
+		p        Plan
+		now      time.Time
+		want     map[string]int64 // kind -> excess
+		wantNone bool
+	}{
+		{name: "on plan", p: Plan{Plan: "installments", Status: "active", Installments: paid(paid(plan(), 1), 2),
+			Payments: []Observed{charge(1, 1, 15000, start), charge(2, 2, 15000, start.AddDate(0, 1, 1))}},
+			now: start.AddDate(0, 1, 2), wantNone: true},
+		{name: "three in one night", p: Plan{PackID: 9, Plan: "installments", Status: "active", Installments: paid(paid(paid(plan(), 1), 2), 3),
+			Payments: []Observed{charge(1, 1, 15000, night), charge(2, 2, 15000, night.Add(time.Minute)), charge(3, 3, 15000, night.Add(2*time.Minute))}},
+			now: night.Add(time.Hour), want: map[string]int64{KindAtOnce: 30000}},
+		{name: "one charge for the full amount", p: Plan{PackID: 9, Plan: "installments", Status: "active", Installments: paid(plan(), 1),
+			Payments: []Observed{charge(1, 1, 45000, start)}}, now: start, want: map[string]int64{KindAtOnce: 30000}},
+		{name: "a day early is fine", p: Plan{Plan: "installments", Status: "active", Installments: paid(paid(plan(), 1), 2),
+			Payments: []Observed{charge(1, 1, 15000, start), charge(2, 2, 15000, start.AddDate(0, 1, -1))}},
+			now: start.AddDate(0, 1, 0), wantNone: true},
+		{name: "duplicate", p: Plan{Plan: "upfront", Status: "active", Installments: []Expected{{ID: 1, Seq: 1, DueAt: start, Amount: 45000, Currency: "EUR", Status: "paid"}},
+			Payments: []Observed{charge(1, 1, 45000, start), charge(2, 1, 45000, start.Add(time.Minute))}},
+			now: start, want: map[string]int64{KindDuplicate: 45000}},
+		{name: "too much", p: Plan{Plan: "upfront", Status: "active", Installments: []Expected{{ID: 1, Seq: 1, DueAt: start, Amount: 15000, Currency: "EUR", Status: "paid"}},
+			Payments: []Observed{charge(1, 1, 25000, start)}}, now: start, want: map[string]int64{KindAmount: 10000}},
+		{name: "other currency", p: Plan{Plan: "upfront", Status: "active", Installments: []Expected{{ID: 1, Seq: 1, DueAt: start, Amount: 15000, Currency: "EUR", Status: "paid"}},
+			Payments: []Observed{{ID: 1, Kind: "charge", Status: "succeeded", Amount: 15000, Currency: "USD", InstallmentID: inst(1), At: start}}},
+			now: start, want: map[string]int64{KindAmount: 0}},
+		{name: "after the end", p: Plan{Plan: "installments", Status: "active", Installments: paid(paid(paid(plan(), 1), 2), 3),
+			Payments: []Observed{charge(1, 1, 15000, start), charge(2, 2, 15000, start.AddDate(0, 1, 0)), charge(3, 3, 15000, start.AddDate(0, 2, 0)), charge(4, 0, 15000, start.AddDate(0, 3, 0))}},
+			now: start.AddDate(0, 3, 0), want: map[string]int64{KindChargeAfterEnd: 15000}},
+		{name: "failed", p: Plan{Plan: "installments", Status: "overdue", Installments: func() []Expected { e := paid(plan(), 1); e[1].Status = "failed"; return e }(),
+			Payments: []Observed{charge(1, 1, 15000, start)}}, now: start.AddDate(0, 1, 1), want: map[string]int64{KindFailed: 0}},
+		{name: "missed after grace", p: Plan{Plan: "installments", Status: "active", GraceDays: 3, Installments: paid(plan(), 1),
+			Payments: []Observed{charge(1, 1, 15000, start)}}, now: start.AddDate(0, 1, 3), want: map[string]int64{KindMissed: 0}},
+		{name: "not missed within grace", p: Plan{Plan: "installments", Status: "active", GraceDays: 3, Installments: paid(plan(), 1),
+			Payments: []Observed{charge(1, 1, 15000, start)}}, now: start.AddDate(0, 1, 3).Add(-time.Second), wantNone: true},
+		{name: "partial refund with sessions left", p: Plan{Plan: "upfront", Status: "active", Remaining: 4,
+			Installments: []Expected{{ID: 1, Seq: 1, DueAt: start, Amount: 45000, Currency: "EUR", Status: "paid"}},
+			Payments:     []Observed{charge(1, 1, 45000, start), {ID: 2, Kind: "refund", Status: "refunded", Amount: 5000, Currency: "EUR", At: start}}},
+			now: start, want: map[string]int64{KindRefundDispute: 0}},
+		{name: "our own remedy is no anomaly", p: Plan{Plan: "upfront", Status: "active", Remaining: 4,
+			Installments: []Expected{{ID: 1, Seq: 1, DueAt: start, Amount: 45000, Currency: "EUR", Status: "paid"}},
+			Payments:     []Observed{charge(1, 1, 45000, start), {ID: 2, Kind: "refund", Status: "remedy", Amount: 5000, Currency: "EUR", At: start}}},
+			now: start, wantNone: true},
+	}
+	for _, tc := range cases {
+		got := Detect(tc.p, tc.now)
+		if tc.wantNone {
+			if len(got) != 0 {
+				t.Errorf("%s: found %+v", tc.name, got)
+			}
+			continue
+		}
+		kinds := map[string]int64{}
+		for _, f := range got {
+			kinds[f.Kind] = f.Excess
+		}
+		if len(kinds) != len(tc.want) {
+			t.Errorf("%s: found %v, want %v", tc.name, kinds, tc.want)
+			continue
+		}
+		for k, excess := range tc.want {
+			if e, ok := kinds[k]; !ok || e != excess {
+				t.Errorf("%s: %s excess %v (found %v), want %d", tc.name, k, e, ok, excess)
+			}
+		}
+	}
+}

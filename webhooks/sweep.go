@@ -1,0 +1,146 @@
+package webhooks
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/riverqueue/river"
+	"github.com/stripe/stripe-go/v76"
+
+	"carnet/internal/db"
+)
+
+// SweepArgs is the periodic sweep: what a lost webhook would have told us is
+// read from Stripe, and due dates are checked against the clock.
+type SweepArgs struct{}
+
+// Kind names the job in River's table.
+func (SweepArgs) Kind() string { return "webhooks.sweep" }
+
+// SweepWorker runs the sweep; as a periodic job it runs on River's elected
+// leader only, so once across all processes.
+type SweepWorker struct {
+	river.WorkerDefaults[SweepArgs]
+	Intake *Intake
+}
+
+// Work runs one sweep.
+func (w *SweepWorker) Work(ctx context.Context, _ *river.Job[SweepArgs]) error {
+	return w.Intake.Sweep(ctx)
+}
+
+// Sweep (1) replays the events Stripe failed to deliver since the last
+// sweep, (2) applies recently paid invoices we never heard of, and (3)
+// checks every plan with an installment past due. It pages through Stripe's
+// lists (stripe-go retries a 429 with backoff) and remembers where it stopped.
+func (in *Intake) Sweep(ctx context.Context) error {
+	if err := in.sweepEvents(ctx); err != nil {
+		return fmt.Errorf("sweep events: %w", err)
+	}
+	if err := in.sweepInvoices(ctx); err != nil {
+		return fmt.Errorf("sweep invoices: %w", err)
+	}
+	return in.sweepDue(ctx)
+}
+
+func (in *Intake) cursor(ctx context.Context, name string, fallback int64) (int64, error) {
+	var v string
+	err := in.DB.GetContext(ctx, &v, `SELECT value FROM sweep_cursors WHERE name = $1`, name)
+	if db.NoRows(err) {
+		return fallback, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return strconv.ParseInt(v, 10, 64)
+}
+
+func (in *Intake) setCursor(ctx context.Context, name string, v int64) error {
+	_, err := in.DB.ExecContext(ctx, `INSERT INTO sweep_cursors (name, value, updated_at) VALUES ($1, $2, now())
+		ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = now()`, name, strconv.FormatInt(v, 10))
+	return err
+}
+
+// sweepEvents replays undelivered events (Stripe keeps 30 days of them).
+func (in *Intake) sweepEvents(ctx context.Context) error {
+	since, err := in.cursor(ctx, "events", in.Now().AddDate(0, 0, -30).Unix())
+	if err != nil {
+		return err
+	}
+	params := &stripe.EventListParams{DeliverySuccess: stripe.Bool(false), CreatedRange: &stripe.RangeQueryParams{GreaterThan: since}}
+	params.Limit = stripe.Int64(100)
+	newest := since
+	it := in.Billing.Stripe.Events.List(params)
+	for it.Next() {
+		ev := it.Event()
+		payload, _ := json.Marshal(ev)
+		if _, err := in.ingest(ctx, payload, ev); err != nil {
+			return err
+		}
+		newest = max(newest, ev.Created)
+	}
+	if err := it.Err(); err != nil {
+		return err
+	}
+	return in.setCursor(ctx, "events", newest)
+}
+
+// sweepInvoices applies paid invoices that no event brought us, as the
+// invoice.paid event would have.
+func (in *Intake) sweepInvoices(ctx context.Context) error {
+	since, err := in.cursor(ctx, "invoices", in.Now().AddDate(0, 0, -35).Unix())
+	if err != nil {
+		return err
+	}
+	params := &stripe.InvoiceListParams{Status: stripe.String("paid"), CreatedRange: &stripe.RangeQueryParams{GreaterThan: since}}
+	params.Limit = stripe.Int64(100)
+	newest := since
+	it := in.Billing.Stripe.Invoices.List(params)
+	for it.Next() {
+		inv := it.Invoice()
+		newest = max(newest, inv.Created)
+		if inv.Status != stripe.InvoiceStatusPaid {
+			continue
+		}
+		var known bool
+		if err := in.DB.GetContext(ctx, &known, `SELECT EXISTS (SELECT 1 FROM payments WHERE stripe_object_id = $1)`, inv.ID); err != nil {
+			return err
+		}
+		if known {
+			continue
+		}
+		raw, _ := json.Marshal(inv)
+		ev := &stripe.Event{ID: "sweep_" + inv.ID, Type: "invoice.paid", Created: inv.Created, Data: &stripe.EventData{Raw: raw}}
+		payload, _ := json.Marshal(map[string]any{"id": ev.ID, "type": ev.Type, "created": ev.Created, "data": map[string]any{"object": json.RawMessage(raw)}})
+		if _, err := in.ingest(ctx, payload, ev); err != nil {
+			return err
+		}
+	}
+	if err := it.Err(); err != nil {
+		return err
+	}
+	return in.setCursor(ctx, "invoices", newest)
+}
+
+// sweepDue runs the rules on every live plan with an installment past due,
+// which is how a missed installment is found with no webhook at all.
+func (in *Intake) sweepDue(ctx context.Context) error {
+	if in.Reconciler == nil {
+		return nil
+	}
+	var ids []int64
+	if err := in.DB.SelectContext(ctx, &ids, `SELECT DISTINCT i.pack_id FROM installments i JOIN packs p ON p.id = i.pack_id
+		WHERE i.status IN ('due', 'failed') AND i.due_at <= $1 AND p.status NOT IN ('pending', 'cancelled')`, in.Now().UTC()); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		err := db.InTx(ctx, in.DB, func(tx *sqlx.Tx) error { return in.Reconciler.CheckPack(ctx, tx, id) })
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
