@@ -41,11 +41,12 @@ func (s *Service) RefundExcess(ctx context.Context, paymentID, amount int64, cau
 	if err != nil {
 		return "", providerFailed(err)
 	}
+	// The charge we recorded for this payment, else the one Stripe names.
 	charge := ""
-	if r.Charge != nil {
-		charge = r.Charge.ID
-	} else if p.Charge != nil {
+	if p.Charge != nil {
 		charge = *p.Charge
+	} else if r.Charge != nil {
+		charge = r.Charge.ID
 	}
 	// Keyed like the refund Stripe will report for that charge.
 	_, err = s.DB.ExecContext(ctx, `INSERT INTO payments (coach_id, pack_id, kind, status, amount, currency,

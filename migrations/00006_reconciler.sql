@@ -4,7 +4,8 @@
 ALTER TABLE anomalies
     ADD COLUMN excess_amount bigint NOT NULL DEFAULT 0 CHECK (excess_amount >= 0),
     ADD COLUMN currency char(3),
-    ADD COLUMN refund_payment_id bigint REFERENCES payments (id),
+    -- The refunds that would give the excess back: [{"payment_id": 12, "amount": 15000}, ...]
+    ADD COLUMN refunds jsonb NOT NULL DEFAULT '[]',
     ADD COLUMN stripe_refund_id text,
     ADD COLUMN updated_at timestamptz NOT NULL DEFAULT now();
 CREATE INDEX anomalies_coach_idx ON anomalies (coach_id, state, id);
@@ -25,5 +26,5 @@ DROP TABLE sweep_cursors;
 ALTER TABLE payments DROP COLUMN stripe_customer_id;
 DROP INDEX anomalies_pack_idx;
 DROP INDEX anomalies_coach_idx;
-ALTER TABLE anomalies DROP COLUMN updated_at, DROP COLUMN stripe_refund_id, DROP COLUMN refund_payment_id,
+ALTER TABLE anomalies DROP COLUMN updated_at, DROP COLUMN stripe_refund_id, DROP COLUMN refunds,
     DROP COLUMN currency, DROP COLUMN excess_amount;

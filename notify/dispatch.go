@@ -93,13 +93,15 @@ func (d *Dispatcher) runOnce(ctx context.Context) (int, error) {
 }
 
 // claim takes the next due message and commits the claim before anything
-// is sent: a crash after this point leaves a claim that lapses.
+// is sent: a crash after this point leaves a claim that lapses. A message
+// never tried is due at once, whatever the clocks of the database and of
+// this process say.
 func (d *Dispatcher) claim(ctx context.Context) (claimed, bool, error) {
 	now := d.now()
 	var rows []claimed
 	err := d.DB.SelectContext(ctx, &rows, `UPDATE notifications n SET claimed_until = $2
 		FROM (SELECT id FROM notifications
-			WHERE status = 'pending' AND next_attempt_at <= $1 AND (claimed_until IS NULL OR claimed_until < $1)
+			WHERE status = 'pending' AND (attempts = 0 OR next_attempt_at <= $1) AND (claimed_until IS NULL OR claimed_until < $1)
 			ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) due
 		WHERE n.id = due.id
 		RETURNING n.id, n.cause_key, n.template, n.locale, n.recipient, n.data, n.attempts, n.claimed_until`,

@@ -37,7 +37,7 @@ type Anomaly struct {
 	Evidence   json.RawMessage `db:"evidence" json:"evidence"`
 	Excess     int64           `db:"excess_amount" json:"excess_amount"`
 	Currency   *string         `db:"currency" json:"currency"`
-	RefundOf   *int64          `db:"refund_payment_id" json:"-"`
+	Refunds    json.RawMessage `db:"refunds" json:"-"`
 	RefundID   *string         `db:"stripe_refund_id" json:"stripe_refund_id,omitempty"`
 	ResolvedBy string          `db:"resolved_by" json:"resolved_by,omitempty"`
 	Resolution string          `db:"resolution" json:"resolution,omitempty"`
@@ -119,23 +119,33 @@ func (r *Reconciler) CheckPack(ctx context.Context, tx *sqlx.Tx, packID int64) e
 	return nil
 }
 
+// RefundSettle is how long an automatic refund waits after the anomaly
+// opens, so that a burst of charges (a whole night's) is refunded as one.
+const RefundSettle = 15 * time.Minute
+
 func (r *Reconciler) open(ctx context.Context, tx *sqlx.Tx, who *party, packID int64, f Finding, now time.Time) error {
 	evidence, _ := json.Marshal(f.Evidence)
-	var refundOf *int64
-	if f.RefundOf != 0 {
-		refundOf = &f.RefundOf
+	refunds, _ := json.Marshal(f.Refunds)
+	// One anomaly per cause: a known one that is still open takes the newest
+	// evidence (a third charge joins the night's two); a closed one stays closed.
+	var rows []struct {
+		ID       int64 `db:"id"`
+		Inserted bool  `db:"inserted"`
 	}
-	var ids []int64
-	if err := tx.SelectContext(ctx, &ids, `INSERT INTO anomalies (coach_id, pack_id, client_id, kind, cause_key, evidence,
-		excess_amount, currency, refund_payment_id, opened_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) ON CONFLICT (cause_key) DO NOTHING RETURNING id`,
-		who.CoachID, packID, who.ClientID, f.Kind, f.Cause, evidence, f.Excess, who.Currency, refundOf, now); err != nil {
+	if err := tx.SelectContext(ctx, &rows, `INSERT INTO anomalies (coach_id, pack_id, client_id, kind, cause_key, evidence,
+		excess_amount, currency, refunds, opened_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
+		ON CONFLICT (cause_key) DO UPDATE SET evidence = excluded.evidence, excess_amount = excluded.excess_amount,
+			refunds = excluded.refunds, updated_at = excluded.updated_at
+			WHERE anomalies.state = 'open' AND anomalies.stripe_refund_id IS NULL
+		RETURNING id, (xmax = 0) AS inserted`,
+		who.CoachID, packID, who.ClientID, f.Kind, f.Cause, evidence, f.Excess, who.Currency, refunds, now); err != nil {
 		return err
 	}
-	if len(ids) == 0 {
-		return nil // already known: one anomaly per cause
+	if len(rows) == 0 || !rows[0].Inserted {
+		return nil // already known and told
 	}
-	id := ids[0]
+	id := rows[0].ID
 	data := map[string]any{
 		"ClientName": who.ClientName, "CoachName": who.CoachName, "OfferName": who.Offer, "Kind": f.Kind,
 		"Evidence": string(evidence), "Excess": notify.FormatMoney(f.Excess, who.Currency, who.Locale),
@@ -152,7 +162,8 @@ func (r *Reconciler) open(ctx context.Context, tx *sqlx.Tx, who *party, packID i
 		return err
 	}
 	if f.Excess > 0 && who.AutoRefund && r.Billing != nil && r.Billing.Jobs != nil {
-		_, err := r.Billing.Jobs.InsertTx(ctx, tx.Tx, RefundArgs{AnomalyID: id}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}})
+		_, err := r.Billing.Jobs.InsertTx(ctx, tx.Tx, RefundArgs{AnomalyID: id}, &river.InsertOpts{
+			ScheduledAt: now.Add(RefundSettle), UniqueOpts: river.UniqueOpts{ByArgs: true}})
 		return err
 	}
 	return nil
@@ -196,11 +207,11 @@ func (r *Reconciler) close(ctx context.Context, tx *sqlx.Tx, a Anomaly, state, b
 // a payment by a known Stripe customer is shown to that client's coach.
 func openUnmatched(ctx context.Context, tx *sqlx.Tx, now time.Time) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO anomalies (coach_id, client_id, kind, cause_key, evidence, excess_amount,
-		currency, refund_payment_id, opened_at, updated_at)
+		currency, refunds, opened_at, updated_at)
 		SELECT c.coach_id, c.id, $1, 'unmatched:' || p.stripe_object_id,
 			jsonb_build_object('payment_id', p.id, 'stripe_id', p.stripe_object_id, 'amount', p.amount,
 				'currency', p.currency, 'at', p.occurred_at, 'customer', p.stripe_customer_id),
-			p.amount, p.currency, p.id, $2, $2
+			p.amount, p.currency, jsonb_build_array(jsonb_build_object('payment_id', p.id, 'amount', p.amount)), $2, $2
 		FROM payments p LEFT JOIN clients c ON c.stripe_customer_id = p.stripe_customer_id
 		WHERE p.status = 'unmatched' AND p.pack_id IS NULL
 		ON CONFLICT (cause_key) DO NOTHING`, KindUnmatched, now)
@@ -236,17 +247,23 @@ func (r *Reconciler) RefundExcess(ctx context.Context, coachID, id int64, by str
 	if err != nil {
 		return a, err
 	}
+	var plan []Refund
+	_ = json.Unmarshal(a.Refunds, &plan)
 	switch {
 	case a.State != "open" && a.RefundID != nil:
 		return a, nil // already refunded: a retry
 	case a.State != "open":
 		return a, errs.New(errs.Conflict, "anomaly %d is %s", id, a.State)
-	case a.Excess <= 0 || a.RefundOf == nil:
+	case a.Excess <= 0 || len(plan) == 0:
 		return a, errs.New(errs.Conflict, "anomaly %d has no excess to refund", id)
 	}
-	refundID, err := r.Billing.RefundExcess(ctx, *a.RefundOf, a.Excess, fmt.Sprintf("anomaly-%d", id))
-	if err != nil {
-		return a, err
+	// One Stripe refund per payment, each keyed by the anomaly and the
+	// payment: a retry after a partial failure refunds only what is left.
+	var refundID string
+	for _, rf := range plan {
+		if refundID, err = r.Billing.RefundExcess(ctx, rf.PaymentID, rf.Amount, fmt.Sprintf("anomaly-%d-payment-%d", id, rf.PaymentID)); err != nil {
+			return a, err
+		}
 	}
 	err = db.InTx(ctx, r.DB, func(tx *sqlx.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE anomalies SET stripe_refund_id = $2 WHERE id = $1`, id, refundID); err != nil {

@@ -57,10 +57,20 @@ type Plan struct {
 // Finding is one disagreement between the plan and what Stripe did.
 type Finding struct {
 	Kind     string
-	Cause    string // one anomaly per cause
-	Excess   int64  // money collected beyond the plan, refundable
-	RefundOf int64  // the payment row to refund the excess from
+	Cause    string   // one anomaly per cause
+	Excess   int64    // money collected beyond the plan, refundable
+	Refunds  []Refund // how to give the excess back, payment by payment
 	Evidence map[string]any
+}
+
+// Refund is part of an excess, to give back from one payment.
+type Refund struct {
+	PaymentID int64 `json:"payment_id"`
+	Amount    int64 `json:"amount"`
+}
+
+func excess(paymentID, amount int64) (int64, []Refund) {
+	return amount, []Refund{{PaymentID: paymentID, Amount: amount}}
 }
 
 func (p Plan) installment(id int64) (Expected, bool) {
@@ -85,8 +95,8 @@ func evidenceOf(o Observed) map[string]any {
 func Detect(p Plan, now time.Time) []Finding {
 	var out []Finding
 	var early []map[string]any
+	var earlyRefunds []Refund
 	var earlyTotal int64
-	var earlyFrom int64
 	seen := map[int64]Observed{}
 	for _, o := range p.Payments {
 		switch {
@@ -103,8 +113,10 @@ func Detect(p Plan, now time.Time) []Finding {
 		}
 		if o.InstallmentID == nil {
 			// A charge that pays nothing the plan expects: the plan was over.
-			out = append(out, Finding{Kind: KindChargeAfterEnd, Cause: fmt.Sprintf("after_end:payment:%d", o.ID),
-				Excess: o.Amount, RefundOf: o.ID, Evidence: map[string]any{"payment": evidenceOf(o), "pack_status": p.Status}})
+			f := Finding{Kind: KindChargeAfterEnd, Cause: fmt.Sprintf("after_end:payment:%d", o.ID),
+				Evidence: map[string]any{"payment": evidenceOf(o), "pack_status": p.Status}}
+			f.Excess, f.Refunds = excess(o.ID, o.Amount)
+			out = append(out, f)
 			continue
 		}
 		e, ok := p.installment(*o.InstallmentID)
@@ -112,34 +124,39 @@ func Detect(p Plan, now time.Time) []Finding {
 			continue
 		}
 		if first, dup := seen[e.ID]; dup {
-			out = append(out, Finding{Kind: KindDuplicate, Cause: fmt.Sprintf("duplicate:installment:%d", e.ID),
-				Excess: o.Amount, RefundOf: o.ID, Evidence: map[string]any{"installment": e.Seq, "first": evidenceOf(first), "second": evidenceOf(o)}})
+			f := Finding{Kind: KindDuplicate, Cause: fmt.Sprintf("duplicate:installment:%d", e.ID),
+				Evidence: map[string]any{"installment": e.Seq, "first": evidenceOf(first), "second": evidenceOf(o)}}
+			f.Excess, f.Refunds = excess(o.ID, o.Amount)
+			out = append(out, f)
 			continue
 		}
 		seen[e.ID] = o
 		switch {
 		case p.Plan == "installments" && o.Currency == e.Currency && o.Amount >= 2*e.Amount:
 			// One payment covering more than one installment.
-			out = append(out, Finding{Kind: KindAtOnce, Cause: fmt.Sprintf("at_once:pack:%d", p.PackID),
-				Excess: o.Amount - e.Amount, RefundOf: o.ID,
-				Evidence: map[string]any{"payment": evidenceOf(o), "expected": e.Amount, "installment": e.Seq}})
+			f := Finding{Kind: KindAtOnce, Cause: fmt.Sprintf("at_once:pack:%d", p.PackID),
+				Evidence: map[string]any{"payment": evidenceOf(o), "expected": e.Amount, "installment": e.Seq}}
+			f.Excess, f.Refunds = excess(o.ID, o.Amount-e.Amount)
+			out = append(out, f)
 		case o.Amount != e.Amount || o.Currency != e.Currency:
 			f := Finding{Kind: KindAmount, Cause: fmt.Sprintf("amount:installment:%d", e.ID),
 				Evidence: map[string]any{"payment": evidenceOf(o), "expected_amount": e.Amount, "expected_currency": e.Currency, "installment": e.Seq}}
 			if o.Currency == e.Currency && o.Amount > e.Amount {
-				f.Excess, f.RefundOf = o.Amount-e.Amount, o.ID
+				f.Excess, f.Refunds = excess(o.ID, o.Amount-e.Amount)
 			}
 			out = append(out, f)
 		case p.Plan == "installments" && o.At.Before(e.DueAt.Add(-EarlyTolerance)):
-			early = append(early, map[string]any{"installment": e.Seq, "due_at": e.DueAt, "paid_at": o.At, "amount": o.Amount, "payment_id": o.ID})
+			ev := evidenceOf(o)
+			ev["installment"], ev["due_at"] = e.Seq, e.DueAt
+			early = append(early, ev)
 			earlyTotal += o.Amount
-			earlyFrom = o.ID
+			earlyRefunds = append(earlyRefunds, Refund{PaymentID: o.ID, Amount: o.Amount})
 		}
 	}
 	if len(early) > 0 {
 		// Installments collected ahead of the plan, typically all in one night.
 		out = append(out, Finding{Kind: KindAtOnce, Cause: fmt.Sprintf("at_once:pack:%d", p.PackID), Excess: earlyTotal,
-			RefundOf: earlyFrom, Evidence: map[string]any{"collected_early": early, "tolerance_days": int(EarlyTolerance.Hours() / 24)}})
+			Refunds: earlyRefunds, Evidence: map[string]any{"collected_early": early, "tolerance_days": int(EarlyTolerance.Hours() / 24)}})
 	}
 	grace := time.Duration(p.GraceDays) * 24 * time.Hour
 	for _, e := range p.Installments {
@@ -162,6 +179,7 @@ func merge(fs []Finding) []Finding {
 	for _, f := range fs {
 		if i, ok := idx[f.Cause]; ok {
 			out[i].Excess += f.Excess
+			out[i].Refunds = append(out[i].Refunds, f.Refunds...)
 			continue
 		}
 		idx[f.Cause] = len(out)

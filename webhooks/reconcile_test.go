@@ -1,0 +1,292 @@
+package webhooks
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"carnet/billing"
+	"carnet/internal/mailtest"
+	"carnet/notify"
+	"carnet/packs"
+)
+
+// mailbox sends the outbox through a real SMTP server and returns what it got.
+type mailbox struct {
+	t      *testing.T
+	server *mailtest.Server
+	worker *notify.DispatchWorker
+}
+
+func (s *shop) mailbox() *mailbox {
+	srv, _ := mailtest.Start(s.t, mailtest.PlainSMTP)
+	d := &notify.Dispatcher{DB: s.packs.DB, SMTPURL: srv.URL("smtp"), From: "carnet@localhost", Now: s.clock,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	return &mailbox{t: s.t, server: srv, worker: &notify.DispatchWorker{Dispatcher: d}}
+}
+
+// flush sends everything due and returns every message received so far.
+func (m *mailbox) flush() []mailtest.Received {
+	m.t.Helper()
+	if err := m.worker.Work(context.Background(), &river.Job[notify.DispatchArgs]{}); err != nil {
+		m.t.Fatal(err)
+	}
+	return m.server.Messages()
+}
+
+func (s *shop) charter(autoRefund bool) {
+	s.t.Helper()
+	if _, err := s.packs.PublishCharter(context.Background(), s.coach, packs.CharterInput{AutoRefundExcess: autoRefund}); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+func (s *shop) setLocale(locale string) {
+	s.t.Helper()
+	if _, err := s.packs.UpdateClient(context.Background(), s.coach.ID, s.client.ID, packs.ClientInput{Locale: &locale}); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// runRefundJobs does what the RefundWorker does for each queued refund job.
+func (s *shop) runRefundJobs() int {
+	s.t.Helper()
+	var ids []int64
+	if err := s.packs.DB.Select(&ids, `SELECT (args->>'anomaly_id')::bigint FROM river_job WHERE kind = 'webhooks.refund_excess' ORDER BY id`); err != nil {
+		s.t.Fatal(err)
+	}
+	w := &RefundWorker{Reconciler: s.rec}
+	for _, id := range ids {
+		if err := w.Work(context.Background(), &river.Job[RefundArgs]{Args: RefundArgs{AnomalyID: id}}); err != nil {
+			s.t.Fatal(err)
+		}
+	}
+	return len(ids)
+}
+
+func to(msgs []mailtest.Received, addr string) []mailtest.Received {
+	var out []mailtest.Received
+	for _, m := range msgs {
+		if len(m.To) == 1 && m.To[0] == addr {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// nightOfThree is a 3-installment plan whose three debits all land within
+// minutes of each other.
+func nightOfThree(s *shop, co billing.Checkout, sub string) []event {
+	evs := []event{newEvent("checkout.session.completed", s.now, checkoutSession(co, "subscription", "paid", "", sub, 15000))}
+	for i := range 3 {
+		evs = append(evs, newEvent("invoice.paid", s.now.Add(time.Duration(i)*time.Minute),
+			invoice("in_"+randomID(), sub, co.PackID, 15000, "paid")))
+	}
+	return evs
+}
+
+// The night a platform collected every installment at once: exactly one
+// anomaly, one email to the coach, one to the client in their language, the
+// excess refunded once (the charter allows it), then one "back to normal".
+func TestInstallmentsCollectedInOneNight(t *testing.T) {
+	t.Parallel()
+	for _, twice := range []bool{false, true} {
+		s := newShop(t)
+		s.charter(true)
+		s.setLocale("es")
+		box := s.mailbox()
+		co, _ := s.checkout(billing.PlanInstallments)
+		stream := nightOfThree(s, co, "sub_night")
+		if twice { // every event twice, in any order
+			stream = append(stream, stream...)
+			rand.New(rand.NewPCG(1, 2)).Shuffle(len(stream), func(i, j int) { stream[i], stream[j] = stream[j], stream[i] })
+		}
+		for _, e := range stream {
+			s.deliver(e)
+		}
+		if a := s.anomalies(); len(a) != 1 || a[KindAtOnce] != "open " {
+			t.Fatalf("anomalies %v, want one open installments_at_once", a)
+		}
+		var excess int64
+		_ = s.packs.DB.Get(&excess, `SELECT excess_amount FROM anomalies`)
+		if excess != 30000 {
+			t.Fatalf("excess %d, want the two installments collected early (30000)", excess)
+		}
+		msgs := box.flush()
+		coach, client := to(msgs, s.coach.Email), to(msgs, s.client.Email)
+		if len(coach) != 1 || len(client) != 1 {
+			t.Fatalf("%d coach and %d client emails, want 1 and 1", len(coach), len(client))
+		}
+		if !strings.Contains(client[0].Body, "Hola") || strings.Contains(strings.ToLower(client[0].Body), "stripe") {
+			t.Fatalf("client email is not plain Spanish:\n%s", client[0].Body)
+		}
+		if !strings.Contains(coach[0].Body, "in_") {
+			t.Fatalf("coach email lacks the evidence:\n%s", coach[0].Body)
+		}
+		// The refund job runs (twice, as a retried job would): one refund.
+		for range 2 {
+			if n := s.runRefundJobs(); n != 1 {
+				t.Fatalf("%d refund jobs, want 1", n)
+			}
+		}
+		// One refund for each installment collected early, 300.00 in all.
+		var remedies struct {
+			N   int   `db:"n"`
+			Sum int64 `db:"total"`
+		}
+		_ = s.packs.DB.Get(&remedies, `SELECT count(*) AS n, coalesce(sum(amount), 0) AS total FROM payments WHERE kind = 'refund' AND status = 'remedy'`)
+		if remedies.N != 2 || remedies.Sum != 30000 {
+			t.Fatalf("refunds %+v, want two making 30000", remedies)
+		}
+		if a := s.anomalies(); a[KindAtOnce] != "resolved " {
+			t.Fatalf("after the refund: %v", a)
+		}
+		// Stripe then reports the refund: recognised as ours, the pack goes on.
+		var charges []string
+		_ = s.packs.DB.Select(&charges, `SELECT stripe_charge_id FROM payments WHERE status = 'remedy'`)
+		for _, ch := range charges {
+			s.deliver(newEvent("charge.refunded", s.now.Add(time.Hour), map[string]any{"id": ch, "object": "charge",
+				"amount": 15000, "amount_refunded": 15000, "refunded": true, "currency": "eur", "payment_intent": nil,
+				"invoice": "in_" + ch[3:]}))
+		}
+		// And the night's events arrive once more: nothing new.
+		for _, e := range stream {
+			s.deliver(e)
+		}
+		msgs = box.flush()
+		client = to(msgs, s.client.Email)
+		if len(to(msgs, s.coach.Email)) != 1 || len(client) != 2 || !strings.Contains(client[1].Body, "Hola") {
+			t.Fatalf("after resolution: %d coach, %d client emails", len(to(msgs, s.coach.Email)), len(client))
+		}
+		if a := s.anomalies(); len(a) != 1 {
+			t.Fatalf("anomalies after redelivery %v", a)
+		}
+		if p := s.pack(co.PackID); p.Status != "active" || p.SessionsRemaining != 10 {
+			t.Fatalf("pack after all that: %s %d", p.Status, p.SessionsRemaining)
+		}
+		s.verify()
+	}
+}
+
+func TestOtherDisagreements(t *testing.T) {
+	t.Parallel()
+	s := newShop(t)
+	s.charter(false)
+	ctx := context.Background()
+
+	// One charge for the full amount on an installment plan.
+	full, _ := s.checkout(billing.PlanInstallments)
+	s.deliver(newEvent("checkout.session.completed", s.now, checkoutSession(full, "subscription", "paid", "", "sub_full", 45000)))
+	s.deliver(newEvent("invoice.paid", s.now, invoice("in_full", "sub_full", full.PackID, 45000, "paid")))
+
+	// Two successful charges for one upfront checkout.
+	dup, _ := s.checkout(billing.PlanUpfront)
+	s.deliver(newEvent("checkout.session.completed", s.now, checkoutSession(dup, "payment", "paid", "pi_dup1", "", 45000)))
+	s.deliver(newEvent("payment_intent.succeeded", s.now, paymentIntent("pi_dup1", dup.PackID, 45000, "succeeded")))
+	s.deliver(newEvent("payment_intent.succeeded", s.now.Add(time.Minute), paymentIntent("pi_dup2", dup.PackID, 45000, "succeeded")))
+
+	// Paid 500.00 where 450.00 was due.
+	more, _ := s.checkout(billing.PlanUpfront)
+	s.deliver(newEvent("payment_intent.succeeded", s.now, paymentIntent("pi_more", more.PackID, 50000, "succeeded")))
+
+	// A payment by this client that belongs to no pack.
+	stranger := paymentIntent("pi_stranger", 0, 7000, "succeeded")
+	stranger["customer"] = *s.pack(dup.PackID).Customer
+	s.deliver(newEvent("payment_intent.succeeded", s.now, stranger))
+
+	got := s.anomalies()
+	want := map[string]string{KindAtOnce: "open ", KindDuplicate: "open ", KindAmount: "open ", KindUnmatched: "open "}
+	if len(got) != len(want) {
+		t.Fatalf("anomalies %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Fatalf("anomalies %v, want %v", got, want)
+		}
+	}
+	var rows []struct {
+		Kind   string `db:"kind"`
+		Excess int64  `db:"excess_amount"`
+		Coach  *int64 `db:"coach_id"`
+	}
+	_ = s.packs.DB.Select(&rows, `SELECT kind, excess_amount, coach_id FROM anomalies ORDER BY kind`)
+	excess := map[string]int64{}
+	for _, r := range rows {
+		excess[r.Kind] = r.Excess
+		if r.Coach == nil || *r.Coach != s.coach.ID {
+			t.Fatalf("%s is not shown to the coach", r.Kind)
+		}
+	}
+	if excess[KindAtOnce] != 30000 || excess[KindDuplicate] != 45000 || excess[KindAmount] != 5000 || excess[KindUnmatched] != 7000 {
+		t.Fatalf("excesses %v", excess)
+	}
+	// Without auto-refund nothing was refunded; the coach refunds the duplicate with one call, once.
+	if n := s.runRefundJobs(); n != 0 {
+		t.Fatalf("%d refunds queued without the charter's consent", n)
+	}
+	var dupID int64
+	_ = s.packs.DB.Get(&dupID, `SELECT id FROM anomalies WHERE kind = $1`, KindDuplicate)
+	for range 2 {
+		a, err := s.rec.RefundExcess(ctx, s.coach.ID, dupID, "coach")
+		if err != nil || a.State != "resolved" || a.RefundID == nil {
+			t.Fatalf("refund by the coach: %+v %v", a, err)
+		}
+	}
+	if _, err := s.rec.RefundExcess(ctx, s.coach.ID+1, dupID, "coach"); err == nil {
+		t.Fatal("another coach refunded this anomaly")
+	}
+	if p := s.pack(dup.PackID); p.Status != "active" {
+		t.Fatalf("the refund of a duplicate ended the pack: %s", p.Status)
+	}
+}
+
+// A missed installment is found by the sweep, with no webhook at all, and
+// closes by itself when the money comes.
+func TestSweepFindsMissedInstallment(t *testing.T) {
+	t.Parallel()
+	s := newShop(t)
+	s.charter(false)
+	box := s.mailbox()
+	co, _ := s.checkout(billing.PlanInstallments)
+	s.deliver(newEvent("checkout.session.completed", s.now, checkoutSession(co, "subscription", "paid", "", "sub_miss", 15000)))
+	s.deliver(newEvent("invoice.paid", s.now, invoice("in_miss1", "sub_miss", co.PackID, 15000, "paid")))
+	var due2 time.Time
+	_ = s.packs.DB.Get(&due2, `SELECT due_at FROM installments WHERE pack_id = $1 AND seq = 2`, co.PackID)
+
+	s.mu.Lock()
+	s.now = due2.AddDate(0, 0, 7).Add(-time.Minute) // grace (7 days by default) not over
+	s.mu.Unlock()
+	if err := s.in.Sweep(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if a := s.anomalies(); a[KindMissed] != "" {
+		t.Fatalf("missed before the grace ended: %v", a)
+	}
+	s.mu.Lock()
+	s.now = due2.AddDate(0, 0, 7)
+	s.mu.Unlock()
+	for range 2 {
+		if err := s.in.Sweep(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if a := s.anomalies(); a[KindMissed] != "open " {
+		t.Fatalf("after the sweep: %v", a)
+	}
+	if msgs := box.flush(); len(to(msgs, s.coach.Email)) != 1 || len(to(msgs, s.client.Email)) != 1 {
+		t.Fatalf("%d messages after the sweep", len(msgs))
+	}
+	s.deliver(newEvent("invoice.paid", s.now, invoice("in_miss2", "sub_miss", co.PackID, 15000, "paid")))
+	if a := s.anomalies(); a[KindMissed] != "resolved " {
+		t.Fatalf("after the payment: %v", a)
+	}
+	if msgs := box.flush(); len(to(msgs, s.client.Email)) != 2 {
+		t.Fatalf("no back-to-normal email: %d", len(to(msgs, s.client.Email)))
+	}
+}
