@@ -11,6 +11,7 @@ import (
 	"github.com/stripe/stripe-go/v76"
 
 	"carnet/internal/db"
+	"carnet/notify"
 	"carnet/packs"
 )
 
@@ -273,7 +274,20 @@ func (s *Service) InvoicePaymentFailed(ctx context.Context, tx *sqlx.Tx, inv *st
 		Currency: inv.Currency, Invoice: inv.ID, ObjectID: inv.ID + ":failed", At: at}); err != nil {
 		return err
 	}
-	return packs.MarkOverdue(ctx, tx, p.ID, at)
+	if err := packs.MarkOverdue(ctx, tx, p.ID, at); err != nil {
+		return err
+	}
+	var i struct {
+		DueAt time.Time `db:"due_at"`
+		Grace int       `db:"grace"`
+	}
+	if err := tx.GetContext(ctx, &i, `SELECT i.due_at, coalesce(cv.grace_days, 7) AS grace FROM installments i
+		JOIN packs p ON p.id = i.pack_id LEFT JOIN charter_versions cv ON cv.id = p.charter_version_id
+		WHERE i.stripe_invoice_id = $1`, inv.ID); err != nil {
+		return err
+	}
+	return packs.NotifyClient(ctx, tx, p.ID, notify.InstallmentFailed, "invoice:"+inv.ID+":failed",
+		map[string]any{"AmountMinor": inv.AmountDue, "DueAt": i.DueAt, "GraceDays": i.Grace})
 }
 
 // PaymentIntentSucceeded confirms an upfront payment (installment intents are

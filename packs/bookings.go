@@ -151,7 +151,9 @@ func (s *Service) RecordOutcome(ctx context.Context, coachID, bookingID int64, i
 					"client %d has no usable pack for the session of %s", b.ClientID, b.StartsAt.Format(time.RFC3339))
 			case pick.Kind == KindSessions:
 				e.Delta = -1
-				err = moveSessions(ctx, tx, e)
+				if err = moveSessions(ctx, tx, e); err == nil {
+					err = afterDeduction(ctx, tx, pick.ID)
+				}
 			default:
 				err = addEntry(ctx, tx, e) // a period pack counts the session
 			}

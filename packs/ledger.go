@@ -2,6 +2,7 @@ package packs
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"carnet/internal/auth"
 	"carnet/internal/db"
 	"carnet/internal/errs"
+	"carnet/notify"
 )
 
 // entry is one append-only ledger line. Delta is in sessions.
@@ -195,6 +197,14 @@ func (s *Service) GrantGoodwill(ctx context.Context, coach auth.Coach, in Goodwi
 			value, cur := in.ValueAmount, coach.Currency
 			if err := moveSessions(ctx, tx, entry{CoachID: coach.ID, ClientID: clientID, PackID: pick.ID,
 				Kind: "goodwill", Delta: in.Sessions, Reason: in.Note, Value: &value, Currency: &cur, At: now}); err != nil {
+				return err
+			}
+			var entryID int64
+			if err := tx.GetContext(ctx, &entryID, `SELECT max(id) FROM ledger_entries WHERE pack_id = $1 AND kind = 'goodwill'`, pick.ID); err != nil {
+				return err
+			}
+			if err := NotifyClient(ctx, tx, pick.ID, notify.GoodwillGranted, fmt.Sprintf("goodwill:%d", entryID),
+				map[string]any{"Sessions": in.Sessions, "Reason": in.Note}); err != nil {
 				return err
 			}
 			grants = append(grants, GoodwillGrant{ClientID: clientID, PackID: pick.ID, Sessions: in.Sessions})

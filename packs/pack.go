@@ -2,6 +2,7 @@ package packs
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"carnet/internal/auth"
 	"carnet/internal/db"
 	"carnet/internal/errs"
+	"carnet/notify"
 )
 
 // Pack is what a client bought.
@@ -107,6 +109,9 @@ func ActivatePack(ctx context.Context, tx *sqlx.Tx, coachID, packID int64, at ti
 	}
 	err = addEntry(ctx, tx, entry{CoachID: coachID, ClientID: p.ClientID, PackID: p.ID, Kind: "purchase",
 		Delta: credit, At: at})
+	if err == nil {
+		err = NotifyClient(ctx, tx, p.ID, notify.PackPurchased, fmt.Sprintf("pack:%d:purchased", p.ID), nil)
+	}
 	return p, err == nil, err
 }
 

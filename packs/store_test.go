@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -506,4 +507,65 @@ func TestLateCancellationFeeAndItsWaiver(t *testing.T) {
 		t.Fatal("a ledger entry was edited")
 	}
 	w.verify()
+}
+
+func (w *world) outbox() []string {
+	w.t.Helper()
+	var rows []string
+	if err := w.s.DB.Select(&rows, `SELECT template || ':' || locale FROM notifications ORDER BY id`); err != nil {
+		w.t.Fatal(err)
+	}
+	return rows
+}
+
+// What happens to a pack is told to its client once: purchase, low
+// balance, goodwill, and the reminders, however often they run.
+func TestClientMessages(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	c := w.client("msg")
+	es := "es"
+	if _, err := w.s.UpdateClient(ctx, w.coach.ID, c.ID, ClientInput{Locale: &es}); err != nil {
+		t.Fatal(err)
+	}
+	p := w.pack(c.ID, 5)
+	for i := range 3 {
+		b := w.session(w.now.Add(-time.Duration(i+1)*time.Hour), c.ID).Bookings[0]
+		if _, err := w.outcome(b.ID, Attended); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := w.s.GrantGoodwill(ctx, w.coach, GoodwillInput{ClientIDs: []int64{c.ID}, Sessions: 1, Note: "closed hall"}); err != nil {
+		t.Fatal(err)
+	}
+	want := "[pack_purchased:es low_balance:es goodwill_granted:es]"
+	if got := fmt.Sprint(w.outbox()); got != want {
+		t.Fatalf("outbox %s, want %s", got, want)
+	}
+	// Six days before the end, the expiry reminder; running it again adds nothing.
+	for range 2 {
+		if err := Remind(ctx, w.s.DB, p.ValidUntil.AddDate(0, 0, -6)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := w.outbox(); len(got) != 4 || got[3] != "pack_expiring:es" {
+		t.Fatalf("outbox after reminders %v", got)
+	}
+	// On the 2nd of next month (Paris time), last month's summary, once.
+	y, m, _ := w.now.Date()
+	second := time.Date(y, m+1, 2, 10, 0, 0, 0, time.UTC)
+	for range 2 {
+		if err := Remind(ctx, w.s.DB, second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var data string
+	_ = w.s.DB.Get(&data, `SELECT data::text FROM notifications WHERE template = 'monthly_summary'`)
+	if !strings.Contains(data, `"Attended": 3`) || !strings.Contains(data, `"Missed": 0`) {
+		t.Fatalf("summary data %s", data)
+	}
+	if got := w.outbox(); len(got) != 5 {
+		t.Fatalf("outbox %v", got)
+	}
 }

@@ -92,6 +92,7 @@ func (m *Main) Open(ctx context.Context) error {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &packs.ExpiryWorker{DB: d, Now: m.Now})
 	river.AddWorker(workers, &api.PurgeWorker{DB: d})
+	river.AddWorker(workers, &packs.RemindWorker{DB: d, Now: m.Now})
 	river.AddWorker(workers, &billing.ScheduleWorker{Billing: bill})
 	river.AddWorker(workers, &billing.FeeWorker{Billing: bill})
 	river.AddWorker(workers, &webhooks.RefundWorker{Reconciler: recon})
@@ -100,6 +101,7 @@ func (m *Main) Open(ctx context.Context) error {
 	m.jobs, err = jobs.New(d.DB, m.Log, workers, []*river.PeriodicJob{
 		jobs.Every(cmp.Or(m.ExpiryEvery, time.Minute), func() river.JobArgs { return packs.ExpireArgs{} }),
 		jobs.Every(time.Hour, func() river.JobArgs { return api.PurgeArgs{} }),
+		jobs.Every(time.Hour, func() river.JobArgs { return packs.RemindArgs{} }),
 		jobs.Every(cmp.Or(m.DispatchEvery, 5*time.Second), func() river.JobArgs { return notify.DispatchArgs{} }),
 		jobs.Every(cmp.Or(m.SweepEvery, 10*time.Minute), func() river.JobArgs { return webhooks.SweepArgs{} }),
 	})
