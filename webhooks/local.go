@@ -32,7 +32,7 @@ table{border-collapse:collapse}td,th{padding:.2rem .6rem;border-bottom:1px solid
 <body><h1>Test checkout</h1>
 <p class="note">No Stripe account is configured, so this page plays Stripe's part: each button makes Carnet
 receive the signed webhook events Stripe would send.</p>
-<p>Pack {{.ID}} — {{.Offer}} — <strong>{{.Status}}</strong>, {{.Remaining}} sessions left</p>
+<p>Pack {{.ID}} — {{.Offer}} — <strong>{{.Status}}</strong>{{if eq .Kind "sessions"}}, {{.Remaining}} sessions left{{end}}</p>
 <table><tr><th>#</th><th>due</th><th>amount</th><th>status</th></tr>
 {{range .Installments}}<tr><td>{{.Seq}}</td><td>{{.DueAt.Format "2006-01-02"}}</td><td>{{.Amount}} {{.Currency}} (minor units)</td><td>{{.Status}}</td></tr>{{end}}
 </table>
@@ -60,13 +60,14 @@ func (l *LocalCheckout) page(c *gin.Context) {
 		Status       string `db:"status"`
 		Remaining    int    `db:"sessions_remaining"`
 		Plan         string `db:"plan"`
+		Kind         string `db:"kind"`
 		Installments []localInstallment
 		Actions      []string
 		Labels       map[string]string
 		Answer       string
 	}
 	d := l.Intake.DB
-	if err := d.GetContext(c.Request.Context(), &v, `SELECT p.id, o.name AS offer, p.status, p.sessions_remaining, p.plan
+	if err := d.GetContext(c.Request.Context(), &v, `SELECT p.id, o.name AS offer, p.status, p.sessions_remaining, p.plan, p.kind
 		FROM packs p JOIN offers o ON o.id = p.offer_id WHERE p.id = $1 AND p.stripe_checkout_session_id IS NOT NULL`, id); err != nil {
 		api.Fail(c, errs.NotFoundf("no checkout for pack %d", id))
 		return
