@@ -1,9 +1,11 @@
 package main
 
 import (
-	"carnet/packs"
+	"sync"
 	"testing"
 	"time"
+
+	"carnet/packs"
 )
 
 // A group session where one participant has no usable pack: the other two
@@ -144,6 +146,44 @@ func TestPacksExpireOnTimeInTheBackground(t *testing.T) {
 	ledger := a.must(200, "GET", "/v1/clients/"+id(c)+"/ledger", key, nil)["data"].([]any)
 	if top := ledger[0].(map[string]any); top["kind"] != "expiry" || top["delta"] != float64(-5) {
 		t.Fatalf("newest ledger entry %v, want the expiry of 5 sessions", top)
+	}
+	if out, err := runCmd(t, a.m.DatabaseURL, "verify"); err != nil {
+		t.Fatalf("verify: %v\n%s", err, out)
+	}
+}
+
+// The same attendance sent 50 times at once over HTTP, half of them with one
+// Idempotency-Key, charges once.
+func TestParallelOutcomeRequestsChargeOnce(t *testing.T) {
+	t.Parallel()
+	a := startApp(t)
+	key := a.coach("parallel@example.com")
+	offer := a.must(201, "POST", "/v1/offers", key, map[string]any{"name": "5", "kind": "sessions", "sessions": 5, "price_amount": 5000})
+	c := a.must(201, "POST", "/v1/clients", key, map[string]any{"name": "Ana", "email": "ana@example.com"})
+	a.must(201, "POST", "/v1/clients/"+id(c)+"/packs", key, map[string]any{"offer_id": offer["id"], "method": "cash"})
+	sess := a.must(201, "POST", "/v1/sessions", key, map[string]any{"starts_at": a.clock().Add(-time.Hour), "client_ids": []any{c["id"]}})
+	path := "/v1/bookings/" + id(sess["bookings"].([]any)[0].(map[string]any)) + "/outcome"
+	var wg sync.WaitGroup
+	statuses := make([]int, 50)
+	for i := range statuses {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var headers []string
+			if i%2 == 0 {
+				headers = []string{"Idempotency-Key", "attend-once"}
+			}
+			statuses[i] = a.do("POST", path, key, map[string]any{"outcome": "attended"}, headers...).Status
+		}()
+	}
+	wg.Wait()
+	for _, s := range statuses {
+		if s != 200 && s != 409 { // 409: the keyed twin still in flight
+			t.Fatalf("statuses %v", statuses)
+		}
+	}
+	if bal := a.must(200, "GET", "/v1/clients/"+id(c)+"/balance", key, nil); bal["sessions_remaining"] != float64(4) {
+		t.Fatalf("balance %v after 50 identical requests, want 4", bal["sessions_remaining"])
 	}
 	if out, err := runCmd(t, a.m.DatabaseURL, "verify"); err != nil {
 		t.Fatalf("verify: %v\n%s", err, out)
