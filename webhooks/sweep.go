@@ -43,6 +43,9 @@ func (in *Intake) Sweep(ctx context.Context) error {
 	if err := in.sweepInvoices(ctx); err != nil {
 		return fmt.Errorf("sweep invoices: %w", err)
 	}
+	if err := in.sweepCharges(ctx); err != nil {
+		return fmt.Errorf("sweep charges: %w", err)
+	}
 	return in.sweepDue(ctx)
 }
 
@@ -123,6 +126,51 @@ func (in *Intake) sweepInvoices(ctx context.Context) error {
 		return err
 	}
 	return in.setCursor(ctx, "invoices", newest)
+}
+
+// sweepCharges applies succeeded one-off charges (not an invoice's) that no
+// event brought us, as payment_intent.succeeded would have: a payment for a
+// pack we know completes it, any other is recorded as unmatched.
+func (in *Intake) sweepCharges(ctx context.Context) error {
+	since, err := in.cursor(ctx, "charges", in.Now().AddDate(0, 0, -35).Unix())
+	if err != nil {
+		return err
+	}
+	params := &stripe.ChargeListParams{CreatedRange: &stripe.RangeQueryParams{GreaterThan: since}}
+	params.Limit = stripe.Int64(100)
+	newest := since
+	it := in.Billing.Stripe.Charges.List(params)
+	for it.Next() {
+		ch := it.Charge()
+		newest = max(newest, ch.Created)
+		if ch.Status != stripe.ChargeStatusSucceeded || ch.Invoice != nil || ch.PaymentIntent == nil {
+			continue
+		}
+		var known bool
+		if err := in.DB.GetContext(ctx, &known, `SELECT EXISTS (SELECT 1 FROM payments WHERE stripe_object_id = $1
+			OR stripe_payment_intent_id = $1 OR stripe_charge_id = $2)`, ch.PaymentIntent.ID, ch.ID); err != nil {
+			return err
+		}
+		if known {
+			continue
+		}
+		obj := map[string]any{"id": ch.PaymentIntent.ID, "object": "payment_intent", "amount": ch.Amount,
+			"amount_received": ch.Amount, "currency": ch.Currency, "status": "succeeded", "metadata": ch.Metadata,
+			"latest_charge": ch.ID, "invoice": nil, "created": ch.Created}
+		if ch.Customer != nil {
+			obj["customer"] = ch.Customer.ID
+		}
+		raw, _ := json.Marshal(obj)
+		ev := &stripe.Event{ID: "sweep_" + ch.ID, Type: "payment_intent.succeeded", Created: ch.Created, Data: &stripe.EventData{Raw: raw}}
+		payload, _ := json.Marshal(map[string]any{"id": ev.ID, "type": ev.Type, "created": ev.Created, "data": map[string]any{"object": json.RawMessage(raw)}})
+		if _, err := in.ingest(ctx, payload, ev); err != nil {
+			return err
+		}
+	}
+	if err := it.Err(); err != nil {
+		return err
+	}
+	return in.setCursor(ctx, "charges", newest)
 }
 
 // sweepDue runs the rules on every live plan with an installment past due,
