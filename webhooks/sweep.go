@@ -115,10 +115,7 @@ func (in *Intake) sweepInvoices(ctx context.Context) error {
 		if known {
 			continue
 		}
-		raw, _ := json.Marshal(inv)
-		ev := &stripe.Event{ID: "sweep_" + inv.ID, Type: "invoice.paid", Created: inv.Created, Data: &stripe.EventData{Raw: raw}}
-		payload, _ := json.Marshal(map[string]any{"id": ev.ID, "type": ev.Type, "created": ev.Created, "data": map[string]any{"object": json.RawMessage(raw)}})
-		if _, err := in.ingest(ctx, payload, ev); err != nil {
+		if err := in.ingestFound(ctx, inv.ID, "invoice.paid", inv.Created, inv); err != nil {
 			return err
 		}
 	}
@@ -160,10 +157,7 @@ func (in *Intake) sweepCharges(ctx context.Context) error {
 		if ch.Customer != nil {
 			obj["customer"] = ch.Customer.ID
 		}
-		raw, _ := json.Marshal(obj)
-		ev := &stripe.Event{ID: "sweep_" + ch.ID, Type: "payment_intent.succeeded", Created: ch.Created, Data: &stripe.EventData{Raw: raw}}
-		payload, _ := json.Marshal(map[string]any{"id": ev.ID, "type": ev.Type, "created": ev.Created, "data": map[string]any{"object": json.RawMessage(raw)}})
-		if _, err := in.ingest(ctx, payload, ev); err != nil {
+		if err := in.ingestFound(ctx, ch.ID, "payment_intent.succeeded", ch.Created, obj); err != nil {
 			return err
 		}
 	}
@@ -171,6 +165,17 @@ func (in *Intake) sweepCharges(ctx context.Context) error {
 		return err
 	}
 	return in.setCursor(ctx, "charges", newest)
+}
+
+// ingestFound applies an object the sweep found as the event that would
+// have announced it; its id "sweep_<object>" makes a second sweep a duplicate.
+func (in *Intake) ingestFound(ctx context.Context, objectID string, typ stripe.EventType, created int64, obj any) error {
+	raw, _ := json.Marshal(obj)
+	ev := &stripe.Event{ID: "sweep_" + objectID, Type: typ, Created: created, Data: &stripe.EventData{Raw: raw}}
+	payload, _ := json.Marshal(map[string]any{"id": ev.ID, "type": ev.Type, "created": created,
+		"data": map[string]any{"object": json.RawMessage(raw)}})
+	_, err := in.ingest(ctx, payload, ev)
+	return err
 }
 
 // sweepDue runs the rules on every live plan with an installment past due,
