@@ -47,9 +47,19 @@ func New(d *sql.DB, log *slog.Logger, workers *river.Workers, periodic []*river.
 		PeriodicJobs:      periodic,
 		PollOnly:          true,
 		FetchPollInterval: time.Second,
-		Logger:            log,
+		Logger:            slog.New(quiet{log.Handler()}),
 	})
 }
+
+// quiet passes on River's warnings and errors only: its start-up chatter
+// ("entering poll only mode") is noise in every command's output.
+type quiet struct{ slog.Handler }
+
+func (q quiet) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelWarn && q.Handler.Enabled(ctx, l)
+}
+func (q quiet) WithAttrs(a []slog.Attr) slog.Handler { return quiet{q.Handler.WithAttrs(a)} }
+func (q quiet) WithGroup(n string) slog.Handler      { return quiet{q.Handler.WithGroup(n)} }
 
 // InsertOnly is a client that only inserts jobs (for tools and tests that
 // enqueue work some serve process will run).
