@@ -228,13 +228,15 @@ func (s *Service) InvoicePaid(ctx context.Context, tx *sqlx.Tx, inv *stripe.Invo
 	if _, _, err := packs.ActivatePack(ctx, tx, p.CoachID, p.ID, at); err != nil {
 		return err
 	}
-	// This invoice's installment if it has one, else the earliest unpaid.
+	// This invoice's installment if it has one, else the unpaid one due
+	// nearest the invoice's date: invoices arrive in any order, and the
+	// month-3 invoice must not settle installment 1.
 	var ids []int64
 	if err := tx.SelectContext(ctx, &ids, `UPDATE installments SET status = 'paid', paid_at = $3, stripe_invoice_id = $2
 		WHERE id = (SELECT id FROM installments WHERE pack_id = $1 AND (stripe_invoice_id = $2
 			OR (stripe_invoice_id IS NULL AND status IN ('due', 'failed')))
-			ORDER BY (stripe_invoice_id = $2) DESC NULLS LAST, seq LIMIT 1)
-		AND status <> 'paid' RETURNING id`, p.ID, inv.ID, at); err != nil {
+			ORDER BY (stripe_invoice_id = $2) DESC NULLS LAST, abs(extract(epoch FROM due_at - $4::timestamptz)), seq LIMIT 1)
+		AND status <> 'paid' RETURNING id`, p.ID, inv.ID, at, unixTime(inv.Created, at)); err != nil {
 		return err
 	}
 	if len(ids) == 1 {
@@ -266,8 +268,9 @@ func (s *Service) InvoicePaymentFailed(ctx context.Context, tx *sqlx.Tx, inv *st
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE installments SET status = 'failed', stripe_invoice_id = $2
 		WHERE id = (SELECT id FROM installments WHERE pack_id = $1 AND (stripe_invoice_id = $2
-			OR (stripe_invoice_id IS NULL AND status = 'due')) ORDER BY (stripe_invoice_id = $2) DESC NULLS LAST, seq LIMIT 1)`,
-		p.ID, inv.ID); err != nil {
+			OR (stripe_invoice_id IS NULL AND status = 'due'))
+			ORDER BY (stripe_invoice_id = $2) DESC NULLS LAST, abs(extract(epoch FROM due_at - $3::timestamptz)), seq LIMIT 1)`,
+		p.ID, inv.ID, unixTime(inv.Created, at)); err != nil {
 		return err
 	}
 	if err := recordPayment(ctx, tx, payment{Pack: p, Kind: "charge", Status: "failed", Amount: inv.AmountDue,

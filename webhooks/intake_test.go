@@ -61,6 +61,9 @@ func TestUpfrontEventsInAnyOrderAndRepeated(t *testing.T) {
 			t.Fatalf("order %v: state %q, want %q", perm, got, want)
 		}
 	}
+	if a := s.anomalies(); len(a) != 0 {
+		t.Fatalf("purchases in any order raised %v", a)
+	}
 	s.verify()
 }
 
@@ -136,6 +139,9 @@ func TestInstallmentEventsInAnyOrder(t *testing.T) {
 			t.Fatalf("trial %d: state %q, want %q", trial, got, want)
 		}
 	}
+	if a := s.anomalies(); len(a) != 0 {
+		t.Fatalf("plans paid on schedule, in any order, raised %v", a)
+	}
 	s.verify()
 }
 
@@ -171,6 +177,9 @@ func TestSEPASucceedsDaysLater(t *testing.T) {
 	s.deliver(newEvent("checkout.session.async_payment_succeeded", s.now.AddDate(0, 0, 4), checkoutSession(co, "payment", "paid", "pi_sepa", "", 45000)))
 	if got := s.state(co.PackID); got != "active 10 | 1:paid | purchase10 | charge:succeeded:45000" {
 		t.Fatalf("after SEPA success: %q", got)
+	}
+	if a := s.anomalies(); len(a) != 0 {
+		t.Fatalf("an ordinary SEPA purchase raised %v", a)
 	}
 	if p := s.pack(co.PackID); !p.ActivatedAt.Equal(s.now.AddDate(0, 0, 4)) {
 		t.Fatalf("activated at %v, want when the debit confirmed", p.ActivatedAt)
