@@ -297,8 +297,8 @@ func (s *Service) InvoicePaymentFailed(ctx context.Context, tx *sqlx.Tx, inv *st
 // handled through their invoices). A payment we did not start is recorded
 // as unmatched.
 func (s *Service) PaymentIntentSucceeded(ctx context.Context, tx *sqlx.Tx, pi *stripe.PaymentIntent, at time.Time) error {
-	if pi.Invoice != nil {
-		return nil
+	if pi.Invoice != nil || pi.Metadata["carnet_booking_id"] != "" {
+		return nil // an installment (see its invoice) or a fee (ChargeFee records it)
 	}
 	p, err := findPack(ctx, tx, "stripe_payment_intent_id", pi.ID, pi.Metadata)
 	if err != nil {

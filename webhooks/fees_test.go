@@ -68,3 +68,22 @@ func TestLateCancellationFeeChargedOnce(t *testing.T) {
 		t.Fatalf("a fee took a session: %d left", p.SessionsRemaining)
 	}
 }
+
+// A fee's own payment_intent.succeeded is Carnet's fee, not a stranger's
+// payment; and an event with a NUL in a string is stored like any other.
+func TestFeeIntentAndNULPayloads(t *testing.T) {
+	t.Parallel()
+	s := newShop(t)
+	fee := paymentIntent("pi_fee_evt", 0, 2000, "succeeded")
+	fee["metadata"] = map[string]any{"carnet_booking_id": "7"}
+	s.deliver(newEvent("payment_intent.succeeded", s.now, fee))
+	s.deliver(newEvent("customer.updated", s.now, map[string]any{"id": "cus_x", "object": "customer", "name": "Lé\u0000a"}))
+	if a := s.anomalies(); len(a) != 0 {
+		t.Fatalf("anomalies %v", a)
+	}
+	var stored int
+	_ = s.packs.DB.Get(&stored, `SELECT count(*) FROM webhook_events`)
+	if stored != 2 {
+		t.Fatalf("%d events stored, want 2", stored)
+	}
+}
