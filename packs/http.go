@@ -7,18 +7,6 @@ import (
 	"carnet/internal/auth"
 )
 
-// withID runs fn with the coach and the :id of the path.
-func withID(fn func(c *gin.Context, coach auth.Coach, id int64)) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		id, err := api.PathID(c, "id")
-		if err != nil {
-			api.Fail(c, err)
-			return
-		}
-		fn(c, auth.CoachOf(c), id)
-	}
-}
-
 // withClientID runs fn with the client of the link and the :id of the path.
 func withClientID(fn func(c *gin.Context, who auth.ClientAuth, id int64)) gin.HandlerFunc {
 	return func(c *gin.Context) {

@@ -1,25 +1,29 @@
 package packs
 
-import "github.com/gin-gonic/gin"
+import (
+	"github.com/gin-gonic/gin"
+
+	"carnet/internal/auth"
+)
 
 // Routes mounts the coach routes (API key) and the client routes (client link).
 func (s *Service) Routes(coach, client *gin.RouterGroup) {
 	coach.POST("/clients", s.postClient)
 	coach.GET("/clients", s.listClients)
-	coach.GET("/clients/:id", withID(s.getClient))
-	coach.PATCH("/clients/:id", withID(s.patchClient))
-	coach.POST("/clients/:id/links", withID(s.postClientLink))
-	coach.POST("/clients/:id/packs", withID(s.postManualPack))
-	coach.GET("/clients/:id/balance", withID(s.getBalance))
-	coach.GET("/clients/:id/ledger", withID(s.getLedger))
-	coach.POST("/clients/:id/adjustments", withID(s.postAdjustment))
+	coach.GET("/clients/:id", auth.WithCoachID(s.getClient))
+	coach.PATCH("/clients/:id", auth.WithCoachID(s.patchClient))
+	coach.POST("/clients/:id/links", auth.WithCoachID(s.postClientLink))
+	coach.POST("/clients/:id/packs", auth.WithCoachID(s.postManualPack))
+	coach.GET("/clients/:id/balance", auth.WithCoachID(s.getBalance))
+	coach.GET("/clients/:id/ledger", auth.WithCoachID(s.getLedger))
+	coach.POST("/clients/:id/adjustments", auth.WithCoachID(s.postAdjustment))
 	coach.GET("/balances", s.listBalances)
 	coach.POST("/goodwill", s.postGoodwill)
 
 	coach.POST("/offers", s.postOffer)
 	coach.GET("/offers", s.listOffers)
-	coach.GET("/offers/:id", withID(s.getOffer))
-	coach.POST("/offers/:id/archive", withID(s.archiveOffer))
+	coach.GET("/offers/:id", auth.WithCoachID(s.getOffer))
+	coach.POST("/offers/:id/archive", auth.WithCoachID(s.archiveOffer))
 
 	coach.POST("/charter", s.postCharter)
 	coach.GET("/charter", s.getCharter)
@@ -27,12 +31,12 @@ func (s *Service) Routes(coach, client *gin.RouterGroup) {
 
 	coach.POST("/sessions", s.postSession)
 	coach.GET("/sessions", s.listSessions)
-	coach.GET("/sessions/:id", withID(s.getSession))
-	coach.PATCH("/sessions/:id", withID(s.patchSession))
-	coach.POST("/sessions/:id/cancel", withID(s.cancelSession))
-	coach.POST("/sessions/:id/attendance", withID(s.postAttendance))
-	coach.POST("/bookings/:id/outcome", withID(s.postOutcome))
-	coach.POST("/bookings/:id/waiver", withID(s.postWaiver))
+	coach.GET("/sessions/:id", auth.WithCoachID(s.getSession))
+	coach.PATCH("/sessions/:id", auth.WithCoachID(s.patchSession))
+	coach.POST("/sessions/:id/cancel", auth.WithCoachID(s.cancelSession))
+	coach.POST("/sessions/:id/attendance", auth.WithCoachID(s.postAttendance))
+	coach.POST("/bookings/:id/outcome", auth.WithCoachID(s.postOutcome))
+	coach.POST("/bookings/:id/waiver", auth.WithCoachID(s.postWaiver))
 
 	client.GET("/me", s.getMe)
 	client.GET("/me/balance", s.getMyBalance)

@@ -18,21 +18,10 @@ import (
 // Routes mounts the coach's anomaly routes.
 func (r *Reconciler) Routes(coach *gin.RouterGroup) {
 	coach.GET("/anomalies", r.list)
-	coach.GET("/anomalies/:id", r.withAnomaly(r.show))
-	coach.POST("/anomalies/:id/resolve", r.withAnomaly(r.decide("resolved")))
-	coach.POST("/anomalies/:id/dismiss", r.withAnomaly(r.decide("dismissed")))
-	coach.POST("/anomalies/:id/refund", r.withAnomaly(r.refund))
-}
-
-func (r *Reconciler) withAnomaly(fn func(c *gin.Context, coachID, id int64)) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		id, err := api.PathID(c, "id")
-		if err != nil {
-			api.Fail(c, err)
-			return
-		}
-		fn(c, auth.CoachOf(c).ID, id)
-	}
+	coach.GET("/anomalies/:id", auth.WithCoachID(r.show))
+	coach.POST("/anomalies/:id/resolve", auth.WithCoachID(r.decide("resolved")))
+	coach.POST("/anomalies/:id/dismiss", auth.WithCoachID(r.decide("dismissed")))
+	coach.POST("/anomalies/:id/refund", auth.WithCoachID(r.refund))
 }
 
 var anomalyStates = map[string]bool{"": true, "open": true, "resolved": true, "dismissed": true}
@@ -74,7 +63,8 @@ type Detail struct {
 	Attendance any `json:"attendance,omitempty"`
 }
 
-func (r *Reconciler) show(c *gin.Context, coachID, id int64) {
+func (r *Reconciler) show(c *gin.Context, coach auth.Coach, id int64) {
+	coachID := coach.ID
 	a, err := r.get(c.Request.Context(), r.DB, coachID, id)
 	if err != nil {
 		api.Fail(c, err)
@@ -138,8 +128,9 @@ func scanMaps(rows *sqlx.Rows) ([]map[string]any, error) {
 }
 
 // decide is the coach closing an anomaly, with who and why.
-func (r *Reconciler) decide(state string) func(c *gin.Context, coachID, id int64) {
-	return func(c *gin.Context, coachID, id int64) {
+func (r *Reconciler) decide(state string) func(c *gin.Context, coach auth.Coach, id int64) {
+	return func(c *gin.Context, coach auth.Coach, id int64) {
+		coachID := coach.ID
 		var in struct {
 			Note string `json:"note"`
 		}
@@ -171,7 +162,7 @@ func (r *Reconciler) decide(state string) func(c *gin.Context, coachID, id int64
 	}
 }
 
-func (r *Reconciler) refund(c *gin.Context, coachID, id int64) {
-	a, err := r.RefundExcess(c.Request.Context(), coachID, id, "coach")
+func (r *Reconciler) refund(c *gin.Context, coach auth.Coach, id int64) {
+	a, err := r.RefundExcess(c.Request.Context(), coach.ID, id, "coach")
 	api.Respond(c, http.StatusOK, a, err)
 }

@@ -71,3 +71,16 @@ func ClientOf(c *gin.Context) ClientAuth {
 	a, _ := c.MustGet(clientKey).(ClientAuth)
 	return a
 }
+
+// WithCoachID runs fn with the authenticated coach and the :id of the path
+// (an id that is not a positive integer answers not found).
+func WithCoachID(fn func(c *gin.Context, coach Coach, id int64)) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id, err := api.PathID(c, "id")
+		if err != nil {
+			api.Fail(c, err)
+			return
+		}
+		fn(c, CoachOf(c), id)
+	}
+}
