@@ -569,3 +569,52 @@ func TestClientMessages(t *testing.T) {
 		t.Fatalf("outbox %v", got)
 	}
 }
+
+func TestPeriodBounds(t *testing.T) {
+	paris, _ := time.LoadLocation("Europe/Paris")
+	day := time.Date(2026, 11, 5, 15, 0, 0, 0, paris) // a Thursday
+	cases := []struct{ period, from, to string }{
+		{"day", "2026-11-05", "2026-11-06"},
+		{"week", "2026-11-02", "2026-11-09"},
+		{"", "2026-11-02", "2026-11-09"},
+		{"month", "2026-11-01", "2026-12-01"},
+	}
+	for _, tc := range cases {
+		from, to, err := PeriodBounds(tc.period, day)
+		if err != nil || from.Format("2006-01-02") != tc.from || to.Format("2006-01-02") != tc.to || from.Location() != paris {
+			t.Errorf("%q: %v – %v (%v)", tc.period, from, to, err)
+		}
+	}
+	if _, _, err := PeriodBounds("year", day); errs.CodeOf(err) != errs.Invalid {
+		t.Errorf("year: %v", err)
+	}
+}
+
+func TestRescheduleAndList(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	c := w.client("moving")
+	w.pack(c.ID, 5)
+	s := w.session(w.now.Add(48*time.Hour), c.ID)
+	later := w.now.Add(30 * 24 * time.Hour)
+	moved, err := w.s.Reschedule(ctx, w.coach.ID, s.ID, SessionInput{StartsAt: &later})
+	if err != nil || !moved.StartsAt.Equal(later) || len(moved.Bookings) != 1 {
+		t.Fatalf("reschedule: %+v %v", moved, err)
+	}
+	week, err := w.s.Sessions(ctx, w.coach, "week", w.now.Format("2006-01-02"))
+	if err != nil || len(week) != 0 {
+		t.Fatalf("this week after the move: %d %v", len(week), err)
+	}
+	month, err := w.s.Sessions(ctx, w.coach, "month", later.Format("2006-01-02"))
+	if err != nil || len(month) != 1 {
+		t.Fatalf("the month it moved to: %d %v", len(month), err)
+	}
+	past := w.session(w.now.Add(-time.Hour), c.ID)
+	if _, err := w.outcome(past.Bookings[0].ID, Attended); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.s.Reschedule(ctx, w.coach.ID, past.ID, SessionInput{StartsAt: &later}); errs.CodeOf(err) != errs.Conflict {
+		t.Fatalf("moving a recorded session: %v", err)
+	}
+}
