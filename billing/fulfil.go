@@ -70,6 +70,9 @@ type payment struct {
 }
 
 func recordPayment(ctx context.Context, tx *sqlx.Tx, p payment) error {
+	if len(p.Currency) != 3 || p.ObjectID == "" {
+		return nil // not money we can account for: the event itself is kept
+	}
 	var coachID, packID *int64
 	if p.Pack != nil {
 		coachID, packID = &p.Pack.CoachID, &p.Pack.ID
@@ -78,11 +81,51 @@ func recordPayment(ctx context.Context, tx *sqlx.Tx, p payment) error {
 		stripe_charge_id, stripe_payment_intent_id, stripe_invoice_id, stripe_object_id, occurred_at, stripe_customer_id)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, nullif($8, ''), nullif($9, ''), nullif($10, ''), $11, $12, nullif($13, ''))
 		ON CONFLICT (stripe_object_id) DO UPDATE SET amount = greatest(payments.amount, excluded.amount),
-			status = CASE WHEN payments.status = 'remedy' THEN 'remedy' ELSE excluded.status END,
-			stripe_customer_id = coalesce(payments.stripe_customer_id, excluded.stripe_customer_id)`,
+			-- Carnet's remedy and a dispute's outcome stay; an older, smaller
+			-- report of the same refund does not undo a newer one.
+			status = CASE WHEN payments.status IN ('remedy', 'won', 'lost', 'warning_closed') OR excluded.amount < payments.amount
+				THEN payments.status ELSE excluded.status END,
+			stripe_customer_id = coalesce(payments.stripe_customer_id, excluded.stripe_customer_id),
+			stripe_charge_id = coalesce(payments.stripe_charge_id, excluded.stripe_charge_id),
+			pack_id = coalesce(payments.pack_id, excluded.pack_id), coach_id = coalesce(payments.coach_id, excluded.coach_id)`,
 		coachID, packID, p.InstallmentID, p.Kind, p.Status, p.Amount, strings.ToUpper(string(p.Currency)),
 		p.Charge, p.Intent, p.Invoice, p.ObjectID, p.At, p.Customer)
-	return err
+	if err != nil || p.Pack == nil || p.Kind != "charge" || p.Status != "succeeded" {
+		return err
+	}
+	// A refund or dispute of this charge may have come first, when nothing
+	// told us its pack: it is the pack's now, and takes effect now.
+	if _, err := tx.ExecContext(ctx, `UPDATE payments SET pack_id = $1, coach_id = $2 WHERE pack_id IS NULL
+		AND kind IN ('refund', 'dispute') AND (stripe_charge_id = nullif($3, '') OR stripe_payment_intent_id = nullif($4, '')
+			OR stripe_invoice_id = nullif($5, ''))`, p.Pack.ID, p.Pack.CoachID, p.Charge, p.Intent, p.Invoice); err != nil {
+		return err
+	}
+	return endIfReversed(ctx, tx, p.Pack)
+}
+
+// endIfReversed ends a pack whose paid charge was lost in a dispute or, for
+// an upfront pack, refunded in full by someone other than Carnet (Carnet's
+// own refunds of an excess are 'remedy' rows). It acts only once both the
+// charge and its reversal are known, so their arrival order does not matter.
+func endIfReversed(ctx context.Context, tx *sqlx.Tx, p *packRef) error {
+	var rev []struct {
+		Kind string    `db:"kind"`
+		At   time.Time `db:"occurred_at"`
+	}
+	if err := tx.SelectContext(ctx, &rev, `SELECT r.kind, r.occurred_at FROM payments r JOIN payments c
+		ON c.pack_id = r.pack_id AND c.kind = 'charge' AND c.status = 'succeeded'
+		AND (c.stripe_charge_id = r.stripe_charge_id OR c.stripe_payment_intent_id = r.stripe_payment_intent_id
+			OR c.stripe_invoice_id = r.stripe_invoice_id)
+		WHERE r.pack_id = $1 AND ((r.kind = 'dispute' AND r.status = 'lost')
+			OR (r.kind = 'refund' AND r.status = 'refunded' AND r.amount >= c.amount AND $2 <> 'installments'))
+		ORDER BY r.occurred_at, r.id LIMIT 1`, p.ID, p.Plan); err != nil || len(rev) == 0 {
+		return err
+	}
+	reason := "payment refunded in full"
+	if rev[0].Kind == "dispute" {
+		reason = "dispute lost"
+	}
+	return packs.EndRefunded(ctx, tx, p.ID, reason, rev[0].At)
 }
 
 func unixTime(sec int64, fallback time.Time) time.Time {
@@ -130,12 +173,12 @@ func (s *Service) CheckoutCompleted(ctx context.Context, tx *sqlx.Tx, cs *stripe
 	if !paid {
 		return nil
 	}
-	return s.confirm(ctx, tx, p, cs.Mode == stripe.CheckoutSessionModePayment, cs.AmountTotal, cs.Currency, intent, cmp.Or(intent, cs.ID), at)
+	return s.confirm(ctx, tx, p, cs.Mode == stripe.CheckoutSessionModePayment, cs.AmountTotal, cs.Currency, "", intent, cmp.Or(intent, cs.ID), at)
 }
 
 // confirm activates a pack whose first payment is in; an upfront payment also
 // settles its single installment.
-func (s *Service) confirm(ctx context.Context, tx *sqlx.Tx, p *packRef, upfront bool, amount int64, cur stripe.Currency, intent, objectID string, at time.Time) error {
+func (s *Service) confirm(ctx context.Context, tx *sqlx.Tx, p *packRef, upfront bool, amount int64, cur stripe.Currency, charge, intent, objectID string, at time.Time) error {
 	if _, _, err := packs.ActivatePack(ctx, tx, p.CoachID, p.ID, at); err != nil {
 		return err
 	}
@@ -148,7 +191,7 @@ func (s *Service) confirm(ctx context.Context, tx *sqlx.Tx, p *packRef, upfront 
 		return err
 	}
 	return recordPayment(ctx, tx, payment{Pack: p, InstallmentID: inst, Kind: "charge", Status: "succeeded",
-		Amount: amount, Currency: cur, Intent: intent, ObjectID: objectID, At: at})
+		Amount: amount, Currency: cur, Charge: charge, Intent: intent, ObjectID: objectID, At: at})
 }
 
 // CheckoutAsyncSucceeded is a SEPA debit confirmed days after checkout.
@@ -316,12 +359,7 @@ func (s *Service) PaymentIntentSucceeded(ctx context.Context, tx *sqlx.Tx, pi *s
 		WHERE id = $1`, p.ID, pi.ID); err != nil {
 		return err
 	}
-	if err := s.confirm(ctx, tx, p, true, pi.AmountReceived, pi.Currency, pi.ID, pi.ID, at); err != nil {
-		return err
-	}
-	_, err = tx.ExecContext(ctx, `UPDATE payments SET stripe_charge_id = coalesce(stripe_charge_id, nullif($2, ''))
-		WHERE stripe_object_id = $1`, pi.ID, charge)
-	return err
+	return s.confirm(ctx, tx, p, true, pi.AmountReceived, pi.Currency, charge, pi.ID, pi.ID, at)
 }
 
 // PaymentIntentFailed records a declined upfront payment; Checkout lets the
@@ -338,16 +376,22 @@ func (s *Service) PaymentIntentFailed(ctx context.Context, tx *sqlx.Tx, pi *stri
 		Currency: pi.Currency, Intent: pi.ID, ObjectID: pi.ID + ":failed", At: at})
 }
 
-// chargePack finds the pack a charge paid for, through the payment rows we
-// recorded (a refund or dispute carries the charge, not our metadata).
-func chargePack(ctx context.Context, tx *sqlx.Tx, charge, intent, invoice string) (*packRef, error) {
+// chargePack finds the pack a charge paid for: through the payment rows we
+// recorded (a refund or dispute carries the charge, not our metadata), else
+// the PaymentIntent we stored on the pack, else the pack id Stripe copied
+// from the PaymentIntent to its charge. None of them yet: the payment will
+// link the reversal when it comes.
+func chargePack(ctx context.Context, tx *sqlx.Tx, charge, intent, invoice string, meta map[string]string) (*packRef, error) {
 	var ids []int64
 	if err := tx.SelectContext(ctx, &ids, `SELECT pack_id FROM payments WHERE kind = 'charge' AND pack_id IS NOT NULL
 		AND (stripe_charge_id = nullif($1, '') OR stripe_payment_intent_id = nullif($2, '') OR stripe_invoice_id = nullif($3, ''))
-		LIMIT 1`, charge, intent, invoice); err != nil || len(ids) == 0 {
+		LIMIT 1`, charge, intent, invoice); err != nil {
 		return nil, err
 	}
-	return findPack(ctx, tx, "id", strconv.FormatInt(ids[0], 10), nil)
+	if len(ids) == 1 {
+		return findPack(ctx, tx, "id", strconv.FormatInt(ids[0], 10), nil)
+	}
+	return findPack(ctx, tx, "stripe_payment_intent_id", intent, meta)
 }
 
 // ChargeRefunded records money given back. A full refund of an upfront pack
@@ -361,23 +405,19 @@ func (s *Service) ChargeRefunded(ctx context.Context, tx *sqlx.Tx, ch *stripe.Ch
 	if ch.Invoice != nil {
 		invoice = ch.Invoice.ID
 	}
-	p, err := chargePack(ctx, tx, ch.ID, intent, invoice)
+	p, err := chargePack(ctx, tx, ch.ID, intent, invoice, ch.Metadata)
 	if err != nil {
 		return err
 	}
-	if err := recordPayment(ctx, tx, payment{Pack: p, Kind: "refund", Status: "refunded", Amount: ch.AmountRefunded,
-		Currency: ch.Currency, Charge: ch.ID, Intent: intent, Invoice: invoice, ObjectID: "refund:" + ch.ID, At: at}); err != nil {
+	status := "refunded"
+	if !ch.Refunded {
+		status = "partially_refunded"
+	}
+	if err := recordPayment(ctx, tx, payment{Pack: p, Kind: "refund", Status: status, Amount: ch.AmountRefunded,
+		Currency: ch.Currency, Charge: ch.ID, Intent: intent, Invoice: invoice, ObjectID: "refund:" + ch.ID, At: at}); err != nil || p == nil {
 		return err
 	}
-	if p == nil || !ch.Refunded || p.Plan == PlanInstallments {
-		return nil
-	}
-	var remedy bool
-	if err := tx.GetContext(ctx, &remedy, `SELECT EXISTS (SELECT 1 FROM payments WHERE stripe_object_id = $1
-		AND status = 'remedy')`, "refund:"+ch.ID); err != nil || remedy {
-		return err // Carnet refunded an excess: the pack goes on
-	}
-	return packs.EndRefunded(ctx, tx, p.ID, "payment refunded in full", at)
+	return endIfReversed(ctx, tx, p)
 }
 
 // DisputeChanged records a dispute as it opens and closes; a lost dispute
@@ -390,18 +430,15 @@ func (s *Service) DisputeChanged(ctx context.Context, tx *sqlx.Tx, d *stripe.Dis
 	if d.PaymentIntent != nil {
 		intent = d.PaymentIntent.ID
 	}
-	p, err := chargePack(ctx, tx, charge, intent, "")
+	p, err := chargePack(ctx, tx, charge, intent, "", nil)
 	if err != nil {
 		return err
 	}
 	if err := recordPayment(ctx, tx, payment{Pack: p, Kind: "dispute", Status: string(d.Status), Amount: d.Amount,
-		Currency: d.Currency, Charge: charge, Intent: intent, ObjectID: "dispute:" + d.ID, At: at}); err != nil {
+		Currency: d.Currency, Charge: charge, Intent: intent, ObjectID: "dispute:" + d.ID, At: at}); err != nil || p == nil {
 		return err
 	}
-	if p == nil || d.Status != stripe.DisputeStatusLost {
-		return nil
-	}
-	return packs.EndRefunded(ctx, tx, p.ID, "dispute lost", at)
+	return endIfReversed(ctx, tx, p)
 }
 
 // SubscriptionChanged links a subscription to its pack (its update can come

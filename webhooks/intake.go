@@ -153,8 +153,11 @@ func (in *Intake) apply(ctx context.Context, tx *sqlx.Tx, ev *stripe.Event) erro
 // stored all the same and acknowledged: refusing it would only make Stripe
 // retry, then disable the endpoint.
 func decodeThen[T any](ev *stripe.Event, fn func(*T) error) error {
+	var id struct {
+		ID string `json:"id"`
+	}
 	obj := new(T)
-	if err := json.Unmarshal(ev.Data.Raw, obj); err != nil {
+	if json.Unmarshal(ev.Data.Raw, &id) != nil || id.ID == "" || json.Unmarshal(ev.Data.Raw, obj) != nil {
 		return nil
 	}
 	return fn(obj)

@@ -260,6 +260,19 @@ func TestDuplicatesAndStrangers(t *testing.T) {
 	}
 	// Types Carnet does not handle are stored and acknowledged.
 	s.deliver(newEvent("customer.created", s.now, map[string]any{"id": "cus_x", "object": "customer"}))
+	// So is a signed event whose object is empty or lacks its currency:
+	// kept as received, no money recorded from it.
+	s.deliver(newEvent("payment_intent.succeeded", s.now, nil))
+	s.deliver(newEvent("charge.refunded", s.now, map[string]any{}))
+	noCurrency := paymentIntent("pi_nocur", 0, 500, "succeeded")
+	delete(noCurrency, "currency")
+	s.deliver(newEvent("payment_intent.succeeded", s.now, noCurrency))
+	var payments, events int
+	_ = s.packs.DB.Get(&payments, `SELECT count(*) FROM payments`)
+	_ = s.packs.DB.Get(&events, `SELECT count(*) FROM webhook_events`)
+	if payments != 1 || events != 5 {
+		t.Fatalf("after empty and currency-less events: %d payments, %d events stored", payments, events)
+	}
 	// A newer API version is accepted, its invoice read where it now keeps the subscription.
 	co, _ := s.checkout(billing.PlanInstallments)
 	newer := newEvent("invoice.paid", s.now, map[string]any{"id": "in_new", "object": "invoice", "amount_paid": 15000,
@@ -311,3 +324,60 @@ func TestSignatures(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// A refund or a lost dispute may reach Carnet before the payment it reverses:
+// whatever the order and repeats, the pack ends the same way.
+func TestReversalsInAnyOrder(t *testing.T) {
+	t.Parallel()
+	s := newShop(t)
+	rng := rand.New(rand.NewPCG(13, 17))
+	perms := [][]int{{0, 1, 2, 3}, {3, 2, 1, 0}, {2, 0, 3, 1}, {1, 3, 0, 2}, {3, 0, 1, 2}, {2, 3, 0, 1}}
+	for trial, perm := range perms {
+		for _, reversal := range []string{"refund", "dispute"} {
+			co, _ := s.checkout(billing.PlanUpfront)
+			intent := "pi_" + randomID()
+			charge := "ch_" + intent[3:]
+			// Stripe copies the PaymentIntent's metadata to its charge; half
+			// the trials go without, as a dispute always does.
+			meta := map[string]any{}
+			if trial%2 == 0 {
+				meta["carnet_pack_id"] = itoa(co.PackID)
+			}
+			evs := []event{
+				newEvent("checkout.session.completed", s.now, checkoutSession(co, "payment", "paid", intent, "", 45000)),
+				newEvent("payment_intent.succeeded", s.now, paymentIntent(intent, co.PackID, 45000, "succeeded")),
+			}
+			want := "refunded 0 | 1:paid | purchase10,refund_reversal-10 | charge:succeeded:45000,"
+			if reversal == "refund" {
+				// A partial refund, then the rest.
+				for _, amount := range []int64{10000, 45000} {
+					evs = append(evs, newEvent("charge.refunded", s.now.Add(time.Hour), map[string]any{"id": charge, "object": "charge",
+						"amount": 45000, "amount_refunded": amount, "refunded": amount == 45000, "currency": "eur",
+						"payment_intent": intent, "metadata": meta}))
+				}
+				want += "refund:refunded:45000"
+			} else {
+				for _, status := range []string{"needs_response", "lost"} {
+					evs = append(evs, newEvent("charge.dispute."+map[bool]string{true: "created", false: "closed"}[status == "needs_response"],
+						s.now.Add(time.Hour), map[string]any{"id": "dp_" + intent[3:], "object": "dispute", "amount": 45000, "currency": "eur",
+							"charge": charge, "payment_intent": intent, "status": status, "reason": "fraudulent", "metadata": map[string]any{}}))
+				}
+				want += "dispute:lost:45000"
+			}
+			var stream []event
+			for _, i := range perm {
+				for range 1 + rng.IntN(3) {
+					stream = append(stream, evs[i])
+				}
+			}
+			rng.Shuffle(len(stream), func(i, j int) { stream[i], stream[j] = stream[j], stream[i] })
+			for _, e := range stream {
+				s.deliver(e)
+			}
+			if got := s.state(co.PackID); got != want {
+				t.Fatalf("%s, order %v: state %q, want %q", reversal, perm, got, want)
+			}
+		}
+	}
+	s.verify()
+}
