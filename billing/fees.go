@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/riverqueue/river"
@@ -76,6 +77,29 @@ func (s *Service) ChargeFee(ctx context.Context, bookingID int64) error {
 		return record("waived", "")
 	case f.Customer == nil:
 		return record("no_payment_method", "")
+	}
+	// The row is claimed before Stripe is called. Within KeyMemory the
+	// booking's idempotency key makes a retry safe; later, Stripe may have
+	// forgotten the key, so a retry first looks for the fee it charged.
+	var claimedAt time.Time
+	if err := s.DB.GetContext(ctx, &claimedAt, `INSERT INTO payments (coach_id, booking_id, kind, status, amount, currency, occurred_at)
+		VALUES ($1, $2, 'fee', 'charging', $3, $4, $5)
+		ON CONFLICT (booking_id) WHERE kind = 'fee' DO UPDATE SET status = payments.status RETURNING occurred_at`,
+		f.CoachID, bookingID, f.Fee, f.Currency, s.Now().UTC()); err != nil {
+		return err
+	}
+	if s.Now().Sub(claimedAt) > KeyMemory {
+		list := &stripe.PaymentIntentListParams{Customer: f.Customer}
+		list.Limit = stripe.Int64(100)
+		it := s.Stripe.PaymentIntents.List(list)
+		for n := 0; n < 100 && it.Next(); n++ {
+			if pi := it.PaymentIntent(); pi.Metadata["carnet_booking_id"] == strconv.FormatInt(bookingID, 10) {
+				return record(string(pi.Status), pi.ID)
+			}
+		}
+		if err := it.Err(); err != nil {
+			return fmt.Errorf("look for the fee: %w", err)
+		}
 	}
 	pms := s.Stripe.PaymentMethods.List(&stripe.PaymentMethodListParams{Customer: f.Customer})
 	var pm string

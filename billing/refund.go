@@ -1,58 +1,114 @@
 package billing
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/stripe/stripe-go/v76"
 )
 
-// RefundExcess gives amount back from one recorded payment, through Stripe,
-// with an idempotency key derived from cause (the anomaly), so a retry can
-// never refund twice. The refund is recorded as a Carnet remedy: when
-// Stripe's charge.refunded event follows, it is recognised and does not end
-// the pack.
-func (s *Service) RefundExcess(ctx context.Context, paymentID, amount int64, cause string) (string, error) {
-	var p struct {
-		PackID   *int64  `db:"pack_id"`
-		CoachID  *int64  `db:"coach_id"`
-		Charge   *string `db:"stripe_charge_id"`
-		Intent   *string `db:"stripe_payment_intent_id"`
-		Currency string  `db:"currency"`
+// KeyMemory is how long Stripe is sure to remember an idempotency key (it
+// keeps them at least 24 hours): a retry later than that looks for what the
+// first try did instead of trusting the key.
+const KeyMemory = 23 * time.Hour
+
+// refundable is the payment an excess is given back from.
+type refundable struct {
+	PackID   *int64  `db:"pack_id"`
+	CoachID  *int64  `db:"coach_id"`
+	Charge   *string `db:"stripe_charge_id"`
+	Intent   *string `db:"stripe_payment_intent_id"`
+	Currency string  `db:"currency"`
+}
+
+func getRefundable(ctx context.Context, q sqlx.QueryerContext, paymentID int64) (refundable, error) {
+	var p refundable
+	err := sqlx.GetContext(ctx, q, &p, `SELECT pack_id, coach_id, stripe_charge_id, stripe_payment_intent_id, currency
+		FROM payments WHERE id = $1`, paymentID)
+	return p, err
+}
+
+// ResolveCharge makes sure a payment knows its Stripe charge (a checkout
+// tells us only the PaymentIntent), asking Stripe when it does not: a
+// refund is recorded against the charge Stripe will name in charge.refunded.
+func (s *Service) ResolveCharge(ctx context.Context, paymentID int64) error {
+	p, err := getRefundable(ctx, s.DB, paymentID)
+	if err != nil || p.Charge != nil {
+		return err
 	}
-	if err := s.DB.GetContext(ctx, &p, `SELECT pack_id, coach_id, stripe_charge_id, stripe_payment_intent_id, currency
-		FROM payments WHERE id = $1`, paymentID); err != nil {
+	if p.Intent == nil {
+		return fmt.Errorf("payment %d has no Stripe charge to refund", paymentID)
+	}
+	params := &stripe.PaymentIntentParams{}
+	params.Context = ctx
+	pi, err := s.Stripe.PaymentIntents.Get(*p.Intent, params)
+	if err != nil {
+		return providerFailed(err)
+	}
+	if pi.LatestCharge == nil || pi.LatestCharge.ID == "" {
+		return fmt.Errorf("payment intent %s has no charge to refund", *p.Intent)
+	}
+	_, err = s.DB.ExecContext(ctx, `UPDATE payments SET stripe_charge_id = coalesce(stripe_charge_id, $2) WHERE id = $1`,
+		paymentID, pi.LatestCharge.ID)
+	return err
+}
+
+// ClaimRemedy records, in the caller's transaction and before Stripe is
+// called, that Carnet gives amount back from a payment. Stripe's
+// charge.refunded for that charge, whenever it arrives, is then known as
+// Carnet's remedy and does not end the pack. The row is keyed like the
+// refund Stripe will report (one per charge, the amount cumulative).
+func (s *Service) ClaimRemedy(ctx context.Context, tx *sqlx.Tx, paymentID, amount int64) error {
+	p, err := getRefundable(ctx, tx, paymentID)
+	if err != nil {
+		return err
+	}
+	if p.Charge == nil {
+		return fmt.Errorf("payment %d has no Stripe charge to refund", paymentID)
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO payments (coach_id, pack_id, kind, status, amount, currency,
+		stripe_charge_id, stripe_payment_intent_id, stripe_object_id, occurred_at)
+		VALUES ($1, $2, 'refund', 'remedy', $3, $4, $5, $6, 'refund:' || $5, $7)
+		ON CONFLICT (stripe_object_id) DO UPDATE SET status = 'remedy', amount = payments.amount + excluded.amount`,
+		p.CoachID, p.PackID, amount, strings.ToUpper(p.Currency), *p.Charge, p.Intent, s.Now().UTC())
+	return err
+}
+
+// RefundExcess gives amount back from one claimed payment through Stripe,
+// with an idempotency key derived from cause, so a retry never refunds
+// twice. A retry after KeyMemory first looks among the charge's refunds
+// for the one carrying cause.
+func (s *Service) RefundExcess(ctx context.Context, paymentID, amount int64, cause string, claimedAt time.Time) (string, error) {
+	p, err := getRefundable(ctx, s.DB, paymentID)
+	if err != nil {
 		return "", err
 	}
-	params := &stripe.RefundParams{Amount: stripe.Int64(amount), Reason: stripe.String("duplicate"),
-		Metadata: map[string]string{"carnet_cause": cause}}
-	switch {
-	case p.Intent != nil:
-		params.PaymentIntent = p.Intent
-	case p.Charge != nil:
-		params.Charge = p.Charge
-	default:
+	if p.Charge == nil {
 		return "", fmt.Errorf("payment %d has no Stripe charge to refund", paymentID)
 	}
+	if s.Now().Sub(claimedAt) > KeyMemory {
+		list := &stripe.RefundListParams{Charge: p.Charge}
+		list.Context = ctx
+		it := s.Stripe.Refunds.List(list)
+		for it.Next() {
+			if r := it.Refund(); r.Metadata["carnet_cause"] == cause {
+				return r.ID, nil
+			}
+		}
+		if err := it.Err(); err != nil {
+			return "", providerFailed(err)
+		}
+	}
+	params := &stripe.RefundParams{Charge: p.Charge, Amount: stripe.Int64(amount), Reason: stripe.String("duplicate"),
+		Metadata: map[string]string{"carnet_cause": cause}}
+	params.Context = ctx
 	params.IdempotencyKey = s.key("%s-refund", cause)
 	r, err := s.Stripe.Refunds.New(params)
 	if err != nil {
 		return "", providerFailed(err)
 	}
-	// The charge we recorded for this payment, else the one Stripe names.
-	charge := ""
-	if p.Charge != nil {
-		charge = *p.Charge
-	} else if r.Charge != nil {
-		charge = r.Charge.ID
-	}
-	// Keyed like the refund Stripe will report for that charge.
-	_, err = s.DB.ExecContext(ctx, `INSERT INTO payments (coach_id, pack_id, kind, status, amount, currency,
-		stripe_charge_id, stripe_payment_intent_id, stripe_object_id, occurred_at)
-		VALUES ($1, $2, 'refund', 'remedy', $3, $4, nullif($5, ''), $6, $7, $8)
-		ON CONFLICT (stripe_object_id) DO UPDATE SET status = 'remedy'`,
-		p.CoachID, p.PackID, amount, strings.ToUpper(p.Currency), charge, p.Intent, "refund:"+cmp.Or(charge, r.ID), s.Now().UTC())
-	return r.ID, err
+	return r.ID, nil
 }

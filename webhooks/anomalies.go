@@ -27,23 +27,26 @@ type Reconciler struct {
 
 // Anomaly is one disagreement between the plan and Stripe, with its evidence.
 type Anomaly struct {
-	ID         int64           `db:"id" json:"id"`
-	CoachID    *int64          `db:"coach_id" json:"-"`
-	PackID     *int64          `db:"pack_id" json:"pack_id"`
-	ClientID   *int64          `db:"client_id" json:"client_id"`
-	Kind       string          `db:"kind" json:"kind"`
-	Cause      string          `db:"cause_key" json:"cause"`
-	State      string          `db:"state" json:"state"`
-	Evidence   json.RawMessage `db:"evidence" json:"evidence"`
-	Excess     int64           `db:"excess_amount" json:"excess_amount"`
-	Currency   *string         `db:"currency" json:"currency"`
-	Refunds    json.RawMessage `db:"refunds" json:"-"`
-	RefundID   *string         `db:"stripe_refund_id" json:"stripe_refund_id,omitempty"`
-	ResolvedBy string          `db:"resolved_by" json:"resolved_by,omitempty"`
-	Resolution string          `db:"resolution" json:"resolution,omitempty"`
-	OpenedAt   time.Time       `db:"opened_at" json:"opened_at"`
-	ClosedAt   *time.Time      `db:"closed_at" json:"closed_at,omitempty"`
-	UpdatedAt  time.Time       `db:"updated_at" json:"updated_at"`
+	ID       int64           `db:"id" json:"id"`
+	CoachID  *int64          `db:"coach_id" json:"-"`
+	PackID   *int64          `db:"pack_id" json:"pack_id"`
+	ClientID *int64          `db:"client_id" json:"client_id"`
+	Kind     string          `db:"kind" json:"kind"`
+	Cause    string          `db:"cause_key" json:"cause"`
+	State    string          `db:"state" json:"state"`
+	Evidence json.RawMessage `db:"evidence" json:"evidence"`
+	Excess   int64           `db:"excess_amount" json:"excess_amount"`
+	Currency *string         `db:"currency" json:"currency"`
+	Refunds  json.RawMessage `db:"refunds" json:"-"`
+	RefundID *string         `db:"stripe_refund_id" json:"stripe_refund_id,omitempty"`
+	// RefundingAt is when Carnet started refunding the excess: the
+	// anomaly's evidence and refund plan stay as they were then.
+	RefundingAt *time.Time `db:"refunding_at" json:"refunding_at,omitempty"`
+	ResolvedBy  string     `db:"resolved_by" json:"resolved_by,omitempty"`
+	Resolution  string     `db:"resolution" json:"resolution,omitempty"`
+	OpenedAt    time.Time  `db:"opened_at" json:"opened_at"`
+	ClosedAt    *time.Time `db:"closed_at" json:"closed_at,omitempty"`
+	UpdatedAt   time.Time  `db:"updated_at" json:"updated_at"`
 }
 
 // party is who is told about a pack's anomaly.
@@ -137,7 +140,7 @@ func (r *Reconciler) open(ctx context.Context, tx *sqlx.Tx, who *party, packID i
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
 		ON CONFLICT (cause_key) DO UPDATE SET evidence = excluded.evidence, excess_amount = excluded.excess_amount,
 			refunds = excluded.refunds, updated_at = excluded.updated_at
-			WHERE anomalies.state = 'open' AND anomalies.stripe_refund_id IS NULL
+			WHERE anomalies.state = 'open' AND anomalies.refunding_at IS NULL
 		RETURNING id, (xmax = 0) AS inserted`,
 		who.CoachID, packID, who.ClientID, f.Kind, f.Cause, evidence, f.Excess, who.Currency, refunds, now); err != nil {
 		return err
@@ -233,15 +236,22 @@ type RefundWorker struct {
 	Reconciler *Reconciler
 }
 
-// Work refunds the excess.
+// Work refunds the excess. An anomaly the coach dismissed or settled in the
+// meantime has nothing left to refund: the job stops, it is not retried.
 func (w *RefundWorker) Work(ctx context.Context, job *river.Job[RefundArgs]) error {
 	_, err := w.Reconciler.RefundExcess(ctx, 0, job.Args.AnomalyID, "carnet")
+	if errs.CodeOf(err) == errs.Conflict {
+		return river.JobCancel(err)
+	}
 	return err
 }
 
-// RefundExcess gives an open anomaly's excess back through Stripe, once (the
-// Stripe key is derived from the anomaly), then resolves it. coachID 0 means
-// any coach (the job); otherwise the anomaly must be that coach's.
+// RefundExcess gives an open anomaly's excess back through Stripe, once,
+// then resolves it. coachID 0 means any coach (the job); otherwise the
+// anomaly must be that coach's. The refunds are claimed first, in one
+// transaction that freezes the anomaly's plan and records Carnet's remedy;
+// only then is Stripe called, one refund per payment, each keyed by the
+// anomaly and the payment, so a retry refunds only what is left.
 func (r *Reconciler) RefundExcess(ctx context.Context, coachID, id int64, by string) (Anomaly, error) {
 	a, err := r.get(ctx, r.DB, coachID, id)
 	if err != nil {
@@ -257,16 +267,38 @@ func (r *Reconciler) RefundExcess(ctx context.Context, coachID, id int64, by str
 	case a.Excess <= 0 || len(plan) == 0:
 		return a, errs.New(errs.Conflict, "anomaly %d has no excess to refund", id)
 	}
-	// One Stripe refund per payment, each keyed by the anomaly and the
-	// payment: a retry after a partial failure refunds only what is left.
-	var refundID string
-	for _, rf := range plan {
-		if refundID, err = r.Billing.RefundExcess(ctx, rf.PaymentID, rf.Amount, fmt.Sprintf("anomaly-%d-payment-%d", id, rf.PaymentID)); err != nil {
+	if a.RefundingAt == nil {
+		for _, rf := range plan {
+			if err := r.Billing.ResolveCharge(ctx, rf.PaymentID); err != nil {
+				return a, err
+			}
+		}
+		if err := db.InTx(ctx, r.DB, func(tx *sqlx.Tx) error { return r.claimRefunds(ctx, tx, id) }); err != nil {
+			return a, err
+		}
+	}
+	var claims []struct {
+		PaymentID int64     `db:"payment_id"`
+		Amount    int64     `db:"amount"`
+		ClaimedAt time.Time `db:"claimed_at"`
+	}
+	if err := r.DB.SelectContext(ctx, &claims, `SELECT payment_id, amount, claimed_at FROM anomaly_refunds
+		WHERE anomaly_id = $1 AND done_at IS NULL ORDER BY payment_id`, id); err != nil {
+		return a, err
+	}
+	for _, c := range claims {
+		refundID, err := r.Billing.RefundExcess(ctx, c.PaymentID, c.Amount, fmt.Sprintf("anomaly-%d-payment-%d", id, c.PaymentID), c.ClaimedAt)
+		if err != nil {
+			return a, err
+		}
+		if _, err := r.DB.ExecContext(ctx, `UPDATE anomaly_refunds SET stripe_refund_id = $3, done_at = $4
+			WHERE anomaly_id = $1 AND payment_id = $2`, id, c.PaymentID, refundID, r.Now().UTC()); err != nil {
 			return a, err
 		}
 	}
 	err = db.InTx(ctx, r.DB, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE anomalies SET stripe_refund_id = $2 WHERE id = $1`, id, refundID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE anomalies SET stripe_refund_id = (SELECT stripe_refund_id FROM anomaly_refunds
+			WHERE anomaly_id = $1 ORDER BY done_at DESC, payment_id DESC LIMIT 1) WHERE id = $1`, id); err != nil {
 			return err
 		}
 		return r.close(ctx, tx, a, "resolved", by, "excess refunded", r.Now().UTC())
@@ -275,6 +307,49 @@ func (r *Reconciler) RefundExcess(ctx context.Context, coachID, id int64, by str
 		return a, err
 	}
 	return r.get(ctx, r.DB, coachID, id)
+}
+
+// claimRefunds freezes an open anomaly's refund plan and claims each
+// payment's part, never more than what the payment has left after the
+// refunds other anomalies claimed from it.
+func (r *Reconciler) claimRefunds(ctx context.Context, tx *sqlx.Tx, id int64) error {
+	var a struct {
+		State       string          `db:"state"`
+		RefundingAt *time.Time      `db:"refunding_at"`
+		Refunds     json.RawMessage `db:"refunds"`
+	}
+	if err := tx.GetContext(ctx, &a, `SELECT state, refunding_at, refunds FROM anomalies WHERE id = $1 FOR UPDATE`, id); err != nil {
+		return err
+	}
+	switch {
+	case a.State != "open":
+		return errs.New(errs.Conflict, "anomaly %d is %s", id, a.State)
+	case a.RefundingAt != nil:
+		return nil // claimed by an earlier try
+	}
+	now := r.Now().UTC()
+	if _, err := tx.ExecContext(ctx, `UPDATE anomalies SET refunding_at = $2 WHERE id = $1`, id, now); err != nil {
+		return err
+	}
+	var plan []Refund
+	_ = json.Unmarshal(a.Refunds, &plan)
+	for _, rf := range plan {
+		var left int64
+		if err := tx.GetContext(ctx, &left, `SELECT p.amount - coalesce((SELECT sum(amount) FROM anomaly_refunds
+			WHERE payment_id = p.id), 0) FROM payments p WHERE p.id = $1 FOR UPDATE`, rf.PaymentID); err != nil {
+			return err
+		}
+		if amount := min(rf.Amount, left); amount > 0 {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO anomaly_refunds (anomaly_id, payment_id, amount, claimed_at)
+				VALUES ($1, $2, $3, $4)`, id, rf.PaymentID, amount, now); err != nil {
+				return err
+			}
+			if err := r.Billing.ClaimRemedy(ctx, tx, rf.PaymentID, amount); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func (r *Reconciler) get(ctx context.Context, q sqlx.QueryerContext, coachID, id int64) (Anomaly, error) {

@@ -67,6 +67,28 @@ func TestLateCancellationFeeChargedOnce(t *testing.T) {
 	if p := s.pack(co.PackID); p.SessionsRemaining != 10 {
 		t.Fatalf("a fee took a session: %d left", p.SessionsRemaining)
 	}
+	// A process that died after claiming a fee and before Stripe answered:
+	// retried two days later, when Stripe has forgotten the key, Carnet
+	// looks for the fee among the client's payments, then charges it once.
+	crashed := book()
+	if _, err := s.packs.DB.Exec(`INSERT INTO payments (coach_id, booking_id, kind, status, amount, currency, occurred_at)
+		VALUES ($1, $2, 'fee', 'charging', 2000, 'EUR', $3)`, s.coach.ID, crashed, s.now); err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	s.now = s.now.Add(48 * time.Hour)
+	s.mu.Unlock()
+	if err := s.bill.ChargeFee(ctx, crashed); err != nil {
+		t.Fatal(err)
+	}
+	var after struct {
+		Status string  `db:"status"`
+		Intent *string `db:"stripe_payment_intent_id"`
+	}
+	if err := s.packs.DB.Get(&after, `SELECT status, stripe_payment_intent_id FROM payments WHERE booking_id = $1`, crashed); err != nil ||
+		after.Intent == nil || after.Status == "charging" {
+		t.Fatalf("the crashed fee after its retry: %+v %v", after, err)
+	}
 }
 
 // A fee's own payment_intent.succeeded is Carnet's fee, not a stranger's

@@ -2,6 +2,7 @@ package webhooks
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -9,9 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/riverqueue/river"
 
 	"carnet/billing"
+	"carnet/internal/db"
 	"carnet/internal/mailtest"
 	"carnet/notify"
 	"carnet/packs"
@@ -291,5 +294,77 @@ func TestSweepFindsMissedInstallment(t *testing.T) {
 	}
 	if msgs := box.flush(); len(to(msgs, s.client.Email)) != 2 {
 		t.Fatalf("no back-to-normal email: %d", len(to(msgs, s.client.Email)))
+	}
+}
+
+// Stripe may report Carnet's own refund of a duplicate before Carnet has
+// heard back from the refund call: the report is recognised as the remedy
+// (claimed before the call) and the pack goes on.
+func TestOwnRefundReportedBeforeTheCallReturns(t *testing.T) {
+	t.Parallel()
+	s := newShop(t)
+	s.charter(false)
+	ctx := context.Background()
+	dup, _ := s.checkout(billing.PlanUpfront)
+	s.deliver(newEvent("checkout.session.completed", s.now, checkoutSession(dup, "payment", "paid", "pi_own1", "", 45000)))
+	s.deliver(newEvent("payment_intent.succeeded", s.now, paymentIntent("pi_own1", dup.PackID, 45000, "succeeded")))
+	s.deliver(newEvent("payment_intent.succeeded", s.now.Add(time.Minute), paymentIntent("pi_own2", dup.PackID, 45000, "succeeded")))
+	var dupID int64
+	if err := s.packs.DB.Get(&dupID, `SELECT id FROM anomalies WHERE kind = $1`, KindDuplicate); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.InTx(ctx, s.packs.DB, func(tx *sqlx.Tx) error { return s.rec.claimRefunds(ctx, tx, dupID) }); err != nil {
+		t.Fatal(err)
+	}
+	s.deliver(newEvent("charge.refunded", s.now.Add(2*time.Minute), map[string]any{"id": "ch_own2", "object": "charge",
+		"amount": 45000, "amount_refunded": 45000, "refunded": true, "currency": "eur", "payment_intent": "pi_own2",
+		"metadata": map[string]any{"carnet_pack_id": itoa(dup.PackID)}}))
+	if p := s.pack(dup.PackID); p.Status != "active" || p.SessionsRemaining != 10 {
+		t.Fatalf("Carnet's own refund ended the pack: %s %d", p.Status, p.SessionsRemaining)
+	}
+	a, err := s.rec.RefundExcess(ctx, s.coach.ID, dupID, "coach")
+	if err != nil || a.State != "resolved" || a.RefundID == nil {
+		t.Fatalf("refund: %+v %v", a, err)
+	}
+	if got, want := s.state(dup.PackID), "active 10 | 1:paid | purchase10 | charge:succeeded:45000,charge:succeeded:45000,refund:remedy:45000"; got != want {
+		t.Fatalf("state %q, want %q", got, want)
+	}
+	if got := s.anomalies(); got[KindRefundDispute] != "" {
+		t.Fatalf("Carnet's own refund raised %v", got)
+	}
+	// Once refunding has started, the anomaly's plan is frozen: a retry
+	// finds nothing new to claim, and no payment is claimed twice.
+	var claims int
+	_ = s.packs.DB.Get(&claims, `SELECT count(*) FROM anomaly_refunds WHERE done_at IS NOT NULL`)
+	if claims != 1 {
+		t.Fatalf("%d refunds claimed, want 1", claims)
+	}
+}
+
+// The coach dismissed an anomaly while its automatic refund waited: the job
+// stops instead of failing until River gives up.
+func TestRefundJobOfDismissedAnomalyStops(t *testing.T) {
+	t.Parallel()
+	s := newShop(t)
+	s.charter(true)
+	ctx := context.Background()
+	more, _ := s.checkout(billing.PlanUpfront)
+	s.deliver(newEvent("payment_intent.succeeded", s.now, paymentIntent("pi_more", more.PackID, 50000, "succeeded")))
+	var id int64
+	if err := s.packs.DB.Get(&id, `SELECT id FROM anomalies WHERE kind = $1`, KindAmount); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.packs.DB.Exec(`UPDATE anomalies SET state = 'dismissed', resolved_by = 'coach' WHERE id = $1`, id); err != nil {
+		t.Fatal(err)
+	}
+	err := (&RefundWorker{Reconciler: s.rec}).Work(ctx, &river.Job[RefundArgs]{Args: RefundArgs{AnomalyID: id}})
+	var cancel *river.JobCancelError
+	if !errors.As(err, &cancel) {
+		t.Fatalf("refund job of a dismissed anomaly: %v, want it cancelled", err)
+	}
+	var refunds int
+	_ = s.packs.DB.Get(&refunds, `SELECT count(*) FROM payments WHERE kind = 'refund'`)
+	if refunds != 0 {
+		t.Fatalf("%d refunds recorded for a dismissed anomaly", refunds)
 	}
 }
