@@ -263,10 +263,30 @@ func (s *Service) InvoicePaid(ctx context.Context, tx *sqlx.Tx, inv *stripe.Invo
 		intent = inv.PaymentIntent.ID
 	}
 	pay := payment{Pack: p, Kind: "charge", Status: "succeeded", Amount: inv.AmountPaid, Currency: inv.Currency,
-		Charge: charge, Intent: intent, Invoice: inv.ID, ObjectID: inv.ID, At: at}
+		Charge: charge, Intent: intent, Invoice: inv.ID, ObjectID: inv.ID, Customer: customerID(inv.Customer), At: at}
 	if p == nil {
-		pay.Status, pay.Customer = "unmatched", customerID(inv.Customer)
+		pay.Status = "unmatched"
 		return recordPayment(ctx, tx, pay)
+	}
+	if intent == "" && charge == "" {
+		// A newer API version's invoice names no payment: take the one its
+		// PaymentIntent left waiting, if it came first.
+		var unpaired []struct {
+			Charge *string `db:"stripe_charge_id"`
+			Intent *string `db:"stripe_payment_intent_id"`
+		}
+		if err := tx.SelectContext(ctx, &unpaired, `UPDATE payments SET status = 'paired'
+			WHERE id = (SELECT id FROM payments WHERE kind = 'charge' AND status = 'unpaired' AND pack_id IS NULL
+				AND stripe_customer_id = $1 AND amount = $2 AND currency = upper($3)
+				AND occurred_at BETWEEN $4::timestamptz - $5::interval AND $4::timestamptz + $5::interval
+				ORDER BY abs(extract(epoch FROM occurred_at - $4::timestamptz)), id LIMIT 1 FOR UPDATE)
+			RETURNING stripe_charge_id, stripe_payment_intent_id`, customerID(inv.Customer), inv.AmountPaid,
+			string(inv.Currency), at, PairWindow.String()); err != nil {
+			return err
+		}
+		if len(unpaired) == 1 {
+			pay.Charge, pay.Intent = deref(unpaired[0].Charge), deref(unpaired[0].Intent)
+		}
 	}
 	if _, _, err := packs.ActivatePack(ctx, tx, p.CoachID, p.ID, at); err != nil {
 		return err
@@ -336,12 +356,24 @@ func (s *Service) InvoicePaymentFailed(ctx context.Context, tx *sqlx.Tx, inv *st
 		map[string]any{"AmountMinor": inv.AmountDue, "DueAt": i.DueAt, "GraceDays": i.Grace})
 }
 
+// PairWindow is how far apart an installment's PaymentIntent and its
+// invoice may be reported and still be paired when neither names the other.
+const PairWindow = 24 * time.Hour
+
 // PaymentIntentSucceeded confirms an upfront payment (installment intents are
 // handled through their invoices). A payment we did not start is recorded
-// as unmatched.
-func (s *Service) PaymentIntentSucceeded(ctx context.Context, tx *sqlx.Tx, pi *stripe.PaymentIntent, at time.Time) error {
+// as unmatched. Since API version 2025-03-31.basil an installment's
+// PaymentIntent no longer names its invoice (invoiceUnknown): it is paired
+// with a paid invoice of the same customer and amount, or waits PairWindow
+// for one ('unpaired') before it counts as unmatched.
+func (s *Service) PaymentIntentSucceeded(ctx context.Context, tx *sqlx.Tx, pi *stripe.PaymentIntent, invoiceUnknown bool, at time.Time) error {
 	if pi.Invoice != nil || pi.Metadata["carnet_booking_id"] != "" {
 		return nil // an installment (see its invoice) or a fee (ChargeFee records it)
+	}
+	var known bool
+	if err := tx.GetContext(ctx, &known, `SELECT EXISTS (SELECT 1 FROM payments WHERE stripe_payment_intent_id = $1
+		AND kind = 'charge' AND pack_id IS NOT NULL AND stripe_invoice_id IS NOT NULL)`, pi.ID); err != nil || known {
+		return err // an installment its invoice already recorded
 	}
 	p, err := findPack(ctx, tx, "stripe_payment_intent_id", pi.ID, pi.Metadata)
 	if err != nil {
@@ -351,8 +383,25 @@ func (s *Service) PaymentIntentSucceeded(ctx context.Context, tx *sqlx.Tx, pi *s
 	if pi.LatestCharge != nil {
 		charge = pi.LatestCharge.ID
 	}
+	if p == nil && invoiceUnknown {
+		var paired []int64
+		if err := tx.SelectContext(ctx, &paired, `UPDATE payments SET stripe_payment_intent_id = $1,
+			stripe_charge_id = coalesce(stripe_charge_id, nullif($2, ''))
+			WHERE id = (SELECT id FROM payments WHERE kind = 'charge' AND status = 'succeeded' AND pack_id IS NOT NULL
+				AND stripe_invoice_id IS NOT NULL AND stripe_payment_intent_id IS NULL AND stripe_customer_id = $3
+				AND amount = $4 AND currency = upper($5) AND occurred_at BETWEEN $6::timestamptz - $7::interval AND $6::timestamptz + $7::interval
+				ORDER BY abs(extract(epoch FROM occurred_at - $6::timestamptz)), id LIMIT 1 FOR UPDATE)
+			RETURNING pack_id`, pi.ID, charge, customerID(pi.Customer), pi.AmountReceived, string(pi.Currency), at,
+			PairWindow.String()); err != nil || len(paired) == 1 {
+			return err
+		}
+	}
 	if p == nil {
-		return recordPayment(ctx, tx, payment{Kind: "charge", Status: "unmatched", Amount: pi.AmountReceived,
+		status := "unmatched"
+		if invoiceUnknown {
+			status = "unpaired"
+		}
+		return recordPayment(ctx, tx, payment{Kind: "charge", Status: status, Amount: pi.AmountReceived,
 			Currency: pi.Currency, Charge: charge, Intent: pi.ID, ObjectID: pi.ID, Customer: customerID(pi.Customer), At: at})
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE packs SET stripe_payment_intent_id = coalesce(stripe_payment_intent_id, $2)
@@ -457,6 +506,13 @@ func (s *Service) SubscriptionChanged(ctx context.Context, tx *sqlx.Tx, sub *str
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE installments SET status = 'cancelled' WHERE pack_id = $1 AND status = 'due'`, p.ID)
 	return err
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 func customerID(c *stripe.Customer) string {

@@ -198,7 +198,14 @@ func TestKeptWithoutSMTP(t *testing.T) {
 	}
 	list, err := List(context.Background(), e.db, e.coachID, 10)
 	if err != nil || len(list) != 1 || list[0].Status != "kept" || list[0].Subject != r.Subject {
-		t.Errorf("List = %+v, %v", list, err)
+		t.Fatalf("List = %+v, %v", list, err)
+	}
+	// The kept message can be read whole: its body is what would have been sent.
+	var data map[string]any
+	js, _ := json.Marshal(documented[AnomalyOpenedClient])
+	_ = json.Unmarshal(js, &data)
+	if _, want, _ := Render(AnomalyOpenedClient, "fr", data); list[0].Body != want || want == "" {
+		t.Errorf("kept body %q, want %q", list[0].Body, want)
 	}
 }
 
@@ -523,7 +530,7 @@ func TestListAndHandler(t *testing.T) {
 		t.Fatalf("second page %+v", rest)
 	}
 	for _, n := range append(page.Data, rest.Data...) {
-		if n.Status != "kept" || n.Subject == "" || n.Template != AnomalyOpenedClient || n.Recipient == "" {
+		if n.Status != "kept" || n.Subject == "" || n.Body == "" || n.Template != AnomalyOpenedClient || n.Recipient == "" {
 			t.Errorf("notification %+v", n)
 		}
 	}

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"time"
 
@@ -24,6 +25,10 @@ type Notification struct {
 	LastError string     `db:"last_error" json:"last_error,omitempty"`
 	CreatedAt time.Time  `db:"created_at" json:"created_at"`
 	SentAt    *time.Time `db:"sent_at" json:"sent_at"`
+	// Body is the text of a kept or sent message, rendered again from its
+	// data: without SMTP_URL this is the only place the message can be read.
+	Body string `db:"-" json:"body,omitempty"`
+	Data []byte `db:"data" json:"-"`
 }
 
 // List returns the coach's latest notifications, newest first.
@@ -35,9 +40,29 @@ func List(ctx context.Context, d *sqlx.DB, coachID int64, limit int) ([]Notifica
 func list(ctx context.Context, d *sqlx.DB, coachID, before int64, limit int) ([]Notification, error) {
 	rows := []Notification{}
 	err := d.SelectContext(ctx, &rows, `SELECT id, client_id, template, locale, recipient, subject, status, attempts,
-		last_error, created_at, sent_at FROM notifications
+		last_error, created_at, sent_at, data FROM notifications
 		WHERE coach_id = $1 AND ($2::bigint = 0 OR id < $2::bigint) ORDER BY id DESC LIMIT $3`, coachID, before, limit)
+	for i := range rows {
+		rows[i].Body = body(rows[i])
+	}
 	return rows, err
+}
+
+// body renders a kept or sent message as the dispatcher did; a message that
+// was never rendered (pending, failed) has none.
+func body(n Notification) string {
+	if n.Status != "kept" && n.Status != "sent" {
+		return ""
+	}
+	var data map[string]any
+	if err := json.Unmarshal(n.Data, &data); err != nil {
+		return ""
+	}
+	_, b, err := Render(n.Template, n.Locale, data)
+	if err != nil {
+		return ""
+	}
+	return b
 }
 
 // Handler serves GET /v1/notifications (?limit=1..100, ?cursor=) for the

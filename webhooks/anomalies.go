@@ -95,6 +95,11 @@ func loadPlan(ctx context.Context, tx *sqlx.Tx, packID int64) (Plan, party, erro
 // CheckPack runs the rules on one pack inside the caller's transaction:
 // opens what is new (once per cause), and closes what has put itself right.
 func (r *Reconciler) CheckPack(ctx context.Context, tx *sqlx.Tx, packID int64) error {
+	// The pack's lock orders this check after any event being applied to
+	// it (the sweep runs its own transactions).
+	if _, err := tx.ExecContext(ctx, `SELECT 1 FROM packs WHERE id = $1 FOR UPDATE`, packID); err != nil {
+		return err
+	}
 	now := r.Now().UTC()
 	plan, who, err := loadPlan(ctx, tx, packID)
 	if err != nil {
@@ -206,7 +211,8 @@ func (r *Reconciler) close(ctx context.Context, tx *sqlx.Tx, a Anomaly, state, b
 			"OfferName": who.Offer, "Kind": a.Kind, "Resolution": why}})
 }
 
-// openUnmatched raises an anomaly for each payment that belongs to no pack;
+// openUnmatched raises an anomaly for each payment that belongs to no pack
+// (an unpaired one once it has waited billing.PairWindow for its invoice);
 // a payment by a known Stripe customer is shown to that client's coach.
 func openUnmatched(ctx context.Context, tx *sqlx.Tx, now time.Time) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO anomalies (coach_id, client_id, kind, cause_key, evidence, excess_amount,
@@ -216,8 +222,8 @@ func openUnmatched(ctx context.Context, tx *sqlx.Tx, now time.Time) error {
 				'currency', p.currency, 'at', p.occurred_at, 'customer', p.stripe_customer_id),
 			p.amount, p.currency, jsonb_build_array(jsonb_build_object('payment_id', p.id, 'amount', p.amount)), $2, $2
 		FROM payments p LEFT JOIN clients c ON c.stripe_customer_id = p.stripe_customer_id
-		WHERE p.status = 'unmatched' AND p.pack_id IS NULL
-		ON CONFLICT (cause_key) DO NOTHING`, KindUnmatched, now)
+		WHERE (p.status = 'unmatched' OR (p.status = 'unpaired' AND p.occurred_at <= $3)) AND p.pack_id IS NULL
+		ON CONFLICT (cause_key) DO NOTHING`, KindUnmatched, now, now.Add(-billing.PairWindow))
 	return err
 }
 

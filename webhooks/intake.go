@@ -24,6 +24,10 @@ import (
 	"carnet/internal/errs"
 )
 
+// NoInvoiceLinks is the first API version (2025-03-31.basil) whose
+// PaymentIntents and invoices no longer name each other.
+const NoInvoiceLinks = "2025-03-31"
+
 // Tolerance is how old a signature may be (Stripe's own default).
 const Tolerance = 300 * time.Second
 
@@ -134,7 +138,9 @@ func (in *Intake) apply(ctx context.Context, tx *sqlx.Tx, ev *stripe.Event) erro
 			return b.InvoicePaymentFailed(ctx, tx, withNewerInvoiceFields(ev, inv), at)
 		})
 	case "payment_intent.succeeded":
-		return decodeThen(ev, func(pi *stripe.PaymentIntent) error { return b.PaymentIntentSucceeded(ctx, tx, pi, at) })
+		return decodeThen(ev, func(pi *stripe.PaymentIntent) error {
+			return b.PaymentIntentSucceeded(ctx, tx, pi, ev.APIVersion >= NoInvoiceLinks, at)
+		})
 	case "payment_intent.payment_failed":
 		return decodeThen(ev, func(pi *stripe.PaymentIntent) error { return b.PaymentIntentFailed(ctx, tx, pi, at) })
 	case "charge.refunded":

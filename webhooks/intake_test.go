@@ -381,3 +381,66 @@ func TestReversalsInAnyOrder(t *testing.T) {
 	}
 	s.verify()
 }
+
+// From API version 2025-03-31.basil an installment's PaymentIntent does not
+// name its invoice, nor the invoice its PaymentIntent: each is paired with
+// the other, whichever comes first, and only a payment left alone past the
+// pairing window becomes an unmatched payment.
+func TestNewerAPIInstallmentsPairWithTheirInvoices(t *testing.T) {
+	t.Parallel()
+	s := newShop(t)
+	ctx := context.Background()
+	co, _ := s.checkout(billing.PlanInstallments)
+	cust := *s.pack(co.PackID).Customer
+	sub := "sub_" + randomID()
+	basil := func(typ string, at time.Time, obj map[string]any) event {
+		e := newEvent(typ, at, obj)
+		e.Version = "2025-03-31.basil"
+		return e
+	}
+	inv := func(id string, at time.Time) event {
+		return basil("invoice.paid", at, map[string]any{"id": id, "object": "invoice", "amount_paid": 15000, "amount_due": 15000,
+			"currency": "eur", "status": "paid", "customer": cust, "created": at.Unix(),
+			"parent": map[string]any{"type": "subscription_details", "subscription_details": map[string]any{
+				"subscription": sub, "metadata": map[string]any{"carnet_pack_id": itoa(co.PackID)}}}})
+	}
+	pi := func(id string, amount int64, at time.Time) event {
+		return basil("payment_intent.succeeded", at, map[string]any{"id": id, "object": "payment_intent", "amount": amount,
+			"amount_received": amount, "currency": "eur", "status": "succeeded", "customer": cust,
+			"latest_charge": "ch_" + id[3:], "metadata": map[string]any{}})
+	}
+	s.deliver(basil("checkout.session.completed", s.now, checkoutSession(co, "subscription", "paid", "", sub, 15000)))
+	// Month 1: the PaymentIntent first. Month 2: the invoice first.
+	s.deliver(pi("pi_basil1", 15000, s.now))
+	s.deliver(inv("in_basil1", s.now.Add(time.Minute)))
+	m2 := s.now.AddDate(0, 1, 0)
+	s.deliver(inv("in_basil2", m2))
+	s.deliver(pi("pi_basil2", 15000, m2.Add(time.Minute)))
+	// A payment of this customer's that no invoice will ever claim.
+	s.deliver(pi("pi_basil_other", 7000, m2))
+	if a := s.anomalies(); len(a) != 0 {
+		t.Fatalf("before the pairing window ended: %v", a)
+	}
+
+	s.mu.Lock()
+	s.now = m2.Add(billing.PairWindow + time.Hour)
+	s.mu.Unlock()
+	if err := s.in.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want := "active 10 | 1:paid,2:paid,3:due | purchase10 | charge:succeeded:15000,charge:succeeded:15000"
+	if got := s.state(co.PackID); got != want {
+		t.Fatalf("state %q, want %q", got, want)
+	}
+	var links int
+	_ = s.packs.DB.Get(&links, `SELECT count(*) FROM payments WHERE pack_id = $1 AND stripe_invoice_id IS NOT NULL
+		AND stripe_payment_intent_id IS NOT NULL AND stripe_charge_id IS NOT NULL`, co.PackID)
+	if links != 2 {
+		t.Fatalf("%d installments know their PaymentIntent and charge, want 2", links)
+	}
+	var unmatched []string
+	_ = s.packs.DB.Select(&unmatched, `SELECT evidence->>'stripe_id' FROM anomalies WHERE kind = $1`, KindUnmatched)
+	if len(unmatched) != 1 || unmatched[0] != "pi_basil_other" {
+		t.Fatalf("unmatched payments %v, want only pi_basil_other", unmatched)
+	}
+}

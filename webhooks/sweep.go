@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/riverqueue/river"
@@ -49,16 +50,25 @@ func (in *Intake) Sweep(ctx context.Context) error {
 	return in.sweepDue(ctx)
 }
 
-func (in *Intake) cursor(ctx context.Context, name string, fallback int64) (int64, error) {
+// Overlap is how far before its cursor each sweep looks again: an object
+// created before the last sweep may settle after it (a SEPA debit, an
+// invoice paid on a retry, an event whose delivery fails on its third day).
+const Overlap = 14 * 24 * time.Hour
+
+// since is where a list's sweep starts: Overlap before where the last one
+// stopped, and never earlier than lookback ago.
+func (in *Intake) since(ctx context.Context, name string, lookback time.Duration) (int64, error) {
+	floor := in.Now().Add(-lookback).Unix()
 	var v string
 	err := in.DB.GetContext(ctx, &v, `SELECT value FROM sweep_cursors WHERE name = $1`, name)
 	if db.NoRows(err) {
-		return fallback, nil
+		return floor, nil
 	}
 	if err != nil {
 		return 0, err
 	}
-	return strconv.ParseInt(v, 10, 64)
+	last, err := strconv.ParseInt(v, 10, 64)
+	return max(floor, last-int64(Overlap.Seconds())), err
 }
 
 func (in *Intake) setCursor(ctx context.Context, name string, v int64) error {
@@ -69,7 +79,7 @@ func (in *Intake) setCursor(ctx context.Context, name string, v int64) error {
 
 // sweepEvents replays undelivered events (Stripe keeps 30 days of them).
 func (in *Intake) sweepEvents(ctx context.Context) error {
-	since, err := in.cursor(ctx, "events", in.Now().AddDate(0, 0, -30).Unix())
+	since, err := in.since(ctx, "events", 30*24*time.Hour)
 	if err != nil {
 		return err
 	}
@@ -94,7 +104,7 @@ func (in *Intake) sweepEvents(ctx context.Context) error {
 // sweepInvoices applies paid invoices that no event brought us, as the
 // invoice.paid event would have.
 func (in *Intake) sweepInvoices(ctx context.Context) error {
-	since, err := in.cursor(ctx, "invoices", in.Now().AddDate(0, 0, -35).Unix())
+	since, err := in.since(ctx, "invoices", 35*24*time.Hour)
 	if err != nil {
 		return err
 	}
@@ -129,7 +139,7 @@ func (in *Intake) sweepInvoices(ctx context.Context) error {
 // event brought us, as payment_intent.succeeded would have: a payment for a
 // pack we know completes it, any other is recorded as unmatched.
 func (in *Intake) sweepCharges(ctx context.Context) error {
-	since, err := in.cursor(ctx, "charges", in.Now().AddDate(0, 0, -35).Unix())
+	since, err := in.since(ctx, "charges", 35*24*time.Hour)
 	if err != nil {
 		return err
 	}
@@ -195,5 +205,7 @@ func (in *Intake) sweepDue(ctx context.Context) error {
 			return err
 		}
 	}
-	return nil
+	// A payment left unpaired past its window is unmatched even if no
+	// event comes after it.
+	return db.InTx(ctx, in.DB, func(tx *sqlx.Tx) error { return openUnmatched(ctx, tx, in.Now().UTC()) })
 }
