@@ -69,7 +69,7 @@ type payment struct {
 	At            time.Time
 }
 
-func recordPayment(ctx context.Context, tx *sqlx.Tx, p payment) error {
+func (s *Service) recordPayment(ctx context.Context, tx *sqlx.Tx, p payment) error {
 	if len(p.Currency) != 3 || p.ObjectID == "" {
 		return nil // not money we can account for: the event itself is kept
 	}
@@ -100,14 +100,14 @@ func recordPayment(ctx context.Context, tx *sqlx.Tx, p payment) error {
 			OR stripe_invoice_id = nullif($5, ''))`, p.Pack.ID, p.Pack.CoachID, p.Charge, p.Intent, p.Invoice); err != nil {
 		return err
 	}
-	return endIfReversed(ctx, tx, p.Pack)
+	return s.endIfReversed(ctx, tx, p.Pack)
 }
 
 // endIfReversed ends a pack whose paid charge was lost in a dispute or, for
 // an upfront pack, refunded in full by someone other than Carnet (Carnet's
 // own refunds of an excess are 'remedy' rows). It acts only once both the
 // charge and its reversal are known, so their arrival order does not matter.
-func endIfReversed(ctx context.Context, tx *sqlx.Tx, p *packRef) error {
+func (s *Service) endIfReversed(ctx context.Context, tx *sqlx.Tx, p *packRef) error {
 	var rev []struct {
 		Kind string    `db:"kind"`
 		At   time.Time `db:"occurred_at"`
@@ -125,7 +125,13 @@ func endIfReversed(ctx context.Context, tx *sqlx.Tx, p *packRef) error {
 	if rev[0].Kind == "dispute" {
 		reason = "dispute lost"
 	}
-	return packs.EndRefunded(ctx, tx, p.ID, reason, rev[0].At)
+	if err := packs.EndRefunded(ctx, tx, p.ID, reason, rev[0].At); err != nil {
+		return err
+	}
+	if p.Plan != PlanInstallments || s.Jobs == nil {
+		return nil
+	}
+	return s.enqueueOnce(ctx, tx, StopPlanArgs{PackID: p.ID})
 }
 
 func unixTime(sec int64, fallback time.Time) time.Time {
@@ -152,7 +158,7 @@ func (s *Service) CheckoutCompleted(ctx context.Context, tx *sqlx.Tx, cs *stripe
 		if !paid {
 			return nil
 		}
-		return recordPayment(ctx, tx, payment{Kind: "charge", Status: "unmatched", Amount: cs.AmountTotal,
+		return s.recordPayment(ctx, tx, payment{Kind: "charge", Status: "unmatched", Amount: cs.AmountTotal,
 			Currency: cs.Currency, Intent: intent, ObjectID: cmp.Or(intent, cs.ID), Customer: customerID(cs.Customer), At: at})
 	}
 	sub := ""
@@ -190,7 +196,7 @@ func (s *Service) confirm(ctx context.Context, tx *sqlx.Tx, p *packRef, upfront 
 		WHERE pack_id = $1 AND seq = 1 RETURNING id`, p.ID, at); err != nil && !db.NoRows(err) {
 		return err
 	}
-	return recordPayment(ctx, tx, payment{Pack: p, InstallmentID: inst, Kind: "charge", Status: "succeeded",
+	return s.recordPayment(ctx, tx, payment{Pack: p, InstallmentID: inst, Kind: "charge", Status: "succeeded",
 		Amount: amount, Currency: cur, Charge: charge, Intent: intent, ObjectID: objectID, At: at})
 }
 
@@ -210,7 +216,7 @@ func (s *Service) CheckoutAsyncFailed(ctx context.Context, tx *sqlx.Tx, cs *stri
 		AND status = 'due'`, p.ID); err != nil {
 		return err
 	}
-	if err := recordPayment(ctx, tx, payment{Pack: p, Kind: "charge", Status: "failed", Amount: cs.AmountTotal,
+	if err := s.recordPayment(ctx, tx, payment{Pack: p, Kind: "charge", Status: "failed", Amount: cs.AmountTotal,
 		Currency: cs.Currency, ObjectID: cs.ID + ":failed", At: at}); err != nil {
 		return err
 	}
@@ -232,7 +238,7 @@ func (s *Service) CheckoutExpired(ctx context.Context, tx *sqlx.Tx, cs *stripe.C
 
 // invoicePack finds an installment invoice's pack through the subscription
 // id we stored, else the metadata Stripe copied from the subscription.
-func invoicePack(ctx context.Context, tx *sqlx.Tx, inv *stripe.Invoice) (*packRef, error) {
+func (s *Service) invoicePack(ctx context.Context, tx *sqlx.Tx, inv *stripe.Invoice) (*packRef, error) {
 	sub := ""
 	if inv.Subscription != nil {
 		sub = inv.Subscription.ID
@@ -243,15 +249,25 @@ func invoicePack(ctx context.Context, tx *sqlx.Tx, inv *stripe.Invoice) (*packRe
 	}
 	p, err := findPack(ctx, tx, "stripe_subscription_id", sub, meta)
 	if err == nil && p != nil && sub != "" && p.Subscription == nil {
-		_, err = tx.ExecContext(ctx, `UPDATE packs SET stripe_subscription_id = $2 WHERE id = $1`, p.ID, sub)
+		err = s.linkSubscription(ctx, tx, p.ID, sub)
 	}
 	return p, err
+}
+
+// linkSubscription stores the subscription behind an installment pack and
+// has it bound to its number of debits, whichever event brings it first.
+func (s *Service) linkSubscription(ctx context.Context, tx *sqlx.Tx, packID int64, sub string) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE packs SET stripe_subscription_id = coalesce(stripe_subscription_id, $2)
+		WHERE id = $1`, packID, sub); err != nil || s.Jobs == nil {
+		return err
+	}
+	return s.enqueueSchedule(ctx, tx, packID)
 }
 
 // InvoicePaid marks the installment this invoice pays; the first one also
 // activates the pack (a SEPA plan may confirm this way first).
 func (s *Service) InvoicePaid(ctx context.Context, tx *sqlx.Tx, inv *stripe.Invoice, at time.Time) error {
-	p, err := invoicePack(ctx, tx, inv)
+	p, err := s.invoicePack(ctx, tx, inv)
 	if err != nil {
 		return err
 	}
@@ -266,7 +282,7 @@ func (s *Service) InvoicePaid(ctx context.Context, tx *sqlx.Tx, inv *stripe.Invo
 		Charge: charge, Intent: intent, Invoice: inv.ID, ObjectID: inv.ID, Customer: customerID(inv.Customer), At: at}
 	if p == nil {
 		pay.Status = "unmatched"
-		return recordPayment(ctx, tx, pay)
+		return s.recordPayment(ctx, tx, pay)
 	}
 	if intent == "" && charge == "" {
 		// A newer API version's invoice names no payment: take the one its
@@ -307,7 +323,7 @@ func (s *Service) InvoicePaid(ctx context.Context, tx *sqlx.Tx, inv *stripe.Invo
 	} else if err := tx.GetContext(ctx, &pay.InstallmentID, `SELECT id FROM installments WHERE stripe_invoice_id = $1`, inv.ID); err != nil && !db.NoRows(err) {
 		return err
 	}
-	if err := recordPayment(ctx, tx, pay); err != nil {
+	if err := s.recordPayment(ctx, tx, pay); err != nil {
 		return err
 	}
 	var failed bool
@@ -320,7 +336,7 @@ func (s *Service) InvoicePaid(ctx context.Context, tx *sqlx.Tx, inv *stripe.Invo
 // InvoicePaymentFailed marks the installment failed and the pack overdue; a
 // later success for the same invoice wins over it, whatever the order.
 func (s *Service) InvoicePaymentFailed(ctx context.Context, tx *sqlx.Tx, inv *stripe.Invoice, at time.Time) error {
-	p, err := invoicePack(ctx, tx, inv)
+	p, err := s.invoicePack(ctx, tx, inv)
 	if err != nil || p == nil {
 		return err
 	}
@@ -336,7 +352,7 @@ func (s *Service) InvoicePaymentFailed(ctx context.Context, tx *sqlx.Tx, inv *st
 		p.ID, inv.ID, unixTime(inv.Created, at)); err != nil {
 		return err
 	}
-	if err := recordPayment(ctx, tx, payment{Pack: p, Kind: "charge", Status: "failed", Amount: inv.AmountDue,
+	if err := s.recordPayment(ctx, tx, payment{Pack: p, Kind: "charge", Status: "failed", Amount: inv.AmountDue,
 		Currency: inv.Currency, Invoice: inv.ID, ObjectID: inv.ID + ":failed", At: at}); err != nil {
 		return err
 	}
@@ -401,7 +417,7 @@ func (s *Service) PaymentIntentSucceeded(ctx context.Context, tx *sqlx.Tx, pi *s
 		if invoiceUnknown {
 			status = "unpaired"
 		}
-		return recordPayment(ctx, tx, payment{Kind: "charge", Status: status, Amount: pi.AmountReceived,
+		return s.recordPayment(ctx, tx, payment{Kind: "charge", Status: status, Amount: pi.AmountReceived,
 			Currency: pi.Currency, Charge: charge, Intent: pi.ID, ObjectID: pi.ID, Customer: customerID(pi.Customer), At: at})
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE packs SET stripe_payment_intent_id = coalesce(stripe_payment_intent_id, $2)
@@ -421,7 +437,7 @@ func (s *Service) PaymentIntentFailed(ctx context.Context, tx *sqlx.Tx, pi *stri
 	if err != nil {
 		return err
 	}
-	return recordPayment(ctx, tx, payment{Pack: p, Kind: "charge", Status: "failed", Amount: pi.Amount,
+	return s.recordPayment(ctx, tx, payment{Pack: p, Kind: "charge", Status: "failed", Amount: pi.Amount,
 		Currency: pi.Currency, Intent: pi.ID, ObjectID: pi.ID + ":failed", At: at})
 }
 
@@ -462,11 +478,11 @@ func (s *Service) ChargeRefunded(ctx context.Context, tx *sqlx.Tx, ch *stripe.Ch
 	if !ch.Refunded {
 		status = "partially_refunded"
 	}
-	if err := recordPayment(ctx, tx, payment{Pack: p, Kind: "refund", Status: status, Amount: ch.AmountRefunded,
+	if err := s.recordPayment(ctx, tx, payment{Pack: p, Kind: "refund", Status: status, Amount: ch.AmountRefunded,
 		Currency: ch.Currency, Charge: ch.ID, Intent: intent, Invoice: invoice, ObjectID: "refund:" + ch.ID, At: at}); err != nil || p == nil {
 		return err
 	}
-	return endIfReversed(ctx, tx, p)
+	return s.endIfReversed(ctx, tx, p)
 }
 
 // DisputeChanged records a dispute as it opens and closes; a lost dispute
@@ -483,11 +499,11 @@ func (s *Service) DisputeChanged(ctx context.Context, tx *sqlx.Tx, d *stripe.Dis
 	if err != nil {
 		return err
 	}
-	if err := recordPayment(ctx, tx, payment{Pack: p, Kind: "dispute", Status: string(d.Status), Amount: d.Amount,
+	if err := s.recordPayment(ctx, tx, payment{Pack: p, Kind: "dispute", Status: string(d.Status), Amount: d.Amount,
 		Currency: d.Currency, Charge: charge, Intent: intent, ObjectID: "dispute:" + d.ID, At: at}); err != nil || p == nil {
 		return err
 	}
-	return endIfReversed(ctx, tx, p)
+	return s.endIfReversed(ctx, tx, p)
 }
 
 // SubscriptionChanged links a subscription to its pack (its update can come
@@ -497,8 +513,7 @@ func (s *Service) SubscriptionChanged(ctx context.Context, tx *sqlx.Tx, sub *str
 	if err != nil || p == nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE packs SET stripe_subscription_id = coalesce(stripe_subscription_id, $2)
-		WHERE id = $1`, p.ID, sub.ID); err != nil {
+	if err := s.linkSubscription(ctx, tx, p.ID, sub.ID); err != nil {
 		return err
 	}
 	if !deleted {

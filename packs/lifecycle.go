@@ -51,7 +51,13 @@ func EndRefunded(ctx context.Context, tx *sqlx.Tx, packID int64, reason string, 
 			return err
 		}
 	}
-	_, err := tx.ExecContext(ctx, `UPDATE packs SET status = 'refunded', sessions_remaining = 0, updated_at = $2
-		WHERE id = $1`, packID, at)
+	if _, err := tx.ExecContext(ctx, `UPDATE packs SET status = 'refunded', sessions_remaining = 0, updated_at = $2
+		WHERE id = $1`, packID, at); err != nil {
+		return err
+	}
+	// An ended pack expects no more money: an installment Stripe still
+	// collects is a charge after the end, not a payment on schedule.
+	_, err := tx.ExecContext(ctx, `UPDATE installments SET status = 'cancelled' WHERE pack_id = $1
+		AND status IN ('due', 'failed')`, packID)
 	return err
 }

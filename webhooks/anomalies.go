@@ -87,7 +87,8 @@ func loadPlan(ctx context.Context, tx *sqlx.Tx, packID int64) (Plan, party, erro
 		FROM installments WHERE pack_id = $1 ORDER BY seq`, packID); err != nil {
 		return p, who, err
 	}
-	err = tx.SelectContext(ctx, &p.Payments, `SELECT id, kind, status, amount, currency, installment_id, stripe_object_id, occurred_at
+	err = tx.SelectContext(ctx, &p.Payments, `SELECT id, kind, status, amount, currency, installment_id, stripe_object_id, occurred_at,
+		coalesce((SELECT sum(r.amount) FROM anomaly_refunds r WHERE r.payment_id = payments.id), 0) AS remedied
 		FROM payments WHERE pack_id = $1 ORDER BY occurred_at, id`, packID)
 	return p, row.party, err
 }

@@ -368,3 +368,48 @@ func TestRefundJobOfDismissedAnomalyStops(t *testing.T) {
 		t.Fatalf("%d refunds recorded for a dismissed anomaly", refunds)
 	}
 }
+
+// A lost dispute ends an installment plan: Stripe is told to stop debiting,
+// the installments left are no longer expected (never "missed"), and a debit
+// Stripe still makes is a charge after the end, refundable.
+func TestEndedPlanStopsAndFlagsLateDebits(t *testing.T) {
+	t.Parallel()
+	s := newShop(t)
+	s.charter(false)
+	ctx := context.Background()
+	co, _ := s.checkout(billing.PlanInstallments)
+	s.deliver(newEvent("checkout.session.completed", s.now, checkoutSession(co, "subscription", "paid", "", "sub_end", 15000)))
+	s.deliver(newEvent("invoice.paid", s.now, invoice("in_end1", "sub_end", co.PackID, 15000, "paid")))
+	s.deliver(newEvent("charge.dispute.closed", s.now.Add(time.Hour), map[string]any{"id": "dp_end", "object": "dispute",
+		"amount": 15000, "currency": "eur", "charge": "ch_end1", "payment_intent": "pi_end1", "status": "lost"}))
+	if got, want := s.state(co.PackID), "refunded 0 | 1:paid,2:cancelled,3:cancelled | purchase10,refund_reversal-10 | charge:succeeded:15000,dispute:lost:15000"; got != want {
+		t.Fatalf("state %q, want %q", got, want)
+	}
+	var stops int
+	_ = s.packs.DB.Get(&stops, `SELECT count(*) FROM river_job WHERE kind = 'billing.stop_plan' AND (args->>'pack_id')::bigint = $1`, co.PackID)
+	if stops != 1 {
+		t.Fatalf("%d stop-plan jobs queued, want 1", stops)
+	}
+	for range 2 { // at stripe-mock; a retried job repeats it harmlessly
+		if err := s.bill.StopPlan(ctx, co.PackID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.mu.Lock()
+	s.now = s.now.AddDate(0, 2, 0)
+	s.mu.Unlock()
+	s.deliver(newEvent("invoice.paid", s.now, invoice("in_end2", "sub_end", co.PackID, 15000, "paid")))
+	if err := s.in.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	a := s.anomalies()
+	if a[KindChargeAfterEnd] != "open " || a[KindMissed] != "" {
+		t.Fatalf("anomalies %v, want one charge after the end and nothing missed", a)
+	}
+	var excess int64
+	_ = s.packs.DB.Get(&excess, `SELECT excess_amount FROM anomalies WHERE kind = $1`, KindChargeAfterEnd)
+	if excess != 15000 {
+		t.Fatalf("excess %d, want 15000", excess)
+	}
+	s.verify()
+}
