@@ -41,6 +41,9 @@ type Observed struct {
 	InstallmentID *int64    `db:"installment_id"`
 	ObjectID      *string   `db:"stripe_object_id"`
 	At            time.Time `db:"occurred_at"`
+	// Remedied is what Carnet has claimed to give back from this charge:
+	// money refunded as an excess no longer counts against the plan.
+	Remedied int64 `db:"remedied"`
 }
 
 // Plan is everything the rules look at for one pack.
@@ -61,6 +64,7 @@ type Finding struct {
 	Excess   int64    // money collected beyond the plan, refundable
 	Refunds  []Refund // how to give the excess back, payment by payment
 	Evidence map[string]any
+	first    int64 // the payment that names the cause, when several do
 }
 
 // Refund is part of an excess, to give back from one payment.
@@ -92,13 +96,20 @@ func evidenceOf(o Observed) map[string]any {
 
 // Detect compares a pack's plan with its payments at now. It is a pure
 // function: the same plan and payments always give the same findings.
+//
+// Causes are keyed by the payment that shows them (the first one, for
+// installments collected at once), so that a new extra charge after an
+// anomaly was settled is a new anomaly, never folded into the closed one.
 func Detect(p Plan, now time.Time) []Finding {
 	var out []Finding
-	var early []map[string]any
-	var earlyRefunds []Refund
-	var earlyTotal int64
+	var atOnce Finding
 	seen := map[int64]Observed{}
 	for _, o := range p.Payments {
+		if o.Kind == "charge" {
+			if o.Amount -= o.Remedied; o.Amount <= 0 {
+				continue // given back in full by Carnet
+			}
+		}
 		switch {
 		case o.Kind == "refund" && o.Status == "remedy":
 			continue // Carnet's own refund of an excess
@@ -124,7 +135,7 @@ func Detect(p Plan, now time.Time) []Finding {
 			continue
 		}
 		if first, dup := seen[e.ID]; dup {
-			f := Finding{Kind: KindDuplicate, Cause: fmt.Sprintf("duplicate:installment:%d", e.ID),
+			f := Finding{Kind: KindDuplicate, Cause: fmt.Sprintf("duplicate:payment:%d", o.ID),
 				Evidence: map[string]any{"installment": e.Seq, "first": evidenceOf(first), "second": evidenceOf(o)}}
 			f.Excess, f.Refunds = excess(o.ID, o.Amount)
 			out = append(out, f)
@@ -134,29 +145,27 @@ func Detect(p Plan, now time.Time) []Finding {
 		switch {
 		case p.Plan == "installments" && o.Currency == e.Currency && o.Amount >= 2*e.Amount:
 			// One payment covering more than one installment.
-			f := Finding{Kind: KindAtOnce, Cause: fmt.Sprintf("at_once:pack:%d", p.PackID),
-				Evidence: map[string]any{"payment": evidenceOf(o), "expected": e.Amount, "installment": e.Seq}}
-			f.Excess, f.Refunds = excess(o.ID, o.Amount-e.Amount)
-			out = append(out, f)
+			ev := evidenceOf(o)
+			ev["installment"], ev["expected"] = e.Seq, e.Amount
+			atOnce.add(o.ID, o.Amount-e.Amount, ev)
 		case o.Amount != e.Amount || o.Currency != e.Currency:
-			f := Finding{Kind: KindAmount, Cause: fmt.Sprintf("amount:installment:%d", e.ID),
+			f := Finding{Kind: KindAmount, Cause: fmt.Sprintf("amount:payment:%d", o.ID),
 				Evidence: map[string]any{"payment": evidenceOf(o), "expected_amount": e.Amount, "expected_currency": e.Currency, "installment": e.Seq}}
 			if o.Currency == e.Currency && o.Amount > e.Amount {
 				f.Excess, f.Refunds = excess(o.ID, o.Amount-e.Amount)
 			}
 			out = append(out, f)
 		case p.Plan == "installments" && o.At.Before(e.DueAt.Add(-EarlyTolerance)):
+			// Installments collected ahead of the plan, typically all in one night.
 			ev := evidenceOf(o)
 			ev["installment"], ev["due_at"] = e.Seq, e.DueAt
-			early = append(early, ev)
-			earlyTotal += o.Amount
-			earlyRefunds = append(earlyRefunds, Refund{PaymentID: o.ID, Amount: o.Amount})
+			atOnce.add(o.ID, o.Amount, ev)
 		}
 	}
-	if len(early) > 0 {
-		// Installments collected ahead of the plan, typically all in one night.
-		out = append(out, Finding{Kind: KindAtOnce, Cause: fmt.Sprintf("at_once:pack:%d", p.PackID), Excess: earlyTotal,
-			Refunds: earlyRefunds, Evidence: map[string]any{"collected_early": early, "tolerance_days": int(EarlyTolerance.Hours() / 24)}})
+	if atOnce.Excess > 0 {
+		atOnce.Kind = KindAtOnce
+		atOnce.Evidence["tolerance_days"] = int(EarlyTolerance.Hours() / 24)
+		out = append(out, atOnce)
 	}
 	grace := time.Duration(p.GraceDays) * 24 * time.Hour
 	for _, e := range p.Installments {
@@ -169,23 +178,22 @@ func Detect(p Plan, now time.Time) []Finding {
 				Evidence: map[string]any{"installment": e.Seq, "due_at": e.DueAt, "grace_days": p.GraceDays, "amount": e.Amount, "currency": e.Currency}})
 		}
 	}
-	return merge(out)
+	return out
 }
 
-// merge keeps one finding per cause (the at-once cause may be found twice).
-func merge(fs []Finding) []Finding {
-	idx := map[string]int{}
-	var out []Finding
-	for _, f := range fs {
-		if i, ok := idx[f.Cause]; ok {
-			out[i].Excess += f.Excess
-			out[i].Refunds = append(out[i].Refunds, f.Refunds...)
-			continue
-		}
-		idx[f.Cause] = len(out)
-		out = append(out, f)
+// add joins one payment to the installments collected at once; the cause
+// is the lowest payment id among them, which a later charge cannot change.
+func (f *Finding) add(paymentID, amount int64, evidence map[string]any) {
+	if f.Evidence == nil {
+		f.Evidence = map[string]any{}
 	}
-	return out
+	list, _ := f.Evidence["collected"].([]map[string]any)
+	f.Evidence["collected"] = append(list, evidence)
+	f.Excess += amount
+	f.Refunds = append(f.Refunds, Refund{PaymentID: paymentID, Amount: amount})
+	if f.Cause == "" || paymentID < f.first {
+		f.Cause, f.first = fmt.Sprintf("at_once:payment:%d", paymentID), paymentID
+	}
 }
 
 // SelfResolving kinds close by themselves once the plan agrees again.

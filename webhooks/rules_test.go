@@ -91,3 +91,40 @@ func TestDetect(t *testing.T) {
 		}
 	}
 }
+
+// Money Carnet already gave back no longer counts, and a new extra charge
+// after a settled anomaly is a cause of its own, never folded into the old.
+func TestDetectAfterARemedy(t *testing.T) {
+	start := time.Date(2026, 1, 10, 9, 0, 0, 0, time.UTC)
+	one := int64(1)
+	upfront := []Expected{{ID: 1, Seq: 1, DueAt: start, Amount: 45000, Currency: "EUR", Status: "paid"}}
+	charge := func(id, remedied int64) Observed {
+		return Observed{ID: id, Kind: "charge", Status: "succeeded", Amount: 45000, Currency: "EUR", InstallmentID: &one,
+			At: start.Add(time.Duration(id) * time.Minute), Remedied: remedied}
+	}
+	causes := func(p Plan) []string {
+		var out []string
+		for _, f := range Detect(p, start.Add(time.Hour)) {
+			out = append(out, f.Cause)
+		}
+		return out
+	}
+	p := Plan{Plan: "upfront", Status: "active", Installments: upfront, Payments: []Observed{charge(1, 0), charge(2, 0)}}
+	if got := causes(p); len(got) != 1 || got[0] != "duplicate:payment:2" {
+		t.Fatalf("a duplicate: %v", got)
+	}
+	p.Payments = []Observed{charge(1, 0), charge(2, 45000)}
+	if got := causes(p); len(got) != 0 {
+		t.Fatalf("a duplicate refunded in full: %v", got)
+	}
+	p.Payments = append(p.Payments, charge(3, 0))
+	if got := causes(p); len(got) != 1 || got[0] != "duplicate:payment:3" {
+		t.Fatalf("a third charge after the second was refunded: %v", got)
+	}
+	// Part of a payment given back: what is left is what the plan expected.
+	over := charge(1, 5000)
+	over.Amount = 50000
+	if got := causes(Plan{Plan: "upfront", Status: "active", Installments: upfront, Payments: []Observed{over}}); len(got) != 0 {
+		t.Fatalf("an excess refunded: %v", got)
+	}
+}
