@@ -165,10 +165,15 @@ func (s *Service) CheckoutCompleted(ctx context.Context, tx *sqlx.Tx, cs *stripe
 	if cs.Subscription != nil {
 		sub = cs.Subscription.ID
 	}
+	var consent *time.Time // Stripe's record of the terms the client accepted
+	if cs.Consent != nil && cs.Consent.TermsOfService == stripe.CheckoutSessionConsentTermsOfServiceAccepted {
+		consent = &at
+	}
 	if _, err := tx.ExecContext(ctx, `UPDATE packs SET stripe_checkout_session_id = coalesce(stripe_checkout_session_id, $2),
 		stripe_subscription_id = coalesce(stripe_subscription_id, nullif($3, '')),
-		stripe_payment_intent_id = coalesce(stripe_payment_intent_id, nullif($4, '')) WHERE id = $1`,
-		p.ID, cs.ID, sub, intent); err != nil {
+		stripe_payment_intent_id = coalesce(stripe_payment_intent_id, nullif($4, '')),
+		terms_accepted_at = coalesce(terms_accepted_at, $5) WHERE id = $1`,
+		p.ID, cs.ID, sub, intent, consent); err != nil {
 		return err
 	}
 	if sub != "" && s.Jobs != nil {
@@ -216,8 +221,13 @@ func (s *Service) CheckoutAsyncFailed(ctx context.Context, tx *sqlx.Tx, cs *stri
 		AND status = 'due'`, p.ID); err != nil {
 		return err
 	}
+	intent := ""
+	if cs.PaymentIntent != nil {
+		intent = cs.PaymentIntent.ID
+	}
+	// Keyed like payment_intent.payment_failed's row: one returned debit, one row.
 	if err := s.recordPayment(ctx, tx, payment{Pack: p, Kind: "charge", Status: "failed", Amount: cs.AmountTotal,
-		Currency: cs.Currency, ObjectID: cs.ID + ":failed", At: at}); err != nil {
+		Currency: cs.Currency, Intent: intent, ObjectID: cmp.Or(intent, cs.ID) + ":failed", At: at}); err != nil {
 		return err
 	}
 	return packs.CancelPending(ctx, tx, p.ID, at)

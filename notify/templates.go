@@ -35,8 +35,10 @@ const (
 	// Excess (money paid too much, formatted), WhatWeDo ("refund",
 	// "review_refund", "retry" or "review").
 	AnomalyOpenedClient = "anomaly_opened_client"
-	// AnomalyOpenedCoach: the same keys as AnomalyOpenedClient plus Evidence
-	// (the anomaly's evidence as JSON text, shown as is).
+	// AnomalyOpenedCoach: the same keys as AnomalyOpenedClient (OfferName
+	// empty for a payment that matches no pack) plus Evidence (the
+	// anomaly's evidence as JSON text, shown as is) and ClientTold (bool:
+	// whether the client got a message of their own about it).
 	AnomalyOpenedCoach = "anomaly_opened_coach"
 	// AnomalyResolved: ClientName, CoachName, OfferName.
 	AnomalyResolved = "anomaly_resolved"

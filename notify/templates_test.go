@@ -25,7 +25,7 @@ var documented = map[string]map[string]any{
 		"Kind": "installments_at_once", "Excess": "100,00 €", "WhatWeDo": "refund"},
 	AnomalyOpenedCoach: {"ClientName": "Léa", "CoachName": "Marc", "OfferName": "3 mois",
 		"Kind": "installments_at_once", "Excess": "100,00 €", "WhatWeDo": "refund",
-		"Evidence": `{"invoices":["in_1","in_2","in_3"]}`},
+		"Evidence": `{"invoices":["in_1","in_2","in_3"]}`, "ClientTold": true},
 	AnomalyResolved: {"ClientName": "Léa", "CoachName": "Marc", "OfferName": "3 mois"},
 	GoodwillGranted: {"ClientName": "Léa", "CoachName": "Marc", "OfferName": "10 séances", "Sessions": 1,
 		"Reason": "séance du 3 annulée"},
@@ -112,6 +112,16 @@ func TestClientAnomalyInPlainWords(t *testing.T) {
 	_, coach, _ := Render(AnomalyOpenedCoach, "en", documented[AnomalyOpenedCoach])
 	if !strings.Contains(coach, "installments_at_once") || !strings.Contains(coach, "in_2") {
 		t.Errorf("the coach's message lacks the kind or the evidence:\n%s", coach)
+	}
+	// A payment that matches no pack: no offer to name, and no client message.
+	stranger := maps.Clone(documented[AnomalyOpenedCoach])
+	stranger["OfferName"], stranger["ClientTold"] = "", false
+	for _, loc := range Locales {
+		subject, body, err := Render(AnomalyOpenedCoach, loc, roundTrip(t, stranger))
+		if err != nil || strings.Contains(subject+body, "«  »") || strings.Contains(subject+body, `""`) ||
+			!strings.Contains(body, "Stripe") {
+			t.Errorf("%s coach message for an unmatched payment (%v):\n%s\n%s", loc, err, subject, body)
+		}
 	}
 }
 

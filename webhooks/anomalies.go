@@ -155,20 +155,23 @@ func (r *Reconciler) open(ctx context.Context, tx *sqlx.Tx, who *party, packID i
 		return nil // already known and told
 	}
 	id := rows[0].ID
+	// A failed debit was already told to the client by its own message
+	// (installment_failed); the anomaly is the coach's.
+	tellClient := f.Kind != KindFailed
 	data := map[string]any{
 		"ClientName": who.ClientName, "CoachName": who.CoachName, "OfferName": who.Offer, "Kind": f.Kind,
 		"Evidence": string(evidence), "Excess": notify.FormatMoney(f.Excess, who.Currency, who.Locale),
-		"WhatWeDo": whatWeDo(f, who.AutoRefund),
+		"WhatWeDo": whatWeDo(f, who.AutoRefund), "ClientTold": tellClient,
 	}
-	if err := notify.Enqueue(ctx, tx, notify.Message{CoachID: who.CoachID, ClientID: &who.ClientID,
-		Cause: fmt.Sprintf("anomaly:%d:opened:coach", id), Template: notify.AnomalyOpenedCoach, Locale: "en",
-		To: who.CoachEmail, Data: data}); err != nil {
+	if err := tellCoach(ctx, tx, id, who, data); err != nil {
 		return err
 	}
-	if err := notify.Enqueue(ctx, tx, notify.Message{CoachID: who.CoachID, ClientID: &who.ClientID,
-		Cause: fmt.Sprintf("anomaly:%d:opened:client", id), Template: notify.AnomalyOpenedClient, Locale: who.Locale,
-		To: who.ClientEmail, Data: data}); err != nil {
-		return err
+	if tellClient {
+		if err := notify.Enqueue(ctx, tx, notify.Message{CoachID: who.CoachID, ClientID: &who.ClientID,
+			Cause: fmt.Sprintf("anomaly:%d:opened:client", id), Template: notify.AnomalyOpenedClient, Locale: who.Locale,
+			To: who.ClientEmail, Data: data}); err != nil {
+			return err
+		}
 	}
 	if f.Excess > 0 && who.AutoRefund && r.Billing != nil && r.Billing.Jobs != nil {
 		_, err := r.Billing.Jobs.InsertTx(ctx, tx.Tx, RefundArgs{AnomalyID: id}, &river.InsertOpts{
@@ -176,6 +179,12 @@ func (r *Reconciler) open(ctx context.Context, tx *sqlx.Tx, who *party, packID i
 		return err
 	}
 	return nil
+}
+
+func tellCoach(ctx context.Context, tx *sqlx.Tx, anomalyID int64, who *party, data map[string]any) error {
+	return notify.Enqueue(ctx, tx, notify.Message{CoachID: who.CoachID, ClientID: &who.ClientID,
+		Cause: fmt.Sprintf("anomaly:%d:opened:coach", anomalyID), Template: notify.AnomalyOpenedCoach, Locale: "en",
+		To: who.CoachEmail, Data: data})
 }
 
 func whatWeDo(f Finding, autoRefund bool) string {
@@ -213,10 +222,19 @@ func (r *Reconciler) close(ctx context.Context, tx *sqlx.Tx, a Anomaly, state, b
 }
 
 // openUnmatched raises an anomaly for each payment that belongs to no pack
-// (an unpaired one once it has waited billing.PairWindow for its invoice);
-// a payment by a known Stripe customer is shown to that client's coach.
+// (an unpaired one once it has waited billing.PairWindow for its invoice).
+// A payment by a known Stripe customer is shown and told to that client's
+// coach, who decides; the client is not written to about money that may
+// not even be theirs to explain.
 func openUnmatched(ctx context.Context, tx *sqlx.Tx, now time.Time) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO anomalies (coach_id, client_id, kind, cause_key, evidence, excess_amount,
+	var opened []struct {
+		ID       int64           `db:"id"`
+		ClientID *int64          `db:"client_id"`
+		Evidence json.RawMessage `db:"evidence"`
+		Excess   int64           `db:"excess_amount"`
+		Currency string          `db:"currency"`
+	}
+	if err := tx.SelectContext(ctx, &opened, `INSERT INTO anomalies (coach_id, client_id, kind, cause_key, evidence, excess_amount,
 		currency, refunds, opened_at, updated_at)
 		SELECT c.coach_id, c.id, $1, 'unmatched:' || p.stripe_object_id,
 			jsonb_build_object('payment_id', p.id, 'stripe_id', p.stripe_object_id, 'amount', p.amount,
@@ -224,8 +242,28 @@ func openUnmatched(ctx context.Context, tx *sqlx.Tx, now time.Time) error {
 			p.amount, p.currency, jsonb_build_array(jsonb_build_object('payment_id', p.id, 'amount', p.amount)), $2, $2
 		FROM payments p LEFT JOIN clients c ON c.stripe_customer_id = p.stripe_customer_id
 		WHERE (p.status = 'unmatched' OR (p.status = 'unpaired' AND p.occurred_at <= $3)) AND p.pack_id IS NULL
-		ON CONFLICT (cause_key) DO NOTHING`, KindUnmatched, now, now.Add(-billing.PairWindow))
-	return err
+			AND NOT EXISTS (SELECT 1 FROM anomalies a WHERE a.cause_key = 'unmatched:' || p.stripe_object_id)
+		ON CONFLICT (cause_key) DO NOTHING
+		RETURNING id, client_id, evidence, excess_amount, currency`, KindUnmatched, now, now.Add(-billing.PairWindow)); err != nil {
+		return err
+	}
+	for _, a := range opened {
+		if a.ClientID == nil {
+			continue // nobody's client: listed for whoever runs Carnet
+		}
+		var who party
+		if err := tx.GetContext(ctx, &who, `SELECT c.coach_id, c.id AS client_id, co.email AS coach_email, co.name AS coach_name,
+			c.email AS client_email, c.name AS client_name, c.locale, '' AS offer, co.currency, false AS auto_refund
+			FROM clients c JOIN coaches co ON co.id = c.coach_id WHERE c.id = $1`, *a.ClientID); err != nil {
+			return err
+		}
+		if err := tellCoach(ctx, tx, a.ID, &who, map[string]any{"ClientName": who.ClientName, "CoachName": who.CoachName,
+			"OfferName": "", "Kind": KindUnmatched, "Evidence": string(a.Evidence),
+			"Excess": notify.FormatMoney(a.Excess, a.Currency, "en"), "WhatWeDo": "review_refund", "ClientTold": false}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // RefundArgs refunds an anomaly's excess (the charter allows it, or the

@@ -83,7 +83,8 @@ func disputeEvidence(ctx context.Context, d *sqlx.DB, coachID, packID int64) (an
 	var charter []map[string]any
 	var attendance []map[string]any
 	rows, err := d.QueryxContext(ctx, `SELECT cv.version, cv.notice_hours, cv.late_cancel_action, cv.no_show_action,
-		cv.created_at AS published_at, p.activated_at AS accepted_at
+		cv.created_at AS published_at, coalesce(p.terms_accepted_at, p.activated_at) AS accepted_at,
+		p.terms_accepted_at IS NOT NULL AS terms_consent_at_checkout
 		FROM packs p JOIN charter_versions cv ON cv.id = p.charter_version_id WHERE p.id = $1 AND p.coach_id = $2`, packID, coachID)
 	if err != nil {
 		return nil, nil, err

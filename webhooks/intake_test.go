@@ -28,6 +28,9 @@ func TestUpfrontCardPurchase(t *testing.T) {
 	if a := s.anomalies(); len(a) != 0 {
 		t.Fatalf("a purchase that went to plan raised %v", a)
 	}
+	if p := s.pack(co.PackID); p.TermsAcceptedAt == nil || !p.TermsAcceptedAt.Equal(s.now) {
+		t.Fatalf("terms accepted at %v, want the checkout's completion", p.TermsAcceptedAt)
+	}
 	s.verify()
 }
 
@@ -159,6 +162,13 @@ func TestFailedInstallmentThenRetry(t *testing.T) {
 	if got := s.state(co.PackID); !strings.HasPrefix(got, "active 10 | 1:paid,2:paid,3:due") {
 		t.Fatalf("after the retry: %q", got)
 	}
+	// The client is told once about the failed debit, by its own message;
+	// the failed-installment anomaly is the coach's.
+	var toClient []string
+	_ = s.packs.DB.Select(&toClient, `SELECT template FROM notifications WHERE recipient = $1 ORDER BY id`, s.client.Email)
+	if strings.Join(toClient, ",") != "pack_purchased,installment_failed,anomaly_resolved" {
+		t.Fatalf("the client was sent %v", toClient)
+	}
 	// A failure delivered after the success of the same invoice changes nothing.
 	s.deliver(newEvent("invoice.payment_failed", s.now.AddDate(0, 1, 0), invoice("in_f2", "sub_f", co.PackID, 15000, "open")))
 	if got := s.pack(co.PackID); got.Status != "active" {
@@ -192,6 +202,8 @@ func TestSEPAFails(t *testing.T) {
 	co, _ := s.checkout(billing.PlanUpfront)
 	s.deliver(newEvent("checkout.session.completed", s.now, checkoutSession(co, "payment", "unpaid", "pi_sepa2", "", 45000)))
 	s.deliver(newEvent("checkout.session.async_payment_failed", s.now.AddDate(0, 0, 4), checkoutSession(co, "payment", "unpaid", "pi_sepa2", "", 45000)))
+	failed := paymentIntent("pi_sepa2", co.PackID, 45000, "requires_payment_method")
+	s.deliver(newEvent("payment_intent.payment_failed", s.now.AddDate(0, 0, 4), failed))
 	if got := s.state(co.PackID); got != "cancelled 0 | 1:failed | charge:failed:45000" {
 		t.Fatalf("after SEPA failure: %q", got)
 	}

@@ -232,6 +232,13 @@ func TestOtherDisagreements(t *testing.T) {
 	if excess[KindAtOnce] != 30000 || excess[KindDuplicate] != 45000 || excess[KindAmount] != 5000 || excess[KindUnmatched] != 7000 {
 		t.Fatalf("excesses %v", excess)
 	}
+	// The coach hears of the stranger's payment; the client is not written to.
+	var told []string
+	_ = s.packs.DB.Select(&told, `SELECT n.recipient FROM notifications n JOIN anomalies a
+		ON n.cause_key LIKE 'anomaly:' || a.id || ':opened:%' WHERE a.kind = $1`, KindUnmatched)
+	if len(told) != 1 || told[0] != s.coach.Email {
+		t.Fatalf("the unmatched payment was told to %v, want the coach only", told)
+	}
 	// Without auto-refund nothing was refunded; the coach refunds the duplicate with one call, once.
 	if n := s.runRefundJobs(); n != 0 {
 		t.Fatalf("%d refunds queued without the charter's consent", n)
