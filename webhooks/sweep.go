@@ -3,7 +3,9 @@ package webhooks
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -86,16 +88,14 @@ func (in *Intake) sweepEvents(ctx context.Context) error {
 	params := &stripe.EventListParams{DeliverySuccess: stripe.Bool(false), CreatedRange: &stripe.RangeQueryParams{GreaterThan: since}}
 	params.Limit = stripe.Int64(100)
 	newest := since
-	it := in.Billing.Stripe.Events.List(params)
-	for it.Next() {
-		ev := it.Event()
+	err = in.each(ctx, &params.ListParams, func() iterator { return in.Billing.Stripe.Events.List(params) }, func(obj any) (string, error) {
+		ev := obj.(*stripe.Event)
 		payload, _ := json.Marshal(ev)
-		if _, err := in.ingest(ctx, payload, ev); err != nil {
-			return err
-		}
 		newest = max(newest, ev.Created)
-	}
-	if err := it.Err(); err != nil {
+		_, err := in.ingest(ctx, payload, ev)
+		return ev.ID, err
+	})
+	if err != nil {
 		return err
 	}
 	return in.setCursor(ctx, "events", newest)
@@ -111,25 +111,19 @@ func (in *Intake) sweepInvoices(ctx context.Context) error {
 	params := &stripe.InvoiceListParams{Status: stripe.String("paid"), CreatedRange: &stripe.RangeQueryParams{GreaterThan: since}}
 	params.Limit = stripe.Int64(100)
 	newest := since
-	it := in.Billing.Stripe.Invoices.List(params)
-	for it.Next() {
-		inv := it.Invoice()
+	err = in.each(ctx, &params.ListParams, func() iterator { return in.Billing.Stripe.Invoices.List(params) }, func(obj any) (string, error) {
+		inv := obj.(*stripe.Invoice)
 		newest = max(newest, inv.Created)
 		if inv.Status != stripe.InvoiceStatusPaid {
-			continue
+			return inv.ID, nil
 		}
 		var known bool
-		if err := in.DB.GetContext(ctx, &known, `SELECT EXISTS (SELECT 1 FROM payments WHERE stripe_object_id = $1)`, inv.ID); err != nil {
-			return err
+		if err := in.DB.GetContext(ctx, &known, `SELECT EXISTS (SELECT 1 FROM payments WHERE stripe_object_id = $1)`, inv.ID); err != nil || known {
+			return inv.ID, err
 		}
-		if known {
-			continue
-		}
-		if err := in.ingestFound(ctx, inv.ID, "invoice.paid", inv.Created, inv); err != nil {
-			return err
-		}
-	}
-	if err := it.Err(); err != nil {
+		return inv.ID, in.ingestFound(ctx, inv.ID, "invoice.paid", inv.Created, inv)
+	})
+	if err != nil {
 		return err
 	}
 	return in.setCursor(ctx, "invoices", newest)
@@ -146,35 +140,66 @@ func (in *Intake) sweepCharges(ctx context.Context) error {
 	params := &stripe.ChargeListParams{CreatedRange: &stripe.RangeQueryParams{GreaterThan: since}}
 	params.Limit = stripe.Int64(100)
 	newest := since
-	it := in.Billing.Stripe.Charges.List(params)
-	for it.Next() {
-		ch := it.Charge()
+	err = in.each(ctx, &params.ListParams, func() iterator { return in.Billing.Stripe.Charges.List(params) }, func(obj any) (string, error) {
+		ch := obj.(*stripe.Charge)
 		newest = max(newest, ch.Created)
 		if ch.Status != stripe.ChargeStatusSucceeded || ch.Invoice != nil || ch.PaymentIntent == nil {
-			continue
+			return ch.ID, nil
 		}
 		var known bool
 		if err := in.DB.GetContext(ctx, &known, `SELECT EXISTS (SELECT 1 FROM payments WHERE stripe_object_id = $1
-			OR stripe_payment_intent_id = $1 OR stripe_charge_id = $2)`, ch.PaymentIntent.ID, ch.ID); err != nil {
-			return err
+			OR stripe_payment_intent_id = $1 OR stripe_charge_id = $2)`, ch.PaymentIntent.ID, ch.ID); err != nil || known {
+			return ch.ID, err
 		}
-		if known {
-			continue
-		}
-		obj := map[string]any{"id": ch.PaymentIntent.ID, "object": "payment_intent", "amount": ch.Amount,
+		pi := map[string]any{"id": ch.PaymentIntent.ID, "object": "payment_intent", "amount": ch.Amount,
 			"amount_received": ch.Amount, "currency": ch.Currency, "status": "succeeded", "metadata": ch.Metadata,
 			"latest_charge": ch.ID, "invoice": nil, "created": ch.Created}
 		if ch.Customer != nil {
-			obj["customer"] = ch.Customer.ID
+			pi["customer"] = ch.Customer.ID
 		}
-		if err := in.ingestFound(ctx, ch.ID, "payment_intent.succeeded", ch.Created, obj); err != nil {
-			return err
-		}
-	}
-	if err := it.Err(); err != nil {
+		return ch.ID, in.ingestFound(ctx, ch.ID, "payment_intent.succeeded", ch.Created, pi)
+	})
+	if err != nil {
 		return err
 	}
 	return in.setCursor(ctx, "charges", newest)
+}
+
+// iterator is what stripe-go's list iterators share.
+type iterator interface {
+	Next() bool
+	Current() interface{}
+	Err() error
+}
+
+// RateLimitPause is the first pause after Stripe answers 429 (rate
+// limited); it doubles on each try, five tries at most.
+var RateLimitPause = time.Second
+
+// each calls do on every object of a Stripe list. stripe-go does not retry a
+// rate-limited request (only lock timeouts), so on a 429 each pauses, then
+// resumes the list after the last object done.
+func (in *Intake) each(ctx context.Context, list *stripe.ListParams, open func() iterator, do func(obj any) (id string, err error)) error {
+	for try := 0; ; try++ {
+		it := open()
+		for it.Next() {
+			id, err := do(it.Current())
+			if err != nil {
+				return err
+			}
+			list.StartingAfter = stripe.String(id)
+		}
+		var se *stripe.Error
+		if err := it.Err(); !errors.As(err, &se) || se.HTTPStatusCode != http.StatusTooManyRequests || try == 4 {
+			return err
+		}
+		in.Log.Warn("sweep: Stripe rate limit, pausing", "pause", RateLimitPause<<try)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(RateLimitPause << try):
+		}
+	}
 }
 
 // ingestFound applies an object the sweep found as the event that would
