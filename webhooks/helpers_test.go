@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	mrand "math/rand/v2"
 	"os"
 	"sync"
 	"testing"
@@ -165,6 +166,29 @@ func (s *shop) deliver(e event) Result {
 		s.t.Fatalf("deliver %s: %v", e.Type, err)
 	}
 	return res
+}
+
+// deliverScrambled delivers the events in the order perm gives (all of
+// them, in order, when perm is nil), each one to three times, then shuffled
+// as Stripe's retries would.
+func (s *shop) deliverScrambled(rng *mrand.Rand, evs []event, perm []int) {
+	s.t.Helper()
+	if perm == nil {
+		perm = make([]int, len(evs))
+		for i := range perm {
+			perm[i] = i
+		}
+	}
+	var stream []event
+	for _, i := range perm {
+		for range 1 + rng.IntN(3) {
+			stream = append(stream, evs[i])
+		}
+	}
+	rng.Shuffle(len(stream), func(i, j int) { stream[i], stream[j] = stream[j], stream[i] })
+	for _, e := range stream {
+		s.deliver(e)
+	}
 }
 
 func randomID() string {

@@ -50,16 +50,7 @@ func TestUpfrontEventsInAnyOrderAndRepeated(t *testing.T) {
 			newEvent("payment_intent.succeeded", s.now, paymentIntent(intent, co.PackID, 45000, "succeeded")),
 			newEvent("charge.succeeded", s.now, map[string]any{"id": "ch_" + intent[3:], "object": "charge", "amount": 45000, "currency": "eur", "payment_intent": intent}),
 		}
-		var stream []event
-		for _, i := range perm {
-			for range 1 + rng.IntN(3) {
-				stream = append(stream, evs[i])
-			}
-		}
-		rng.Shuffle(len(stream), func(i, j int) { stream[i], stream[j] = stream[j], stream[i] })
-		for _, e := range stream {
-			s.deliver(e)
-		}
+		s.deliverScrambled(rng, evs, perm)
 		if got := s.state(co.PackID); got != want {
 			t.Fatalf("order %v: state %q, want %q", perm, got, want)
 		}
@@ -128,16 +119,7 @@ func TestInstallmentEventsInAnyOrder(t *testing.T) {
 		for m := range 3 {
 			evs = append(evs, newEvent("invoice.paid", s.now.AddDate(0, m, 0), invoice("in_"+randomID(), sub, co.PackID, 15000, "paid")))
 		}
-		var stream []event
-		for _, e := range evs {
-			for range 1 + rng.IntN(3) {
-				stream = append(stream, e)
-			}
-		}
-		rng.Shuffle(len(stream), func(i, j int) { stream[i], stream[j] = stream[j], stream[i] })
-		for _, e := range stream {
-			s.deliver(e)
-		}
+		s.deliverScrambled(rng, evs, nil)
 		if got := s.state(co.PackID); got != want {
 			t.Fatalf("trial %d: state %q, want %q", trial, got, want)
 		}
@@ -376,16 +358,7 @@ func TestReversalsInAnyOrder(t *testing.T) {
 				}
 				want += "dispute:lost:45000"
 			}
-			var stream []event
-			for _, i := range perm {
-				for range 1 + rng.IntN(3) {
-					stream = append(stream, evs[i])
-				}
-			}
-			rng.Shuffle(len(stream), func(i, j int) { stream[i], stream[j] = stream[j], stream[i] })
-			for _, e := range stream {
-				s.deliver(e)
-			}
+			s.deliverScrambled(rng, evs, perm)
 			if got := s.state(co.PackID); got != want {
 				t.Fatalf("%s, order %v: state %q, want %q", reversal, perm, got, want)
 			}
