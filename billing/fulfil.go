@@ -93,39 +93,55 @@ func (s *Service) recordPayment(ctx context.Context, tx *sqlx.Tx, p payment) err
 	if err != nil || p.Pack == nil || p.Kind != "charge" || p.Status != "succeeded" {
 		return err
 	}
-	// A refund or dispute of this charge may have come first, when nothing
-	// told us its pack: it is the pack's now, and takes effect now.
-	if _, err := tx.ExecContext(ctx, `UPDATE payments SET pack_id = $1, coach_id = $2 WHERE pack_id IS NULL
-		AND kind IN ('refund', 'dispute') AND (stripe_charge_id = nullif($3, '') OR stripe_payment_intent_id = nullif($4, '')
-			OR stripe_invoice_id = nullif($5, ''))`, p.Pack.ID, p.Pack.CoachID, p.Charge, p.Intent, p.Invoice); err != nil {
-		return err
-	}
-	return s.endIfReversed(ctx, tx, p.Pack)
+	return s.linkReversals(ctx, tx, p.Pack, p.Charge, p.Intent, p.Invoice)
 }
 
-// endIfReversed ends a pack whose paid charge was lost in a dispute or, for
-// an upfront pack, refunded in full by someone other than Carnet (Carnet's
-// own refunds of an excess are 'remedy' rows). It acts only once both the
-// charge and its reversal are known, so their arrival order does not matter.
-func (s *Service) endIfReversed(ctx context.Context, tx *sqlx.Tx, p *packRef) error {
-	var rev []struct {
-		Kind string    `db:"kind"`
-		At   time.Time `db:"occurred_at"`
-	}
-	if err := tx.SelectContext(ctx, &rev, `SELECT r.kind, r.occurred_at FROM payments r JOIN payments c
-		ON c.pack_id = r.pack_id AND c.kind = 'charge' AND c.status = 'succeeded'
-		AND (c.stripe_charge_id = r.stripe_charge_id OR c.stripe_payment_intent_id = r.stripe_payment_intent_id
-			OR c.stripe_invoice_id = r.stripe_invoice_id)
-		WHERE r.pack_id = $1 AND ((r.kind = 'dispute' AND r.status = 'lost')
-			OR (r.kind = 'refund' AND r.status = 'refunded' AND r.amount >= c.amount AND $2 <> 'installments'))
-		ORDER BY r.occurred_at, r.id LIMIT 1`, p.ID, p.Plan); err != nil || len(rev) == 0 {
+// linkReversals gives a charge's refunds and disputes that came first, when
+// nothing told us their pack, to the charge's pack, where they take effect.
+func (s *Service) linkReversals(ctx context.Context, tx *sqlx.Tx, p *packRef, charge, intent, invoice string) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE payments SET pack_id = $1, coach_id = $2 WHERE pack_id IS NULL
+		AND kind IN ('refund', 'dispute') AND (stripe_charge_id = nullif($3, '') OR stripe_payment_intent_id = nullif($4, '')
+			OR stripe_invoice_id = nullif($5, ''))`, p.ID, p.CoachID, charge, intent, invoice); err != nil {
 		return err
 	}
+	return s.endIfReversed(ctx, tx, p)
+}
+
+// endIfReversed ends a pack once its money has gone back: a dispute lost
+// on one of its charges or, for an upfront pack, refunds made by someone
+// other than Carnet that give back all the client paid and Carnet kept.
+// Stripe reports a charge's refunds, Carnet's 'remedy' refunds of an excess
+// included, in one cumulative row, so Carnet's remedies are subtracted.
+// Only money linked to the pack counts: nothing happens before both a
+// charge and its reversal are known, whatever their order, and the pack ends
+// at the time of the last reversal.
+func (s *Service) endIfReversed(ctx context.Context, tx *sqlx.Tx, p *packRef) error {
+	var r struct {
+		Kept    int64      `db:"kept"`
+		Outside int64      `db:"outside"`
+		Lost    bool       `db:"lost"`
+		At      *time.Time `db:"at"`
+	}
+	if err := tx.GetContext(ctx, &r, `WITH pay AS (SELECT * FROM payments WHERE pack_id = $1),
+		charges AS (SELECT * FROM pay WHERE kind = 'charge' AND status = 'succeeded'),
+		remedies AS (SELECT coalesce(sum(amount), 0) AS total FROM pay WHERE kind = 'refund' AND status = 'remedy'),
+		reversals AS (SELECT * FROM pay WHERE (kind = 'refund' AND status <> 'remedy') OR (kind = 'dispute' AND status = 'lost'))
+		SELECT coalesce((SELECT sum(amount) FROM charges), 0) - (SELECT total FROM remedies) AS kept,
+			coalesce((SELECT sum(amount) FROM reversals WHERE kind = 'refund'), 0) - (SELECT total FROM remedies) AS outside,
+			EXISTS (SELECT 1 FROM reversals d JOIN charges c ON c.stripe_charge_id = d.stripe_charge_id
+				OR c.stripe_payment_intent_id = d.stripe_payment_intent_id WHERE d.kind = 'dispute') AS lost,
+			(SELECT max(occurred_at) FROM reversals) AS at`, p.ID); err != nil {
+		return err
+	}
+	refunded := p.Plan != PlanInstallments && r.Kept > 0 && r.Outside >= r.Kept
+	if (!r.Lost && !refunded) || r.At == nil {
+		return nil
+	}
 	reason := "payment refunded in full"
-	if rev[0].Kind == "dispute" {
+	if r.Lost {
 		reason = "dispute lost"
 	}
-	if err := packs.EndRefunded(ctx, tx, p.ID, reason, rev[0].At); err != nil {
+	if err := packs.EndRefunded(ctx, tx, p.ID, reason, *r.At); err != nil {
 		return err
 	}
 	if p.Plan != PlanInstallments || s.Jobs == nil {
@@ -322,15 +338,15 @@ func (s *Service) InvoicePaid(ctx context.Context, tx *sqlx.Tx, inv *stripe.Invo
 	// month-3 invoice must not settle installment 1.
 	var ids []int64
 	if err := tx.SelectContext(ctx, &ids, `UPDATE installments SET status = 'paid', paid_at = $3, stripe_invoice_id = $2
-		WHERE id = (SELECT id FROM installments WHERE pack_id = $1 AND (stripe_invoice_id = $2
+		WHERE id = (SELECT id FROM installments WHERE pack_id = $1 AND status <> 'cancelled' AND (stripe_invoice_id = $2
 			OR (stripe_invoice_id IS NULL AND status IN ('due', 'failed')))
 			ORDER BY (stripe_invoice_id = $2) DESC NULLS LAST, abs(extract(epoch FROM due_at - $4::timestamptz)), seq LIMIT 1)
-		AND status <> 'paid' RETURNING id`, p.ID, inv.ID, at, unixTime(inv.Created, at)); err != nil {
+		AND status NOT IN ('paid', 'cancelled') RETURNING id`, p.ID, inv.ID, at, unixTime(inv.Created, at)); err != nil {
 		return err
 	}
 	if len(ids) == 1 {
 		pay.InstallmentID = &ids[0]
-	} else if err := tx.GetContext(ctx, &pay.InstallmentID, `SELECT id FROM installments WHERE stripe_invoice_id = $1`, inv.ID); err != nil && !db.NoRows(err) {
+	} else if err := tx.GetContext(ctx, &pay.InstallmentID, `SELECT id FROM installments WHERE stripe_invoice_id = $1 AND status = 'paid'`, inv.ID); err != nil && !db.NoRows(err) {
 		return err
 	}
 	if err := s.recordPayment(ctx, tx, pay); err != nil {
@@ -355,15 +371,20 @@ func (s *Service) InvoicePaymentFailed(ctx context.Context, tx *sqlx.Tx, inv *st
 		AND status = 'paid')`, inv.ID); err != nil || paid {
 		return err
 	}
+	failed := payment{Pack: p, Kind: "charge", Status: "failed", Amount: inv.AmountDue,
+		Currency: inv.Currency, Invoice: inv.ID, ObjectID: inv.ID + ":failed", At: at}
+	if p.Status == "refunded" || p.Status == "cancelled" {
+		// The plan is over (Stripe is being told to stop): nothing is due.
+		return s.recordPayment(ctx, tx, failed)
+	}
 	if _, err := tx.ExecContext(ctx, `UPDATE installments SET status = 'failed', stripe_invoice_id = $2
-		WHERE id = (SELECT id FROM installments WHERE pack_id = $1 AND (stripe_invoice_id = $2
+		WHERE id = (SELECT id FROM installments WHERE pack_id = $1 AND status NOT IN ('paid', 'cancelled') AND (stripe_invoice_id = $2
 			OR (stripe_invoice_id IS NULL AND status = 'due'))
 			ORDER BY (stripe_invoice_id = $2) DESC NULLS LAST, abs(extract(epoch FROM due_at - $3::timestamptz)), seq LIMIT 1)`,
 		p.ID, inv.ID, unixTime(inv.Created, at)); err != nil {
 		return err
 	}
-	if err := s.recordPayment(ctx, tx, payment{Pack: p, Kind: "charge", Status: "failed", Amount: inv.AmountDue,
-		Currency: inv.Currency, Invoice: inv.ID, ObjectID: inv.ID + ":failed", At: at}); err != nil {
+	if err := s.recordPayment(ctx, tx, failed); err != nil {
 		return err
 	}
 	if err := packs.MarkOverdue(ctx, tx, p.ID, at); err != nil {
@@ -375,7 +396,9 @@ func (s *Service) InvoicePaymentFailed(ctx context.Context, tx *sqlx.Tx, inv *st
 	}
 	if err := tx.GetContext(ctx, &i, `SELECT i.due_at, coalesce(cv.grace_days, 7) AS grace FROM installments i
 		JOIN packs p ON p.id = i.pack_id LEFT JOIN charter_versions cv ON cv.id = p.charter_version_id
-		WHERE i.stripe_invoice_id = $1`, inv.ID); err != nil {
+		WHERE i.stripe_invoice_id = $1`, inv.ID); db.NoRows(err) {
+		return nil // no installment left to fail: nothing to tell
+	} else if err != nil {
 		return err
 	}
 	return packs.NotifyClient(ctx, tx, p.ID, notify.InstallmentFailed, "invoice:"+inv.ID+":failed",
@@ -418,8 +441,14 @@ func (s *Service) PaymentIntentSucceeded(ctx context.Context, tx *sqlx.Tx, pi *s
 				AND amount = $4 AND currency = upper($5) AND occurred_at BETWEEN $6::timestamptz - $7::interval AND $6::timestamptz + $7::interval
 				ORDER BY abs(extract(epoch FROM occurred_at - $6::timestamptz)), id LIMIT 1 FOR UPDATE)
 			RETURNING pack_id`, pi.ID, charge, customerID(pi.Customer), pi.AmountReceived, string(pi.Currency), at,
-			PairWindow.String()); err != nil || len(paired) == 1 {
+			PairWindow.String()); err != nil {
 			return err
+		}
+		if len(paired) == 1 {
+			if p, err = findPack(ctx, tx, "id", strconv.FormatInt(paired[0], 10), nil); err != nil || p == nil {
+				return err
+			}
+			return s.linkReversals(ctx, tx, p, charge, pi.ID, "")
 		}
 	}
 	if p == nil {

@@ -2,12 +2,15 @@ package billing
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/stripe/stripe-go/v76"
+
+	"carnet/internal/errs"
 )
 
 // KeyMemory is how long Stripe is sure to remember an idempotency key (it
@@ -57,11 +60,11 @@ func (s *Service) ResolveCharge(ctx context.Context, paymentID int64) error {
 }
 
 // ClaimRemedy records, in the caller's transaction and before Stripe is
-// called, that Carnet gives amount back from a payment. Stripe's
-// charge.refunded for that charge, whenever it arrives, is then known as
-// Carnet's remedy and does not end the pack. The row is keyed like the
-// refund Stripe will report (one per charge, the amount cumulative).
-func (s *Service) ClaimRemedy(ctx context.Context, tx *sqlx.Tx, paymentID, amount int64) error {
+// called, that Carnet gives amount back from a payment, as a 'remedy' row
+// of its own (keyed by cause). Stripe's charge.refunded reports the
+// charge's refunds, Carnet's included, in one cumulative row: what it
+// reports beyond Carnet's remedies is a refund made by someone else.
+func (s *Service) ClaimRemedy(ctx context.Context, tx *sqlx.Tx, paymentID, amount int64, cause string) error {
 	p, err := getRefundable(ctx, tx, paymentID)
 	if err != nil {
 		return err
@@ -71,9 +74,9 @@ func (s *Service) ClaimRemedy(ctx context.Context, tx *sqlx.Tx, paymentID, amoun
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO payments (coach_id, pack_id, kind, status, amount, currency,
 		stripe_charge_id, stripe_payment_intent_id, stripe_object_id, occurred_at)
-		VALUES ($1, $2, 'refund', 'remedy', $3, $4, $5, $6, 'refund:' || $5, $7)
-		ON CONFLICT (stripe_object_id) DO UPDATE SET status = 'remedy', amount = payments.amount + excluded.amount`,
-		p.CoachID, p.PackID, amount, strings.ToUpper(p.Currency), *p.Charge, p.Intent, s.Now().UTC())
+		VALUES ($1, $2, 'refund', 'remedy', $3, $4, $5, $6, 'remedy:' || $8, $7)
+		ON CONFLICT (stripe_object_id) DO NOTHING`,
+		p.CoachID, p.PackID, amount, strings.ToUpper(p.Currency), *p.Charge, p.Intent, s.Now().UTC(), cause)
 	return err
 }
 
@@ -107,8 +110,14 @@ func (s *Service) RefundExcess(ctx context.Context, paymentID, amount int64, cau
 	params.Context = ctx
 	params.IdempotencyKey = s.key("%s-refund", cause)
 	r, err := s.Stripe.Refunds.New(params)
-	if err != nil {
-		return "", providerFailed(err)
+	var se *stripe.Error
+	switch {
+	case errors.As(err, &se) && (se.HTTPStatusCode == 400 || se.HTTPStatusCode == 402):
+		// Asking again would be refused again (the charge was already
+		// refunded, disputed, ...): the caller gives the claim up.
+		return "", errs.New(errs.Conflict, "Stripe refused the refund: %s", se.Msg)
+	case err != nil:
+		return "", errs.New(errs.Unavailable, "Stripe did not answer as expected (%v); the refund can be tried again", err)
 	}
 	return r.ID, nil
 }

@@ -32,7 +32,9 @@ func (w *StopPlanWorker) Work(ctx context.Context, job *river.Job[StopPlanArgs])
 
 // StopPlan cancels the pack's subscription schedule, or its subscription
 // when no schedule was bound yet, with a key derived from the pack. A plan
-// Stripe no longer has or already ended is already stopped.
+// Stripe no longer has, or refuses to cancel because it already ended
+// (completed, released, cancelled), is already stopped: the same request
+// retried would be refused again.
 func (s *Service) StopPlan(ctx context.Context, packID int64) error {
 	var p struct {
 		Subscription *string `db:"stripe_subscription_id"`
@@ -53,7 +55,7 @@ func (s *Service) StopPlan(ctx context.Context, packID int64) error {
 		_, err = s.Stripe.Subscriptions.Cancel(*p.Subscription, params)
 	}
 	var se *stripe.Error
-	if errors.As(err, &se) && (se.Code == stripe.ErrorCodeResourceMissing || se.HTTPStatusCode == 404) {
+	if errors.As(err, &se) && (se.HTTPStatusCode == 400 || se.HTTPStatusCode == 404) {
 		return nil
 	}
 	if err != nil {

@@ -3,6 +3,7 @@ package webhooks
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -87,7 +88,8 @@ func loadPlan(ctx context.Context, tx *sqlx.Tx, packID int64) (Plan, party, erro
 		FROM installments WHERE pack_id = $1 ORDER BY seq`, packID); err != nil {
 		return p, who, err
 	}
-	err = tx.SelectContext(ctx, &p.Payments, `SELECT id, kind, status, amount, currency, installment_id, stripe_object_id, occurred_at,
+	err = tx.SelectContext(ctx, &p.Payments, `SELECT id, kind, status, amount, currency, installment_id, stripe_object_id,
+		stripe_charge_id, occurred_at,
 		coalesce((SELECT sum(r.amount) FROM anomaly_refunds r WHERE r.payment_id = payments.id), 0) AS remedied
 		FROM payments WHERE pack_id = $1 ORDER BY occurred_at, id`, packID)
 	return p, row.party, err
@@ -110,7 +112,7 @@ func (r *Reconciler) CheckPack(ctx context.Context, tx *sqlx.Tx, packID int64) e
 	found := map[string]bool{}
 	for _, f := range findings {
 		found[f.Cause] = true
-		if err := r.open(ctx, tx, &who, packID, f, now); err != nil {
+		if err := r.open(ctx, tx, &who, plan.Plan, packID, f, now); err != nil {
 			return err
 		}
 	}
@@ -120,7 +122,13 @@ func (r *Reconciler) CheckPack(ctx context.Context, tx *sqlx.Tx, packID int64) e
 	}
 	for _, a := range open {
 		if SelfResolving[a.Kind] && !found[a.Cause] {
-			if err := r.close(ctx, tx, a, "resolved", "carnet", "the payment came in", now); err != nil {
+			// A plan that ended expects nothing more: the client, who was
+			// told when it ended, is not told all is back to normal.
+			why, tell := "the payment came in", true
+			if plan.Status == "refunded" || plan.Status == "cancelled" {
+				why, tell = "the plan ended", false
+			}
+			if err := r.close(ctx, tx, a, "resolved", "carnet", why, now, tell); err != nil {
 				return err
 			}
 		}
@@ -132,7 +140,7 @@ func (r *Reconciler) CheckPack(ctx context.Context, tx *sqlx.Tx, packID int64) e
 // opens, so that a burst of charges (a whole night's) is refunded as one.
 const RefundSettle = 15 * time.Minute
 
-func (r *Reconciler) open(ctx context.Context, tx *sqlx.Tx, who *party, packID int64, f Finding, now time.Time) error {
+func (r *Reconciler) open(ctx context.Context, tx *sqlx.Tx, who *party, plan string, packID int64, f Finding, now time.Time) error {
 	evidence, _ := json.Marshal(f.Evidence)
 	refunds, _ := json.Marshal(f.Refunds)
 	// One anomaly per cause: a known one that is still open takes the newest
@@ -155,9 +163,9 @@ func (r *Reconciler) open(ctx context.Context, tx *sqlx.Tx, who *party, packID i
 		return nil // already known and told
 	}
 	id := rows[0].ID
-	// A failed debit was already told to the client by its own message
-	// (installment_failed); the anomaly is the coach's.
-	tellClient := f.Kind != KindFailed
+	// A failed monthly debit was already told to the client by its own
+	// message (installment_failed); that anomaly is the coach's.
+	tellClient := f.Kind != KindFailed || plan != billing.PlanInstallments
 	data := map[string]any{
 		"ClientName": who.ClientName, "CoachName": who.CoachName, "OfferName": who.Offer, "Kind": f.Kind,
 		"Evidence": string(evidence), "Excess": notify.FormatMoney(f.Excess, who.Currency, who.Locale),
@@ -199,13 +207,14 @@ func whatWeDo(f Finding, autoRefund bool) string {
 	return "review"
 }
 
-// close ends an anomaly and tells the client that all is back to normal.
-func (r *Reconciler) close(ctx context.Context, tx *sqlx.Tx, a Anomaly, state, by, why string, now time.Time) error {
+// close ends an anomaly and, when resolved and tell, tells the client that
+// all is back to normal.
+func (r *Reconciler) close(ctx context.Context, tx *sqlx.Tx, a Anomaly, state, by, why string, now time.Time, tell bool) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE anomalies SET state = $2, resolved_by = $3, resolution = $4,
 		closed_at = $5, updated_at = $5 WHERE id = $1 AND state = 'open'`, a.ID, state, by, why, now); err != nil {
 		return err
 	}
-	if state != "resolved" || a.PackID == nil {
+	if state != "resolved" || !tell || a.PackID == nil {
 		return nil
 	}
 	var who party
@@ -227,6 +236,14 @@ func (r *Reconciler) close(ctx context.Context, tx *sqlx.Tx, a Anomaly, state, b
 // coach, who decides; the client is not written to about money that may
 // not even be theirs to explain.
 func openUnmatched(ctx context.Context, tx *sqlx.Tx, now time.Time) error {
+	// A payment its invoice claimed after all (a delivery late by more than
+	// the window) was never unmatched.
+	if _, err := tx.ExecContext(ctx, `UPDATE anomalies a SET state = 'resolved', resolved_by = 'carnet',
+		resolution = 'paired with its invoice', closed_at = $2, updated_at = $2
+		FROM payments p WHERE a.kind = $1 AND a.state = 'open' AND p.id = (a.evidence->>'payment_id')::bigint
+			AND p.status = 'paired'`, KindUnmatched, now); err != nil {
+		return err
+	}
 	var opened []struct {
 		ID       int64           `db:"id"`
 		ClientID *int64          `db:"client_id"`
@@ -332,7 +349,12 @@ func (r *Reconciler) RefundExcess(ctx context.Context, coachID, id int64, by str
 		return a, err
 	}
 	for _, c := range claims {
-		refundID, err := r.Billing.RefundExcess(ctx, c.PaymentID, c.Amount, fmt.Sprintf("anomaly-%d-payment-%d", id, c.PaymentID), c.ClaimedAt)
+		refundID, err := r.Billing.RefundExcess(ctx, c.PaymentID, c.Amount, refundCause(id, c.PaymentID), c.ClaimedAt)
+		if errs.CodeOf(err) == errs.Conflict {
+			// Stripe refused: this money was not given back, so the claim
+			// and its remedy row go, and the anomaly stays open.
+			return a, errors.Join(err, db.InTx(ctx, r.DB, func(tx *sqlx.Tx) error { return r.releaseClaim(ctx, tx, id, c.PaymentID) }))
+		}
 		if err != nil {
 			return a, err
 		}
@@ -346,12 +368,33 @@ func (r *Reconciler) RefundExcess(ctx context.Context, coachID, id int64, by str
 			WHERE anomaly_id = $1 ORDER BY done_at DESC, payment_id DESC LIMIT 1) WHERE id = $1`, id); err != nil {
 			return err
 		}
-		return r.close(ctx, tx, a, "resolved", by, "excess refunded", r.Now().UTC())
+		return r.close(ctx, tx, a, "resolved", by, "excess refunded", r.Now().UTC(), true)
 	})
 	if err != nil {
 		return a, err
 	}
 	return r.get(ctx, r.DB, coachID, id)
+}
+
+// releaseClaim gives up a refund Stripe refused; with no claim left, the
+// anomaly's plan is no longer frozen.
+func (r *Reconciler) releaseClaim(ctx context.Context, tx *sqlx.Tx, id, paymentID int64) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM anomaly_refunds WHERE anomaly_id = $1 AND payment_id = $2`, id, paymentID); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM payments WHERE kind = 'refund' AND status = 'remedy'
+		AND stripe_object_id = 'remedy:' || $1`, refundCause(id, paymentID)); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE anomalies SET refunding_at = NULL WHERE id = $1
+		AND NOT EXISTS (SELECT 1 FROM anomaly_refunds WHERE anomaly_id = $1)`, id)
+	return err
+}
+
+// refundCause names one refund of an anomaly's excess: its Stripe
+// idempotency key, its metadata, its remedy row.
+func refundCause(anomalyID, paymentID int64) string {
+	return fmt.Sprintf("anomaly-%d-payment-%d", anomalyID, paymentID)
 }
 
 // claimRefunds freezes an open anomaly's refund plan and claims each
@@ -379,9 +422,14 @@ func (r *Reconciler) claimRefunds(ctx context.Context, tx *sqlx.Tx, id int64) er
 	var plan []Refund
 	_ = json.Unmarshal(a.Refunds, &plan)
 	for _, rf := range plan {
+		// What the payment has left: its amount less what Carnet claimed
+		// from it or, when more, what Stripe reports refunded on its charge.
 		var left int64
-		if err := tx.GetContext(ctx, &left, `SELECT p.amount - coalesce((SELECT sum(amount) FROM anomaly_refunds
-			WHERE payment_id = p.id), 0) FROM payments p WHERE p.id = $1 FOR UPDATE`, rf.PaymentID); err != nil {
+		if err := tx.GetContext(ctx, &left, `SELECT p.amount - greatest(
+			coalesce((SELECT sum(amount) FROM anomaly_refunds WHERE payment_id = p.id), 0),
+			coalesce((SELECT max(r.amount) FROM payments r WHERE r.kind = 'refund' AND r.status <> 'remedy'
+				AND r.stripe_charge_id = p.stripe_charge_id), 0))
+			FROM payments p WHERE p.id = $1 FOR UPDATE`, rf.PaymentID); err != nil {
 			return err
 		}
 		if amount := min(rf.Amount, left); amount > 0 {
@@ -389,7 +437,7 @@ func (r *Reconciler) claimRefunds(ctx context.Context, tx *sqlx.Tx, id int64) er
 				VALUES ($1, $2, $3, $4)`, id, rf.PaymentID, amount, now); err != nil {
 				return err
 			}
-			if err := r.Billing.ClaimRemedy(ctx, tx, rf.PaymentID, amount); err != nil {
+			if err := r.Billing.ClaimRemedy(ctx, tx, rf.PaymentID, amount, refundCause(id, rf.PaymentID)); err != nil {
 				return err
 			}
 		}

@@ -152,7 +152,7 @@ func (r *Reconciler) decide(state string) func(c *gin.Context, coach auth.Coach,
 			if a.State != "open" {
 				return errs.New(errs.Conflict, "anomaly %d is already %s", id, a.State)
 			}
-			return r.close(ctx, tx, a, state, "coach", in.Note, r.Now().UTC())
+			return r.close(ctx, tx, a, state, "coach", in.Note, r.Now().UTC(), true)
 		})
 		if err != nil {
 			api.Fail(c, err)

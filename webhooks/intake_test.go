@@ -189,6 +189,12 @@ func TestSEPAFails(t *testing.T) {
 	if got := s.state(co.PackID); got != "cancelled 0 | 1:failed | charge:failed:45000" {
 		t.Fatalf("after SEPA failure: %q", got)
 	}
+	// A returned first debit has no message of its own: the anomaly tells the client.
+	var toClient []string
+	_ = s.packs.DB.Select(&toClient, `SELECT template FROM notifications WHERE recipient = $1`, s.client.Email)
+	if strings.Join(toClient, ",") != "anomaly_opened_client" {
+		t.Fatalf("after a returned SEPA debit the client was sent %v", toClient)
+	}
 }
 
 func TestExpiredCheckoutCancelsThePack(t *testing.T) {

@@ -333,7 +333,7 @@ func TestOwnRefundReportedBeforeTheCallReturns(t *testing.T) {
 	if err != nil || a.State != "resolved" || a.RefundID == nil {
 		t.Fatalf("refund: %+v %v", a, err)
 	}
-	if got, want := s.state(dup.PackID), "active 10 | 1:paid | purchase10 | charge:succeeded:45000,charge:succeeded:45000,refund:remedy:45000"; got != want {
+	if got, want := s.state(dup.PackID), "active 10 | 1:paid | purchase10 | charge:succeeded:45000,charge:succeeded:45000,refund:refunded:45000,refund:remedy:45000"; got != want {
 		t.Fatalf("state %q, want %q", got, want)
 	}
 	if got := s.anomalies(); got[KindRefundDispute] != "" {
@@ -419,4 +419,53 @@ func TestEndedPlanStopsAndFlagsLateDebits(t *testing.T) {
 		t.Fatalf("excess %d, want 15000", excess)
 	}
 	s.verify()
+}
+
+// Anomalies settled by a release that keyed causes per installment and
+// recorded no refund claims are renamed and given their claims by the
+// migration, so the same disagreement is not opened and refunded again.
+func TestMigrationCarriesOldAnomaliesOver(t *testing.T) {
+	t.Parallel()
+	s := newShop(t)
+	s.charter(false)
+	ctx := context.Background()
+	more, _ := s.checkout(billing.PlanUpfront)
+	s.deliver(newEvent("payment_intent.succeeded", s.now, paymentIntent("pi_old", more.PackID, 50000, "succeeded")))
+	var a Anomaly
+	if err := s.packs.DB.Get(&a, `SELECT * FROM anomalies WHERE kind = $1`, KindAmount); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.rec.RefundExcess(ctx, s.coach.ID, a.ID, "coach"); err != nil {
+		t.Fatal(err)
+	}
+	// What the previous release left: an installment-keyed cause, no claims.
+	if _, err := s.packs.DB.Exec(`DELETE FROM anomaly_refunds`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.packs.DB.Exec(`UPDATE anomalies SET cause_key = 'amount:installment:1', refunding_at = NULL WHERE id = $1`, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	goose, err := db.Migrator(s.packs.DB.DB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := goose.Down(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := goose.Up(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.InTx(ctx, s.packs.DB, func(tx *sqlx.Tx) error { return s.rec.CheckPack(ctx, tx, more.PackID) }); err != nil {
+		t.Fatal(err)
+	}
+	var causes []string
+	_ = s.packs.DB.Select(&causes, `SELECT cause_key || ' ' || state FROM anomalies ORDER BY id`)
+	if len(causes) != 1 || !strings.HasPrefix(causes[0], "amount:payment:") || !strings.HasSuffix(causes[0], " resolved") {
+		t.Fatalf("anomalies after the migration %v, want the one, renamed, still resolved", causes)
+	}
+	var claimed int64
+	_ = s.packs.DB.Get(&claimed, `SELECT coalesce(sum(amount), 0) FROM anomaly_refunds WHERE anomaly_id = $1`, a.ID)
+	if claimed != 5000 {
+		t.Fatalf("claimed %d after the migration, want the 5000 refunded", claimed)
+	}
 }

@@ -40,6 +40,7 @@ type Observed struct {
 	Currency      string    `db:"currency"`
 	InstallmentID *int64    `db:"installment_id"`
 	ObjectID      *string   `db:"stripe_object_id"`
+	Charge        *string   `db:"stripe_charge_id"`
 	At            time.Time `db:"occurred_at"`
 	// Remedied is what Carnet has claimed to give back from this charge:
 	// money refunded as an excess no longer counts against the plan.
@@ -104,7 +105,21 @@ func Detect(p Plan, now time.Time) []Finding {
 	var out []Finding
 	var atOnce Finding
 	seen := map[int64]Observed{}
+	// Stripe reports all of a charge's refunds in one row, Carnet's own
+	// remedies included: only what goes beyond them is someone else's.
+	remedies := map[string]int64{}
 	for _, o := range p.Payments {
+		if o.Kind == "refund" && o.Status == "remedy" && o.Charge != nil {
+			remedies[*o.Charge] += o.Amount
+		}
+	}
+	for _, o := range p.Payments {
+		if o.Kind == "refund" && o.Status != "remedy" && o.Charge != nil {
+			o.Amount -= remedies[*o.Charge]
+			if o.Amount <= 0 {
+				continue
+			}
+		}
 		if o.Kind == "charge" {
 			if o.Amount -= o.Remedied; o.Amount <= 0 {
 				continue // given back in full by Carnet

@@ -121,7 +121,13 @@ func (in *Intake) sweepInvoices(ctx context.Context) error {
 		if err := in.DB.GetContext(ctx, &known, `SELECT EXISTS (SELECT 1 FROM payments WHERE stripe_object_id = $1)`, inv.ID); err != nil || known {
 			return inv.ID, err
 		}
-		return inv.ID, in.ingestFound(ctx, inv.ID, "invoice.paid", inv.Created, inv)
+		// Dated when it was paid, as its event would be: an invoice paid on
+		// a retry or by a slow debit was created days before.
+		at := inv.Created
+		if inv.StatusTransitions != nil && inv.StatusTransitions.PaidAt != 0 {
+			at = inv.StatusTransitions.PaidAt
+		}
+		return inv.ID, in.ingestFound(ctx, inv.ID, "invoice.paid", at, inv)
 	})
 	if err != nil {
 		return err

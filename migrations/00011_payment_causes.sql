@@ -1,0 +1,30 @@
+-- +goose Up
+-- Anomalies from before causes were keyed by payment and refunds claimed
+-- (00009): their refunds become claims and their causes take the new names,
+-- so that a disagreement already told and refunded is not opened, told and
+-- refunded a second time.
+INSERT INTO anomaly_refunds (anomaly_id, payment_id, amount, claimed_at, stripe_refund_id, done_at)
+SELECT a.id, (r->>'payment_id')::bigint, (r->>'amount')::bigint, coalesce(a.closed_at, a.updated_at),
+    a.stripe_refund_id, coalesce(a.closed_at, a.updated_at)
+FROM anomalies a CROSS JOIN jsonb_array_elements(a.refunds) r
+WHERE a.stripe_refund_id IS NOT NULL AND (r->>'amount')::bigint > 0
+    AND EXISTS (SELECT 1 FROM payments p WHERE p.id = (r->>'payment_id')::bigint)
+ON CONFLICT DO NOTHING;
+UPDATE anomalies SET refunding_at = coalesce(closed_at, updated_at)
+WHERE stripe_refund_id IS NOT NULL AND refunding_at IS NULL;
+
+UPDATE anomalies a SET cause_key = n.cause
+FROM (SELECT id, CASE
+        WHEN cause_key LIKE 'amount:installment:%' THEN 'amount:payment:' || (evidence->'payment'->>'payment_id')
+        WHEN cause_key LIKE 'duplicate:installment:%' THEN 'duplicate:payment:' || (evidence->'second'->>'payment_id')
+        WHEN cause_key LIKE 'at_once:pack:%' THEN 'at_once:payment:' ||
+            (SELECT min((r->>'payment_id')::bigint) FROM jsonb_array_elements(refunds) r)
+        END AS cause
+    FROM anomalies) n
+WHERE a.id = n.id AND n.cause IS NOT NULL
+    AND NOT EXISTS (SELECT 1 FROM anomalies b WHERE b.cause_key = n.cause);
+
+-- +goose Down
+-- The old names and the claims they imply stay: the previous release reads
+-- neither.
+SELECT 1;
