@@ -90,6 +90,12 @@ func Simulate(ctx context.Context, d *sqlx.DB, packID int64, action string, at t
 			"billing_reason":       map[bool]string{true: "subscription_create", false: "subscription_cycle"}[seq == 1],
 			"subscription_details": map[string]any{"metadata": meta}}
 	}
+	// What a refund or a dispute takes back: the upfront payment, or the
+	// first monthly debit.
+	paid, paidIntent, paidAmount := charge, intent, p.Price
+	if !upfront {
+		paid, paidIntent, paidAmount = "ch_local_"+id+"_1", "pi_local_"+id+"_1", p.FirstAmount
+	}
 	var evs []map[string]any
 	add := func(typ string, obj map[string]any) {
 		evs = append(evs, map[string]any{"type": typ, "object": obj})
@@ -132,13 +138,13 @@ func Simulate(ctx context.Context, d *sqlx.DB, packID int64, action string, at t
 	case "next_failed":
 		err = next("open")
 	case "refund":
-		add("charge.refunded", map[string]any{"id": charge, "object": "charge", "amount": p.Price, "amount_refunded": p.Price,
-			"refunded": true, "currency": cur, "payment_intent": intent})
+		add("charge.refunded", map[string]any{"id": paid, "object": "charge", "amount": paidAmount, "amount_refunded": paidAmount,
+			"refunded": true, "currency": cur, "payment_intent": paidIntent})
 	case "dispute_lost":
 		for _, status := range []string{"needs_response", "lost"} {
 			typ := map[string]string{"needs_response": "charge.dispute.created", "lost": "charge.dispute.closed"}[status]
-			add(typ, map[string]any{"id": "dp_local_" + id, "object": "dispute", "amount": p.Price, "currency": cur,
-				"charge": charge, "payment_intent": intent, "status": status, "reason": "fraudulent", "metadata": map[string]any{}})
+			add(typ, map[string]any{"id": "dp_local_" + id, "object": "dispute", "amount": paidAmount, "currency": cur,
+				"charge": paid, "payment_intent": paidIntent, "status": status, "reason": "fraudulent", "metadata": map[string]any{}})
 		}
 	}
 	if err != nil {

@@ -46,6 +46,13 @@ func TestPurchaseEndToEndWithoutStripeAccount(t *testing.T) {
 	if p := a.must(200, "GET", "/v1/clients/"+id(c)+"/balance", key, nil)["packs"].([]any)[0].(map[string]any); p["status"] != "overdue" {
 		t.Fatalf("after a failed debit: %v", p["status"])
 	}
+	// A lost dispute of the first debit ends the plan.
+	if out, err := runCmdWith(t, cfg, "stripe", "send", "dispute_lost", "--pack", jsonString(co["pack_id"])); err != nil {
+		t.Fatalf("stripe send: %v\n%s", err, out)
+	}
+	if p := a.must(200, "GET", "/v1/clients/"+id(c)+"/balance", key, nil)["packs"].([]any)[0].(map[string]any); p["status"] != "refunded" {
+		t.Fatalf("after a lost dispute: %v", p["status"])
+	}
 	// A bad signature is refused at the door.
 	if r := a.do("POST", "/webhooks/stripe", "", `{"id":"evt_1"}`, "Stripe-Signature", "t=1,v1=00"); r.Status != 400 {
 		t.Fatalf("bad signature: %d", r.Status)
