@@ -23,23 +23,24 @@ var Actions = map[string]string{
 	"sepa_ok":      "the pending SEPA debit is confirmed",
 	"sepa_fail":    "the pending SEPA debit is returned",
 	"expire":       "the checkout expires unpaid",
-	"next_paid":    "the next monthly debit succeeds",
-	"next_failed":  "the next monthly debit fails",
+	"next_paid":    "the next monthly debit succeeds (dated on its due date)",
+	"next_failed":  "the next monthly debit fails (dated on its due date)",
 	"refund":       "the payment is refunded in full",
 	"dispute_lost": "the client disputes the payment and wins",
 }
 
 // simPack is what the simulator knows of a pack.
 type simPack struct {
-	ID           int64   `db:"id"`
-	Plan         string  `db:"plan"`
-	Currency     string  `db:"currency"`
-	Price        int64   `db:"price_amount"`
-	Checkout     *string `db:"stripe_checkout_session_id"`
-	Subscription *string `db:"stripe_subscription_id"`
-	NextSeq      *int    `db:"next_seq"`
-	NextAmount   *int64  `db:"next_amount"`
-	FirstAmount  int64   `db:"first_amount"`
+	ID           int64      `db:"id"`
+	Plan         string     `db:"plan"`
+	Currency     string     `db:"currency"`
+	Price        int64      `db:"price_amount"`
+	Checkout     *string    `db:"stripe_checkout_session_id"`
+	Subscription *string    `db:"stripe_subscription_id"`
+	NextSeq      *int       `db:"next_seq"`
+	NextAmount   *int64     `db:"next_amount"`
+	NextDue      *time.Time `db:"next_due"`
+	FirstAmount  int64      `db:"first_amount"`
 }
 
 // Simulate builds the events Stripe would send for action on a pack, in the
@@ -55,6 +56,7 @@ func Simulate(ctx context.Context, d *sqlx.DB, packID int64, action string, at t
 		p.stripe_subscription_id,
 		(SELECT seq FROM installments WHERE pack_id = p.id AND status IN ('due', 'failed') ORDER BY seq LIMIT 1) AS next_seq,
 		(SELECT amount FROM installments WHERE pack_id = p.id AND status IN ('due', 'failed') ORDER BY seq LIMIT 1) AS next_amount,
+		(SELECT due_at FROM installments WHERE pack_id = p.id AND status IN ('due', 'failed') ORDER BY seq LIMIT 1) AS next_due,
 		coalesce((SELECT amount FROM installments WHERE pack_id = p.id AND seq = 1), p.price_amount) AS first_amount
 		FROM packs p WHERE p.id = $1`, packID)
 	if err != nil {
@@ -106,6 +108,11 @@ func Simulate(ctx context.Context, d *sqlx.DB, packID int64, action string, at t
 		}
 		typ := map[string]string{"paid": "invoice.paid", "open": "invoice.payment_failed"}[status]
 		add(typ, invoice(*p.NextSeq, *p.NextAmount, status))
+		// Dated on its due date, as Stripe would debit it: sent today it
+		// would be a debit months early, which the reconciler reports.
+		if p.NextDue != nil && p.NextDue.After(at) {
+			at = *p.NextDue
+		}
 		return nil
 	}
 	switch action {

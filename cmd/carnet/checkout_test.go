@@ -39,6 +39,13 @@ func TestPurchaseEndToEndWithoutStripeAccount(t *testing.T) {
 	// carnet stripe send: the second debit fails, against the running server.
 	cfg := a.m.Config
 	cfg.BaseURL = a.base
+	// The second debit, on its due date: a plan paid on schedule, no anomaly.
+	if out, err := runCmdWith(t, cfg, "stripe", "send", "next_paid", "--pack", jsonString(co["pack_id"])); err != nil || !strings.HasPrefix(out, "200 ") {
+		t.Fatalf("stripe send: %v\n%s", err, out)
+	}
+	if got := a.must(200, "GET", "/v1/anomalies", key, nil)["data"].([]any); len(got) != 0 {
+		t.Fatalf("a debit on its due date raised %v", got)
+	}
 	out, err := runCmdWith(t, cfg, "stripe", "send", "next_failed", "--pack", jsonString(co["pack_id"]))
 	if err != nil || !strings.HasPrefix(out, "200 ") {
 		t.Fatalf("stripe send: %v\n%s", err, out)
