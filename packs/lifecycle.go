@@ -51,8 +51,8 @@ func EndRefunded(ctx context.Context, tx *sqlx.Tx, packID int64, reason string, 
 			return err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE packs SET status = 'refunded', sessions_remaining = 0, updated_at = $2
-		WHERE id = $1`, packID, at); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE packs SET status = 'refunded', sessions_remaining = 0, overdue_since = NULL,
+		updated_at = $2 WHERE id = $1`, packID, at); err != nil {
 		return err
 	}
 	// An ended pack expects no more money: an installment Stripe still

@@ -376,8 +376,9 @@ func (r *Reconciler) RefundExcess(ctx context.Context, coachID, id int64, by str
 	return r.get(ctx, r.DB, coachID, id)
 }
 
-// releaseClaim gives up a refund Stripe refused; with no claim left, the
-// anomaly's plan is no longer frozen.
+// releaseClaim gives up a refund Stripe refused and unfreezes the anomaly,
+// so that the next try claims what is still to refund (the claims done
+// stay done) instead of closing it as refunded.
 func (r *Reconciler) releaseClaim(ctx context.Context, tx *sqlx.Tx, id, paymentID int64) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM anomaly_refunds WHERE anomaly_id = $1 AND payment_id = $2`, id, paymentID); err != nil {
 		return err
@@ -386,8 +387,7 @@ func (r *Reconciler) releaseClaim(ctx context.Context, tx *sqlx.Tx, id, paymentI
 		AND stripe_object_id = 'remedy:' || $1`, refundCause(id, paymentID)); err != nil {
 		return err
 	}
-	_, err := tx.ExecContext(ctx, `UPDATE anomalies SET refunding_at = NULL WHERE id = $1
-		AND NOT EXISTS (SELECT 1 FROM anomaly_refunds WHERE anomaly_id = $1)`, id)
+	_, err := tx.ExecContext(ctx, `UPDATE anomalies SET refunding_at = NULL WHERE id = $1`, id)
 	return err
 }
 
@@ -433,9 +433,13 @@ func (r *Reconciler) claimRefunds(ctx context.Context, tx *sqlx.Tx, id int64) er
 			return err
 		}
 		if amount := min(rf.Amount, left); amount > 0 {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO anomaly_refunds (anomaly_id, payment_id, amount, claimed_at)
-				VALUES ($1, $2, $3, $4)`, id, rf.PaymentID, amount, now); err != nil {
+			res, err := tx.ExecContext(ctx, `INSERT INTO anomaly_refunds (anomaly_id, payment_id, amount, claimed_at)
+				VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, id, rf.PaymentID, amount, now)
+			if err != nil {
 				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				continue // claimed by an earlier try
 			}
 			if err := r.Billing.ClaimRemedy(ctx, tx, rf.PaymentID, amount, refundCause(id, rf.PaymentID)); err != nil {
 				return err

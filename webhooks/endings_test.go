@@ -117,3 +117,44 @@ func TestPlanEndingWithAFailedInstallment(t *testing.T) {
 		t.Fatalf("anomalies %v, want the retry collected after the end", a)
 	}
 }
+
+// A failed debit paid on its retry shortly before the plan ends (a lost
+// dispute) was owed: whichever Carnet hears of first, it counts as paid and
+// is not a charge after the end.
+func TestRetryPaidBeforeThePlanEnded(t *testing.T) {
+	t.Parallel()
+	s := newShop(t)
+	s.charter(true)
+	want := "refunded 0 | 1:paid,2:paid,3:cancelled | purchase10,refund_reversal-10 | " +
+		"charge:failed:15000,charge:succeeded:15000,charge:succeeded:15000,dispute:lost:15000"
+	for _, disputeFirst := range []bool{false, true} {
+		co, _ := s.checkout(billing.PlanInstallments)
+		id := randomID()
+		sub := "sub_" + id
+		start := s.now
+		s.deliver(newEvent("checkout.session.completed", start, checkoutSession(co, "subscription", "paid", "", sub, 15000)))
+		s.deliver(newEvent("invoice.paid", start, invoice("in_1"+id, sub, co.PackID, 15000, "paid")))
+		failed := invoice("in_2"+id, sub, co.PackID, 15000, "open")
+		failed["created"] = start.AddDate(0, 1, 0).Unix()
+		s.deliver(newEvent("invoice.payment_failed", start.AddDate(0, 1, 0), failed))
+		paid := invoice("in_2"+id, sub, co.PackID, 15000, "paid")
+		paid["created"] = failed["created"]
+		evs := []event{
+			newEvent("invoice.paid", start.AddDate(0, 1, 0).Add(2*time.Hour), paid),
+			newEvent("charge.dispute.closed", start.AddDate(0, 1, 0).Add(3*time.Hour), map[string]any{"id": "dp_" + id,
+				"object": "dispute", "amount": 15000, "currency": "eur", "charge": "ch_1" + id, "payment_intent": "pi_1" + id, "status": "lost"}),
+		}
+		if disputeFirst {
+			evs[0], evs[1] = evs[1], evs[0]
+		}
+		for _, e := range evs {
+			s.deliver(e)
+		}
+		if got := s.state(co.PackID); got != want {
+			t.Fatalf("dispute first %v: state %q, want %q", disputeFirst, got, want)
+		}
+	}
+	if a := s.anomalies(); a[KindChargeAfterEnd] != "" {
+		t.Fatalf("a retry paid before the end was taken for a charge after it: %v", a)
+	}
+}

@@ -442,6 +442,9 @@ func TestMigrationCarriesOldAnomaliesOver(t *testing.T) {
 	if _, err := s.packs.DB.Exec(`DELETE FROM anomaly_refunds`); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := s.packs.DB.Exec(`UPDATE payments SET stripe_object_id = 'refund:ch_old' WHERE status = 'remedy'`); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := s.packs.DB.Exec(`UPDATE anomalies SET cause_key = 'amount:installment:1', refunding_at = NULL WHERE id = $1`, a.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -467,5 +470,11 @@ func TestMigrationCarriesOldAnomaliesOver(t *testing.T) {
 	_ = s.packs.DB.Get(&claimed, `SELECT coalesce(sum(amount), 0) FROM anomaly_refunds WHERE anomaly_id = $1`, a.ID)
 	if claimed != 5000 {
 		t.Fatalf("claimed %d after the migration, want the 5000 refunded", claimed)
+	}
+	// The coach then refunds the rest by hand: the client has everything back.
+	s.deliver(newEvent("charge.refunded", s.now.Add(time.Hour), map[string]any{"id": "ch_old", "object": "charge", "amount": 50000,
+		"amount_refunded": 50000, "refunded": true, "currency": "eur", "payment_intent": "pi_old"}))
+	if got, want := s.state(more.PackID), "refunded 0 | 1:paid | purchase10,refund_reversal-10 | charge:succeeded:50000,refund:refunded:50000,refund:remedy:5000"; got != want {
+		t.Fatalf("state %q, want %q", got, want)
 	}
 }
