@@ -315,6 +315,11 @@ func (s *Service) InvoicePaid(ctx context.Context, tx *sqlx.Tx, inv *stripe.Invo
 		pay.Status = "unmatched"
 		return s.recordPayment(ctx, tx, pay)
 	}
+	var known bool
+	if err := tx.GetContext(ctx, &known, `SELECT EXISTS (SELECT 1 FROM payments WHERE stripe_object_id = $1
+		AND pack_id IS NOT NULL)`, inv.ID); err != nil || known {
+		return err // settled once: a later report of it changes nothing (its installment may be due again)
+	}
 	if intent == "" && charge == "" {
 		// A newer API version's invoice names no payment: take the one its
 		// PaymentIntent left waiting, if it came first.

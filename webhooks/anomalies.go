@@ -358,8 +358,20 @@ func (r *Reconciler) RefundExcess(ctx context.Context, coachID, id int64, by str
 		if err != nil {
 			return a, err
 		}
-		if _, err := r.DB.ExecContext(ctx, `UPDATE anomaly_refunds SET stripe_refund_id = $3, done_at = $4
-			WHERE anomaly_id = $1 AND payment_id = $2`, id, c.PaymentID, refundID, r.Now().UTC()); err != nil {
+		err = db.InTx(ctx, r.DB, func(tx *sqlx.Tx) error {
+			if _, err := tx.ExecContext(ctx, `UPDATE anomaly_refunds SET stripe_refund_id = $3, done_at = $4
+				WHERE anomaly_id = $1 AND payment_id = $2`, id, c.PaymentID, refundID, r.Now().UTC()); err != nil || a.Kind != KindAtOnce {
+				return err
+			}
+			// An installment collected early and given back in full is due
+			// again on its date: the debit Stripe makes then pays it, and if
+			// none comes the coach hears of a missed installment.
+			_, err := tx.ExecContext(ctx, `UPDATE installments i SET status = 'due', paid_at = NULL, stripe_invoice_id = NULL
+				FROM payments p WHERE p.id = $1 AND i.id = p.installment_id AND i.status = 'paid' AND $2 >= p.amount`,
+				c.PaymentID, c.Amount)
+			return err
+		})
+		if err != nil {
 			return a, err
 		}
 	}

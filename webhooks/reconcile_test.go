@@ -176,6 +176,20 @@ func TestInstallmentsCollectedInOneNight(t *testing.T) {
 		if p := s.pack(co.PackID); p.Status != "active" || p.SessionsRemaining != 10 {
 			t.Fatalf("pack after all that: %s %d", p.Status, p.SessionsRemaining)
 		}
+		// The two installments given back are due again on their dates:
+		// the debit on the second one's date pays it, with no anomaly.
+		if got := s.state(co.PackID); !strings.HasPrefix(got, "active 10 | 1:paid,2:due,3:due |") {
+			t.Fatalf("installments after the refund: %q", got)
+		}
+		var due2 time.Time
+		_ = s.packs.DB.Get(&due2, `SELECT due_at FROM installments WHERE pack_id = $1 AND seq = 2`, co.PackID)
+		s.deliver(newEvent("invoice.paid", due2, invoice("in_"+randomID(), "sub_night", co.PackID, 15000, "paid")))
+		if got := s.state(co.PackID); !strings.HasPrefix(got, "active 10 | 1:paid,2:paid,3:due |") {
+			t.Fatalf("installments after the second month's debit: %q", got)
+		}
+		if a := s.anomalies(); len(a) != 1 {
+			t.Fatalf("anomalies after the second month's debit %v", a)
+		}
 		s.verify()
 	}
 }
