@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -490,5 +491,52 @@ func TestMigrationCarriesOldAnomaliesOver(t *testing.T) {
 		"amount_refunded": 50000, "refunded": true, "currency": "eur", "payment_intent": "pi_old"}))
 	if got, want := s.state(more.PackID), "refunded 0 | 1:paid | purchase10,refund_reversal-10 | charge:succeeded:50000,refund:refunded:50000,refund:remedy:5000"; got != want {
 		t.Fatalf("state %q, want %q", got, want)
+	}
+}
+
+// The coach clicks "refund" while the automatic job runs, several times
+// over: each payment is claimed and given back once, and the client hears
+// once that all is back to normal.
+func TestConcurrentRefundsOfOneAnomaly(t *testing.T) {
+	t.Parallel()
+	s := newShop(t)
+	s.charter(false)
+	ctx := context.Background()
+	co, _ := s.checkout(billing.PlanInstallments)
+	for _, e := range nightOfThree(s, co, "sub_race") {
+		s.deliver(e)
+	}
+	var id int64
+	if err := s.packs.DB.Get(&id, `SELECT id FROM anomalies WHERE kind = $1`, KindAtOnce); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := s.rec.RefundExcess(ctx, s.coach.ID, id, "coach"); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("concurrent refund: %v", err)
+	}
+	var got struct {
+		Claims   int   `db:"claims"`
+		Claimed  int64 `db:"claimed"`
+		Remedies int   `db:"remedies"`
+		Resolved int   `db:"resolved"`
+	}
+	_ = s.packs.DB.Get(&got, `SELECT (SELECT count(*) FROM anomaly_refunds WHERE done_at IS NOT NULL) AS claims,
+		(SELECT sum(amount) FROM anomaly_refunds) AS claimed,
+		(SELECT count(*) FROM payments WHERE status = 'remedy') AS remedies,
+		(SELECT count(*) FROM notifications WHERE template = 'anomaly_resolved') AS resolved`)
+	if got.Claims != 2 || got.Claimed != 30000 || got.Remedies != 2 || got.Resolved != 1 {
+		t.Fatalf("after 8 concurrent refunds: %+v, want 2 claims of 30000 in all, 2 remedies, 1 message", got)
 	}
 }
