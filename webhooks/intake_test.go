@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -434,4 +435,50 @@ func TestNewerAPIInstallmentsPairWithTheirInvoices(t *testing.T) {
 	if len(unmatched) != 1 || unmatched[0] != "pi_basil_other" {
 		t.Fatalf("unmatched payments %v, want only pi_basil_other", unmatched)
 	}
+}
+
+// Stripe delivers in parallel: a purchase's events, each sent three times at
+// once, end as they do one by one, with no deadlock and no event applied twice.
+func TestConcurrentDeliveries(t *testing.T) {
+	t.Parallel()
+	s := newShop(t)
+	co, _ := s.checkout(billing.PlanInstallments)
+	sub := "sub_" + randomID()
+	evs := []event{newEvent("checkout.session.completed", s.now, checkoutSession(co, "subscription", "paid", "", sub, 15000)),
+		newEvent("customer.subscription.updated", s.now, map[string]any{"id": sub, "object": "subscription", "status": "active",
+			"metadata": map[string]any{"carnet_pack_id": itoa(co.PackID)}})}
+	for m := range 3 {
+		evs = append(evs, newEvent("invoice.paid", s.now.AddDate(0, m, 0), invoice("in_"+randomID(), sub, co.PackID, 15000, "paid")))
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	fresh := 0
+	for range 3 {
+		for _, e := range evs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				p := e.payload()
+				res, err := s.in.Receive(context.Background(), p, sign(p, secret, time.Now()))
+				if err != nil {
+					t.Errorf("deliver %s: %v", e.Type, err)
+					return
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				if !res.Duplicate {
+					fresh++
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	want := "active 10 | 1:paid,2:paid,3:paid | purchase10 | charge:succeeded:15000,charge:succeeded:15000,charge:succeeded:15000"
+	if got := s.state(co.PackID); got != want || fresh != len(evs) {
+		t.Fatalf("state %q (%d events applied), want %q (%d)", got, fresh, want, len(evs))
+	}
+	if a := s.anomalies(); len(a) != 0 {
+		t.Fatalf("concurrent deliveries raised %v", a)
+	}
+	s.verify()
 }
