@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -115,11 +114,7 @@ func (d *Dispatcher) claim(ctx context.Context) (claimed, bool, error) {
 // handle renders a claimed message and sends or keeps it. Only a database
 // error is returned; a failed send is recorded on the row.
 func (d *Dispatcher) handle(ctx context.Context, m claimed) error {
-	var data map[string]any
-	if err := json.Unmarshal(m.Data, &data); err != nil {
-		return d.finish(ctx, m, "failed", "", "data: "+err.Error())
-	}
-	subject, body, err := Render(m.Template, m.Locale, data)
+	subject, body, err := renderStored(m.Template, m.Locale, m.Data)
 	if err != nil {
 		// Rendering is deterministic: trying again cannot help.
 		return d.finish(ctx, m, "failed", "", err.Error())

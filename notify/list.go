@@ -2,7 +2,6 @@ package notify
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"time"
 
@@ -54,11 +53,7 @@ func body(n Notification) string {
 	if n.Status != "kept" && n.Status != "sent" {
 		return ""
 	}
-	var data map[string]any
-	if err := json.Unmarshal(n.Data, &data); err != nil {
-		return ""
-	}
-	_, b, err := Render(n.Template, n.Locale, data)
+	_, b, err := renderStored(n.Template, n.Locale, n.Data)
 	if err != nil {
 		return ""
 	}

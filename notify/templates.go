@@ -3,6 +3,7 @@ package notify
 import (
 	"bytes"
 	"embed"
+	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
@@ -221,4 +222,13 @@ func FormatMonth(t time.Time, locale string) string {
 		return fmt.Sprintf("%s de %d", m, t.Year())
 	}
 	return fmt.Sprintf("%s %d", m, t.Year())
+}
+
+// renderStored renders a message from the data stored with it in the outbox.
+func renderStored(name, locale string, stored []byte) (subject, body string, err error) {
+	var data map[string]any
+	if err := json.Unmarshal(stored, &data); err != nil {
+		return "", "", fmt.Errorf("data: %w", err)
+	}
+	return Render(name, locale, data)
 }
