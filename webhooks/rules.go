@@ -42,9 +42,6 @@ type Observed struct {
 	ObjectID      *string   `db:"stripe_object_id"`
 	Charge        *string   `db:"stripe_charge_id"`
 	At            time.Time `db:"occurred_at"`
-	// Remedied is what Carnet has claimed to give back from this charge:
-	// money refunded as an excess no longer counts against the plan.
-	Remedied int64 `db:"remedied"`
 }
 
 // Plan is everything the rules look at for one pack.
@@ -105,8 +102,10 @@ func Detect(p Plan, now time.Time) []Finding {
 	var out []Finding
 	var atOnce Finding
 	seen := map[int64]Observed{}
-	// Stripe reports all of a charge's refunds in one row, Carnet's own
-	// remedies included: only what goes beyond them is someone else's.
+	// What Carnet gave back of each charge (its 'remedy' refunds of an
+	// excess) no longer counts against the plan; and Stripe reports all of
+	// a charge's refunds in one row, Carnet's included, so only what goes
+	// beyond them is someone else's refund.
 	remedies := map[string]int64{}
 	for _, o := range p.Payments {
 		if o.Kind == "refund" && o.Status == "remedy" && o.Charge != nil {
@@ -114,20 +113,15 @@ func Detect(p Plan, now time.Time) []Finding {
 		}
 	}
 	for _, o := range p.Payments {
-		if o.Kind == "refund" && o.Status != "remedy" && o.Charge != nil {
-			o.Amount -= remedies[*o.Charge]
-			if o.Amount <= 0 {
+		if o.Kind == "refund" && o.Status == "remedy" {
+			continue
+		}
+		if (o.Kind == "charge" || o.Kind == "refund") && o.Charge != nil {
+			if o.Amount -= remedies[*o.Charge]; o.Amount <= 0 {
 				continue
 			}
 		}
-		if o.Kind == "charge" {
-			if o.Amount -= o.Remedied; o.Amount <= 0 {
-				continue // given back in full by Carnet
-			}
-		}
 		switch {
-		case o.Kind == "refund" && o.Status == "remedy":
-			continue // Carnet's own refund of an excess
 		case o.Kind == "refund" || o.Kind == "dispute":
 			if p.Remaining > 0 || (o.Kind == "dispute" && o.Status != "lost" && o.Status != "won") {
 				out = append(out, Finding{Kind: KindRefundDispute, Cause: fmt.Sprintf("%s:payment:%d", o.Kind, o.ID),

@@ -1,6 +1,7 @@
 package webhooks
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -98,33 +99,45 @@ func TestDetectAfterARemedy(t *testing.T) {
 	start := time.Date(2026, 1, 10, 9, 0, 0, 0, time.UTC)
 	one := int64(1)
 	upfront := []Expected{{ID: 1, Seq: 1, DueAt: start, Amount: 45000, Currency: "EUR", Status: "paid"}}
-	charge := func(id, remedied int64) Observed {
-		return Observed{ID: id, Kind: "charge", Status: "succeeded", Amount: 45000, Currency: "EUR", InstallmentID: &one,
-			At: start.Add(time.Duration(id) * time.Minute), Remedied: remedied}
+	charge := func(id, amount int64) Observed {
+		ch := fmt.Sprintf("ch_%d", id)
+		return Observed{ID: id, Kind: "charge", Status: "succeeded", Amount: amount, Currency: "EUR", InstallmentID: &one,
+			Charge: &ch, At: start.Add(time.Duration(id) * time.Minute)}
 	}
-	causes := func(p Plan) []string {
+	// Carnet's refund of part of payment id, and Stripe's report of the
+	// charge's refunds.
+	remedy := func(id, amount int64) Observed {
+		ch := fmt.Sprintf("ch_%d", id)
+		return Observed{ID: 100 + id, Kind: "refund", Status: "remedy", Amount: amount, Currency: "EUR", Charge: &ch, At: start}
+	}
+	reported := func(id, amount int64) Observed {
+		o := remedy(id, amount)
+		o.ID, o.Status = 200+id, "refunded"
+		return o
+	}
+	causes := func(payments ...Observed) []string {
 		var out []string
+		p := Plan{Plan: "upfront", Status: "active", Remaining: 10, Installments: upfront, Payments: payments}
 		for _, f := range Detect(p, start.Add(time.Hour)) {
 			out = append(out, f.Cause)
 		}
 		return out
 	}
-	p := Plan{Plan: "upfront", Status: "active", Installments: upfront, Payments: []Observed{charge(1, 0), charge(2, 0)}}
-	if got := causes(p); len(got) != 1 || got[0] != "duplicate:payment:2" {
+	if got := causes(charge(1, 45000), charge(2, 45000)); len(got) != 1 || got[0] != "duplicate:payment:2" {
 		t.Fatalf("a duplicate: %v", got)
 	}
-	p.Payments = []Observed{charge(1, 0), charge(2, 45000)}
-	if got := causes(p); len(got) != 0 {
-		t.Fatalf("a duplicate refunded in full: %v", got)
+	if got := causes(charge(1, 45000), charge(2, 45000), remedy(2, 45000), reported(2, 45000)); len(got) != 0 {
+		t.Fatalf("a duplicate Carnet refunded in full, reported by Stripe: %v", got)
 	}
-	p.Payments = append(p.Payments, charge(3, 0))
-	if got := causes(p); len(got) != 1 || got[0] != "duplicate:payment:3" {
+	if got := causes(charge(1, 45000), charge(2, 45000), remedy(2, 45000), charge(3, 45000)); len(got) != 1 || got[0] != "duplicate:payment:3" {
 		t.Fatalf("a third charge after the second was refunded: %v", got)
 	}
 	// Part of a payment given back: what is left is what the plan expected.
-	over := charge(1, 5000)
-	over.Amount = 50000
-	if got := causes(Plan{Plan: "upfront", Status: "active", Installments: upfront, Payments: []Observed{over}}); len(got) != 0 {
+	if got := causes(charge(1, 50000), remedy(1, 5000)); len(got) != 0 {
 		t.Fatalf("an excess refunded: %v", got)
+	}
+	// Someone else refunded more of the charge than Carnet did.
+	if got := causes(charge(1, 50000), remedy(1, 5000), reported(1, 15000)); len(got) != 1 || got[0] != "refund:payment:201" {
+		t.Fatalf("a refund beyond Carnet's: %v", got)
 	}
 }
