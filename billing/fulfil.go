@@ -81,8 +81,9 @@ func (s *Service) recordPayment(ctx context.Context, tx *sqlx.Tx, p payment) err
 		stripe_charge_id, stripe_payment_intent_id, stripe_invoice_id, stripe_object_id, occurred_at, stripe_customer_id)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, nullif($8, ''), nullif($9, ''), nullif($10, ''), $11, $12, nullif($13, ''))
 		ON CONFLICT (stripe_object_id) DO UPDATE SET amount = greatest(payments.amount, excluded.amount),
-			-- Carnet's remedy and a dispute's outcome stay; an older, smaller
-			-- report of the same refund does not undo a newer one.
+			-- A dispute's outcome stays (as does a remedy row of a release
+			-- before 00011); an older, smaller report of the same refund
+			-- does not undo a newer one.
 			status = CASE WHEN payments.status IN ('remedy', 'won', 'lost', 'warning_closed') OR excluded.amount < payments.amount
 				THEN payments.status ELSE excluded.status END,
 			stripe_customer_id = coalesce(payments.stripe_customer_id, excluded.stripe_customer_id),
@@ -392,7 +393,7 @@ func (s *Service) InvoicePaymentFailed(ctx context.Context, tx *sqlx.Tx, inv *st
 	}
 	failed := payment{Pack: p, Kind: "charge", Status: "failed", Amount: inv.AmountDue,
 		Currency: inv.Currency, Invoice: inv.ID, ObjectID: inv.ID + ":failed", At: at}
-	if p.Status == "refunded" || p.Status == "cancelled" {
+	if packs.Ended(p.Status) {
 		// The plan is over (Stripe is being told to stop): nothing is due.
 		return s.recordPayment(ctx, tx, failed)
 	}

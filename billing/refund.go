@@ -47,9 +47,10 @@ func (s *Service) ResolveCharge(ctx context.Context, paymentID int64) error {
 	}
 	params := &stripe.PaymentIntentParams{}
 	params.Context = ctx
+	params.AddExpand("latest_charge")
 	pi, err := s.Stripe.PaymentIntents.Get(*p.Intent, params)
 	if err != nil {
-		return providerFailed(err)
+		return refundUnavailable(err)
 	}
 	if pi.LatestCharge == nil || pi.LatestCharge.ID == "" {
 		return fmt.Errorf("payment intent %s has no charge to refund", *p.Intent)
@@ -80,6 +81,17 @@ func (s *Service) ClaimRemedy(ctx context.Context, tx *sqlx.Tx, paymentID, amoun
 	return err
 }
 
+// ReopenInstallment makes the installment a payment settled due again when
+// amount gave all of it back (it was collected early): the debit Stripe
+// makes on its date then pays it, and if none comes the reconciler reports
+// it missed.
+func (s *Service) ReopenInstallment(ctx context.Context, tx *sqlx.Tx, paymentID, amount int64) error {
+	_, err := tx.ExecContext(ctx, `UPDATE installments i SET status = 'due', paid_at = NULL, stripe_invoice_id = NULL
+		FROM payments p WHERE p.id = $1 AND i.id = p.installment_id AND i.status = 'paid' AND $2 >= p.amount`,
+		paymentID, amount)
+	return err
+}
+
 // RefundExcess gives amount back from one claimed payment through Stripe,
 // with an idempotency key derived from cause, so a retry never refunds
 // twice. A retry after KeyMemory first looks among the charge's refunds
@@ -102,7 +114,7 @@ func (s *Service) RefundExcess(ctx context.Context, paymentID, amount int64, cau
 			}
 		}
 		if err := it.Err(); err != nil {
-			return "", providerFailed(err)
+			return "", refundUnavailable(err)
 		}
 	}
 	params := &stripe.RefundParams{Charge: p.Charge, Amount: stripe.Int64(amount), Reason: stripe.String("duplicate"),
@@ -117,7 +129,11 @@ func (s *Service) RefundExcess(ctx context.Context, paymentID, amount int64, cau
 		// refunded, disputed, ...): the caller gives the claim up.
 		return "", errs.New(errs.Conflict, "Stripe refused the refund: %s", se.Msg)
 	case err != nil:
-		return "", errs.New(errs.Unavailable, "Stripe did not answer as expected (%v); the refund can be tried again", err)
+		return "", refundUnavailable(err)
 	}
 	return r.ID, nil
+}
+
+func refundUnavailable(err error) error {
+	return errs.New(errs.Unavailable, "Stripe did not answer as expected (%v); try again: a refund is never made twice", err)
 }

@@ -35,6 +35,9 @@ func ClearOverdue(ctx context.Context, tx *sqlx.Tx, packID int64, at time.Time) 
 	return err
 }
 
+// Ended reports whether a pack in this status expects no more money.
+func Ended(status string) bool { return status == "refunded" || status == "cancelled" }
+
 // EndRefunded closes a pack whose money went back (full refund, lost
 // dispute): its remaining sessions are written off by a refund_reversal entry.
 func EndRefunded(ctx context.Context, tx *sqlx.Tx, packID int64, reason string, at time.Time) error {

@@ -36,17 +36,16 @@ type Pack struct {
 	ValidityDays      *int       `db:"validity_days" json:"validity_days,omitempty"`
 	WeeklyCap         *int       `db:"weekly_cap" json:"weekly_cap,omitempty"`
 	ActivatedAt       *time.Time `db:"activated_at" json:"activated_at"`
-	// TermsAcceptedAt is when the client accepted the terms at checkout.
-	TermsAcceptedAt *time.Time `db:"terms_accepted_at" json:"terms_accepted_at,omitempty"`
-	ValidUntil      *time.Time `db:"valid_until" json:"valid_until"`
-	OverdueSince    *time.Time `db:"overdue_since" json:"overdue_since,omitempty"`
-	CheckoutSession *string    `db:"stripe_checkout_session_id" json:"-"`
-	Subscription    *string    `db:"stripe_subscription_id" json:"-"`
-	PaymentIntent   *string    `db:"stripe_payment_intent_id" json:"-"`
-	Schedule        *string    `db:"stripe_schedule_id" json:"-"`
-	Customer        *string    `db:"stripe_customer_id" json:"-"`
-	CreatedAt       time.Time  `db:"created_at" json:"created_at"`
-	UpdatedAt       time.Time  `db:"updated_at" json:"updated_at"`
+	TermsAcceptedAt   *time.Time `db:"terms_accepted_at" json:"terms_accepted_at,omitempty"`
+	ValidUntil        *time.Time `db:"valid_until" json:"valid_until"`
+	OverdueSince      *time.Time `db:"overdue_since" json:"overdue_since,omitempty"`
+	CheckoutSession   *string    `db:"stripe_checkout_session_id" json:"-"`
+	Subscription      *string    `db:"stripe_subscription_id" json:"-"`
+	PaymentIntent     *string    `db:"stripe_payment_intent_id" json:"-"`
+	Schedule          *string    `db:"stripe_schedule_id" json:"-"`
+	Customer          *string    `db:"stripe_customer_id" json:"-"`
+	CreatedAt         time.Time  `db:"created_at" json:"created_at"`
+	UpdatedAt         time.Time  `db:"updated_at" json:"updated_at"`
 }
 
 // NewPendingPack records a pack bought but not yet paid for, priced from its

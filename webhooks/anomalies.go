@@ -15,6 +15,7 @@ import (
 	"carnet/internal/db"
 	"carnet/internal/errs"
 	"carnet/notify"
+	"carnet/packs"
 )
 
 // Reconciler compares every pack's plan with what Stripe did, opens one
@@ -28,26 +29,24 @@ type Reconciler struct {
 
 // Anomaly is one disagreement between the plan and Stripe, with its evidence.
 type Anomaly struct {
-	ID       int64           `db:"id" json:"id"`
-	CoachID  *int64          `db:"coach_id" json:"-"`
-	PackID   *int64          `db:"pack_id" json:"pack_id"`
-	ClientID *int64          `db:"client_id" json:"client_id"`
-	Kind     string          `db:"kind" json:"kind"`
-	Cause    string          `db:"cause_key" json:"cause"`
-	State    string          `db:"state" json:"state"`
-	Evidence json.RawMessage `db:"evidence" json:"evidence"`
-	Excess   int64           `db:"excess_amount" json:"excess_amount"`
-	Currency *string         `db:"currency" json:"currency"`
-	Refunds  json.RawMessage `db:"refunds" json:"-"`
-	RefundID *string         `db:"stripe_refund_id" json:"stripe_refund_id,omitempty"`
-	// RefundingAt is when Carnet started refunding the excess: the
-	// anomaly's evidence and refund plan stay as they were then.
-	RefundingAt *time.Time `db:"refunding_at" json:"refunding_at,omitempty"`
-	ResolvedBy  string     `db:"resolved_by" json:"resolved_by,omitempty"`
-	Resolution  string     `db:"resolution" json:"resolution,omitempty"`
-	OpenedAt    time.Time  `db:"opened_at" json:"opened_at"`
-	ClosedAt    *time.Time `db:"closed_at" json:"closed_at,omitempty"`
-	UpdatedAt   time.Time  `db:"updated_at" json:"updated_at"`
+	ID          int64           `db:"id" json:"id"`
+	CoachID     *int64          `db:"coach_id" json:"-"`
+	PackID      *int64          `db:"pack_id" json:"pack_id"`
+	ClientID    *int64          `db:"client_id" json:"client_id"`
+	Kind        string          `db:"kind" json:"kind"`
+	Cause       string          `db:"cause_key" json:"cause"`
+	State       string          `db:"state" json:"state"`
+	Evidence    json.RawMessage `db:"evidence" json:"evidence"`
+	Excess      int64           `db:"excess_amount" json:"excess_amount"`
+	Currency    *string         `db:"currency" json:"currency"`
+	Refunds     json.RawMessage `db:"refunds" json:"-"`
+	RefundID    *string         `db:"stripe_refund_id" json:"stripe_refund_id,omitempty"`
+	RefundingAt *time.Time      `db:"refunding_at" json:"refunding_at,omitempty"` // from then on, evidence and plan stay
+	ResolvedBy  string          `db:"resolved_by" json:"resolved_by,omitempty"`
+	Resolution  string          `db:"resolution" json:"resolution,omitempty"`
+	OpenedAt    time.Time       `db:"opened_at" json:"opened_at"`
+	ClosedAt    *time.Time      `db:"closed_at" json:"closed_at,omitempty"`
+	UpdatedAt   time.Time       `db:"updated_at" json:"updated_at"`
 }
 
 // party is who is told about a pack's anomaly.
@@ -89,9 +88,7 @@ func loadPlan(ctx context.Context, tx *sqlx.Tx, packID int64) (Plan, party, erro
 		return p, who, err
 	}
 	err = tx.SelectContext(ctx, &p.Payments, `SELECT id, kind, status, amount, currency, installment_id, stripe_object_id,
-		stripe_charge_id, occurred_at,
-		coalesce((SELECT sum(r.amount) FROM anomaly_refunds r WHERE r.payment_id = payments.id), 0) AS remedied
-		FROM payments WHERE pack_id = $1 ORDER BY occurred_at, id`, packID)
+		stripe_charge_id, occurred_at FROM payments WHERE pack_id = $1 ORDER BY occurred_at, id`, packID)
 	return p, row.party, err
 }
 
@@ -125,7 +122,7 @@ func (r *Reconciler) CheckPack(ctx context.Context, tx *sqlx.Tx, packID int64) e
 			// A plan that ended expects nothing more: the client, who was
 			// told when it ended, is not told all is back to normal.
 			why, tell := "the payment came in", true
-			if plan.Status == "refunded" || plan.Status == "cancelled" {
+			if packs.Ended(plan.Status) {
 				why, tell = "the plan ended", false
 			}
 			if err := r.close(ctx, tx, a, "resolved", "carnet", why, now, tell); err != nil {
@@ -166,11 +163,7 @@ func (r *Reconciler) open(ctx context.Context, tx *sqlx.Tx, who *party, plan str
 	// A failed monthly debit was already told to the client by its own
 	// message (installment_failed); that anomaly is the coach's.
 	tellClient := f.Kind != KindFailed || plan != billing.PlanInstallments
-	data := map[string]any{
-		"ClientName": who.ClientName, "CoachName": who.CoachName, "OfferName": who.Offer, "Kind": f.Kind,
-		"Evidence": string(evidence), "Excess": notify.FormatMoney(f.Excess, who.Currency, who.Locale),
-		"WhatWeDo": whatWeDo(f, who.AutoRefund), "ClientTold": tellClient,
-	}
+	data := openedData(who, f.Kind, evidence, f.Excess, whatWeDo(f, who.AutoRefund), tellClient)
 	if err := tellCoach(ctx, tx, id, who, data); err != nil {
 		return err
 	}
@@ -187,6 +180,15 @@ func (r *Reconciler) open(ctx context.Context, tx *sqlx.Tx, who *party, plan str
 		return err
 	}
 	return nil
+}
+
+// openedData is what the "anomaly opened" messages say.
+func openedData(who *party, kind string, evidence []byte, excess int64, whatWeDo string, clientTold bool) map[string]any {
+	return map[string]any{
+		"ClientName": who.ClientName, "CoachName": who.CoachName, "OfferName": who.Offer, "Kind": kind,
+		"Evidence": string(evidence), "Excess": notify.FormatMoney(excess, who.Currency, who.Locale),
+		"WhatWeDo": whatWeDo, "ClientTold": clientTold,
+	}
 }
 
 func tellCoach(ctx context.Context, tx *sqlx.Tx, anomalyID int64, who *party, data map[string]any) error {
@@ -270,13 +272,12 @@ func openUnmatched(ctx context.Context, tx *sqlx.Tx, now time.Time) error {
 		}
 		var who party
 		if err := tx.GetContext(ctx, &who, `SELECT c.coach_id, c.id AS client_id, co.email AS coach_email, co.name AS coach_name,
-			c.email AS client_email, c.name AS client_name, c.locale, '' AS offer, co.currency, false AS auto_refund
+			c.email AS client_email, c.name AS client_name, c.locale, '' AS offer, '' AS currency, false AS auto_refund
 			FROM clients c JOIN coaches co ON co.id = c.coach_id WHERE c.id = $1`, *a.ClientID); err != nil {
 			return err
 		}
-		if err := tellCoach(ctx, tx, a.ID, &who, map[string]any{"ClientName": who.ClientName, "CoachName": who.CoachName,
-			"OfferName": "", "Kind": KindUnmatched, "Evidence": string(a.Evidence),
-			"Excess": notify.FormatMoney(a.Excess, a.Currency, "en"), "WhatWeDo": "review_refund", "ClientTold": false}); err != nil {
+		who.Currency = a.Currency
+		if err := tellCoach(ctx, tx, a.ID, &who, openedData(&who, KindUnmatched, a.Evidence, a.Excess, "review_refund", false)); err != nil {
 			return err
 		}
 	}
@@ -363,13 +364,7 @@ func (r *Reconciler) RefundExcess(ctx context.Context, coachID, id int64, by str
 				WHERE anomaly_id = $1 AND payment_id = $2`, id, c.PaymentID, refundID, r.Now().UTC()); err != nil || a.Kind != KindAtOnce {
 				return err
 			}
-			// An installment collected early and given back in full is due
-			// again on its date: the debit Stripe makes then pays it, and if
-			// none comes the coach hears of a missed installment.
-			_, err := tx.ExecContext(ctx, `UPDATE installments i SET status = 'due', paid_at = NULL, stripe_invoice_id = NULL
-				FROM payments p WHERE p.id = $1 AND i.id = p.installment_id AND i.status = 'paid' AND $2 >= p.amount`,
-				c.PaymentID, c.Amount)
-			return err
+			return r.Billing.ReopenInstallment(ctx, tx, c.PaymentID, c.Amount)
 		})
 		if err != nil {
 			return a, err

@@ -540,3 +540,35 @@ func TestConcurrentRefundsOfOneAnomaly(t *testing.T) {
 		t.Fatalf("after 8 concurrent refunds: %+v, want 2 claims of 30000 in all, 2 remedies, 1 message", got)
 	}
 }
+
+// A checkout tells Carnet only the PaymentIntent; to refund an excess from
+// it, Carnet asks Stripe for its charge, and records the refund against it.
+func TestRefundOfAPaymentKnownByItsIntentOnly(t *testing.T) {
+	t.Parallel()
+	s := newShop(t)
+	s.charter(false)
+	ctx := context.Background()
+	co, _ := s.checkout(billing.PlanUpfront)
+	s.deliver(newEvent("checkout.session.completed", s.now, checkoutSession(co, "payment", "paid", "pi_only", "", 50000)))
+	var id int64
+	if err := s.packs.DB.Get(&id, `SELECT id FROM anomalies WHERE kind = $1`, KindAmount); err != nil {
+		t.Fatal(err)
+	}
+	a, err := s.rec.RefundExcess(ctx, s.coach.ID, id, "coach")
+	if err != nil || a.State != "resolved" {
+		t.Fatalf("refund: %+v %v", a, err)
+	}
+	var remedy struct {
+		Amount int64   `db:"amount"`
+		Charge *string `db:"stripe_charge_id"`
+	}
+	if err := s.packs.DB.Get(&remedy, `SELECT amount, stripe_charge_id FROM payments WHERE status = 'remedy'`); err != nil ||
+		remedy.Amount != 5000 || remedy.Charge == nil {
+		t.Fatalf("remedy %+v %v, want 5000 against the charge Stripe named", remedy, err)
+	}
+	var charge *string
+	_ = s.packs.DB.Get(&charge, `SELECT stripe_charge_id FROM payments WHERE stripe_object_id = 'pi_only'`)
+	if charge == nil || *charge != *remedy.Charge {
+		t.Fatalf("the payment learnt charge %v, the remedy %v", charge, *remedy.Charge)
+	}
+}
