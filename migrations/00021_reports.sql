@@ -168,10 +168,10 @@ ON CONFLICT (coach_id, month, client_id) DO UPDATE SET
 
 -- Money by date, and the installments still expected, per coach.
 CREATE INDEX payments_coach_time_idx ON payments (coach_id, occurred_at);
-CREATE INDEX installments_open_idx ON installments (coach_id, due_at) WHERE status IN ('due', 'failed');
+CREATE INDEX installments_coach_due_idx ON installments (coach_id, due_at);
 
 -- +goose Down
-DROP INDEX installments_open_idx;
+DROP INDEX installments_coach_due_idx;
 DROP INDEX payments_coach_time_idx;
 DROP TRIGGER report_booking_outcome ON bookings;
 DROP FUNCTION report_booking_outcome();

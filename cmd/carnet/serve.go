@@ -22,6 +22,7 @@ import (
 	"carnet/internal/jobs"
 	"carnet/notify"
 	"carnet/packs"
+	"carnet/reports"
 	"carnet/web"
 	"carnet/webhooks"
 )
@@ -133,6 +134,7 @@ func (m *Main) router(svc *packs.Service, bill *billing.Service, intake *webhook
 	svc.Routes(coach, client)
 	bill.Routes(coach, client)
 	recon.Routes(coach)
+	(&reports.Service{DB: m.DB, Now: m.Now}).Routes(coach)
 	coach.GET("/notifications", notify.Handler(m.DB, func(c *gin.Context) int64 { return auth.CoachOf(c).ID }))
 	r.POST("/webhooks/stripe", intake.Handle)
 	if bill.Local {
