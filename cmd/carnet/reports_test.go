@@ -91,7 +91,7 @@ func TestReportsAddUpToTheRows(t *testing.T) {
 	group := session(local(10, 5, 10, 0), lea, marc, zoe)
 	second := session(local(10, 12, 10, 0), lea)
 	third := session(local(10, 19, 10, 0), lea)
-	edge := session(local(10, 31, 23, 30), marc)    // October in Paris
+	edge := session(local(10, 31, 23, 30), marc)   // October in Paris
 	november := session(local(11, 1, 0, 30), marc) // November in Paris, 31 October in UTC
 	outcome(group[0], "attended", local(10, 5, 11, 0))
 	outcome(group[1], "no_show", local(10, 5, 11, 0))
