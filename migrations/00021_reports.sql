@@ -149,6 +149,19 @@ FROM bookings b JOIN sessions s ON s.id = b.session_id
 WHERE b.outcome IS NOT NULL
 GROUP BY 1, 2, 3;
 
+-- ... and which of those bookings came right after one the coach cancelled.
+WITH o AS (
+    SELECT b.coach_id, b.client_id, b.outcome, s.starts_at,
+        lag(b.outcome) OVER (PARTITION BY b.coach_id, b.client_id ORDER BY s.starts_at, b.id) AS prev
+    FROM bookings b JOIN sessions s ON s.id = b.session_id
+)
+UPDATE report_client_months r SET after_coach_cancel = x.n, cancelled_after_coach = x.cancelled
+FROM (SELECT coach_id, client_id, report_month(coach_id, starts_at) AS month, count(*) AS n,
+        count(*) FILTER (WHERE outcome IN ('cancelled', 'late_cancelled')) AS cancelled
+    FROM o WHERE prev = 'coach_cancelled' AND outcome IS NOT NULL AND outcome <> 'coach_cancelled'
+    GROUP BY 1, 2, 3) x
+WHERE r.coach_id = x.coach_id AND r.client_id = x.client_id AND r.month = x.month;
+
 WITH e AS (
     SELECT l.coach_id, l.client_id, l.kind, l.created_at, l.delta, p.kind AS pack_kind, p.price_amount,
         p.sessions_credited, sum(l.delta) OVER (PARTITION BY l.pack_id ORDER BY l.id) AS after_sum

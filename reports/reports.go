@@ -12,6 +12,7 @@ package reports
 
 import (
 	"sort"
+	"strconv"
 	"time"
 
 	"carnet/internal/errs"
@@ -211,4 +212,66 @@ func BookingCost(charged bool, fee int64) string {
 		return CostFee
 	}
 	return CostSession
+}
+
+// GrantRow is one goodwill grant with what its ledger entries gave.
+type GrantRow struct {
+	ID           int64      `db:"id" json:"grant_id"`
+	SessionID    *int64     `db:"session_id" json:"session_id,omitempty"`
+	SessionTitle *string    `db:"session_title" json:"-"`
+	SessionStart *time.Time `db:"session_starts_at" json:"-"`
+	Incident     string     `db:"incident" json:"incident,omitempty"`
+	Item         string     `db:"item" json:"item"`
+	Sessions     int        `db:"sessions" json:"sessions_each"`
+	Minutes      int        `db:"minutes" json:"minutes_each"`
+	Value        int64      `db:"value_amount" json:"value_each"`
+	Note         string     `db:"note" json:"note"`
+	Clients      int        `db:"clients" json:"clients"` // ledger entries of the grant
+	ValueGiven   int64      `db:"value_given" json:"value_given"`
+	CreatedAt    time.Time  `db:"created_at" json:"created_at"`
+}
+
+// Incident is what the coach gave to make up for one session or one named
+// incident, over all its grants.
+type Incident struct {
+	SessionID     *int64     `json:"session_id,omitempty"`
+	SessionTitle  string     `json:"session_title,omitempty"`
+	SessionStart  *time.Time `json:"session_starts_at,omitempty"`
+	Incident      string     `json:"incident,omitempty"`
+	Grants        []GrantRow `json:"grants"`
+	Clients       int        `json:"clients"`
+	SessionsGiven int        `json:"sessions_given"`
+	MinutesGiven  int        `json:"minutes_given"`
+	ValueGiven    int64      `json:"value_given"`
+}
+
+// Incidents groups grants by what they make up for (the session, else the
+// incident's words), in the order they were first granted, and adds up the
+// cost: the value given and the coach's time given.
+func Incidents(grants []GrantRow) []Incident {
+	out := []Incident{}
+	at := map[string]int{}
+	for _, g := range grants {
+		key := "i:" + g.Incident
+		if g.SessionID != nil {
+			key = "s:" + strconv.FormatInt(*g.SessionID, 10)
+		}
+		i, ok := at[key]
+		if !ok {
+			i = len(out)
+			at[key] = i
+			inc := Incident{SessionID: g.SessionID, SessionStart: g.SessionStart, Incident: g.Incident}
+			if g.SessionTitle != nil {
+				inc.SessionTitle = *g.SessionTitle
+			}
+			out = append(out, inc)
+		}
+		inc := &out[i]
+		inc.Grants = append(inc.Grants, g)
+		inc.Clients += g.Clients
+		inc.SessionsGiven += g.Sessions * g.Clients
+		inc.MinutesGiven += g.Minutes * g.Clients
+		inc.ValueGiven += g.ValueGiven
+	}
+	return out
 }

@@ -32,6 +32,7 @@ func (s *Service) Routes(coach *gin.RouterGroup) {
 	r.GET("/reliability", s.getReliability)
 	r.GET("/coach-cancellations", s.getCoachCancellations)
 	r.GET("/payments-due", s.getPaymentsDue)
+	r.GET("/incidents", s.getIncidents)
 	r.GET("/settings", s.getSettings)
 	r.PATCH("/settings", s.patchSettings)
 }
@@ -492,6 +493,46 @@ func (s *Service) getPaymentsDue(c *gin.Context) {
 		"upcoming": groups["upcoming"], "overdue": groups["overdue"], "failed": groups["failed"],
 		"totals":    gin.H{"upcoming": sums["upcoming"], "overdue": sums["overdue"], "failed": sums["failed"]},
 		"anomalies": gin.H{"open": len(held), "held": heldTotal, "data": held}})
+}
+
+func (s *Service) getIncidents(c *gin.Context) {
+	v, err := s.view(c)
+	if err != nil {
+		api.Fail(c, err)
+		return
+	}
+	p, err := ParsePeriod(c.Query("from"), c.Query("to"), v.loc, v.now)
+	if err != nil {
+		api.Fail(c, err)
+		return
+	}
+	grants, err := s.grants(c.Request.Context(), v.coach.ID, p)
+	if err != nil {
+		api.Fail(c, err)
+		return
+	}
+	incidents := Incidents(grants)
+	last := p.To.AddDate(0, -1, 0).Format("2006-01")
+	if v.format == "csv" {
+		out := [][]string{{v.t("col_date"), v.t("col_session"), v.t("col_incident"), v.t("col_item"), v.t("col_clients"),
+			v.t("col_sessions_given"), v.t("col_minutes_given"), v.t("col_value_given"), v.t("col_currency"), v.t("col_note")}}
+		for _, inc := range incidents {
+			for _, g := range inc.Grants {
+				out = append(out, []string{v.local(g.CreatedAt), Text(inc.SessionTitle), Text(g.Incident), v.t("item_" + g.Item),
+					itoa(g.Clients), itoa(g.Sessions * g.Clients), itoa(g.Minutes * g.Clients), itoa(g.ValueGiven),
+					v.coach.Currency, Text(g.Note)})
+			}
+		}
+		sendCSV(c, "incidents-"+p.From.Format("2006-01")+"-"+last, out)
+		return
+	}
+	var value int64
+	var minutes, sessions int
+	for _, inc := range incidents {
+		value, minutes, sessions = value+inc.ValueGiven, minutes+inc.MinutesGiven, sessions+inc.SessionsGiven
+	}
+	c.JSON(http.StatusOK, gin.H{"from": p.From.Format("2006-01"), "to": last, "currency": v.coach.Currency,
+		"incidents": incidents, "totals": gin.H{"value_given": value, "minutes_given": minutes, "sessions_given": sessions}})
 }
 
 func (s *Service) getSettings(c *gin.Context) {

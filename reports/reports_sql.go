@@ -385,3 +385,15 @@ func (s *Service) heldAnomalies(ctx context.Context, coachID int64) ([]HeldAnoma
 		WHERE coach_id = $1 AND state = 'open' AND excess_amount > 0 ORDER BY id`, coachID)
 	return rows, err
 }
+
+func (s *Service) grants(ctx context.Context, coachID int64, p Period) ([]GrantRow, error) {
+	rows := []GrantRow{}
+	err := s.DB.SelectContext(ctx, &rows, `SELECT g.id, g.session_id, s.title AS session_title, s.starts_at AS session_starts_at,
+		g.incident, g.item, g.sessions, g.minutes, g.value_amount, g.note, g.created_at,
+		count(l.id) AS clients, coalesce(sum(l.value_amount), 0)::bigint AS value_given
+		FROM goodwill_grants g LEFT JOIN sessions s ON s.id = g.session_id
+		LEFT JOIN ledger_entries l ON l.goodwill_grant_id = g.id
+		WHERE g.coach_id = $1 AND g.created_at >= $2 AND g.created_at < $3
+		GROUP BY g.id, s.id ORDER BY g.created_at, g.id`, coachID, p.From, p.To)
+	return rows, err
+}

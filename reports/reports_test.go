@@ -210,3 +210,22 @@ func TestEarnedRuleMatchesTheSchema(t *testing.T) {
 		}
 	}
 }
+
+func TestIncidentsGroupAndAddUp(t *testing.T) {
+	s1, s2 := int64(7), int64(8)
+	title := "Groupe"
+	got := Incidents([]GrantRow{
+		{ID: 1, SessionID: &s1, SessionTitle: &title, Item: "consultation", Minutes: 30, Value: 8200, Clients: 9, ValueGiven: 73800},
+		{ID: 2, Incident: "Coupure", Item: "sessions", Sessions: 1, Minutes: 60, Clients: 2, ValueGiven: 0},
+		{ID: 3, SessionID: &s1, Item: "sessions", Sessions: 1, Minutes: 45, Clients: 9},
+		{ID: 4, SessionID: &s2, Item: "sessions", Sessions: 2, Minutes: 120, Clients: 1, ValueGiven: 5000},
+	})
+	if len(got) != 3 || got[0].SessionTitle != "Groupe" || len(got[0].Grants) != 2 || got[0].ValueGiven != 73800 ||
+		got[0].MinutesGiven != 9*30+9*45 || got[0].SessionsGiven != 9 || got[0].Clients != 18 ||
+		got[1].Incident != "Coupure" || got[1].MinutesGiven != 120 || got[2].SessionsGiven != 2 {
+		t.Fatalf("%+v", got)
+	}
+	if len(Incidents(nil)) != 0 {
+		t.Fatal("no grants, no incidents")
+	}
+}

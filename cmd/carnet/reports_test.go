@@ -309,3 +309,62 @@ func TestReportsAddUpToTheRows(t *testing.T) {
 		t.Fatalf("month 13: %d", r.Status)
 	}
 }
+
+// The incident of the issue: a group session goes wrong, each of the nine
+// participants gets a free 30-minute consultation worth 82 € and one more
+// session; one of them holds only a period pack. The incident report adds
+// up the cost from the ledger.
+func TestIncidentCost(t *testing.T) {
+	t.Parallel()
+	a := startApp(t)
+	key := a.coach("incident@example.com")
+	ten := a.must(201, "POST", "/v1/offers", key, map[string]any{"name": "10", "kind": "sessions", "sessions": 10, "price_amount": 45000})
+	month := a.must(201, "POST", "/v1/offers", key, map[string]any{"name": "Mois", "kind": "period", "months": 1, "price_amount": 30000})
+	var ids []any
+	for i := range 9 {
+		c := a.must(201, "POST", "/v1/clients", key, map[string]any{"name": "P" + string(rune('1'+i)), "email": "p" + string(rune('1'+i)) + "@example.com"})
+		offer := ten
+		if i == 8 {
+			offer = month
+		}
+		a.must(201, "POST", "/v1/clients/"+id(c)+"/packs", key, map[string]any{"offer_id": offer["id"], "method": "cash"})
+		ids = append(ids, c["id"])
+	}
+	s := a.must(201, "POST", "/v1/sessions", key, map[string]any{"title": "Groupe", "starts_at": a.clock().Add(time.Hour),
+		"duration_minutes": 45, "client_ids": ids})
+	if r := a.do("POST", "/v1/goodwill", key, map[string]any{"client_ids": ids, "sessions": 1, "note": "x"}); r.Status != 400 || !strings.Contains(string(r.Body), "session_id") {
+		t.Fatalf("goodwill linked to nothing: %d %s", r.Status, r.Body)
+	}
+	got := a.must(201, "POST", "/v1/goodwill", key, map[string]any{"client_ids": ids, "session_id": s["id"], "item": "consultation",
+		"minutes": 30, "value_amount": 8200, "note": "Coupure de courant pendant la séance"})
+	if len(got["data"].([]any)) != 9 {
+		t.Fatalf("consultations: %v", got)
+	}
+	got = a.must(201, "POST", "/v1/goodwill", key, map[string]any{"client_ids": ids, "session_id": s["id"], "sessions": 1,
+		"note": "Et une séance en plus"})
+	last := got["data"].([]any)[8].(map[string]any)
+	if last["pack_id"] == nil || last["sessions"] != 1.0 {
+		t.Fatalf("the period-pack client's credit: %v", last)
+	}
+	// Her own credit: a free sessions pack beside her period pack.
+	bal := a.must(200, "GET", "/v1/clients/"+id(map[string]any{"id": ids[8]})+"/balance", key, nil)
+	if bal["sessions_remaining"] != 1.0 {
+		t.Fatalf("her balance: %v", bal)
+	}
+
+	inc := a.must(200, "GET", "/v1/reports/incidents", key, nil)
+	list := inc["incidents"].([]any)
+	if len(list) != 1 {
+		t.Fatalf("incidents: %v", inc)
+	}
+	one := list[0].(map[string]any)
+	value := a.sum(`SELECT sum(l.value_amount) FROM ledger_entries l JOIN goodwill_grants g ON g.id = l.goodwill_grant_id
+		WHERE g.session_id = $1`, num(s["id"]))
+	if num(one["value_given"]) != value || value != 9*8200 || num(one["minutes_given"]) != 9*30+9*45 ||
+		num(one["sessions_given"]) != 9 || one["session_title"] != "Groupe" {
+		t.Fatalf("the incident's cost: %v (ledger value %d)", one, value)
+	}
+	if r := a.do("GET", "/v1/reports/incidents?format=csv", key, nil); r.Status != 200 || !strings.Contains(string(r.Body), "Coupure de courant") {
+		t.Fatalf("incidents CSV: %d %s", r.Status, r.Body)
+	}
+}

@@ -71,7 +71,7 @@ func TestTenantIsolation(t *testing.T) {
 		}
 	}
 	// Naming A's client in a body is refused the same way.
-	if r := a.do("POST", "/v1/goodwill", keyB, map[string]any{"client_ids": []any{client["id"]}, "sessions": 1, "note": "x"}); r.Status != 400 {
+	if r := a.do("POST", "/v1/goodwill", keyB, map[string]any{"client_ids": []any{client["id"]}, "sessions": 1, "incident": "x", "note": "x"}); r.Status != 400 {
 		t.Errorf("goodwill to A's client as B: %d %s", r.Status, r.Body)
 	}
 	if r := a.do("POST", "/v1/sessions", keyB, map[string]any{"starts_at": a.clock(), "client_ids": []any{client["id"]}}); r.Status != 400 {
