@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/jmoiron/sqlx"
 
 	"carnet/internal/api"
 	"carnet/internal/auth"
@@ -106,7 +107,11 @@ func (s *Service) getAttendance(c *gin.Context) {
 	}
 	ctx, end := c.Request.Context(), month.AddDate(0, 1, 0)
 	if v.format == "csv" {
-		rows, err := s.attendance(ctx, v.coach.ID, month, end, clientID, 0, 0)
+		var rows []AttendanceRow
+		err := s.read(ctx, func(q sqlx.QueryerContext) (err error) {
+			rows, err = s.attendance(ctx, q, v.coach.ID, month, end, clientID, 0, 0)
+			return err
+		})
 		if err != nil {
 			api.Fail(c, err)
 			return
@@ -139,12 +144,15 @@ func (s *Service) getAttendance(c *gin.Context) {
 		api.Fail(c, err)
 		return
 	}
-	rows, err := s.attendance(ctx, v.coach.ID, month, end, clientID, p.After, p.Limit+1)
-	if err != nil {
-		api.Fail(c, err)
-		return
-	}
-	totals, err := s.attendanceTotals(ctx, v.coach.ID, month, end, clientID)
+	var rows []AttendanceRow
+	var totals AttendanceTotals
+	err = s.read(ctx, func(q sqlx.QueryerContext) (err error) {
+		if rows, err = s.attendance(ctx, q, v.coach.ID, month, end, clientID, p.After, p.Limit+1); err != nil {
+			return err
+		}
+		totals, err = s.attendanceTotals(ctx, q, v.coach.ID, month, end, clientID)
+		return err
+	})
 	list := api.NewList(rows, p.Limit, func(r AttendanceRow) int64 { return r.BookingID })
 	api.Respond(c, http.StatusOK, gin.H{"month": month.Format("2006-01"), "timezone": v.loc.String(),
 		"currency": v.coach.Currency, "totals": totals, "data": list.Data, "next_cursor": list.NextCursor}, err)
@@ -170,7 +178,11 @@ func (s *Service) getRevenue(c *gin.Context) {
 		api.Fail(c, err)
 		return
 	}
-	rows, err := s.revenue(c.Request.Context(), v.coach, v.loc, months)
+	var rows []MonthMoney
+	err = s.read(c.Request.Context(), func(q sqlx.QueryerContext) (err error) {
+		rows, err = s.revenue(c.Request.Context(), q, v.coach, v.loc, months)
+		return err
+	})
 	if err != nil {
 		api.Fail(c, err)
 		return
@@ -227,12 +239,16 @@ func (s *Service) getOwed(c *gin.Context) {
 		api.Fail(c, err)
 		return
 	}
-	packs, err := s.owedPacks(c.Request.Context(), v.coach, v.loc, v.now)
-	if err != nil {
-		api.Fail(c, err)
-		return
-	}
+	ctx := c.Request.Context()
 	if v.format == "csv" {
+		var packs []OwedPack
+		if err := s.read(ctx, func(q sqlx.QueryerContext) (err error) {
+			packs, err = s.owedPacks(ctx, q, v.coach, v.loc, v.now, 0, 0)
+			return err
+		}); err != nil {
+			api.Fail(c, err)
+			return
+		}
 		out := [][]string{{v.t("col_client"), v.t("col_pack"), v.t("col_kind"), v.t("col_sessions_left"),
 			v.t("col_days_left"), v.t("col_value"), v.t("col_currency"), v.t("col_valid_until"), v.t("col_expiring")}}
 		for _, p := range packs {
@@ -246,12 +262,25 @@ func (s *Service) getOwed(c *gin.Context) {
 		sendCSV(c, "owed-"+v.now.In(v.loc).Format("2006-01-02"), out)
 		return
 	}
-	clients := []OwedClient{}
-	var total, expiring struct {
-		Sessions int   `json:"sessions"`
-		Value    int64 `json:"value"`
-		Packs    int   `json:"packs"`
+	page, err := api.ParsePage(c)
+	if err != nil {
+		api.Fail(c, err)
+		return
 	}
+	var packs []OwedPack
+	var total, expiring OwedTotal
+	err = s.read(ctx, func(q sqlx.QueryerContext) (err error) {
+		if packs, err = s.owedPacks(ctx, q, v.coach, v.loc, v.now, page.After, page.Limit+1); err != nil {
+			return err
+		}
+		total, expiring, err = s.owedTotals(ctx, q, v.coach, v.loc, v.now)
+		return err
+	})
+	if err != nil {
+		api.Fail(c, err)
+		return
+	}
+	clients := []OwedClient{}
 	for _, p := range packs {
 		if n := len(clients); n == 0 || clients[n-1].ClientID != p.ClientID {
 			clients = append(clients, OwedClient{ClientID: p.ClientID, Name: p.ClientName})
@@ -260,14 +289,13 @@ func (s *Service) getOwed(c *gin.Context) {
 		cl.Packs = append(cl.Packs, p)
 		cl.Sessions += p.Remaining
 		cl.Value += p.Value
-		total.Sessions, total.Value, total.Packs = total.Sessions+p.Remaining, total.Value+p.Value, total.Packs+1
 		if p.Expiring {
 			cl.ExpiringValue += p.Value
-			expiring.Sessions, expiring.Value, expiring.Packs = expiring.Sessions+p.Remaining, expiring.Value+p.Value, expiring.Packs+1
 		}
 	}
-	c.JSON(http.StatusOK, gin.H{"currency": v.coach.Currency, "as_of": v.now, "clients": clients, "total": total,
-		"expiring_within_30_days": expiring})
+	list := api.NewList(clients, page.Limit, func(c OwedClient) int64 { return c.ClientID })
+	c.JSON(http.StatusOK, gin.H{"currency": v.coach.Currency, "as_of": v.now, "total": total,
+		"expiring_within_30_days": expiring, "clients": list.Data, "next_cursor": list.NextCursor})
 }
 
 func (s *Service) getConcentration(c *gin.Context) {
@@ -282,12 +310,21 @@ func (s *Service) getConcentration(c *gin.Context) {
 		return
 	}
 	from, to := months[0], months[len(months)-1].AddDate(0, 1, 0)
-	rows, err := s.clientMoney(c.Request.Context(), v.coach, from, to)
+	var rows []Share
+	err = s.read(c.Request.Context(), func(q sqlx.QueryerContext) (err error) {
+		rows, err = s.clientMoney(c.Request.Context(), q, v.coach, from, to)
+		return err
+	})
 	if err != nil {
 		api.Fail(c, err)
 		return
 	}
 	shares, total := Concentrate(rows)
+	page, err := api.ParsePage(c)
+	if err != nil {
+		api.Fail(c, err)
+		return
+	}
 	switch v.format {
 	case "svg":
 		// The chart shows the ten largest; the table lists everyone.
@@ -318,9 +355,10 @@ func (s *Service) getConcentration(c *gin.Context) {
 				flagged++
 			}
 		}
+		// The largest first, as many as limit; the CSV has everyone.
 		c.JSON(http.StatusOK, gin.H{"currency": v.coach.Currency, "from": from.Format("2006-01"),
 			"to": months[len(months)-1].Format("2006-01"), "total": total, "flag_above": ConcentrationFlag,
-			"flagged": flagged, "clients": shares})
+			"flagged": flagged, "paying_clients": len(shares), "clients": shares[:min(len(shares), page.Limit)]})
 	}
 }
 
@@ -336,43 +374,56 @@ func (s *Service) getReliability(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	threshold, err := s.threshold(ctx, s.DB, v.coach.ID)
-	if err != nil {
-		api.Fail(c, err)
-		return
-	}
-	rows, err := s.reliability(ctx, v.coach.ID, p)
+	var threshold int
+	var rows []Reliability
+	err = s.read(ctx, func(q sqlx.QueryerContext) (err error) {
+		if threshold, err = s.threshold(ctx, q, v.coach.ID); err != nil {
+			return err
+		}
+		rows, err = s.reliability(ctx, q, v.coach.ID, p)
+		return err
+	})
 	if err != nil {
 		api.Fail(c, err)
 		return
 	}
 	rows = Judge(rows, threshold)
+	page, err := api.ParsePage(c)
+	if err != nil {
+		api.Fail(c, err)
+		return
+	}
+	if v.format != "csv" {
+		// The least reliable first, as many as limit; the CSV has everyone.
+		flagged := 0
+		for _, r := range rows {
+			if r.Flagged {
+				flagged++
+			}
+		}
+		shown := rows[:min(len(rows), page.Limit)]
+		for i := range shown {
+			shown[i].Summary = v.summary(shown[i], threshold)
+		}
+		c.JSON(http.StatusOK, gin.H{"from": p.From.Format("2006-01"), "to": p.To.AddDate(0, -1, 0).Format("2006-01"),
+			"threshold": threshold, "flagged": flagged, "clients_with_incidents": len(rows), "clients": shown})
+		return
+	}
 	for i := range rows {
 		rows[i].Summary = v.summary(rows[i], threshold)
 	}
 	last := p.To.AddDate(0, -1, 0).Format("2006-01")
-	if v.format == "csv" {
-		out := [][]string{{v.t("col_client"), v.t("col_late_cancellations"), v.t("col_no_shows"), v.t("col_waived"),
-			v.t("col_failed_payments"), v.t("col_late_payments"), v.t("col_score"), v.t("col_flagged"), v.t("col_summary")}}
-		for _, r := range rows {
-			flag := ""
-			if r.Flagged {
-				flag = v.t("yes")
-			}
-			out = append(out, []string{Text(r.Name), itoa(r.LateCancelled), itoa(r.NoShows), itoa(r.Waived),
-				itoa(r.FailedPayments), itoa(r.LatePayments), itoa(r.Score), flag, Text(r.Summary)})
-		}
-		sendCSV(c, "reliability-"+p.From.Format("2006-01")+"-"+last, out)
-		return
-	}
-	flagged := 0
+	out := [][]string{{v.t("col_client"), v.t("col_late_cancellations"), v.t("col_no_shows"), v.t("col_waived"),
+		v.t("col_failed_payments"), v.t("col_late_payments"), v.t("col_score"), v.t("col_flagged"), v.t("col_summary")}}
 	for _, r := range rows {
+		flag := ""
 		if r.Flagged {
-			flagged++
+			flag = v.t("yes")
 		}
+		out = append(out, []string{Text(r.Name), itoa(r.LateCancelled), itoa(r.NoShows), itoa(r.Waived),
+			itoa(r.FailedPayments), itoa(r.LatePayments), itoa(r.Score), flag, Text(r.Summary)})
 	}
-	c.JSON(http.StatusOK, gin.H{"from": p.From.Format("2006-01"), "to": last, "threshold": threshold,
-		"flagged": flagged, "clients": rows})
+	sendCSV(c, "reliability-"+p.From.Format("2006-01")+"-"+last, out)
 }
 
 // summary says a client's record in plain words, with CLDR plurals.
@@ -402,7 +453,12 @@ func (s *Service) getCoachCancellations(c *gin.Context) {
 		api.Fail(c, err)
 		return
 	}
-	months, clients, err := s.coachCancellations(c.Request.Context(), v.coach.ID, p)
+	var months []CancellationMonth
+	var clients []AfterCoach
+	err = s.read(c.Request.Context(), func(q sqlx.QueryerContext) (err error) {
+		months, clients, err = s.coachCancellations(c.Request.Context(), q, v.coach.ID, p)
+		return err
+	})
 	if err != nil {
 		api.Fail(c, err)
 		return
@@ -447,12 +503,15 @@ func (s *Service) getPaymentsDue(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	rows, err := s.dueInstallments(ctx, v.coach.ID, v.now.AddDate(0, 0, 30))
-	if err != nil {
-		api.Fail(c, err)
-		return
-	}
-	held, err := s.heldAnomalies(ctx, v.coach.ID)
+	var rows []DueInstallment
+	var held []HeldAnomaly
+	err = s.read(ctx, func(q sqlx.QueryerContext) (err error) {
+		if rows, err = s.dueInstallments(ctx, q, v.coach.ID, v.now.AddDate(0, 0, 30)); err != nil {
+			return err
+		}
+		held, err = s.heldAnomalies(ctx, q, v.coach.ID)
+		return err
+	})
 	if err != nil {
 		api.Fail(c, err)
 		return
@@ -506,7 +565,11 @@ func (s *Service) getIncidents(c *gin.Context) {
 		api.Fail(c, err)
 		return
 	}
-	grants, err := s.grants(c.Request.Context(), v.coach.ID, p)
+	var grants []GrantRow
+	err = s.read(c.Request.Context(), func(q sqlx.QueryerContext) (err error) {
+		grants, err = s.grants(c.Request.Context(), q, v.coach.ID, p)
+		return err
+	})
 	if err != nil {
 		api.Fail(c, err)
 		return

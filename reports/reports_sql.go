@@ -2,6 +2,7 @@ package reports
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -17,6 +18,21 @@ import (
 type Service struct {
 	DB  *sqlx.DB
 	Now func() time.Time
+}
+
+// read runs a report's queries in one read-only snapshot, so its totals
+// and its rows agree even while bookings are being recorded. JIT is off:
+// compiling these short queries costs more than running them.
+func (s *Service) read(ctx context.Context, fn func(q sqlx.QueryerContext) error) error {
+	tx, err := s.DB.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `SET LOCAL jit = off`); err != nil {
+		return err
+	}
+	return fn(tx)
 }
 
 // day is how a summary month is passed to PostgreSQL (a date column).
@@ -44,16 +60,21 @@ type AttendanceRow struct {
 	ClientConfirmedAt *time.Time `db:"client_confirmed_at" json:"client_confirmed_at"`
 }
 
-const attendanceFrom = ` FROM sessions s JOIN bookings b ON b.session_id = s.id JOIN clients c ON c.id = b.client_id
+// attendanceFrom walks the month's sessions and, for each, its bookings
+// by index (OFFSET 0 keeps the planner from hashing the whole bookings
+// table instead: a month is a small part of it).
+const attendanceFrom = ` FROM sessions s CROSS JOIN LATERAL (SELECT * FROM bookings b WHERE b.session_id = s.id
+		AND ($4 = 0 OR b.client_id = $4) OFFSET 0) b
+	JOIN clients c ON c.id = b.client_id
 	LEFT JOIN ledger_entries ch ON ch.booking_id = b.id AND ch.kind IN ('attended', 'no_show', 'late_cancel')
 	LEFT JOIN ledger_entries w ON w.booking_id = b.id AND w.kind = 'waiver'
 	LEFT JOIN packs pk ON pk.id = ch.pack_id
-	WHERE s.coach_id = $1 AND s.starts_at >= $2 AND s.starts_at < $3 AND ($4 = 0 OR b.client_id = $4)`
+	WHERE s.coach_id = $1 AND s.starts_at >= $2 AND s.starts_at < $3`
 
 // attendance reads a month's bookings after the booking `after` (0: from
 // the start), at most limit (0: all of them).
-func (s *Service) attendance(ctx context.Context, coachID int64, from, to time.Time, clientID, after int64, limit int) ([]AttendanceRow, error) {
-	q := `SELECT b.id AS booking_id, s.id AS session_id, s.starts_at, s.title, s.kind AS session_kind,
+func (s *Service) attendance(ctx context.Context, q sqlx.QueryerContext, coachID int64, from, to time.Time, clientID, after int64, limit int) ([]AttendanceRow, error) {
+	query := `SELECT b.id AS booking_id, s.id AS session_id, s.starts_at, s.title, s.kind AS session_kind,
 		s.duration_minutes, b.client_id, c.name AS client_name, b.outcome, ch.id IS NOT NULL AS charged,
 		coalesce(ch.value_amount, 0) AS fee, ch.pack_id, pk.kind AS pack_kind, w.id IS NOT NULL AS waived,
 		coalesce(w.reason, '') AS waiver_reason, w.created_at AS waived_at, b.client_confirmed_at` + attendanceFrom + `
@@ -62,11 +83,11 @@ func (s *Service) attendance(ctx context.Context, coachID int64, from, to time.T
 		ORDER BY s.starts_at, b.id`
 	args := []any{coachID, from, to, clientID, after}
 	if limit > 0 {
-		q += ` LIMIT $6`
+		query += ` LIMIT $6`
 		args = append(args, limit)
 	}
 	rows := []AttendanceRow{}
-	if err := s.DB.SelectContext(ctx, &rows, q, args...); err != nil {
+	if err := sqlx.SelectContext(ctx, q, &rows, query, args...); err != nil {
 		return nil, err
 	}
 	for i := range rows {
@@ -90,9 +111,9 @@ type AttendanceTotals struct {
 	Confirmed       int   `db:"confirmed" json:"client_confirmed"`
 }
 
-func (s *Service) attendanceTotals(ctx context.Context, coachID int64, from, to time.Time, clientID int64) (AttendanceTotals, error) {
+func (s *Service) attendanceTotals(ctx context.Context, q sqlx.QueryerContext, coachID int64, from, to time.Time, clientID int64) (AttendanceTotals, error) {
 	var t AttendanceTotals
-	err := s.DB.GetContext(ctx, &t, `SELECT count(*) AS bookings,
+	err := sqlx.GetContext(ctx, q, &t, `SELECT count(*) AS bookings,
 		count(*) FILTER (WHERE b.outcome = 'attended') AS attended, count(*) FILTER (WHERE b.outcome = 'no_show') AS no_shows,
 		count(*) FILTER (WHERE b.outcome = 'cancelled') AS cancelled,
 		count(*) FILTER (WHERE b.outcome = 'late_cancelled') AS late_cancelled,
@@ -117,11 +138,14 @@ type MonthMoney struct {
 }
 
 // moneyRows is every payment of a coach in [$2, $3) that belongs to a
-// client, as money in (received) and money back (refunded). Stripe
+// client, as money in (received) and money back (refunded). The client is
+// looked up row by row: a join would hash the whole bookings table for the
+// few fees that name a booking. Stripe
 // reports a charge's refunds in one cumulative row that includes Carnet's
 // own remedies, which have rows of their own: only what it reports beyond
 // them counts again.
-const moneyRows = `SELECT p.occurred_at, coalesce(pk.client_id, bk.client_id) AS client_id,
+const moneyRows = `SELECT p.occurred_at, coalesce((SELECT client_id FROM packs WHERE id = p.pack_id),
+		(SELECT client_id FROM bookings WHERE id = p.booking_id)) AS client_id,
 	CASE WHEN p.kind = 'manual' THEN split_part(p.status, ':', 1) ELSE 'stripe' END AS method,
 	CASE WHEN p.kind IN ('charge', 'fee') AND p.status = 'succeeded' THEN p.amount
 		WHEN p.kind = 'manual' THEN p.amount ELSE 0 END AS received,
@@ -129,11 +153,10 @@ const moneyRows = `SELECT p.occurred_at, coalesce(pk.client_id, bk.client_id) AS
 		WHEN p.kind = 'refund' THEN greatest(0, p.amount - coalesce((SELECT sum(r.amount) FROM payments r
 			WHERE r.kind = 'refund' AND r.status = 'remedy' AND r.stripe_charge_id = p.stripe_charge_id), 0))
 		WHEN p.kind = 'dispute' AND p.status = 'lost' THEN p.amount ELSE 0 END AS refunded
-	FROM payments p LEFT JOIN packs pk ON pk.id = p.pack_id LEFT JOIN bookings bk ON bk.id = p.booking_id
-	WHERE p.coach_id = $1 AND p.occurred_at >= $2 AND p.occurred_at < $3 AND p.currency = $4
+	FROM payments p WHERE p.coach_id = $1 AND p.occurred_at >= $2 AND p.occurred_at < $3 AND p.currency = $4
 		AND (p.pack_id IS NOT NULL OR p.booking_id IS NOT NULL)`
 
-func (s *Service) revenue(ctx context.Context, coach auth.Coach, loc *time.Location, months []time.Time) ([]MonthMoney, error) {
+func (s *Service) revenue(ctx context.Context, q sqlx.QueryerContext, coach auth.Coach, loc *time.Location, months []time.Time) ([]MonthMoney, error) {
 	from, to := months[0], months[len(months)-1].AddDate(0, 1, 0)
 	out := make([]MonthMoney, len(months))
 	index := map[string]int{}
@@ -147,7 +170,7 @@ func (s *Service) revenue(ctx context.Context, coach auth.Coach, loc *time.Locat
 		Received int64  `db:"received"`
 		Refunded int64  `db:"refunded"`
 	}
-	if err := s.DB.SelectContext(ctx, &money, `SELECT to_char(occurred_at AT TIME ZONE $5, 'YYYY-MM') AS month, method,
+	if err := sqlx.SelectContext(ctx, q, &money, `SELECT to_char(occurred_at AT TIME ZONE $5, 'YYYY-MM') AS month, method,
 		sum(received)::bigint AS received, sum(refunded)::bigint AS refunded FROM (`+moneyRows+`) x GROUP BY 1, 2`,
 		coach.ID, from, to, coach.Currency, loc.String()); err != nil {
 		return nil, err
@@ -164,7 +187,7 @@ func (s *Service) revenue(ctx context.Context, coach auth.Coach, loc *time.Locat
 		Month  string `db:"month"`
 		Amount int64  `db:"amount"`
 	}
-	if err := s.DB.SelectContext(ctx, &earned, `SELECT to_char(month, 'YYYY-MM') AS month, sum(earned_sessions)::bigint AS amount
+	if err := sqlx.SelectContext(ctx, q, &earned, `SELECT to_char(month, 'YYYY-MM') AS month, sum(earned_sessions)::bigint AS amount
 		FROM report_client_months WHERE coach_id = $1 AND month >= $2 AND month < $3 GROUP BY 1`,
 		coach.ID, day(from), day(to)); err != nil {
 		return nil, err
@@ -178,7 +201,7 @@ func (s *Service) revenue(ctx context.Context, coach auth.Coach, loc *time.Locat
 		End   time.Time  `db:"valid_until"`
 		Stop  *time.Time `db:"stop"`
 	}
-	if err := s.DB.SelectContext(ctx, &periods, `SELECT price_amount, activated_at, valid_until,
+	if err := sqlx.SelectContext(ctx, q, &periods, `SELECT price_amount, activated_at, valid_until,
 		CASE WHEN status IN ('refunded', 'cancelled') THEN updated_at END AS stop
 		FROM packs WHERE coach_id = $1 AND kind = 'period' AND activated_at IS NOT NULL
 			AND activated_at < $3 AND valid_until > $2`, coach.ID, from, to); err != nil {
@@ -217,33 +240,84 @@ type OwedPack struct {
 	Expiring   bool      `db:"-" json:"expires_within_30_days"`
 }
 
-func (s *Service) owedPacks(ctx context.Context, coach auth.Coach, loc *time.Location, now time.Time) ([]OwedPack, error) {
+// livePacks are a coach's packs that still owe service at now.
+const livePacks = `SELECT p.client_id, p.id AS pack_id, p.kind, p.price_amount, p.sessions_credited,
+	p.sessions_remaining, p.activated_at, p.valid_until FROM packs p
+	WHERE p.coach_id = $1 AND p.status IN ('active', 'overdue', 'exhausted') AND p.activated_at IS NOT NULL
+		AND p.valid_until > $2 AND p.currency = $3 AND (p.kind = 'period' OR p.sessions_remaining > 0)`
+
+// value sets what a live pack still owes, and whether it expires soon.
+func (r *OwedPack) value(now time.Time, loc *time.Location) {
+	if r.Kind == packs.KindSessions {
+		r.Value = SessionsOwed(r.Price, r.Credited, r.Remaining)
+	} else {
+		r.Value = r.Price - PeriodEarnedBy(r.Price, r.Activated, r.ValidUntil, time.Time{}, now, loc)
+		r.DaysLeft = days(now, r.ValidUntil, loc)
+	}
+	r.Expiring = !r.ValidUntil.After(now.AddDate(0, 0, 30))
+}
+
+// owedPacks reads the live packs of the clients after client `after`, at
+// most limit clients (0: all), in client order.
+func (s *Service) owedPacks(ctx context.Context, q sqlx.QueryerContext, coach auth.Coach, loc *time.Location, now time.Time, after int64, limit int) ([]OwedPack, error) {
+	if limit <= 0 {
+		limit = 1 << 30
+	}
 	var rows []OwedPack
-	if err := s.DB.SelectContext(ctx, &rows, `SELECT p.client_id, c.name AS client_name, p.id AS pack_id, p.kind,
-		p.price_amount, p.sessions_credited, p.sessions_remaining, p.activated_at, p.valid_until
-		FROM packs p JOIN clients c ON c.id = p.client_id
-		WHERE p.coach_id = $1 AND p.status IN ('active', 'overdue', 'exhausted') AND p.activated_at IS NOT NULL
-			AND p.valid_until > $2 AND p.currency = $3 AND (p.kind = 'period' OR p.sessions_remaining > 0)
-		ORDER BY c.name, c.id, p.id`, coach.ID, now, coach.Currency); err != nil {
+	if err := sqlx.SelectContext(ctx, q, &rows, `WITH live AS (`+livePacks+`),
+		page AS (SELECT DISTINCT client_id FROM live WHERE client_id > $4 ORDER BY client_id LIMIT $5)
+		SELECT live.*, c.name AS client_name FROM live JOIN page USING (client_id) JOIN clients c ON c.id = live.client_id
+		ORDER BY live.client_id, live.pack_id`, coach.ID, now, coach.Currency, after, limit); err != nil {
 		return nil, err
 	}
-	soon := now.AddDate(0, 0, 30)
 	for i := range rows {
-		r := &rows[i]
-		if r.Kind == packs.KindSessions {
-			r.Value = SessionsOwed(r.Price, r.Credited, r.Remaining)
-		} else {
-			r.Value = r.Price - PeriodEarnedBy(r.Price, r.Activated, r.ValidUntil, time.Time{}, now, loc)
-			r.DaysLeft = days(now, r.ValidUntil, loc)
-		}
-		r.Expiring = !r.ValidUntil.After(soon)
+		rows[i].value(now, loc)
 	}
 	return rows, nil
 }
 
-func (s *Service) clientMoney(ctx context.Context, coach auth.Coach, from, to time.Time) ([]Share, error) {
+// OwedTotal adds up what is owed: all of it, and what expires within 30 days.
+type OwedTotal struct {
+	Sessions int   `db:"sessions" json:"sessions"`
+	Value    int64 `db:"value" json:"value"`
+	Packs    int   `db:"packs" json:"packs"`
+}
+
+// owedTotals adds up sessions packs in the database (the schema's
+// report_earned is EarnedSessions) and period packs, far fewer, here.
+func (s *Service) owedTotals(ctx context.Context, q sqlx.QueryerContext, coach auth.Coach, loc *time.Location, now time.Time) (OwedTotal, OwedTotal, error) {
+	var t struct {
+		All  OwedTotal `db:"all"`
+		Soon OwedTotal `db:"soon"`
+	}
+	if err := sqlx.GetContext(ctx, q, &t, `WITH live AS (`+livePacks+` AND p.kind = 'sessions')
+		SELECT coalesce(sum(sessions_remaining), 0) AS "all.sessions",
+			coalesce(sum(price_amount - report_earned(price_amount, sessions_credited, sessions_remaining)), 0) AS "all.value",
+			count(*) AS "all.packs",
+			coalesce(sum(sessions_remaining) FILTER (WHERE valid_until <= $4), 0) AS "soon.sessions",
+			coalesce(sum(price_amount - report_earned(price_amount, sessions_credited, sessions_remaining))
+				FILTER (WHERE valid_until <= $4), 0) AS "soon.value",
+			count(*) FILTER (WHERE valid_until <= $4) AS "soon.packs" FROM live`,
+		coach.ID, now, coach.Currency, now.AddDate(0, 0, 30)); err != nil {
+		return t.All, t.Soon, err
+	}
+	var period []OwedPack
+	if err := sqlx.SelectContext(ctx, q, &period, livePacks+` AND p.kind = 'period'`, coach.ID, now, coach.Currency); err != nil {
+		return t.All, t.Soon, err
+	}
+	for _, p := range period {
+		p.value(now, loc)
+		t.All.Value, t.All.Packs = t.All.Value+p.Value, t.All.Packs+1
+		if p.Expiring {
+			t.Soon.Value, t.Soon.Packs = t.Soon.Value+p.Value, t.Soon.Packs+1
+		}
+	}
+	return t.All, t.Soon, nil
+}
+
+func (s *Service) clientMoney(ctx context.Context, q sqlx.QueryerContext, coach auth.Coach, from, to time.Time) ([]Share, error) {
 	var rows []Share
-	err := s.DB.SelectContext(ctx, &rows, `SELECT x.client_id, c.name, sum(x.received - x.refunded)::bigint AS amount
+	err := sqlx.SelectContext(ctx, q, &rows, `SELECT x.client_id, c.name, sum(x.received - x.refunded)::bigint AS amount
 		FROM (`+moneyRows+`) x JOIN clients c ON c.id = x.client_id GROUP BY 1, 2`, coach.ID, from, to, coach.Currency)
 	return rows, err
 }
@@ -276,9 +350,9 @@ func (s *Service) setThreshold(ctx context.Context, coachID int64, n int) (Setti
 	return Settings{ReliabilityThreshold: n}, err
 }
 
-func (s *Service) reliability(ctx context.Context, coachID int64, p Period) ([]Reliability, error) {
+func (s *Service) reliability(ctx context.Context, q sqlx.QueryerContext, coachID int64, p Period) ([]Reliability, error) {
 	rows := []Reliability{}
-	err := s.DB.SelectContext(ctx, &rows, `WITH m AS (SELECT client_id, sum(late_cancelled) AS late_cancelled,
+	err := sqlx.SelectContext(ctx, q, &rows, `WITH m AS (SELECT client_id, sum(late_cancelled) AS late_cancelled,
 			sum(no_shows) AS no_shows, sum(waived) AS waived FROM report_client_months
 			WHERE coach_id = $1 AND month >= $2 AND month < $3 GROUP BY client_id),
 		f AS (SELECT pk.client_id, count(*) AS n FROM payments p JOIN packs pk ON pk.id = p.pack_id
@@ -324,9 +398,9 @@ type AfterCoach struct {
 	UsualRate       float64 `db:"-" json:"usual_rate"`
 }
 
-func (s *Service) coachCancellations(ctx context.Context, coachID int64, p Period) ([]CancellationMonth, []AfterCoach, error) {
+func (s *Service) coachCancellations(ctx context.Context, q sqlx.QueryerContext, coachID int64, p Period) ([]CancellationMonth, []AfterCoach, error) {
 	months := []CancellationMonth{}
-	if err := s.DB.SelectContext(ctx, &months, `SELECT to_char(month, 'YYYY-MM') AS month,
+	if err := sqlx.SelectContext(ctx, q, &months, `SELECT to_char(month, 'YYYY-MM') AS month,
 		sum(attended + no_shows + cancelled + late_cancelled + coach_cancelled) AS bookings,
 		sum(coach_cancelled) AS coach_cancelled FROM report_client_months
 		WHERE coach_id = $1 AND month >= $2 AND month < $3 GROUP BY 1 ORDER BY 1`,
@@ -334,7 +408,7 @@ func (s *Service) coachCancellations(ctx context.Context, coachID int64, p Perio
 		return nil, nil, err
 	}
 	clients := []AfterCoach{}
-	if err := s.DB.SelectContext(ctx, &clients, `SELECT r.client_id, c.name, sum(r.after_coach_cancel) AS after_coach_cancel,
+	if err := sqlx.SelectContext(ctx, q, &clients, `SELECT r.client_id, c.name, sum(r.after_coach_cancel) AS after_coach_cancel,
 		sum(r.cancelled_after_coach) AS cancelled_after_coach,
 		sum(r.attended + r.no_shows + r.cancelled + r.late_cancelled) AS client_bookings,
 		sum(r.cancelled + r.late_cancelled) AS client_cancelled
@@ -368,9 +442,9 @@ type HeldAnomaly struct {
 	Currency *string `db:"currency" json:"currency"`
 }
 
-func (s *Service) dueInstallments(ctx context.Context, coachID int64, until time.Time) ([]DueInstallment, error) {
+func (s *Service) dueInstallments(ctx context.Context, q sqlx.QueryerContext, coachID int64, until time.Time) ([]DueInstallment, error) {
 	rows := []DueInstallment{}
-	err := s.DB.SelectContext(ctx, &rows, `SELECT i.id, i.pack_id, pk.client_id, c.name AS client_name, i.seq, i.due_at,
+	err := sqlx.SelectContext(ctx, q, &rows, `SELECT i.id, i.pack_id, pk.client_id, c.name AS client_name, i.seq, i.due_at,
 		i.amount, i.currency, i.status FROM installments i JOIN packs pk ON pk.id = i.pack_id
 		JOIN clients c ON c.id = pk.client_id
 		WHERE i.coach_id = $1 AND i.status IN ('due', 'failed') AND i.due_at < $2
@@ -379,16 +453,16 @@ func (s *Service) dueInstallments(ctx context.Context, coachID int64, until time
 	return rows, err
 }
 
-func (s *Service) heldAnomalies(ctx context.Context, coachID int64) ([]HeldAnomaly, error) {
+func (s *Service) heldAnomalies(ctx context.Context, q sqlx.QueryerContext, coachID int64) ([]HeldAnomaly, error) {
 	rows := []HeldAnomaly{}
-	err := s.DB.SelectContext(ctx, &rows, `SELECT id, kind, client_id, excess_amount, currency FROM anomalies
+	err := sqlx.SelectContext(ctx, q, &rows, `SELECT id, kind, client_id, excess_amount, currency FROM anomalies
 		WHERE coach_id = $1 AND state = 'open' AND excess_amount > 0 ORDER BY id`, coachID)
 	return rows, err
 }
 
-func (s *Service) grants(ctx context.Context, coachID int64, p Period) ([]GrantRow, error) {
+func (s *Service) grants(ctx context.Context, q sqlx.QueryerContext, coachID int64, p Period) ([]GrantRow, error) {
 	rows := []GrantRow{}
-	err := s.DB.SelectContext(ctx, &rows, `SELECT g.id, g.session_id, s.title AS session_title, s.starts_at AS session_starts_at,
+	err := sqlx.SelectContext(ctx, q, &rows, `SELECT g.id, g.session_id, s.title AS session_title, s.starts_at AS session_starts_at,
 		g.incident, g.item, g.sessions, g.minutes, g.value_amount, g.note, g.created_at,
 		count(l.id) AS clients, coalesce(sum(l.value_amount), 0)::bigint AS value_given
 		FROM goodwill_grants g LEFT JOIN sessions s ON s.id = g.session_id
