@@ -179,12 +179,18 @@ SELECT coach_id, client_id, month, earned, waived FROM x WHERE earned <> 0 OR wa
 ON CONFLICT (coach_id, month, client_id) DO UPDATE SET
     earned_sessions = r.earned_sessions + excluded.earned_sessions, waived = r.waived + excluded.waived;
 
+-- The months where a client had an incident, for the reliability report
+-- (most client-months have none).
+CREATE INDEX report_client_months_incidents_idx ON report_client_months (coach_id, month, client_id)
+    INCLUDE (late_cancelled, no_shows, waived) WHERE late_cancelled + no_shows + waived > 0;
+
 -- Money by date, and the installments still expected, per coach.
 CREATE INDEX payments_coach_time_idx ON payments (coach_id, occurred_at);
 CREATE INDEX installments_coach_due_idx ON installments (coach_id, due_at);
 
 -- +goose Down
 DROP INDEX installments_coach_due_idx;
+DROP INDEX report_client_months_incidents_idx;
 DROP INDEX payments_coach_time_idx;
 DROP TRIGGER report_booking_outcome ON bookings;
 DROP FUNCTION report_booking_outcome();

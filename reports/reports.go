@@ -78,48 +78,6 @@ func ParsePeriod(from, to string, loc *time.Location, now time.Time) (Period, er
 	return Period{From: first, To: end}, nil
 }
 
-// EarnedSessions is what a sessions pack has earned once remaining of the
-// credited sessions are left: the price share of the sessions used, never
-// more than the price. The schema's report_earned computes the same on
-// every ledger entry; SessionsOwed is the rest.
-func EarnedSessions(price int64, credited, remaining int) int64 {
-	if credited <= 0 {
-		return 0
-	}
-	used := min(max(credited-remaining, 0), credited)
-	return price * int64(used) / int64(credited)
-}
-
-// SessionsOwed is the value of a sessions pack's unused sessions at the
-// price the client paid.
-func SessionsOwed(price int64, credited, remaining int) int64 {
-	return price - EarnedSessions(price, credited, remaining)
-}
-
-// days counts calendar days from a's date to b's date in loc.
-func days(a, b time.Time, loc *time.Location) int {
-	a, b = a.In(loc), b.In(loc)
-	da := time.Date(a.Year(), a.Month(), a.Day(), 0, 0, 0, 0, time.UTC)
-	db := time.Date(b.Year(), b.Month(), b.Day(), 0, 0, 0, 0, time.UTC)
-	return int(db.Sub(da).Hours() / 24)
-}
-
-// PeriodEarnedBy is what a period pack active from start to end (exclusive)
-// has earned by the instant t: its price spread evenly over its days, a day
-// earned once it is over. A pack that ended early (refunded) stops earning
-// at stop. By end the whole price is earned, so months add up to the price.
-func PeriodEarnedBy(price int64, start, end, stop, t time.Time, loc *time.Location) int64 {
-	total := days(start, end, loc)
-	if total <= 0 {
-		return 0
-	}
-	if !stop.IsZero() && stop.Before(t) {
-		t = stop
-	}
-	done := min(max(days(start, t, loc), 0), total)
-	return price * int64(done) / int64(total)
-}
-
 // Share is one client's part of the revenue.
 type Share struct {
 	ClientID int64   `db:"client_id" json:"client_id"`

@@ -4,6 +4,7 @@ import (
 	"embed"
 	"fmt"
 	"net/http"
+	"sort"
 	"strconv"
 	"time"
 
@@ -474,6 +475,10 @@ func (s *Service) getCoachCancellations(c *gin.Context) {
 		after, cancelledAfter = after+cl.AfterCoach, cancelledAfter+cl.CancelledAfter
 		clientBookings, clientCancelled = clientBookings+cl.ClientBookings, clientCancelled+cl.ClientCancelled
 	}
+	// Those who cancel most more than usual after the coach cancelled first.
+	sort.SliceStable(clients, func(i, j int) bool {
+		return clients[i].RateAfter-clients[i].UsualRate > clients[j].RateAfter-clients[j].UsualRate
+	})
 	last := p.To.AddDate(0, -1, 0).Format("2006-01")
 	if v.format == "csv" {
 		out := [][]string{{v.t("col_month"), v.t("col_bookings"), v.t("col_coach_cancelled"), v.t("col_rate")}}
@@ -488,12 +493,17 @@ func (s *Service) getCoachCancellations(c *gin.Context) {
 		sendCSV(c, "coach-cancellations-"+p.From.Format("2006-01")+"-"+last, out)
 		return
 	}
+	page, err := api.ParsePage(c)
+	if err != nil {
+		api.Fail(c, err)
+		return
+	}
 	c.JSON(http.StatusOK, gin.H{"from": p.From.Format("2006-01"), "to": last, "months": months,
 		"totals": gin.H{"bookings": bookings, "coach_cancelled": cancelled, "rate": Rate(cancelled, bookings)},
 		"after_coach_cancel": gin.H{"next_bookings": after, "cancelled_next": cancelledAfter,
 			"rate_after_coach_cancel": Rate(cancelledAfter, after),
 			"usual_rate":              Rate(clientCancelled, clientBookings)},
-		"clients": clients})
+		"clients_after_coach_cancel": len(clients), "clients": clients[:min(len(clients), page.Limit)]})
 }
 
 func (s *Service) getPaymentsDue(c *gin.Context) {

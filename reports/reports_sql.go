@@ -213,8 +213,8 @@ func (s *Service) revenue(ctx context.Context, q sqlx.QueryerContext, coach auth
 			stop = *p.Stop
 		}
 		for i, m := range months {
-			out[i].EarnedPeriod += PeriodEarnedBy(p.Price, p.Start, p.End, stop, m.AddDate(0, 1, 0), loc) -
-				PeriodEarnedBy(p.Price, p.Start, p.End, stop, m, loc)
+			out[i].EarnedPeriod += packs.PeriodEarnedBy(p.Price, p.Start, p.End, stop, m.AddDate(0, 1, 0), loc) -
+				packs.PeriodEarnedBy(p.Price, p.Start, p.End, stop, m, loc)
 		}
 	}
 	for i := range out {
@@ -249,10 +249,10 @@ const livePacks = `SELECT p.client_id, p.id AS pack_id, p.kind, p.price_amount, 
 // value sets what a live pack still owes, and whether it expires soon.
 func (r *OwedPack) value(now time.Time, loc *time.Location) {
 	if r.Kind == packs.KindSessions {
-		r.Value = SessionsOwed(r.Price, r.Credited, r.Remaining)
+		r.Value = packs.SessionsOwed(r.Price, r.Credited, r.Remaining)
 	} else {
-		r.Value = r.Price - PeriodEarnedBy(r.Price, r.Activated, r.ValidUntil, time.Time{}, now, loc)
-		r.DaysLeft = days(now, r.ValidUntil, loc)
+		r.Value = r.Price - packs.PeriodEarnedBy(r.Price, r.Activated, r.ValidUntil, time.Time{}, now, loc)
+		r.DaysLeft = packs.Days(now, r.ValidUntil, loc)
 	}
 	r.Expiring = !r.ValidUntil.After(now.AddDate(0, 0, 30))
 }
@@ -354,7 +354,8 @@ func (s *Service) reliability(ctx context.Context, q sqlx.QueryerContext, coachI
 	rows := []Reliability{}
 	err := sqlx.SelectContext(ctx, q, &rows, `WITH m AS (SELECT client_id, sum(late_cancelled) AS late_cancelled,
 			sum(no_shows) AS no_shows, sum(waived) AS waived FROM report_client_months
-			WHERE coach_id = $1 AND month >= $2 AND month < $3 GROUP BY client_id),
+			WHERE coach_id = $1 AND month >= $2 AND month < $3 AND late_cancelled + no_shows + waived > 0
+			GROUP BY client_id),
 		f AS (SELECT pk.client_id, count(*) AS n FROM payments p JOIN packs pk ON pk.id = p.pack_id
 			WHERE p.coach_id = $1 AND p.kind = 'charge' AND p.status = 'failed'
 				AND p.occurred_at >= $4 AND p.occurred_at < $5 GROUP BY 1),
