@@ -50,11 +50,17 @@ const (
 	// MonthlySummary: ClientName, CoachName, Month (FormatMonth), Attended,
 	// Cancelled, Missed (numbers).
 	MonthlySummary = "monthly_summary"
+	// RelationshipEnded: ClientName, CoachName, EndedOn (a date), Unused
+	// ("finish", "refund" or "nothing": what becomes of the sessions left),
+	// SessionsLeft (number, on sessions packs), Refund (money refunded
+	// through Stripe, formatted; empty when none), RefundByHand (money the
+	// coach gives back in person, formatted; empty when none).
+	RelationshipEnded = "relationship_ended"
 )
 
 // Templates lists every template name.
 var Templates = []string{PackPurchased, LowBalance, PackExpiring, InstallmentDue, InstallmentFailed,
-	AnomalyOpenedClient, AnomalyOpenedCoach, AnomalyResolved, GoodwillGranted, MonthlySummary}
+	AnomalyOpenedClient, AnomalyOpenedCoach, AnomalyResolved, GoodwillGranted, MonthlySummary, RelationshipEnded}
 
 // Locales lists the languages Carnet writes in.
 var Locales = i18n.Locales

@@ -30,6 +30,8 @@ var documented = map[string]map[string]any{
 		"Reason": "séance du 3 annulée"},
 	MonthlySummary: {"ClientName": "Léa", "CoachName": "Marc", "Month": "mars 2026", "Attended": 6,
 		"Cancelled": 1, "Missed": 0},
+	RelationshipEnded: {"ClientName": "Léa", "CoachName": "Marc", "EndedOn": "2 mars 2026", "Unused": "refund",
+		"SessionsLeft": 3, "Refund": "135,00 €", "RefundByHand": ""},
 }
 
 func TestEveryTemplateRendersInEveryLocale(t *testing.T) {

@@ -35,13 +35,16 @@ type Charter struct {
 	CoachCancel      string    `db:"coach_cancel" json:"coach_cancel"`
 	GraceDays        int       `db:"grace_days" json:"grace_days"`
 	AutoRefundExcess bool      `db:"auto_refund_excess" json:"auto_refund_excess"`
-	CreatedAt        time.Time `db:"created_at" json:"created_at"`
+	// EndUnused is what becomes of a client's unused sessions when the
+	// coach ends the relationship (kept in charter_end_terms).
+	EndUnused string    `db:"-" json:"end_unused"`
+	CreatedAt time.Time `db:"created_at" json:"created_at"`
 }
 
 // DefaultCharter applies to a coach who has not published one yet: DESIGN's
 // defaults (24 h notice, a late cancellation or a no-show costs the session).
 var DefaultCharter = Charter{NoticeHours: 24, LateCancelAction: ActionDeduct, NoShowAction: ActionDeduct,
-	CoachCancel: "nothing", GraceDays: 7}
+	CoachCancel: "nothing", GraceDays: 7, EndUnused: EndFinish}
 
 // Charge is what an outcome costs the client.
 type Charge struct {

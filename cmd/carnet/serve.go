@@ -97,6 +97,7 @@ func (m *Main) Open(ctx context.Context) error {
 	river.AddWorker(workers, &billing.ScheduleWorker{Billing: bill})
 	river.AddWorker(workers, &billing.FeeWorker{Billing: bill})
 	river.AddWorker(workers, &billing.StopPlanWorker{Billing: bill})
+	river.AddWorker(workers, &billing.EndRefundWorker{Billing: bill})
 	river.AddWorker(workers, &webhooks.RefundWorker{Reconciler: recon})
 	river.AddWorker(workers, &webhooks.SweepWorker{Intake: intake})
 	river.AddWorker(workers, &notify.DispatchWorker{Dispatcher: dispatcher})
