@@ -182,23 +182,31 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 	}()
 	if m.Config.OpsAddr != "" {
-		ops, err := net.Listen("tcp", m.Config.OpsAddr)
-		if err != nil {
-			return fmt.Errorf("listen on %s (CARNET_OPS_ADDR): %w", m.Config.OpsAddr, err)
-		}
-		m.OpsAddr = ops.Addr().String()
-		m.ops = &http.Server{Handler: m.Metrics.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
-		go func() {
-			if err := m.ops.Serve(ops); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				m.Log.Error("serve operator address", "err", err)
-			}
-		}()
+		m.serveOps()
 	}
 	if err := m.jobs.Start(context.Background()); err != nil {
 		return fmt.Errorf("start jobs: %w", err)
 	}
 	m.Log.Info("carnet serving", "addr", m.Addr, "base_url", m.BaseURL, "ops_addr", m.OpsAddr)
 	return nil
+}
+
+// serveOps serves /metrics and pprof on the operator address. A busy
+// address (a second process on one machine) costs the metrics, not the
+// service: it is logged as an error and serving goes on.
+func (m *Main) serveOps() {
+	ln, err := net.Listen("tcp", m.Config.OpsAddr)
+	if err != nil {
+		m.Log.Error("no metrics: cannot listen on CARNET_OPS_ADDR", "addr", m.Config.OpsAddr, "err", err)
+		return
+	}
+	m.OpsAddr = ln.Addr().String()
+	m.ops = &http.Server{Handler: m.Metrics.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
+	go func() {
+		if err := m.ops.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.Log.Error("serve operator address", "err", err)
+		}
+	}()
 }
 
 // Close stops accepting requests, lets the ones in flight finish (up to 20 s),
