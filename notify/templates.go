@@ -56,11 +56,15 @@ const (
 	// through Stripe, formatted; empty when none), RefundByHand (money the
 	// coach gives back in person, formatted; empty when none).
 	RelationshipEnded = "relationship_ended"
+	// CoachSignIn (the coach's one-time sign-in link): CoachName, Link,
+	// Minutes (number: how long the link works).
+	CoachSignIn = "coach_sign_in"
 )
 
 // Templates lists every template name.
 var Templates = []string{PackPurchased, LowBalance, PackExpiring, InstallmentDue, InstallmentFailed,
-	AnomalyOpenedClient, AnomalyOpenedCoach, AnomalyResolved, GoodwillGranted, MonthlySummary, RelationshipEnded}
+	AnomalyOpenedClient, AnomalyOpenedCoach, AnomalyResolved, GoodwillGranted, MonthlySummary, RelationshipEnded,
+	CoachSignIn}
 
 // Locales lists the languages Carnet writes in.
 var Locales = i18n.Locales

@@ -32,6 +32,7 @@ var documented = map[string]map[string]any{
 		"Cancelled": 1, "Missed": 0},
 	RelationshipEnded: {"ClientName": "Léa", "CoachName": "Marc", "EndedOn": "2 mars 2026", "Unused": "refund",
 		"SessionsLeft": 3, "Refund": "135,00 €", "RefundByHand": ""},
+	CoachSignIn: {"CoachName": "Marc", "Link": "https://carnet.example/app/signin/t", "Minutes": 15},
 }
 
 func TestEveryTemplateRendersInEveryLocale(t *testing.T) {

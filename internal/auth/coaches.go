@@ -14,6 +14,7 @@ import (
 
 	"carnet/internal/db"
 	"carnet/internal/errs"
+	"carnet/internal/i18n"
 	"carnet/internal/money"
 )
 
@@ -24,7 +25,17 @@ type Coach struct {
 	Email     string    `db:"email" json:"email"`
 	Currency  string    `db:"currency" json:"currency"`
 	Timezone  string    `db:"timezone" json:"timezone"`
+	Locale    string    `db:"locale" json:"locale"`
 	CreatedAt time.Time `db:"created_at" json:"created_at"`
+}
+
+// coachColumns are the columns a Coach scans: never "*", so a column a
+// newer release adds cannot break this binary during a rolling deploy.
+const coachColumns = "id, name, email, currency, timezone, locale, created_at"
+
+// qualified prefixes each of columns with alias.
+func qualified(alias, columns string) string {
+	return alias + "." + strings.ReplaceAll(columns, ", ", ", "+alias+".")
 }
 
 // NewCoach is what it takes to create a coach.
@@ -70,7 +81,7 @@ func CreateCoach(ctx context.Context, d *sqlx.DB, n NewCoach) (Coach, string, er
 	var key string
 	err := db.InTx(ctx, d, func(tx *sqlx.Tx) error {
 		err := tx.GetContext(ctx, &c, `INSERT INTO coaches (name, email, currency, timezone)
-			VALUES ($1, $2, $3, $4) RETURNING *`, n.Name, n.Email, n.Currency, n.Timezone)
+			VALUES ($1, $2, $3, $4) RETURNING `+coachColumns, n.Name, n.Email, n.Currency, n.Timezone)
 		if db.IsUniqueViolation(err, "coaches_email_key") {
 			return errs.New(errs.Conflict, "a coach with email %s already exists", n.Email)
 		}
@@ -86,7 +97,7 @@ func CreateCoach(ctx context.Context, d *sqlx.DB, n NewCoach) (Coach, string, er
 // CoachByEmail finds a coach by email.
 func CoachByEmail(ctx context.Context, d sqlx.QueryerContext, email string) (Coach, error) {
 	var c Coach
-	err := sqlx.GetContext(ctx, d, &c, `SELECT * FROM coaches WHERE lower(email) = lower($1)`, email)
+	err := sqlx.GetContext(ctx, d, &c, `SELECT `+coachColumns+` FROM coaches WHERE lower(email) = lower($1)`, email)
 	if db.NoRows(err) {
 		return c, errs.NotFoundf("no coach with email %s", email)
 	}
@@ -108,7 +119,7 @@ func issueKey(ctx context.Context, e sqlx.ExecerContext, coachID int64, label st
 // CoachByKey authenticates an API key.
 func CoachByKey(ctx context.Context, d *sqlx.DB, key string) (Coach, error) {
 	var c Coach
-	err := d.GetContext(ctx, &c, `SELECT c.* FROM coaches c JOIN api_keys k ON k.coach_id = c.id
+	err := d.GetContext(ctx, &c, `SELECT `+qualified("c", coachColumns)+` FROM coaches c JOIN api_keys k ON k.coach_id = c.id
 		WHERE k.key_hash = $1 AND k.revoked_at IS NULL`, hashKey(key))
 	if db.NoRows(err) {
 		return c, errs.New(errs.Unauthorized, "unknown or revoked API key")
@@ -130,9 +141,32 @@ func randomToken(n int) string {
 // CoachByID loads a coach.
 func CoachByID(ctx context.Context, d sqlx.QueryerContext, id int64) (Coach, error) {
 	var c Coach
-	err := sqlx.GetContext(ctx, d, &c, `SELECT * FROM coaches WHERE id = $1`, id)
+	err := sqlx.GetContext(ctx, d, &c, `SELECT `+coachColumns+` FROM coaches WHERE id = $1`, id)
 	if db.NoRows(err) {
 		return c, errs.NotFoundf("no coach %d", id)
 	}
+	return c, err
+}
+
+// CoachSettings are what a coach changes on the settings page.
+type CoachSettings struct {
+	Locale, Timezone, Currency string
+}
+
+// UpdateSettings changes a coach's language, time zone and currency (the
+// currency of offers created from now on; existing ones keep theirs).
+func UpdateSettings(ctx context.Context, d *sqlx.DB, coachID int64, s CoachSettings) (Coach, error) {
+	var c Coach
+	switch {
+	case !i18n.Valid(s.Locale):
+		return c, errs.Field("locale", "must be fr, es or en")
+	case !money.ValidCurrency(s.Currency):
+		return c, errs.Field("currency", "must be an ISO 4217 code such as EUR")
+	}
+	if _, err := time.LoadLocation(s.Timezone); err != nil || s.Timezone == "Local" || s.Timezone == "" {
+		return c, errs.Field("timezone", "must be an IANA time zone such as Europe/Paris")
+	}
+	err := d.GetContext(ctx, &c, `UPDATE coaches SET locale = $2, timezone = $3, currency = $4 WHERE id = $1
+		RETURNING `+coachColumns, coachID, s.Locale, s.Timezone, s.Currency)
 	return c, err
 }
