@@ -184,6 +184,12 @@ ON CONFLICT (coach_id, month, client_id) DO UPDATE SET
 CREATE INDEX report_client_months_incidents_idx ON report_client_months (coach_id, month, client_id)
     INCLUDE (late_cancelled, no_shows, waived) WHERE late_cancelled + no_shows + waived > 0;
 
+-- The months where a client booked right after a coach's cancellation,
+-- and one client's months.
+CREATE INDEX report_client_months_after_coach_idx ON report_client_months (coach_id, month, client_id)
+    WHERE after_coach_cancel > 0;
+CREATE INDEX report_client_months_client_idx ON report_client_months (coach_id, client_id, month);
+
 -- Money by date, and the installments still expected, per coach.
 CREATE INDEX payments_coach_time_idx ON payments (coach_id, occurred_at);
 CREATE INDEX installments_coach_due_idx ON installments (coach_id, due_at);
@@ -191,6 +197,8 @@ CREATE INDEX installments_coach_due_idx ON installments (coach_id, due_at);
 -- +goose Down
 DROP INDEX installments_coach_due_idx;
 DROP INDEX report_client_months_incidents_idx;
+DROP INDEX report_client_months_after_coach_idx;
+DROP INDEX report_client_months_client_idx;
 DROP INDEX payments_coach_time_idx;
 DROP TRIGGER report_booking_outcome ON bookings;
 DROP FUNCTION report_booking_outcome();

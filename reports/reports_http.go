@@ -56,7 +56,7 @@ func (s *Service) view(c *gin.Context, formats ...string) (view, error) {
 		loc = time.UTC
 	}
 	v.loc = loc
-	v.lang = i18n.Norm(c.DefaultQuery("lang", c.GetHeader("Accept-Language")))
+	v.lang = i18n.Norm(c.DefaultQuery("lang", v.coach.Locale)) // the coach's own language unless asked
 	for _, f := range append([]string{"json", "csv"}, formats...) {
 		if v.format == f {
 			return v, nil

@@ -409,13 +409,17 @@ func (s *Service) coachCancellations(ctx context.Context, q sqlx.QueryerContext,
 		return nil, nil, err
 	}
 	clients := []AfterCoach{}
-	if err := sqlx.SelectContext(ctx, q, &clients, `SELECT r.client_id, c.name, sum(r.after_coach_cancel) AS after_coach_cancel,
+	// Only the clients who booked right after a coach's cancellation, found
+	// by a partial index, then their usual rate over the same months.
+	if err := sqlx.SelectContext(ctx, q, &clients, `WITH k AS (SELECT DISTINCT client_id FROM report_client_months
+			WHERE coach_id = $1 AND month >= $2 AND month < $3 AND after_coach_cancel > 0)
+		SELECT r.client_id, c.name, sum(r.after_coach_cancel) AS after_coach_cancel,
 		sum(r.cancelled_after_coach) AS cancelled_after_coach,
 		sum(r.attended + r.no_shows + r.cancelled + r.late_cancelled) AS client_bookings,
 		sum(r.cancelled + r.late_cancelled) AS client_cancelled
-		FROM report_client_months r JOIN clients c ON c.id = r.client_id
-		WHERE r.coach_id = $1 AND r.month >= $2 AND r.month < $3
-		GROUP BY 1, 2 HAVING sum(r.after_coach_cancel) > 0 ORDER BY 1`, coachID, day(p.From), day(p.To)); err != nil {
+		FROM k JOIN report_client_months r ON r.coach_id = $1 AND r.client_id = k.client_id AND r.month >= $2 AND r.month < $3
+		JOIN clients c ON c.id = r.client_id
+		GROUP BY 1, 2 ORDER BY 1`, coachID, day(p.From), day(p.To)); err != nil {
 		return nil, nil, err
 	}
 	return months, clients, nil
