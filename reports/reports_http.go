@@ -27,6 +27,18 @@ var words = i18n.MustCatalog(localeFS, "locales")
 // Routes mounts the reports under the coach's /v1 group.
 func (s *Service) Routes(coach *gin.RouterGroup) {
 	r := coach.Group("/reports")
+	s.Mount(r, auth.CoachOf)
+	r.GET("/settings", s.getSettings)
+	r.PATCH("/settings", s.patchSettings)
+}
+
+// Mount serves each report (JSON, CSV, SVG) under g, for the coach that
+// coachOf finds: the API's key, or the web app's session.
+func (s *Service) Mount(g gin.IRouter, coachOf func(*gin.Context) auth.Coach) {
+	h := *s
+	h.coachOf = coachOf
+	s = &h
+	r := g
 	r.GET("/attendance", s.getAttendance)
 	r.GET("/revenue", s.getRevenue)
 	r.GET("/owed", s.getOwed)
@@ -35,8 +47,6 @@ func (s *Service) Routes(coach *gin.RouterGroup) {
 	r.GET("/coach-cancellations", s.getCoachCancellations)
 	r.GET("/payments-due", s.getPaymentsDue)
 	r.GET("/incidents", s.getIncidents)
-	r.GET("/settings", s.getSettings)
-	r.PATCH("/settings", s.patchSettings)
 }
 
 // view is what every report handler needs: who asks, in which zone and
@@ -50,12 +60,8 @@ type view struct {
 }
 
 func (s *Service) view(c *gin.Context, formats ...string) (view, error) {
-	v := view{coach: auth.CoachOf(c), format: c.DefaultQuery("format", "json"), now: s.Now().UTC()}
-	loc, err := time.LoadLocation(v.coach.Timezone)
-	if err != nil {
-		loc = time.UTC
-	}
-	v.loc = loc
+	v := view{coach: s.coachOf(c), format: c.DefaultQuery("format", "json"), now: s.Now().UTC()}
+	v.loc = Location(v.coach)
 	v.lang = i18n.Norm(c.DefaultQuery("lang", v.coach.Locale)) // the coach's own language unless asked
 	for _, f := range append([]string{"json", "csv"}, formats...) {
 		if v.format == f {
@@ -108,11 +114,7 @@ func (s *Service) getAttendance(c *gin.Context) {
 	}
 	ctx, end := c.Request.Context(), month.AddDate(0, 1, 0)
 	if v.format == "csv" {
-		var rows []AttendanceRow
-		err := s.read(ctx, func(q sqlx.QueryerContext) (err error) {
-			rows, err = s.attendance(ctx, q, v.coach.ID, month, end, clientID, 0, 0)
-			return err
-		})
+		rows, _, err := s.AttendanceSheet(ctx, v.coach, month, clientID)
 		if err != nil {
 			api.Fail(c, err)
 			return
@@ -174,30 +176,19 @@ func (s *Service) getRevenue(c *gin.Context) {
 		api.Fail(c, err)
 		return
 	}
-	months, err := v.lastMonths(c)
+	last, err := ParseMonth(c.Query("month"), v.loc, v.now)
 	if err != nil {
 		api.Fail(c, err)
 		return
 	}
-	var rows []MonthMoney
-	err = s.read(c.Request.Context(), func(q sqlx.QueryerContext) (err error) {
-		rows, err = s.revenue(c.Request.Context(), q, v.coach, v.loc, months)
-		return err
-	})
+	months, rows, tot, err := s.Revenue(c.Request.Context(), v.coach, last)
 	if err != nil {
 		api.Fail(c, err)
 		return
 	}
 	switch v.format {
 	case "svg":
-		ch := Chart{Title: v.t("revenue_title"), Format: v.money,
-			Series: []Series{{Name: v.t("received_net")}, {Name: v.t("earned")}}}
-		for i, r := range rows {
-			ch.Labels = append(ch.Labels, i18n.Month(months[i], v.lang))
-			ch.Series[0].Values = append(ch.Series[0].Values, r.Net)
-			ch.Series[1].Values = append(ch.Series[1].Values, r.Earned)
-		}
-		sendSVG(c, ch)
+		sendSVG(c, RevenueChart(months, rows, v.coach.Currency, v.lang))
 	case "csv":
 		out := [][]string{{v.t("col_month"), v.t("col_received"), v.t("col_stripe"), v.t("col_bank_transfer"),
 			v.t("col_cash"), v.t("col_other"), v.t("col_refunded"), v.t("col_net"), v.t("col_earned_sessions"),
@@ -209,15 +200,6 @@ func (s *Service) getRevenue(c *gin.Context) {
 		}
 		sendCSV(c, "revenue-"+months[len(months)-1].Format("2006-01"), out)
 	default:
-		var tot MonthMoney
-		for _, r := range rows {
-			tot.Received += r.Received
-			tot.Refunded += r.Refunded
-			tot.Net += r.Net
-			tot.EarnedSessions += r.EarnedSessions
-			tot.EarnedPeriod += r.EarnedPeriod
-			tot.Earned += r.Earned
-		}
 		c.JSON(http.StatusOK, gin.H{"currency": v.coach.Currency, "timezone": v.loc.String(), "months": rows,
 			"totals": gin.H{"received": tot.Received, "refunded": tot.Refunded, "net": tot.Net,
 				"earned_sessions": tot.EarnedSessions, "earned_period": tot.EarnedPeriod, "earned": tot.Earned}})

@@ -5,11 +5,13 @@ import (
 	"database/sql"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	"github.com/jmoiron/sqlx"
 
 	"carnet/internal/auth"
 	"carnet/internal/db"
 	"carnet/internal/errs"
+	"carnet/internal/i18n"
 	"carnet/packs"
 )
 
@@ -18,6 +20,8 @@ import (
 type Service struct {
 	DB  *sqlx.DB
 	Now func() time.Time
+
+	coachOf func(*gin.Context) auth.Coach // who asks, set by Mount
 }
 
 // read runs a report's queries in one read-only snapshot, so its totals
@@ -222,6 +226,70 @@ func (s *Service) revenue(ctx context.Context, q sqlx.QueryerContext, coach auth
 		out[i].Earned = out[i].EarnedSessions + out[i].EarnedPeriod
 	}
 	return out, nil
+}
+
+// Location is the coach's time zone, which decides the months.
+func Location(coach auth.Coach) *time.Location {
+	loc, err := time.LoadLocation(coach.Timezone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// Revenue is the twelve months ending with the month holding last, oldest
+// first, and their totals.
+func (s *Service) Revenue(ctx context.Context, coach auth.Coach, last time.Time) ([]time.Time, []MonthMoney, MonthMoney, error) {
+	loc := Location(coach)
+	months := Months(last, MonthsShown, loc)
+	var rows []MonthMoney
+	err := s.read(ctx, func(q sqlx.QueryerContext) (err error) {
+		rows, err = s.revenue(ctx, q, coach, loc, months)
+		return err
+	})
+	tot := MonthMoney{Month: "total", ByMethod: map[string]int64{}}
+	for _, r := range rows {
+		tot.Received += r.Received
+		tot.Refunded += r.Refunded
+		tot.Net += r.Net
+		tot.EarnedSessions += r.EarnedSessions
+		tot.EarnedPeriod += r.EarnedPeriod
+		tot.Earned += r.Earned
+		for m, n := range r.ByMethod {
+			tot.ByMethod[m] += n
+		}
+	}
+	return months, rows, tot, err
+}
+
+// AttendanceSheet is a month's every booking (one client's when clientID
+// is not 0) and the month's totals.
+func (s *Service) AttendanceSheet(ctx context.Context, coach auth.Coach, month time.Time, clientID int64) ([]AttendanceRow, AttendanceTotals, error) {
+	var rows []AttendanceRow
+	var totals AttendanceTotals
+	err := s.read(ctx, func(q sqlx.QueryerContext) (err error) {
+		if rows, err = s.attendance(ctx, q, coach.ID, month, month.AddDate(0, 1, 0), clientID, 0, 0); err != nil {
+			return err
+		}
+		totals, err = s.attendanceTotals(ctx, q, coach.ID, month, month.AddDate(0, 1, 0), clientID)
+		return err
+	})
+	return rows, totals, err
+}
+
+// Word is one of the reports' texts in lang, for pages that show them.
+func Word(lang, id string, pairs ...any) string { return words.T(lang, id, pairs...) }
+
+// RevenueChart draws the months' net received and earned, labelled in lang.
+func RevenueChart(months []time.Time, rows []MonthMoney, currency, lang string) Chart {
+	ch := Chart{Title: words.T(lang, "revenue_title"), Format: func(n int64) string { return i18n.Money(n, currency, lang) },
+		Series: []Series{{Name: words.T(lang, "received_net")}, {Name: words.T(lang, "earned")}}}
+	for i, r := range rows {
+		ch.Labels = append(ch.Labels, i18n.Month(months[i], lang))
+		ch.Series[0].Values = append(ch.Series[0].Values, r.Net)
+		ch.Series[1].Values = append(ch.Series[1].Values, r.Earned)
+	}
+	return ch
 }
 
 // OwedPack is one pack with service still owed.

@@ -11,6 +11,7 @@ import (
 
 	"carnet/billing"
 	"carnet/packs"
+	"carnet/reports"
 	"carnet/webhooks"
 )
 
@@ -22,6 +23,7 @@ type App struct {
 	Packs     *packs.Service
 	Billing   *billing.Service
 	Anomalies *webhooks.Reconciler
+	Reports   *reports.Service
 	Now       func() time.Time
 	BaseURL   string
 	Log       *slog.Logger

@@ -19,6 +19,11 @@ func (a *App) coachRoutes(g *gin.RouterGroup) {
 	g.POST("/settings/keys/:id/revoke", a.withID(a.postRevokeKey))
 	g.GET("/bookings/:id/outcome", a.withID(a.outcomePreview))
 	g.POST("/bookings/:id/outcome", a.withID(a.postOutcome))
+	if a.Reports != nil { // an App built for a test of other pages may have none
+		g.GET("/reports", a.reportsPage)
+		g.GET("/reports/attendance", a.attendanceSheet)
+		a.Reports.Mount(g.Group("/reports/data"), coachOf)
+	}
 }
 
 // withID parses the :id of a path; anything but a positive integer is the

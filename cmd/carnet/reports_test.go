@@ -2,12 +2,16 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"carnet/internal/auth"
 )
 
 // at moves the program's clock.
@@ -366,5 +370,56 @@ func TestIncidentCost(t *testing.T) {
 	}
 	if r := a.do("GET", "/v1/reports/incidents?format=csv", key, nil); r.Status != 200 || !strings.Contains(string(r.Body), "Coupure de courant") {
 		t.Fatalf("incidents CSV: %d %s", r.Status, r.Body)
+	}
+}
+
+// The coach's pages show the same figures, charts and downloads, behind the
+// web session rather than the API key.
+func TestReportPages(t *testing.T) {
+	t.Parallel()
+	a := startApp(t)
+	key := a.coach("pages@example.com")
+	ten := a.must(201, "POST", "/v1/offers", key, map[string]any{"name": "10", "kind": "sessions", "sessions": 10, "price_amount": 45000})
+	c := a.must(201, "POST", "/v1/clients", key, map[string]any{"name": "Zoé Brun", "email": "zoe@example.com"})
+	a.must(201, "POST", "/v1/clients/"+id(c)+"/packs", key, map[string]any{"offer_id": ten["id"], "method": "cash"})
+	a.attend(key, c["id"])
+	_, token, err := auth.SignInWithKey(context.Background(), a.m.DB, key, a.clock())
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := func(path string) reply {
+		t.Helper()
+		req, _ := http.NewRequest("GET", a.base+path, nil)
+		req.AddCookie(&http.Cookie{Name: "carnet_session", Value: token})
+		res, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return reply{Status: res.StatusCode, Body: b, Header: res.Header}
+	}
+	month := a.clock().In(paris(t)).Format("2006-01")
+	r := page("/app/reports")
+	body := string(r.Body)
+	// The coach reads French by default: 450,00 € received, 45,00 € earned.
+	if r.Status != 200 || !strings.Contains(body, "Encaissé et acquis, par mois") || !strings.Contains(body, "450,00 €") ||
+		!strings.Contains(body, "45,00 €") || !strings.Contains(body, `/app/reports/data/revenue?format=svg&amp;month=`+month) {
+		t.Fatalf("reports page: %d %s", r.Status, body)
+	}
+	if svg := page("/app/reports/data/revenue?format=svg"); svg.Status != 200 || !strings.HasPrefix(svg.Header.Get("Content-Type"), "image/svg+xml") {
+		t.Fatalf("chart behind the session: %d %s", svg.Status, svg.Header)
+	}
+	if csv := page("/app/reports/data/owed?format=csv"); csv.Status != 200 || !strings.Contains(string(csv.Body), "Zoé Brun") {
+		t.Fatalf("download behind the session: %d %s", csv.Status, csv.Body)
+	}
+	sheet := page("/app/reports/attendance?month=" + month)
+	if sheet.Status != 200 || !strings.Contains(string(sheet.Body), "Zoé Brun") || !strings.Contains(string(sheet.Body), "présent") ||
+		!strings.Contains(string(sheet.Body), "une séance") {
+		t.Fatalf("attendance sheet: %d %s", sheet.Status, sheet.Body)
+	}
+	// Without a session, the sign-in page.
+	if r := a.do("GET", "/app/reports", "", nil); r.Status != 200 || !strings.Contains(string(r.Body), "signin") {
+		t.Fatalf("reports without a session: %d", r.Status)
 	}
 }

@@ -129,7 +129,8 @@ func (m *Main) router(svc *packs.Service, bill *billing.Service, intake *webhook
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	app := &web.App{DB: m.DB, Packs: svc, Billing: bill, Anomalies: recon, Now: m.Now, BaseURL: m.BaseURL,
+	rep := &reports.Service{DB: m.DB, Now: m.Now}
+	app := &web.App{DB: m.DB, Packs: svc, Billing: bill, Anomalies: recon, Reports: rep, Now: m.Now, BaseURL: m.BaseURL,
 		Log: m.Log, Mailer: m.SMTPURL != "", StripeMode: billing.Mode(m.StripeKey)}
 	r.NoRoute(app.NotFound(api.NotFound))
 	r.NoMethod(api.MethodNotAllowed)
@@ -146,7 +147,7 @@ func (m *Main) router(svc *packs.Service, bill *billing.Service, intake *webhook
 	svc.Routes(coach, client)
 	bill.Routes(coach, client)
 	recon.Routes(coach)
-	(&reports.Service{DB: m.DB, Now: m.Now}).Routes(coach)
+	rep.Routes(coach)
 	coach.GET("/notifications", notify.Handler(m.DB, func(c *gin.Context) int64 { return auth.CoachOf(c).ID }))
 	r.POST("/webhooks/stripe", intake.Handle)
 	if bill.Local {
