@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -37,16 +38,14 @@ func (s *Service) Routes(coach *gin.RouterGroup) {
 func (s *Service) Mount(g gin.IRouter, coachOf func(*gin.Context) auth.Coach) {
 	h := *s
 	h.coachOf = coachOf
-	s = &h
-	r := g
-	r.GET("/attendance", s.getAttendance)
-	r.GET("/revenue", s.getRevenue)
-	r.GET("/owed", s.getOwed)
-	r.GET("/concentration", s.getConcentration)
-	r.GET("/reliability", s.getReliability)
-	r.GET("/coach-cancellations", s.getCoachCancellations)
-	r.GET("/payments-due", s.getPaymentsDue)
-	r.GET("/incidents", s.getIncidents)
+	g.GET("/attendance", h.getAttendance)
+	g.GET("/revenue", h.getRevenue)
+	g.GET("/owed", h.getOwed)
+	g.GET("/concentration", h.getConcentration)
+	g.GET("/reliability", h.getReliability)
+	g.GET("/coach-cancellations", h.getCoachCancellations)
+	g.GET("/payments-due", h.getPaymentsDue)
+	g.GET("/incidents", h.getIncidents)
 }
 
 // view is what every report handler needs: who asks, in which zone and
@@ -68,7 +67,7 @@ func (s *Service) view(c *gin.Context, formats ...string) (view, error) {
 			return v, nil
 		}
 	}
-	return v, errs.Field("format", "must be json, csv%s", map[bool]string{true: " or svg"}[len(formats) > 0])
+	return v, errs.Field("format", "must be one of %s", strings.Join(append([]string{"json", "csv"}, formats...), ", "))
 }
 
 func (v view) t(id string, pairs ...any) string { return words.T(v.lang, id, pairs...) }
