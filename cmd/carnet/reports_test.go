@@ -371,6 +371,10 @@ func TestIncidentCost(t *testing.T) {
 	if r := a.do("GET", "/v1/reports/incidents?format=csv", key, nil); r.Status != 200 || !strings.Contains(string(r.Body), "Coupure de courant") {
 		t.Fatalf("incidents CSV: %d %s", r.Status, r.Body)
 	}
+	// The free pack of her own keeps the ledger true.
+	if out, err := runCmd(t, a.m.Config.DatabaseURL, "verify"); err != nil {
+		t.Fatalf("verify after the goodwill: %v\n%s", err, out)
+	}
 }
 
 // The coach's pages show the same figures, charts and downloads, behind the
