@@ -267,11 +267,17 @@ func (s *Service) CheckoutExpired(ctx context.Context, tx *sqlx.Tx, cs *stripe.C
 	if err != nil || p == nil {
 		return err
 	}
+	return abandon(ctx, tx, p.ID, at)
+}
+
+// abandon cancels a pack nobody paid for, and the payments it expected; a
+// pack already paid stays as it is.
+func abandon(ctx context.Context, tx *sqlx.Tx, packID int64, at time.Time) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE installments SET status = 'cancelled' WHERE pack_id = $1 AND status = 'due'
-		AND NOT EXISTS (SELECT 1 FROM packs WHERE id = $1 AND status <> 'pending')`, p.ID); err != nil {
+		AND NOT EXISTS (SELECT 1 FROM packs WHERE id = $1 AND status <> 'pending')`, packID); err != nil {
 		return err
 	}
-	return packs.CancelPending(ctx, tx, p.ID, at)
+	return packs.CancelPending(ctx, tx, packID, at)
 }
 
 // invoicePack finds an installment invoice's pack through the subscription

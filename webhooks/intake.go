@@ -42,6 +42,9 @@ type Intake struct {
 	Secret     string
 	Now        func() time.Time
 	Log        *slog.Logger
+	// RateLimitPause, when set, replaces the sweep's first pause after a
+	// 429 (RateLimitPause).
+	RateLimitPause time.Duration
 }
 
 // Result says what became of one delivery.

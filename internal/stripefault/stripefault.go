@@ -35,7 +35,9 @@ const (
 	// Slow forwards the request, then waits Rule.Delay before answering.
 	Slow Fault = "delay"
 	// DropBefore closes the connection without forwarding: Stripe never
-	// heard of the request.
+	// heard of the request. Go's transport, as well as stripe-go, may send
+	// a request with an Idempotency-Key again on its own after a drop, so
+	// a test that wants every try to fail drops every request.
 	DropBefore Fault = "drop-before"
 	// DropAfter forwards the request, then closes the connection without
 	// answering: Stripe did it, the caller does not know.
