@@ -87,7 +87,10 @@ func (s *Service) recordPayment(ctx context.Context, tx *sqlx.Tx, p payment) err
 			-- A dispute's outcome stays (as does a remedy row of a release
 			-- before 00011); an older, smaller report of the same refund
 			-- does not undo a newer one.
+			-- nor does a report that found no pack (two deliveries racing)
+			-- undo one that did.
 			status = CASE WHEN payments.status IN ('remedy', 'won', 'lost', 'warning_closed') OR excluded.amount < payments.amount
+				OR (excluded.status = 'unmatched' AND payments.pack_id IS NOT NULL)
 				THEN payments.status ELSE excluded.status END,
 			stripe_customer_id = coalesce(payments.stripe_customer_id, excluded.stripe_customer_id),
 			stripe_charge_id = coalesce(payments.stripe_charge_id, excluded.stripe_charge_id),
@@ -174,6 +177,11 @@ func unixTime(sec int64, fallback time.Time) time.Time {
 // and, when the money is there (card), activates it. A SEPA checkout
 // completes unpaid: the pack waits for async_payment_succeeded.
 func (s *Service) CheckoutCompleted(ctx context.Context, tx *sqlx.Tx, cs *stripe.CheckoutSession, at time.Time) error {
+	if cs.Subscription != nil {
+		if err := lockSubscription(ctx, tx, cs.Subscription.ID); err != nil {
+			return err
+		}
+	}
 	p, err := findPack(ctx, tx, "stripe_checkout_session_id", cs.ID, cs.Metadata)
 	if err != nil {
 		return err
@@ -291,11 +299,27 @@ func (s *Service) invoicePack(ctx context.Context, tx *sqlx.Tx, inv *stripe.Invo
 	if inv.SubscriptionDetails != nil {
 		meta = inv.SubscriptionDetails.Metadata
 	}
+	if err := lockSubscription(ctx, tx, sub); err != nil {
+		return nil, err
+	}
 	p, err := findPack(ctx, tx, "stripe_subscription_id", sub, meta)
 	if err == nil && p != nil && sub != "" && p.Subscription == nil {
 		err = s.linkSubscription(ctx, tx, p.ID, sub, 0)
 	}
 	return p, err
+}
+
+// lockSubscription orders, in the database, the events about one
+// subscription that may find no pack yet: an invoice recorded without its
+// pack is committed before the transaction that links the subscription
+// reads what waits for it, or finds the pack linked. It is taken before any
+// pack's row lock, always, so two events never wait on each other.
+func lockSubscription(ctx context.Context, tx *sqlx.Tx, sub string) error {
+	if sub == "" {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('carnet.subscription'), hashtext($1))`, sub)
+	return err
 }
 
 // linkSubscription stores the subscription behind an installment pack and
@@ -304,6 +328,7 @@ func (s *Service) invoicePack(ctx context.Context, tx *sqlx.Tx, inv *stripe.Invo
 // applied now, in this transaction, as if they came after: the pack gets
 // its installments paid, and their unmatched anomalies close. anchor, when
 // known (Stripe's billing_cycle_anchor), dates the plan as Stripe debits it.
+// Callers hold lockSubscription(sub).
 func (s *Service) linkSubscription(ctx context.Context, tx *sqlx.Tx, packID int64, sub string, anchor int64) error {
 	var linked []string
 	if err := tx.SelectContext(ctx, &linked, `UPDATE packs SET stripe_subscription_id = coalesce(stripe_subscription_id, $2)
@@ -666,6 +691,9 @@ func (s *Service) DisputeChanged(ctx context.Context, tx *sqlx.Tx, d *stripe.Dis
 // SubscriptionChanged links a subscription to its pack (its update can come
 // before the checkout event); a deleted one expects no more installments.
 func (s *Service) SubscriptionChanged(ctx context.Context, tx *sqlx.Tx, sub *stripe.Subscription, deleted bool, at time.Time) error {
+	if err := lockSubscription(ctx, tx, sub.ID); err != nil {
+		return err
+	}
 	p, err := findPack(ctx, tx, "stripe_subscription_id", sub.ID, sub.Metadata)
 	if err != nil || p == nil {
 		return err

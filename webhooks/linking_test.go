@@ -1,8 +1,10 @@
 package webhooks
 
 import (
+	"context"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -98,5 +100,74 @@ func TestIntentPaidBeforeItsCheckoutIsKnown(t *testing.T) {
 	if a := s.anomalies(); a[KindChargeAfterEnd] != "" || a[KindDuplicate] != "" {
 		t.Fatalf("a payment that paid its pack raised %v", a)
 	}
+	s.verify()
+}
+
+// The same, delivered all at once: an invoice recorded while its checkout
+// is being applied is still linked (the two take the subscription's lock).
+func TestInvoicesAndTheirCheckoutAtOnce(t *testing.T) {
+	t.Parallel()
+	s := newShop(t)
+	want := "active 10 | 1:paid,2:paid,3:paid | purchase10 | charge:succeeded:15000,charge:succeeded:15000,charge:succeeded:15000"
+	for trial := range 8 {
+		co, _ := s.checkout(billing.PlanInstallments)
+		sub := "sub_" + randomID()
+		evs := []event{newEvent("checkout.session.completed", s.now, checkoutSession(co, "subscription", "paid", "", sub, 15000))}
+		for seq := 1; seq <= 3; seq++ {
+			inv := invoice("in_"+randomID(), sub, co.PackID, 15000, "paid")
+			delete(inv, "subscription_details")
+			evs = append(evs, newEvent("invoice.paid", billing.InstallmentDue(s.now, seq), inv))
+		}
+		var wg sync.WaitGroup
+		for range 2 {
+			for _, e := range evs {
+				wg.Go(func() {
+					p := e.payload()
+					if _, err := s.in.Receive(context.Background(), p, sign(p, secret, time.Now())); err != nil {
+						t.Errorf("deliver %s: %v", e.Type, err)
+					}
+				})
+			}
+		}
+		wg.Wait()
+		if got := s.state(co.PackID); got != want {
+			t.Fatalf("trial %d: state %q, want %q", trial, got, want)
+		}
+		s.noOpen(KindUnmatched, "invoices delivered with their checkout")
+	}
+	s.verify()
+}
+
+// A first SEPA debit returned before Carnet hears of the checkout: the
+// failure is kept with its subscription and applied when the checkout
+// names it, as it is in the other order; the retry that succeeds then
+// starts the pack.
+func TestFailedDebitBeforeItsPlanIsKnown(t *testing.T) {
+	t.Parallel()
+	s := newShop(t)
+	for _, perm := range [][]int{{0, 1}, {1, 0}} {
+		co, _ := s.checkout(billing.PlanInstallments)
+		sub := "sub_" + randomID()
+		inv := invoice("in_"+randomID(), sub, co.PackID, 15000, "open")
+		delete(inv, "subscription_details")
+		evs := []event{newEvent("checkout.session.completed", s.now, checkoutSession(co, "subscription", "unpaid", "", sub, 15000)),
+			newEvent("invoice.payment_failed", s.now.Add(time.Minute), inv)}
+		s.deliverScrambled(rand.New(rand.NewPCG(7, uint64(perm[0]))), evs, perm)
+		if got, want := s.state(co.PackID), "pending 0 | 1:failed,2:due,3:due | charge:failed:15000"; got != want {
+			t.Fatalf("order %v: state %q, want %q", perm, got, want)
+		}
+		var told int
+		_ = s.packs.DB.Get(&told, `SELECT count(*) FROM notifications WHERE cause_key = $1`, "invoice:"+inv["id"].(string)+":failed")
+		if told != 1 {
+			t.Fatalf("order %v: client told %d times of the failed debit", perm, told)
+		}
+		inv["status"] = "paid"
+		s.deliver(newEvent("invoice.paid", s.now.Add(72*time.Hour), inv))
+		if got, want := s.state(co.PackID), "active 10 | 1:paid,2:due,3:due | purchase10 | charge:failed:15000,charge:succeeded:15000"; got != want {
+			t.Fatalf("order %v: after the retry %q, want %q", perm, got, want)
+		}
+	}
+	s.noOpen(KindUnmatched, "a failed debit linked to its plan")
+	s.noOpen(KindFailed, "a failed debit paid on its retry")
 	s.verify()
 }
