@@ -247,8 +247,8 @@ func openUnmatched(ctx context.Context, tx *sqlx.Tx, now time.Time) error {
 			AND p.status = 'paired'`, KindUnmatched, now); err != nil {
 		return err
 	}
-	// Nor was one its pack claimed once Carnet knew the pack (an invoice
-	// paid before its checkout completed), unless a refund of it is under way.
+	// Nor was one that found its pack once Carnet knew the pack (an invoice
+	// paid before its checkout completed); one being refunded stays as it is.
 	if _, err := tx.ExecContext(ctx, `UPDATE anomalies a SET state = 'resolved', resolved_by = 'carnet',
 		resolution = 'linked to its pack', coach_id = k.coach_id, pack_id = k.id, client_id = k.client_id,
 		closed_at = $2, updated_at = $2
