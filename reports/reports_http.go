@@ -56,10 +56,11 @@ type view struct {
 	lang   string
 	format string
 	now    time.Time
+	memo   map[string]string // words without data, looked up once per request (a CSV repeats them on every row)
 }
 
 func (s *Service) view(c *gin.Context, formats ...string) (view, error) {
-	v := view{coach: s.coachOf(c), format: c.DefaultQuery("format", "json"), now: s.Now().UTC()}
+	v := view{coach: s.coachOf(c), format: c.DefaultQuery("format", "json"), now: s.Now().UTC(), memo: map[string]string{}}
 	v.loc = Location(v.coach)
 	v.lang = i18n.Norm(c.DefaultQuery("lang", v.coach.Locale)) // the coach's own language unless asked
 	for _, f := range append([]string{"json", "csv"}, formats...) {
@@ -70,7 +71,17 @@ func (s *Service) view(c *gin.Context, formats ...string) (view, error) {
 	return v, errs.Field("format", "must be one of %s", strings.Join(append([]string{"json", "csv"}, formats...), ", "))
 }
 
-func (v view) t(id string, pairs ...any) string { return words.T(v.lang, id, pairs...) }
+func (v view) t(id string, pairs ...any) string {
+	if len(pairs) > 0 {
+		return words.T(v.lang, id, pairs...)
+	}
+	w, ok := v.memo[id]
+	if !ok {
+		w = words.T(v.lang, id)
+		v.memo[id] = w
+	}
+	return w
+}
 
 // money writes an amount for the reader, for charts and sentences; CSV and
 // JSON keep minor units.
