@@ -41,6 +41,31 @@ CREATE TABLE report_client_months (
     FOREIGN KEY (coach_id, client_id) REFERENCES clients (coach_id, id)
 );
 
+-- The coach's own figures per month (money earned on sessions packs,
+-- bookings settled, bookings the coach cancelled), so that the year-long
+-- reports read twelve rows rather than one per client and month. Triggers
+-- only ever insert deltas, which never wait on each other (one row per
+-- coach and month updated by every transaction would serialise them, and
+-- could deadlock a group's attendance against a single outcome); a job
+-- folds them into report_coach_months every minute. Readers add both.
+CREATE TABLE report_coach_month_deltas (
+    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    coach_id        bigint NOT NULL,
+    month           date NOT NULL,
+    earned_sessions bigint NOT NULL DEFAULT 0,
+    bookings        int NOT NULL DEFAULT 0,
+    coach_cancelled int NOT NULL DEFAULT 0
+);
+CREATE INDEX report_coach_month_deltas_idx ON report_coach_month_deltas (coach_id, month);
+CREATE TABLE report_coach_months (
+    coach_id        bigint NOT NULL REFERENCES coaches (id),
+    month           date NOT NULL,
+    earned_sessions bigint NOT NULL DEFAULT 0,
+    bookings        int NOT NULL DEFAULT 0,
+    coach_cancelled int NOT NULL DEFAULT 0,
+    PRIMARY KEY (coach_id, month)
+);
+
 -- The month of t in a coach's time zone.
 -- +goose StatementBegin
 CREATE FUNCTION report_month(p_coach bigint, t timestamptz) RETURNS date LANGUAGE sql STABLE AS $$
@@ -86,6 +111,10 @@ BEGIN
     ON CONFLICT (coach_id, month, client_id) DO UPDATE SET
         earned_sessions = report_client_months.earned_sessions + excluded.earned_sessions,
         waived = report_client_months.waived + excluded.waived;
+    IF earned <> 0 THEN
+        INSERT INTO report_coach_month_deltas (coach_id, month, earned_sessions)
+        VALUES (NEW.coach_id, report_month(NEW.coach_id, NEW.created_at), earned);
+    END IF;
     RETURN NULL;
 END $$;
 -- +goose StatementEnd
@@ -116,6 +145,8 @@ BEGIN
             attended = r.attended + excluded.attended, no_shows = r.no_shows + excluded.no_shows,
             cancelled = r.cancelled + excluded.cancelled, late_cancelled = r.late_cancelled + excluded.late_cancelled,
             coach_cancelled = r.coach_cancelled + excluded.coach_cancelled;
+        INSERT INTO report_coach_month_deltas (coach_id, month, bookings, coach_cancelled)
+        VALUES (NEW.coach_id, m, sign, CASE WHEN o = 'coach_cancelled' THEN sign ELSE 0 END);
     END LOOP;
     -- A first outcome right after a booking the coach cancelled: is it the
     -- client cancelling in turn?
@@ -179,6 +210,11 @@ SELECT coach_id, client_id, month, earned, waived FROM x WHERE earned <> 0 OR wa
 ON CONFLICT (coach_id, month, client_id) DO UPDATE SET
     earned_sessions = r.earned_sessions + excluded.earned_sessions, waived = r.waived + excluded.waived;
 
+INSERT INTO report_coach_months (coach_id, month, earned_sessions, bookings, coach_cancelled)
+SELECT coach_id, month, sum(earned_sessions), sum(attended + no_shows + cancelled + late_cancelled + coach_cancelled),
+    sum(coach_cancelled)
+FROM report_client_months GROUP BY 1, 2;
+
 -- The months where a client had an incident, for the reliability report
 -- (most client-months have none).
 CREATE INDEX report_client_months_incidents_idx ON report_client_months (coach_id, month, client_id)
@@ -207,5 +243,7 @@ DROP FUNCTION report_ledger_entry();
 DROP FUNCTION report_earned(bigint, int, bigint);
 DROP FUNCTION report_month(bigint, timestamptz);
 DROP TABLE report_client_months;
+DROP TABLE report_coach_months;
+DROP TABLE report_coach_month_deltas;
 DROP TABLE report_settings;
 ALTER TABLE bookings DROP COLUMN client_confirmed_at;

@@ -191,9 +191,8 @@ func (s *Service) revenue(ctx context.Context, q sqlx.QueryerContext, coach auth
 		Month  string `db:"month"`
 		Amount int64  `db:"amount"`
 	}
-	if err := sqlx.SelectContext(ctx, q, &earned, `SELECT to_char(month, 'YYYY-MM') AS month, sum(earned_sessions)::bigint AS amount
-		FROM report_client_months WHERE coach_id = $1 AND month >= $2 AND month < $3 GROUP BY 1`,
-		coach.ID, day(from), day(to)); err != nil {
+	if err := sqlx.SelectContext(ctx, q, &earned, `SELECT to_char(month, 'YYYY-MM') AS month, earned_sessions AS amount
+		FROM (`+coachMonths+`) m`, coach.ID, day(from), day(to)); err != nil {
 		return nil, err
 	}
 	for _, r := range earned {
@@ -469,10 +468,8 @@ type AfterCoach struct {
 
 func (s *Service) coachCancellations(ctx context.Context, q sqlx.QueryerContext, coachID int64, p Period) ([]CancellationMonth, []AfterCoach, error) {
 	months := []CancellationMonth{}
-	if err := sqlx.SelectContext(ctx, q, &months, `SELECT to_char(month, 'YYYY-MM') AS month,
-		sum(attended + no_shows + cancelled + late_cancelled + coach_cancelled) AS bookings,
-		sum(coach_cancelled) AS coach_cancelled FROM report_client_months
-		WHERE coach_id = $1 AND month >= $2 AND month < $3 GROUP BY 1 ORDER BY 1`,
+	if err := sqlx.SelectContext(ctx, q, &months, `SELECT to_char(month, 'YYYY-MM') AS month, bookings, coach_cancelled
+		FROM (`+coachMonths+`) m WHERE bookings <> 0 OR coach_cancelled <> 0 ORDER BY 1`,
 		coachID, day(p.From), day(p.To)); err != nil {
 		return nil, nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"carnet/internal/auth"
+	"carnet/reports"
 )
 
 // at moves the program's clock.
@@ -293,6 +294,21 @@ func TestReportsAddUpToTheRows(t *testing.T) {
 	held := a.sum(`SELECT sum(excess_amount) FROM anomalies WHERE coach_id = $1 AND state = 'open'`, coachID)
 	if num(due["anomalies"].(map[string]any)["held"]) != held {
 		t.Fatalf("held %v, anomalies hold %d", due["anomalies"], held)
+	}
+
+	// Folding the coach's monthly figures changes nothing a coach reads.
+	unfolded := [2]string{jsonString(a.must(200, "GET", "/v1/reports/revenue", key, nil)),
+		jsonString(a.must(200, "GET", "/v1/reports/coach-cancellations?from=2026-10&to=2026-11", key, nil))}
+	if a.count(`SELECT count(*) FROM report_coach_month_deltas WHERE coach_id = $1`, coachID) == 0 {
+		t.Fatal("no deltas to fold")
+	}
+	if err := reports.Fold(context.Background(), a.m.DB); err != nil {
+		t.Fatal(err)
+	}
+	folded := [2]string{jsonString(a.must(200, "GET", "/v1/reports/revenue", key, nil)),
+		jsonString(a.must(200, "GET", "/v1/reports/coach-cancellations?from=2026-10&to=2026-11", key, nil))}
+	if unfolded != folded || a.count(`SELECT count(*) FROM report_coach_month_deltas`) != 0 {
+		t.Fatalf("folding changed the reports:\n%s\n%s", unfolded, folded)
 	}
 
 	// Every report and format answers; none shows another coach's rows.

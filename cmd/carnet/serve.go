@@ -106,6 +106,7 @@ func (m *Main) Open(ctx context.Context) error {
 	river.AddWorker(workers, &billing.FeeWorker{Billing: bill})
 	river.AddWorker(workers, &billing.StopPlanWorker{Billing: bill})
 	river.AddWorker(workers, &billing.EndRefundWorker{Billing: bill})
+	river.AddWorker(workers, &reports.FoldWorker{DB: d})
 	river.AddWorker(workers, &webhooks.RefundWorker{Reconciler: recon})
 	river.AddWorker(workers, &webhooks.SweepWorker{Intake: intake})
 	river.AddWorker(workers, &notify.DispatchWorker{Dispatcher: dispatcher})
@@ -115,6 +116,7 @@ func (m *Main) Open(ctx context.Context) error {
 		jobs.Every(time.Hour, func() river.JobArgs { return packs.RemindArgs{} }),
 		jobs.Every(cmp.Or(m.DispatchEvery, 5*time.Second), func() river.JobArgs { return notify.DispatchArgs{} }),
 		jobs.Every(cmp.Or(m.SweepEvery, 10*time.Minute), func() river.JobArgs { return webhooks.SweepArgs{} }),
+		jobs.Every(time.Minute, func() river.JobArgs { return reports.FoldArgs{} }),
 	})
 	if err != nil {
 		return err
