@@ -142,13 +142,13 @@ type MonthMoney struct {
 }
 
 // moneyRows is every payment of a coach in [$2, $3) that belongs to a
-// client, as money in (received) and money back (refunded). The client is
-// looked up row by row: a join would hash the whole bookings table for the
-// few fees that name a booking. Stripe
+// client, as money in (received) and money back (refunded). A fee's client
+// is looked up row by row: a join would hash the whole bookings table for
+// the few fees that name a booking. Stripe
 // reports a charge's refunds in one cumulative row that includes Carnet's
 // own remedies, which have rows of their own: only what it reports beyond
 // them counts again.
-const moneyRows = `SELECT p.occurred_at, coalesce((SELECT client_id FROM packs WHERE id = p.pack_id),
+const moneyRows = `SELECT p.occurred_at, coalesce(pk.client_id,
 		(SELECT client_id FROM bookings WHERE id = p.booking_id)) AS client_id,
 	CASE WHEN p.kind = 'manual' THEN split_part(p.status, ':', 1) ELSE 'stripe' END AS method,
 	CASE WHEN p.kind IN ('charge', 'fee') AND p.status = 'succeeded' THEN p.amount
@@ -157,7 +157,7 @@ const moneyRows = `SELECT p.occurred_at, coalesce((SELECT client_id FROM packs W
 		WHEN p.kind = 'refund' THEN greatest(0, p.amount - coalesce((SELECT sum(r.amount) FROM payments r
 			WHERE r.kind = 'refund' AND r.status = 'remedy' AND r.stripe_charge_id = p.stripe_charge_id), 0))
 		WHEN p.kind = 'dispute' AND p.status = 'lost' THEN p.amount ELSE 0 END AS refunded
-	FROM payments p WHERE p.coach_id = $1 AND p.occurred_at >= $2 AND p.occurred_at < $3 AND p.currency = $4
+	FROM payments p LEFT JOIN packs pk ON pk.id = p.pack_id WHERE p.coach_id = $1 AND p.occurred_at >= $2 AND p.occurred_at < $3 AND p.currency = $4
 		AND (p.pack_id IS NOT NULL OR p.booking_id IS NOT NULL)`
 
 func (s *Service) revenue(ctx context.Context, q sqlx.QueryerContext, coach auth.Coach, loc *time.Location, months []time.Time) ([]MonthMoney, error) {
