@@ -6,9 +6,11 @@ package notify
 
 import (
 	"context"
+	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"carnet/internal/i18n"
 
@@ -26,6 +28,9 @@ type Message struct {
 	Locale   string // fr, es or en; anything else is fr
 	To       string // the recipient's address
 	Data     map[string]any
+	// NotBefore holds the message until then (zero: due at once); the
+	// facts it states may still be revised until it goes (Revise).
+	NotBefore time.Time
 }
 
 // ErrUnknownTemplate is returned for a template name this package does not have.
@@ -63,11 +68,58 @@ func Enqueue(ctx context.Context, tx *sqlx.Tx, m Message) error {
 	if m.CoachID != 0 {
 		coachID = &m.CoachID
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO notifications (coach_id, client_id, cause_key, template, locale, recipient, data)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (cause_key) DO NOTHING`,
-		coachID, m.ClientID, m.Cause, m.Template, m.Locale, m.To, data)
+	var notBefore *time.Time
+	if !m.NotBefore.IsZero() {
+		notBefore = &m.NotBefore
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO notifications (coach_id, client_id, cause_key, template, locale, recipient, data, not_before)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (cause_key) DO NOTHING`,
+		coachID, m.ClientID, m.Cause, m.Template, m.Locale, m.To, data, notBefore)
 	if err != nil {
 		return fmt.Errorf("notify %s: %w", m.Cause, err)
 	}
 	return nil
 }
+
+// Revise brings a message's facts up to date, in the caller's transaction,
+// so no message states a number that differs from the rows: a message still
+// waiting in the outbox (held, or not yet claimed) takes m.Data as it is
+// now; once it is sent or being sent, m goes out again as an update under
+// updatePrefix + m.Data["Digest"] (a digest of the facts), once per distinct
+// set of facts, and only when they differ from the last ones told.
+func Revise(ctx context.Context, tx *sqlx.Tx, m Message, updatePrefix string, now time.Time) error {
+	digest, _ := m.Data["Digest"].(string)
+	if digest == "" {
+		return fmt.Errorf("notify %s: a revised message needs a Digest", m.Cause)
+	}
+	data, err := json.Marshal(m.Data)
+	if err != nil {
+		return fmt.Errorf("notify %s: data: %w", m.Cause, err)
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE notifications SET data = $2 WHERE cause_key = $1 AND status = 'pending'
+		AND attempts = 0 AND (claimed_until IS NULL OR claimed_until < $3)`, m.Cause, data, now)
+	if err != nil {
+		return fmt.Errorf("notify %s: %w", m.Cause, err)
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		return nil
+	}
+	var last []string
+	if err := tx.SelectContext(ctx, &last, `SELECT coalesce(data->>'Digest', '') FROM notifications
+		WHERE cause_key = $1 OR cause_key LIKE $2 || '%' ORDER BY id DESC LIMIT 1`, m.Cause, updatePrefix); err != nil {
+		return fmt.Errorf("notify %s: %w", m.Cause, err)
+	}
+	if len(last) == 0 || last[0] == digest {
+		return nil // never told (the caller enqueues), or told these very facts
+	}
+	m.Cause = updatePrefix + digest
+	m.Data["Updated"] = true
+	return Enqueue(ctx, tx, m)
+}
+
+//go:embed words
+var wordsFS embed.FS
+
+// Words are the pieces messages are built from (an anomaly's kind, the
+// labels and values of its facts table), in every locale.
+var Words = i18n.MustCatalog(wordsFS, "words")

@@ -21,10 +21,10 @@ var documented = map[string]map[string]any{
 	InstallmentFailed: {"ClientName": "Léa", "CoachName": "Marc", "OfferName": "3 mois", "Amount": "50,00 €",
 		"DueDate": "2 mars 2026", "GraceDays": 5},
 	AnomalyOpenedClient: {"ClientName": "Léa", "CoachName": "Marc", "OfferName": "3 mois",
-		"Kind": "installments_at_once", "Excess": "100,00 €", "WhatWeDo": "refund"},
+		"Kind": "installments_at_once", "Excess": "100,00 €", "WhatWeDo": "refund", "Updated": false},
 	AnomalyOpenedCoach: {"ClientName": "Léa", "CoachName": "Marc", "OfferName": "3 mois",
-		"Kind": "installments_at_once", "Excess": "100,00 €", "WhatWeDo": "refund",
-		"Evidence": `{"invoices":["in_1","in_2","in_3"]}`, "ClientTold": true},
+		"KindText": "Échéances prélevées d'un coup", "Facts": [][2]string{{"Prélevé", "100,00 € (in_1)"}},
+		"ClientTold": true, "Link": "http://carnet.test/app/anomalies/1", "Updated": false},
 	AnomalyResolved: {"ClientName": "Léa", "CoachName": "Marc", "OfferName": "3 mois"},
 	GoodwillGranted: {"ClientName": "Léa", "CoachName": "Marc", "OfferName": "10 séances", "Sessions": 1,
 		"Reason": "séance du 3 annulée"},
@@ -79,7 +79,7 @@ func TestClientAnomalyInPlainWords(t *testing.T) {
 		"failed_installment", "missed_installment", "refund_or_dispute", "charge_after_end", "something_new"}
 	for _, locale := range Locales {
 		for _, kind := range kinds {
-			for _, weDo := range []string{"refund", "review_refund", "retry", "review"} {
+			for _, weDo := range []string{"refund", "review_refund", "retry", "ended", "missed", "review"} {
 				data := maps.Clone(documented[AnomalyOpenedClient])
 				data["Kind"], data["WhatWeDo"] = kind, weDo
 				subject, body, err := Render(AnomalyOpenedClient, locale, data)
@@ -108,9 +108,17 @@ func TestClientAnomalyInPlainWords(t *testing.T) {
 			t.Errorf("the French client message lacks %q:\n%s", word, body)
 		}
 	}
-	_, coach, _ := Render(AnomalyOpenedCoach, "en", documented[AnomalyOpenedCoach])
-	if !strings.Contains(coach, "installments_at_once") || !strings.Contains(coach, "in_2") {
-		t.Errorf("the coach's message lacks the kind or the evidence:\n%s", coach)
+	coach, err := RenderAll(AnomalyOpenedCoach, "fr", roundTrip(t, documented[AnomalyOpenedCoach]))
+	if err != nil || !strings.Contains(coach.Subject, "Échéances prélevées d'un coup") || !strings.Contains(coach.Text, "Prélevé : 100,00 € (in_1)") ||
+		!strings.Contains(coach.Text, "http://carnet.test/app/anomalies/1") || strings.Contains(coach.Text, "{") {
+		t.Errorf("the coach's message lacks the kind, the facts or the link (%v):\n%s", err, coach.Text)
+	}
+	// The HTML part: the facts as a table, the link an anchor, the data escaped.
+	for _, want := range []string{"<table", "<th align=\"left\">Prélevé</th><td>100,00 € (in_1)</td>",
+		`<a href="http://carnet.test/app/anomalies/1">`, "Échéances prélevées d&#39;un coup"} {
+		if !strings.Contains(coach.HTML, want) {
+			t.Errorf("the coach's HTML lacks %q:\n%s", want, coach.HTML)
+		}
 	}
 	// A payment that matches no pack: no offer to name, and no client message.
 	stranger := maps.Clone(documented[AnomalyOpenedCoach])
