@@ -268,3 +268,6 @@ func (w *DispatchWorker) Work(ctx context.Context, _ *river.Job[DispatchArgs]) e
 		}
 	}
 }
+
+// RunOnce sends (or keeps) what is due now, as one run of the job does.
+func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) { return d.runOnce(ctx) }

@@ -20,7 +20,12 @@ import (
 // recipient's locale (i18n.Money, i18n.Date, i18n.Month) or a number.
 // A key missing from the data is an error, never "<no value>".
 const (
-	// PackPurchased: ClientName, CoachName, OfferName, Amount, ValidUntil.
+	// PackPurchased: ClientName, CoachName, OfferName, Amount (what was
+	// received: the whole price, or the first installment), Installments
+	// (number of payments in the plan), NextAmount and NextDate (the next
+	// debit; empty when paid in one go), Kind ("sessions" or "period"),
+	// SessionsLeft, LowAt (number: the balance that brings a reminder),
+	// WeeklyCap (number, 0 for none), ValidUntil.
 	PackPurchased = "pack_purchased"
 	// LowBalance (2 sessions left): ClientName, CoachName, OfferName,
 	// SessionsLeft (number), ValidUntil.

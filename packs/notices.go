@@ -28,6 +28,8 @@ type packParty struct {
 	ValidUntil  *time.Time `db:"valid_until"`
 	Remaining   int        `db:"sessions_remaining"`
 	Kind        string     `db:"kind"`
+	WeeklyCap   *int       `db:"weekly_cap"`
+	Timezone    string     `db:"timezone"`
 }
 
 // NotifyClient writes a message about a pack to its client's outbox, in tx,
@@ -39,26 +41,63 @@ func NotifyClient(ctx context.Context, tx *sqlx.Tx, packID int64, template, caus
 	var p packParty
 	if err := tx.GetContext(ctx, &p, `SELECT p.coach_id, p.client_id, c.name AS client_name, c.email AS client_email,
 		c.locale, co.name AS coach_name, o.name AS offer, p.currency, p.price_amount, p.valid_until,
-		p.sessions_remaining, p.kind
+		p.sessions_remaining, p.kind, p.weekly_cap, co.timezone
 		FROM packs p JOIN clients c ON c.id = p.client_id JOIN coaches co ON co.id = p.coach_id
 		JOIN offers o ON o.id = p.offer_id WHERE p.id = $1`, packID); err != nil {
 		return err
 	}
+	// Days are the coach's: a debit at 23:30 UTC is the next day in Paris.
+	loc, err := time.LoadLocation(p.Timezone)
+	if err != nil {
+		loc = time.UTC
+	}
+	day := func(t time.Time) string { return i18n.Date(t.In(loc), p.Locale) }
 	all := map[string]any{"ClientName": p.ClientName, "CoachName": p.CoachName, "OfferName": p.Offer,
 		"Amount": i18n.Money(p.Price, p.Currency, p.Locale), "SessionsLeft": p.Remaining}
 	if p.ValidUntil != nil {
-		all["ValidUntil"] = i18n.Date(*p.ValidUntil, p.Locale)
+		all["ValidUntil"] = day(*p.ValidUntil)
 		all["ExpiresOn"] = all["ValidUntil"]
+	}
+	if template == notify.PackPurchased {
+		if err := purchaseData(ctx, tx, packID, p, day, all); err != nil {
+			return err
+		}
 	}
 	maps.Copy(all, data)
 	if v, ok := data["AmountMinor"].(int64); ok {
 		all["Amount"] = i18n.Money(v, p.Currency, p.Locale)
 	}
 	if t, ok := data["DueAt"].(time.Time); ok {
-		all["DueDate"] = i18n.Date(t, p.Locale)
+		all["DueDate"] = day(t)
 	}
 	return notify.Enqueue(ctx, tx, notify.Message{CoachID: p.CoachID, ClientID: &p.ClientID, Cause: cause,
 		Template: template, Locale: p.Locale, To: p.ClientEmail, Data: all})
+}
+
+// purchaseData is what the purchase message says of the plan: what was
+// received (the first installment of a plan, not the whole price), how
+// many payments there are, and the next debit's amount and date.
+func purchaseData(ctx context.Context, tx *sqlx.Tx, packID int64, p packParty, day func(time.Time) string, all map[string]any) error {
+	var plan []struct {
+		Amount int64     `db:"amount"`
+		DueAt  time.Time `db:"due_at"`
+	}
+	if err := tx.SelectContext(ctx, &plan, `SELECT amount, due_at FROM installments WHERE pack_id = $1
+		AND status <> 'cancelled' ORDER BY seq`, packID); err != nil {
+		return err
+	}
+	all["Installments"], all["NextAmount"], all["NextDate"] = max(len(plan), 1), "", ""
+	if len(plan) > 0 {
+		all["Amount"] = i18n.Money(plan[0].Amount, p.Currency, p.Locale)
+	}
+	if len(plan) > 1 {
+		all["NextAmount"], all["NextDate"] = i18n.Money(plan[1].Amount, p.Currency, p.Locale), day(plan[1].DueAt)
+	}
+	all["Kind"], all["LowAt"], all["WeeklyCap"] = p.Kind, LowBalanceAt, 0
+	if p.WeeklyCap != nil {
+		all["WeeklyCap"] = *p.WeeklyCap
+	}
+	return nil
 }
 
 // LowBalanceAt is the balance at which a client is told to renew.

@@ -160,3 +160,130 @@ func TestAnomalyUpdateAfterTheMessageWent(t *testing.T) {
 	}
 	s.checkAtOnce(coach[1], client[1], co.PackID, "en", "es")
 }
+
+// told is how each locale says the client was written to, and what the
+// client reads when a returned first debit ended the plan.
+var told = map[string][2]string{
+	"en": {"The client was sent a message", "nothing more will be taken"},
+	"fr": {"Le client a reçu un message", "plus rien ne sera prélevé"},
+	"es": {"El cliente recibió un mensaje", "no se cobrará nada más"},
+}
+
+// Points 3 and 4 of issue 11: a returned first SEPA debit ends an
+// installment plan, and both sides are told so (no "Stripe retries"); a
+// declined monthly debit was told to the client by installment_failed, and
+// the coach's message says so.
+func TestFailedDebitMessages(t *testing.T) {
+	t.Parallel()
+	for _, l := range i18n.Locales {
+		t.Run("returned first debit "+l, func(t *testing.T) {
+			t.Parallel()
+			s := newShop(t)
+			s.setCoachLocale(l)
+			s.setLocale(l)
+			box := s.mailbox()
+			co, _ := s.checkout(billing.PlanInstallments)
+			s.deliver(newEvent("checkout.session.completed", s.now, checkoutSession(co, "subscription", "unpaid", "", "sub_sepa", 15000)))
+			s.deliver(newEvent("checkout.session.async_payment_failed", s.now.AddDate(0, 0, 4),
+				checkoutSession(co, "subscription", "unpaid", "", "sub_sepa", 15000)))
+			if p := s.pack(co.PackID); p.Status != "cancelled" {
+				t.Fatalf("pack %s after a returned first debit", p.Status)
+			}
+			msgs := box.flush()
+			coach, client := to(msgs, s.coach.Email), to(msgs, s.client.Email)
+			if len(coach) != 1 || len(client) != 1 {
+				t.Fatalf("%d coach and %d client emails, want 1 and 1", len(coach), len(client))
+			}
+			if !strings.Contains(client[0].Body, told[l][1]) {
+				t.Errorf("the client (%s) is not told the plan ended:\n%s", l, client[0].Body)
+			}
+			var amount int64
+			_ = s.packs.DB.Get(&amount, `SELECT amount FROM installments WHERE pack_id = $1 AND seq = 1`, co.PackID)
+			for _, want := range []string{notify.Words.T(l, "next.ended"), told[l][0], i18n.Money(amount, "EUR", l)} {
+				if !strings.Contains(coach[0].Body, want) {
+					t.Errorf("the coach (%s) message lacks %q:\n%s", l, want, coach[0].Body)
+				}
+			}
+			if strings.Contains(coach[0].Body, notify.Words.T(l, "next.retry")) {
+				t.Errorf("the coach (%s) is told Stripe retries:\n%s", l, coach[0].Body)
+			}
+		})
+		t.Run("declined monthly debit "+l, func(t *testing.T) {
+			t.Parallel()
+			s := newShop(t)
+			s.setCoachLocale(l)
+			s.setLocale(l)
+			box := s.mailbox()
+			co, _ := s.checkout(billing.PlanInstallments)
+			s.deliver(newEvent("checkout.session.completed", s.now, checkoutSession(co, "subscription", "paid", "", "sub_d", 15000)))
+			s.deliver(newEvent("invoice.paid", s.now, invoice("in_d1", "sub_d", co.PackID, 15000, "paid")))
+			s.deliver(newEvent("invoice.payment_failed", s.now.AddDate(0, 1, 0), invoice("in_d2", "sub_d", co.PackID, 15000, "open")))
+			msgs := box.flush()
+			coach, client := to(msgs, s.coach.Email), to(msgs, s.client.Email)
+			if len(coach) != 1 || len(client) != 1 {
+				t.Fatalf("%d coach and %d client emails, want 1 and 1", len(coach), len(client))
+			}
+			var i struct {
+				Amount int64     `db:"amount"`
+				DueAt  time.Time `db:"due_at"`
+			}
+			_ = s.packs.DB.Get(&i, `SELECT amount, due_at FROM installments WHERE pack_id = $1 AND status = 'failed'`, co.PackID)
+			loc, _ := time.LoadLocation(s.coach.Timezone)
+			money, due := i18n.Money(i.Amount, "EUR", l), i18n.Date(i.DueAt.In(loc), l)
+			for _, want := range []string{money, due} {
+				if !strings.Contains(client[0].Body, want) || !strings.Contains(coach[0].Body, want) {
+					t.Errorf("(%s) %q missing from the client's or the coach's message:\n%s\n%s", l, want, client[0].Body, coach[0].Body)
+				}
+			}
+			if !strings.Contains(coach[0].Body, told[l][0]) {
+				t.Errorf("the coach (%s) is told the client was not written to:\n%s", l, coach[0].Body)
+			}
+		})
+	}
+}
+
+// Point 2 of issue 11: the purchase message of an installment plan says
+// what was received (the first debit), the plan, and the next debit.
+func TestPurchaseMessageSaysWhatWasReceived(t *testing.T) {
+	t.Parallel()
+	for _, l := range i18n.Locales {
+		t.Run(l, func(t *testing.T) {
+			t.Parallel()
+			s := newShop(t)
+			s.setLocale(l)
+			box := s.mailbox()
+			co, _ := s.checkout(billing.PlanInstallments)
+			s.deliver(newEvent("checkout.session.completed", s.now, checkoutSession(co, "subscription", "paid", "", "sub_p", 15000)))
+			s.deliver(newEvent("invoice.paid", s.now, invoice("in_p1", "sub_p", co.PackID, 15000, "paid")))
+			var got []mailtest.Received
+			for _, m := range box.flush() {
+				if m.To[0] == s.client.Email {
+					got = append(got, m)
+				}
+			}
+			if len(got) != 1 {
+				t.Fatalf("%d messages to the client, want the purchase's", len(got))
+			}
+			var plan []struct {
+				Amount int64     `db:"amount"`
+				DueAt  time.Time `db:"due_at"`
+			}
+			_ = s.packs.DB.Select(&plan, `SELECT amount, due_at FROM installments WHERE pack_id = $1 ORDER BY seq`, co.PackID)
+			p := s.pack(co.PackID)
+			loc, _ := time.LoadLocation(s.coach.Timezone)
+			body := got[0].Body
+			for _, want := range []string{i18n.Money(plan[0].Amount, "EUR", l) + " (", fmt.Sprintf(" 1 %s %d)", map[string]string{"fr": "sur", "es": "de", "en": "of"}[l], len(plan)),
+				i18n.Money(plan[1].Amount, "EUR", l), i18n.Date(plan[1].DueAt.In(loc), l), i18n.Date(p.ValidUntil.In(loc), l)} {
+				if !strings.Contains(body, want) {
+					t.Errorf("(%s) the purchase message lacks %q:\n%s", l, want, body)
+				}
+			}
+			if price := i18n.Money(p.PriceAmount, "EUR", l); strings.Contains(body, price) {
+				t.Errorf("(%s) the purchase message says the whole price %s was received:\n%s", l, price, body)
+			}
+			if !strings.Contains(got[0].Header.Get("From"), s.coach.Name) || !strings.Contains(got[0].Header.Get("Reply-To"), s.coach.Email) {
+				t.Errorf("From %q, Reply-To %q", got[0].Header.Get("From"), got[0].Header.Get("Reply-To"))
+			}
+		})
+	}
+}
