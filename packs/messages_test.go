@@ -2,10 +2,13 @@ package packs
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"carnet/internal/errs"
 	"carnet/internal/i18n"
 	"carnet/notify"
 )
@@ -105,5 +108,95 @@ func TestPeriodPurchaseMessage(t *testing.T) {
 		if strings.Contains(body, lowPromise[l]) || strings.Contains(body, " 0 "+capWords[l][0]) || strings.Contains(body, " 0 "+capWords[l][1]) {
 			t.Errorf("(%s) the period pack's purchase message speaks of sessions left:\n%s", l, body)
 		}
+	}
+}
+
+// Point 10 of issue 11: the preview a client reads before cancelling is in
+// their language and states the fee the charter sets, and until when
+// cancelling is free, in the coach's time zone.
+func TestCancellationPreviewInTheClientsLanguage(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	notice := 24
+	if _, err := w.s.PublishCharter(context.Background(), w.coach, CharterInput{NoticeHours: &notice, LateCancelAction: ActionFee,
+		LateCancelFee: 1500, NoShowAction: ActionDeduct}); err != nil {
+		t.Fatal(err)
+	}
+	fee := map[string]string{"fr": "des frais de", "es": "un cargo de", "en": "a fee of"}
+	free := map[string]string{"fr": "gratuitement", "es": "gratis", "en": "for free"}
+	loc, _ := time.LoadLocation(w.coach.Timezone)
+	for _, l := range i18n.Locales {
+		c := w.localeClient("v"+l, l)
+		w.pack(c.ID, 5)
+		late := w.session(w.now.Add(2*time.Hour), c.ID).Bookings[0]
+		early := w.session(w.now.Add(72*time.Hour), c.ID).Bookings[0]
+		p, err := w.s.PreviewCancellation(context.Background(), w.coach.ID, c.ID, late.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		until := p.FreeUntil.In(loc)
+		for _, want := range []string{fee[l] + " " + i18n.Money(p.FeeAmount, p.Currency, l), i18n.Date(until, l), i18n.Clock(until, l)} {
+			if p.FeeAmount != 1500 || !strings.Contains(p.Message, want) {
+				t.Errorf("(%s) late preview (fee %d) lacks %q: %s", l, p.FeeAmount, want, p.Message)
+			}
+		}
+		p, err = w.s.PreviewCancellation(context.Background(), w.coach.ID, c.ID, early.ID)
+		if err != nil || p.Late || !strings.Contains(p.Message, free[l]) || !strings.Contains(p.Message, i18n.Date(p.FreeUntil.In(loc), l)) {
+			t.Errorf("(%s) early preview: %+v %v", l, p, err)
+		}
+	}
+}
+
+// Point 11: past a period pack's weekly cap, the coach is told that the cap
+// is reached (not "no usable pack"), with the counts the database holds.
+func TestWeeklyCapIsTheReasonGiven(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	months, capped, price := 1, 1, int64(10000)
+	o, err := w.s.CreateOffer(context.Background(), w.coach, OfferInput{Name: "1 mois", Kind: KindPeriod, Months: &months,
+		WeeklyCap: &capped, PriceAmount: &price})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := w.client("capped")
+	if _, err := w.s.RecordManualPack(context.Background(), w.coach, c.ID, ManualPackInput{OfferID: o.ID, Method: "cash"}); err != nil {
+		t.Fatal(err)
+	}
+	w.setNow(w.now.Add(time.Hour)) // the pack is active before the sessions start
+	first := w.session(w.now.Add(24*time.Hour), c.ID).Bookings[0]
+	second := w.session(w.now.Add(26*time.Hour), c.ID).Bookings[0]
+	w.setNow(w.now.Add(30 * time.Hour))
+	if _, err := w.outcome(first.ID, Attended); err != nil {
+		t.Fatal(err)
+	}
+	_, err = w.outcome(second.ID, Attended)
+	var counted int
+	_ = w.s.DB.Get(&counted, `SELECT count(*) FROM ledger_entries WHERE client_id = $1 AND kind = 'attended'`, c.ID)
+	if errs.CodeOf(err) != errs.InsufficientBalance || !strings.Contains(err.Error(), "weekly cap") ||
+		!strings.Contains(err.Error(), fmt.Sprintf("%d of %d sessions", counted, capped)) {
+		t.Fatalf("second session of the week: %v (counted %d)", err, counted)
+	}
+}
+
+// Point 12: a cancellation cannot be announced before the booking existed.
+func TestCancellationBeforeTheBookingIsRefused(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	c := w.client("backdated")
+	p := w.pack(c.ID, 5)
+	b := w.session(w.now.Add(3*time.Hour), c.ID).Bookings[0]
+	long := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	_, err := w.s.RecordOutcome(context.Background(), w.coach.ID, b.ID, OutcomeInput{Outcome: Cancelled, AnnouncedAt: &long})
+	if e := (*errs.Error)(nil); !errors.As(err, &e) || e.Code != errs.Invalid || e.Field != "announced_at" {
+		t.Fatalf("backdated cancellation: %v", err)
+	}
+	var outcome *string
+	_ = w.s.DB.Get(&outcome, `SELECT outcome FROM bookings WHERE id = $1`, b.ID)
+	if outcome != nil || w.remaining(p.ID) != 5 {
+		t.Fatalf("after the refusal: outcome %v, %d left", outcome, w.remaining(p.ID))
+	}
+	// Announced now, it is late and counted.
+	if bk, err := w.outcome(b.ID, Cancelled); err != nil || *bk.Outcome != LateCancelled || w.remaining(p.ID) != 4 {
+		t.Fatalf("cancellation now: %+v %v, %d left", bk, err, w.remaining(p.ID))
 	}
 }
