@@ -55,8 +55,11 @@ const (
 	// GoodwillGranted: ClientName, CoachName, OfferName, Sessions (number
 	// given back), Reason (the coach's words).
 	GoodwillGranted = "goodwill_granted"
-	// MonthlySummary: ClientName, CoachName, Month (FormatMonth), Attended,
-	// Cancelled, Missed (numbers).
+	// MonthlySummary: ClientName, CoachName, Month (i18n.Month), Sessions
+	// (rows: the session's day and time, its outcome and what it cost),
+	// Attended, Missed, Cancelled (by the client), CoachCancelled (numbers),
+	// HasBalance (bool: the client has a sessions pack), Balance (number of
+	// sessions left on them).
 	MonthlySummary = "monthly_summary"
 )
 

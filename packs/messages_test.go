@@ -200,3 +200,79 @@ func TestCancellationBeforeTheBookingIsRefused(t *testing.T) {
 		t.Fatalf("cancellation now: %+v %v, %d left", bk, err, w.remaining(p.ID))
 	}
 }
+
+// Point 9: the month's summary lists each session (day, outcome, cost) and
+// the balance left, and the coach's own cancellation is not the client's.
+func TestMonthlySummaryIsATrackingSheet(t *testing.T) {
+	t.Parallel()
+	byYou := map[string]string{"fr": "- annulées par vous : ", "es": "- canceladas por ti: ", "en": "- cancelled by you: "}
+	missed := map[string]string{"fr": "- manquées : ", "es": "- perdidas: ", "en": "- missed: "}
+	for _, l := range i18n.Locales {
+		t.Run(l, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t)
+			ctx := context.Background()
+			w.setNow(time.Date(2026, 10, 1, 8, 0, 0, 0, time.UTC))
+			c := w.localeClient("m"+l, l)
+			p := w.pack(c.ID, 10)
+			day := func(d int) time.Time { return time.Date(2026, 10, d, 8, 0, 0, 0, time.UTC) } // 10:00 in Paris
+			attended := w.session(day(6), c.ID).Bookings[0]
+			noShow := w.session(day(8), c.ID).Bookings[0]
+			late := w.session(day(13), c.ID).Bookings[0]
+			byCoach := w.session(day(15), c.ID)
+			w.setNow(day(13).Add(-2 * time.Hour))
+			if _, err := w.outcome(late.ID, Cancelled); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.s.CancelSession(ctx, w.coach.ID, byCoach.ID); err != nil {
+				t.Fatal(err)
+			}
+			w.setNow(day(20))
+			for id, o := range map[int64]string{attended.ID: Attended, noShow.ID: NoShow} {
+				if _, err := w.outcome(id, o); err != nil {
+					t.Fatal(err)
+				}
+			}
+			w.setNow(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
+			if err := Remind(ctx, w.s.DB, w.now); err != nil {
+				t.Fatal(err)
+			}
+			body := w.message(c.ID, notify.MonthlySummary)
+			loc, _ := time.LoadLocation(w.coach.Timezone)
+			var rows []struct {
+				StartsAt time.Time `db:"starts_at"`
+				Outcome  string    `db:"outcome"`
+				Taken    int64     `db:"taken"`
+			}
+			_ = w.s.DB.Select(&rows, `SELECT s.starts_at, b.outcome, -coalesce((SELECT sum(delta) FROM ledger_entries e
+				WHERE e.booking_id = b.id), 0) AS taken FROM bookings b JOIN sessions s ON s.id = b.session_id
+				WHERE b.client_id = $1 ORDER BY s.starts_at`, c.ID)
+			cancelledByClient := 0
+			for _, r := range rows {
+				cost := notify.Words.T(l, "cost.free")
+				if r.Taken > 0 {
+					cost = notify.Words.T(l, "cost.sessions", "Count", r.Taken)
+				}
+				at := r.StartsAt.In(loc)
+				row := i18n.Day(at, l) + " " + i18n.Clock(at, l)
+				value := notify.Words.T(l, "outcome."+r.Outcome, "Coach", w.coach.Name) + ", " + cost
+				if !strings.Contains(body, row) || !strings.Contains(body, value) {
+					t.Errorf("(%s) the summary lacks %q / %q:\n%s", l, row, value, body)
+				}
+				if r.Outcome == Cancelled || r.Outcome == LateCancelled {
+					cancelledByClient++
+				}
+			}
+			if len(rows) != 4 || !strings.Contains(body, fmt.Sprintf("%s%d\n", byYou[l], cancelledByClient)) ||
+				!strings.Contains(body, missed[l]+"1\n") {
+				t.Errorf("(%s) counts wrong (%d by the client):\n%s", l, cancelledByClient, body)
+			}
+			n := int64(w.remaining(p.ID))
+			left := map[string]string{"fr": "Il vous reste " + i18n.Plural(l, n, "séance", "séances"),
+				"es": "Te quedan " + i18n.Plural(l, n, "sesión", "sesiones"), "en": "You have " + i18n.Plural(l, n, "session", "sessions")}[l]
+			if !strings.Contains(body, left) {
+				t.Errorf("(%s) the balance %d is not stated:\n%s", l, w.remaining(p.ID), body)
+			}
+		})
+	}
+}

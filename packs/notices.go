@@ -171,7 +171,9 @@ func Remind(ctx context.Context, d *sqlx.DB, now time.Time) error {
 }
 
 // monthlySummaries sends, in the first three days of a month (coach's time
-// zone), each client who had sessions last month what became of them.
+// zone), each client who had sessions last month what became of each one,
+// as a tracking sheet does: its day, its outcome, what it cost; then the
+// counts and the sessions left.
 func monthlySummaries(ctx context.Context, d *sqlx.DB, now time.Time) error {
 	var rows []struct {
 		CoachID     int64     `db:"coach_id"`
@@ -180,36 +182,100 @@ func monthlySummaries(ctx context.Context, d *sqlx.DB, now time.Time) error {
 		ClientEmail string    `db:"client_email"`
 		Locale      string    `db:"locale"`
 		CoachName   string    `db:"coach_name"`
+		Timezone    string    `db:"timezone"`
 		Month       time.Time `db:"month"`
-		Attended    int       `db:"attended"`
-		Cancelled   int       `db:"cancelled"`
-		Missed      int       `db:"missed"`
 	}
-	err := d.SelectContext(ctx, &rows, `SELECT b.coach_id, b.client_id, c.name AS client_name, c.email AS client_email,
-		c.locale, co.name AS coach_name,
-		date_trunc('month', ($1::timestamptz AT TIME ZONE co.timezone) - interval '1 month') AS month,
-		count(*) FILTER (WHERE b.outcome = 'attended') AS attended,
-		count(*) FILTER (WHERE b.outcome IN ('cancelled', 'late_cancelled', 'coach_cancelled')) AS cancelled,
-		count(*) FILTER (WHERE b.outcome = 'no_show') AS missed
+	err := d.SelectContext(ctx, &rows, `SELECT DISTINCT b.coach_id, b.client_id, c.name AS client_name, c.email AS client_email,
+		c.locale, co.name AS coach_name, co.timezone,
+		date_trunc('month', ($1::timestamptz AT TIME ZONE co.timezone) - interval '1 month') AS month
 		FROM bookings b JOIN sessions s ON s.id = b.session_id JOIN clients c ON c.id = b.client_id
 		JOIN coaches co ON co.id = b.coach_id
 		WHERE extract(day FROM $1::timestamptz AT TIME ZONE co.timezone) <= 3
 		  AND date_trunc('month', s.starts_at AT TIME ZONE co.timezone)
 		      = date_trunc('month', ($1::timestamptz AT TIME ZONE co.timezone) - interval '1 month')
-		  AND b.outcome IS NOT NULL
-		GROUP BY b.coach_id, b.client_id, c.name, c.email, c.locale, co.name, co.timezone`, now)
+		  AND b.outcome IS NOT NULL`, now)
 	if err != nil {
 		return err
 	}
 	for _, r := range rows {
+		cause := fmt.Sprintf("summary:%d:%s", r.ClientID, r.Month.Format("2006-01"))
 		if err := db.InTx(ctx, d, func(tx *sqlx.Tx) error {
-			return notify.Enqueue(ctx, tx, notify.Message{CoachID: r.CoachID, ClientID: &r.ClientID,
-				Cause: fmt.Sprintf("summary:%d:%s", r.ClientID, r.Month.Format("2006-01")), Template: notify.MonthlySummary,
-				Locale: r.Locale, To: r.ClientEmail, Data: map[string]any{"ClientName": r.ClientName, "CoachName": r.CoachName,
-					"Month": i18n.Month(r.Month, r.Locale), "Attended": r.Attended, "Cancelled": r.Cancelled, "Missed": r.Missed}})
+			var done bool
+			if err := tx.GetContext(ctx, &done, `SELECT EXISTS (SELECT 1 FROM notifications WHERE cause_key = $1)`, cause); err != nil || done {
+				return err
+			}
+			data, err := summaryData(ctx, tx, r.ClientID, r.Month, r.Timezone, r.Locale, r.CoachName, now)
+			if err != nil {
+				return err
+			}
+			data["ClientName"], data["CoachName"] = r.ClientName, r.CoachName
+			return notify.Enqueue(ctx, tx, notify.Message{CoachID: r.CoachID, ClientID: &r.ClientID, Cause: cause,
+				Template: notify.MonthlySummary, Locale: r.Locale, To: r.ClientEmail, Data: data})
 		}); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// summaryData reads a client's month (month is its first day, wall clock
+// in tz) from the bookings and the ledger.
+func summaryData(ctx context.Context, tx *sqlx.Tx, clientID int64, month time.Time, tz, locale, coach string, now time.Time) (map[string]any, error) {
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		loc = time.UTC
+	}
+	from := time.Date(month.Year(), month.Month(), 1, 0, 0, 0, 0, loc)
+	var bookings []struct {
+		StartsAt time.Time `db:"starts_at"`
+		Outcome  string    `db:"outcome"`
+		Fee      int64     `db:"fee_amount"`
+		Currency string    `db:"currency"`
+		Charged  int       `db:"charged"` // sessions taken, waivers given back
+		Entries  int       `db:"entries"` // ledger entries of the booking
+		Waived   bool      `db:"waived"`  // the coach gave it back
+		Period   bool      `db:"period"`  // paid by a period pack
+	}
+	if err := tx.SelectContext(ctx, &bookings, `SELECT s.starts_at, b.outcome, b.fee_amount, co.currency,
+		-coalesce((SELECT sum(e.delta) FROM ledger_entries e WHERE e.booking_id = b.id), 0) AS charged,
+		(SELECT count(*) FROM ledger_entries e WHERE e.booking_id = b.id AND e.kind <> 'waiver') AS entries,
+		EXISTS (SELECT 1 FROM ledger_entries e WHERE e.booking_id = b.id AND e.kind = 'waiver') AS waived,
+		coalesce((SELECT p.kind = 'period' FROM packs p WHERE p.id = b.pack_id), false) AS period
+		FROM bookings b JOIN sessions s ON s.id = b.session_id JOIN coaches co ON co.id = b.coach_id
+		WHERE b.client_id = $1 AND b.outcome IS NOT NULL AND s.starts_at >= $2 AND s.starts_at < $3
+		ORDER BY s.starts_at, b.id`, clientID, from.UTC(), from.AddDate(0, 1, 0).UTC()); err != nil {
+		return nil, err
+	}
+	t := func(id string, pairs ...any) string { return notify.Words.T(locale, id, pairs...) }
+	counts := map[string]int{}
+	var sessions [][2]string
+	for _, b := range bookings {
+		counts[b.Outcome]++
+		cost := t("cost.free")
+		switch {
+		case b.Waived:
+			cost = t("cost.waived")
+		case b.Fee > 0:
+			cost = t("cost.fee", "Amount", i18n.Money(b.Fee, b.Currency, locale))
+		case b.Charged > 0:
+			cost = t("cost.sessions", "Count", b.Charged)
+		case b.Period && b.Entries > 0:
+			cost = t("cost.included")
+		}
+		at := b.StartsAt.In(loc)
+		sessions = append(sessions, [2]string{i18n.Day(at, locale) + " " + i18n.Clock(at, locale),
+			t("outcome."+b.Outcome, "Coach", coach) + ", " + cost})
+	}
+	var balance []int
+	if err := tx.SelectContext(ctx, &balance, `SELECT sessions_remaining FROM packs WHERE client_id = $1 AND kind = 'sessions'
+		AND status IN ('active', 'overdue', 'exhausted') AND valid_until > $2`, clientID, now); err != nil {
+		return nil, err
+	}
+	left := 0
+	for _, n := range balance {
+		left += n
+	}
+	return map[string]any{"Month": i18n.Month(from, locale), "Sessions": sessions,
+		"Attended": counts[Attended], "Missed": counts[NoShow], "Cancelled": counts[Cancelled] + counts[LateCancelled],
+		"CoachCancelled": counts[CoachCancelled], "HasBalance": len(balance) > 0, "Balance": left}, nil
 }
