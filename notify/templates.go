@@ -233,6 +233,16 @@ func every(lines []string, ok func(string) bool) bool {
 	return true
 }
 
+// RenderMessage renders m as the dispatcher will: its data after the trip
+// through the outbox's JSON.
+func RenderMessage(m Message) (Rendered, error) {
+	data, err := json.Marshal(m.Data)
+	if err != nil {
+		return Rendered{}, fmt.Errorf("data: %w", err)
+	}
+	return renderStored(m.Template, m.Locale, data)
+}
+
 // renderStored renders a message from the data stored with it in the outbox.
 func renderStored(name, locale string, stored []byte) (Rendered, error) {
 	var data map[string]any

@@ -166,17 +166,7 @@ func (r *Reconciler) open(ctx context.Context, tx *sqlx.Tx, who *party, plan, st
 		return nil // closed, or its refund under way: what was told stands
 	}
 	id := rows[0].ID
-	// A failed monthly debit was already told to the client by its own
-	// message (installment_failed), except the first debit of a plan that
-	// it cancelled (a returned SEPA debit): that client hears it here.
-	ended := packs.Ended(status)
-	tellClient := f.Kind != KindFailed || plan != billing.PlanInstallments || ended
-	n := news{ID: id, Kind: f.Kind, Evidence: evidence, Excess: f.Excess, WhatWeDo: whatWeDo(f, who.AutoRefund, ended),
-		ClientTold: tellClient || f.Kind == KindFailed}
-	msgs := []notify.Message{coachNews(baseURL(r.Billing), who, n)}
-	if tellClient {
-		msgs = append(msgs, clientNews(who, n))
-	}
+	msgs := anomalyMessages(baseURL(r.Billing), who, plan, status, id, f)
 	if !rows[0].Inserted {
 		// Known and still open: its facts may have grown (a third charge
 		// joins the night's two). What is not sent yet says them now; what
@@ -211,7 +201,7 @@ func (r *Reconciler) open(ctx context.Context, tx *sqlx.Tx, who *party, plan, st
 // whatWeDo is what happens next: the excess refunded (or the coach's to
 // refund), a declined debit retried by Stripe, nothing more on a plan the
 // failure ended, the client asked to pay an installment nobody tried to
-// debit, or the coach's review.
+// debit, a dispute's evidence to send, or the coach's review.
 func whatWeDo(f Finding, autoRefund, ended bool) string {
 	switch {
 	case f.Excess > 0 && autoRefund:
@@ -224,6 +214,8 @@ func whatWeDo(f Finding, autoRefund, ended bool) string {
 		return "retry"
 	case f.Kind == KindMissed:
 		return "missed"
+	case f.Kind == KindRefundDispute && f.Evidence["what"] == "dispute" && f.Evidence["status"] != "lost" && f.Evidence["status"] != "won":
+		return "dispute"
 	}
 	return "review"
 }

@@ -11,6 +11,7 @@ import (
 	"carnet/billing"
 	"carnet/internal/i18n"
 	"carnet/notify"
+	"carnet/packs"
 )
 
 // news is what an anomaly's messages tell, as the anomaly stands.
@@ -41,6 +42,23 @@ func baseURL(b *billing.Service) string {
 		return ""
 	}
 	return b.BaseURL
+}
+
+// anomalyMessages are what an anomaly's opening says, and to whom: the
+// coach always; the client too, but for a failed monthly debit, which
+// installment_failed already told them, unless that failure ended the plan
+// (a returned first SEPA debit).
+func anomalyMessages(base string, who *party, plan, status string, id int64, f Finding) []notify.Message {
+	evidence, _ := json.Marshal(f.Evidence)
+	ended := packs.Ended(status)
+	tellClient := f.Kind != KindFailed || plan != billing.PlanInstallments || ended
+	n := news{ID: id, Kind: f.Kind, Evidence: evidence, Excess: f.Excess, WhatWeDo: whatWeDo(f, who.AutoRefund, ended),
+		ClientTold: tellClient || f.Kind == KindFailed}
+	msgs := []notify.Message{coachNews(base, who, n)}
+	if tellClient {
+		msgs = append(msgs, clientNews(who, n))
+	}
+	return msgs
 }
 
 // coachNews is the coach's message, in the coach's language: the kind in
