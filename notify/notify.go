@@ -6,10 +6,13 @@ package notify
 
 import (
 	"context"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"carnet/internal/i18n"
@@ -51,18 +54,19 @@ func Enqueue(ctx context.Context, tx *sqlx.Tx, m Message) error {
 	if m.Data == nil {
 		m.Data = map[string]any{}
 	}
+	// Render what the dispatcher will render (the data after its trip
+	// through JSON), so a mistake shows here, in the caller's tests.
+	r, err := RenderMessage(m)
+	if err != nil {
+		return fmt.Errorf("notify %s: %w", m.Cause, err)
+	}
+	if _, ok := m.Data["Digest"]; !ok {
+		m.Data = maps.Clone(m.Data) // the caller's map stays as it was
+		m.Data["Digest"] = digest(r)
+	}
 	data, err := json.Marshal(m.Data)
 	if err != nil {
 		return fmt.Errorf("notify %s: data: %w", m.Cause, err)
-	}
-	// Render what the dispatcher will render (the data after its trip
-	// through JSON), so a mistake shows here, in the caller's tests.
-	var stored map[string]any
-	if err := json.Unmarshal(data, &stored); err != nil {
-		return fmt.Errorf("notify %s: data: %w", m.Cause, err)
-	}
-	if _, _, err := Render(m.Template, m.Locale, stored); err != nil {
-		return fmt.Errorf("notify %s: %w", m.Cause, err)
 	}
 	var coachID *int64
 	if m.CoachID != 0 {
@@ -81,17 +85,28 @@ func Enqueue(ctx context.Context, tx *sqlx.Tx, m Message) error {
 	return nil
 }
 
+// digest names what a message says (its subject and text), so that a
+// revision that changes nothing the reader sees is no news.
+func digest(r Rendered) string {
+	h := sha256.Sum256([]byte(r.Subject + "\n" + r.Text))
+	return hex.EncodeToString(h[:8])
+}
+
 // Revise brings a message's facts up to date, in the caller's transaction,
 // so no message states a number that differs from the rows: a message still
 // waiting in the outbox (held, or not yet claimed) takes m.Data as it is
-// now; once it is sent or being sent, m goes out again as an update under
-// updatePrefix + m.Data["Digest"] (a digest of the facts), once per distinct
-// set of facts, and only when they differ from the last ones told.
+// now; once it is sent or being sent, m goes out again as an update (its
+// data's Updated set) under updatePrefix and the digest of what it says,
+// once per distinct text, and only when it differs from the last one told.
 func Revise(ctx context.Context, tx *sqlx.Tx, m Message, updatePrefix string, now time.Time) error {
-	digest, _ := m.Data["Digest"].(string)
-	if digest == "" {
-		return fmt.Errorf("notify %s: a revised message needs a Digest", m.Cause)
+	m.Locale = i18n.Norm(m.Locale)
+	r, err := RenderMessage(m)
+	if err != nil {
+		return fmt.Errorf("notify %s: %w", m.Cause, err)
 	}
+	d := digest(r)
+	m.Data = maps.Clone(m.Data)
+	m.Data["Digest"] = d
 	data, err := json.Marshal(m.Data)
 	if err != nil {
 		return fmt.Errorf("notify %s: data: %w", m.Cause, err)
@@ -109,10 +124,10 @@ func Revise(ctx context.Context, tx *sqlx.Tx, m Message, updatePrefix string, no
 		WHERE cause_key = $1 OR cause_key LIKE $2 || '%' ORDER BY id DESC LIMIT 1`, m.Cause, updatePrefix); err != nil {
 		return fmt.Errorf("notify %s: %w", m.Cause, err)
 	}
-	if len(last) == 0 || last[0] == digest {
-		return nil // never told (the caller enqueues), or told these very facts
+	if len(last) == 0 || last[0] == d {
+		return nil // never told (the caller enqueues), or told this very text
 	}
-	m.Cause = updatePrefix + digest
+	m.Cause = updatePrefix + d
 	m.Data["Updated"] = true
 	return Enqueue(ctx, tx, m)
 }

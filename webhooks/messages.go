@@ -1,8 +1,6 @@
 package webhooks
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -24,13 +22,6 @@ type news struct {
 	// ClientTold: the client knows of it, by the anomaly's own message or by
 	// another one (a failed monthly debit's installment_failed).
 	ClientTold bool
-}
-
-// digest names a set of facts: two deliveries of the same events give the
-// same digest, a charge that joins the anomaly another one.
-func (n news) digest() string {
-	h := sha256.Sum256(append(append([]byte(n.Kind+"|"), n.Evidence...), []byte("|"+strconv.FormatInt(n.Excess, 10))...))
-	return hex.EncodeToString(h[:6])
 }
 
 // AnomalyPath is where the coach's app shows an anomaly.
@@ -69,7 +60,7 @@ func coachNews(base string, who *party, n news) notify.Message {
 		Template: notify.AnomalyOpenedCoach, Locale: l, To: who.CoachEmail, Data: map[string]any{
 			"ClientName": who.ClientName, "CoachName": who.CoachName, "OfferName": who.Offer,
 			"KindText": notify.Words.T(l, "kind."+n.Kind), "Facts": Facts(n, who.Currency, l, who.zone()),
-			"ClientTold": n.ClientTold, "Link": base + AnomalyPath(n.ID), "Updated": false, "Digest": n.digest()}}
+			"ClientTold": n.ClientTold, "Link": base + AnomalyPath(n.ID), "Updated": false}}
 }
 
 // clientNews is the client's message, in their language and without jargon.
@@ -78,7 +69,7 @@ func clientNews(who *party, n news) notify.Message {
 		Template: notify.AnomalyOpenedClient, Locale: who.Locale, To: who.ClientEmail, Data: map[string]any{
 			"ClientName": who.ClientName, "CoachName": who.CoachName, "OfferName": who.Offer, "Kind": n.Kind,
 			"Excess": i18n.Money(n.Excess, who.Currency, who.Locale), "WhatWeDo": n.WhatWeDo,
-			"Updated": false, "Digest": n.digest()}}
+			"Updated": false}}
 }
 
 func (p *party) zone() *time.Location {
