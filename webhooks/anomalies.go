@@ -76,9 +76,11 @@ func loadPlan(ctx context.Context, tx *sqlx.Tx, packID int64) (Plan, party, erro
 		Status    string `db:"status"`
 		Remaining int    `db:"sessions_remaining"`
 		Grace     int    `db:"grace_days"`
+		Written   int    `db:"written_off"`
 		party
 	}
 	err := tx.GetContext(ctx, &row, `SELECT p.plan, p.status, p.sessions_remaining, coalesce(cv.grace_days, 7) AS grace_days,
+		(SELECT coalesce(-sum(delta), 0) FROM ledger_entries WHERE pack_id = p.id AND kind = 'refund_reversal') AS written_off,
 		p.coach_id, p.client_id, co.email AS coach_email, co.name AS coach_name, c.email AS client_email,
 		c.name AS client_name, c.locale, o.name AS offer, p.currency, coalesce(cv.auto_refund_excess, false) AS auto_refund,
 		`+partyColumns+`
@@ -88,7 +90,7 @@ func loadPlan(ctx context.Context, tx *sqlx.Tx, packID int64) (Plan, party, erro
 	if err != nil {
 		return p, who, err
 	}
-	p = Plan{PackID: packID, Plan: row.Plan, Status: row.Status, Remaining: row.Remaining, GraceDays: row.Grace}
+	p = Plan{PackID: packID, Plan: row.Plan, Status: row.Status, Remaining: row.Remaining, WrittenOff: row.Written, GraceDays: row.Grace}
 	if err := tx.SelectContext(ctx, &p.Installments, `SELECT id, seq, due_at, amount, currency, status
 		FROM installments WHERE pack_id = $1 ORDER BY seq`, packID); err != nil {
 		return p, who, err
@@ -124,6 +126,18 @@ func (r *Reconciler) CheckPack(ctx context.Context, tx *sqlx.Tx, packID int64) e
 		return err
 	}
 	for _, a := range open {
+		if a.Kind == KindRefundDispute {
+			// A dispute the bank ruled on is over (its evidence, updated
+			// above, says how); the pack's end already told the client.
+			var ev struct{ What, Status string }
+			_ = json.Unmarshal(a.Evidence, &ev)
+			if ev.What == "dispute" && DisputeDecided(ev.Status) {
+				if err := r.close(ctx, tx, a, "resolved", "carnet", "the dispute was "+ev.Status, now, false); err != nil {
+					return err
+				}
+			}
+			continue
+		}
 		if SelfResolving[a.Kind] && !found[a.Cause] {
 			// A plan that ended expects nothing more: the client, who was
 			// told when it ended, is not told all is back to normal.
@@ -214,7 +228,9 @@ func whatWeDo(f Finding, autoRefund, ended bool) string {
 		return "retry"
 	case f.Kind == KindMissed:
 		return "missed"
-	case f.Kind == KindRefundDispute && f.Evidence["what"] == "dispute" && f.Evidence["status"] != "lost" && f.Evidence["status"] != "won":
+	case f.Kind == KindRefundDispute && f.Evidence["what"] == "dispute" && DisputeDecided(fmt.Sprint(f.Evidence["status"])):
+		return "decided"
+	case f.Kind == KindRefundDispute && f.Evidence["what"] == "dispute":
 		return "dispute"
 	}
 	return "review"

@@ -38,11 +38,14 @@ func baseURL(b *billing.Service) string {
 // anomalyMessages are what an anomaly's opening says, and to whom: the
 // coach always; the client too, but for a failed monthly debit, which
 // installment_failed already told them, unless that failure ended the plan
-// (a returned first SEPA debit).
+// (a returned first SEPA debit); not for a dispute already decided.
 func anomalyMessages(base string, who *party, plan, status string, id int64, f Finding) []notify.Message {
 	evidence, _ := json.Marshal(f.Evidence)
 	ended := packs.Ended(status)
-	tellClient := f.Kind != KindFailed || plan != billing.PlanInstallments || ended
+	// A dispute the bank already ruled on is the client's own doing: only
+	// the coach is told.
+	decided := f.Kind == KindRefundDispute && f.Evidence["what"] == "dispute" && DisputeDecided(fmt.Sprint(f.Evidence["status"]))
+	tellClient := (f.Kind != KindFailed || plan != billing.PlanInstallments || ended) && !decided
 	n := news{ID: id, Kind: f.Kind, Evidence: evidence, Excess: f.Excess, WhatWeDo: whatWeDo(f, who.AutoRefund, ended),
 		ClientTold: tellClient || f.Kind == KindFailed}
 	msgs := []notify.Message{coachNews(base, who, n)}
@@ -156,6 +159,9 @@ func Facts(n news, currency, locale string, loc *time.Location) [][2]string {
 			add(t("fact.refund"), payment(ev["payment"]))
 		}
 		add(t("fact.sessions_left"), strconv.FormatInt(num(ev["sessions_left"]), 10))
+		if n := num(ev["written_off"]); n > 0 {
+			add(t("fact.written_off"), strconv.FormatInt(n, 10))
+		}
 	case KindChargeAfterEnd:
 		add(t("fact.taken"), payment(ev["payment"]))
 		if st, _ := ev["pack_status"].(string); st != "" {

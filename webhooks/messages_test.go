@@ -1,6 +1,7 @@
 package webhooks
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"carnet/internal/i18n"
 	"carnet/internal/mailtest"
 	"carnet/notify"
+	"carnet/packs"
 )
 
 func (s *shop) setCoachLocale(locale string) {
@@ -285,5 +287,116 @@ func TestPurchaseMessageSaysWhatWasReceived(t *testing.T) {
 				t.Errorf("From %q, Reply-To %q", got[0].Header.Get("From"), got[0].Header.Get("Reply-To"))
 			}
 		})
+	}
+}
+
+// buyUpfront sells the 10-session offer paid by card through intent.
+func (s *shop) buyUpfront(intent string) billing.Checkout {
+	s.t.Helper()
+	co, _ := s.checkout(billing.PlanUpfront)
+	s.deliver(newEvent("checkout.session.completed", s.now, checkoutSession(co, "payment", "paid", intent, "", 45000)))
+	s.deliver(newEvent("payment_intent.succeeded", s.now, paymentIntent(intent, co.PackID, 45000, "succeeded")))
+	return co
+}
+
+// refundAnomaly is what the database holds of the pack's refund_or_dispute.
+type refundAnomaly struct {
+	ID         int64  `db:"id"`
+	State      string `db:"state"`
+	Resolution string `db:"resolution"`
+	Status     string `db:"status"`
+	Left       int    `db:"left"`
+	WrittenOff int    `db:"written_off"`
+	Amount     int64  `db:"amount"`
+}
+
+func (s *shop) refundAnomaly() refundAnomaly {
+	s.t.Helper()
+	var a refundAnomaly
+	if err := s.packs.DB.Get(&a, `SELECT id, state, resolution, evidence->>'status' AS status,
+		(evidence->>'sessions_left')::int AS left, coalesce((evidence->>'written_off')::int, 0) AS written_off,
+		(evidence->'payment'->>'amount')::bigint AS amount FROM anomalies WHERE kind = $1`, KindRefundDispute); err != nil {
+		s.t.Fatal(err)
+	}
+	return a
+}
+
+// Point 5 of issue 11: a lost dispute closes its anomaly, whose facts say
+// the dispute was lost, no session is left and how many were written off;
+// the coach's update says the same.
+func TestLostDisputeClosesItsAnomaly(t *testing.T) {
+	t.Parallel()
+	for _, l := range i18n.Locales {
+		t.Run(l, func(t *testing.T) {
+			t.Parallel()
+			s := newShop(t)
+			s.setCoachLocale(l)
+			box := s.mailbox()
+			co := s.buyUpfront("pi_lost")
+			dispute := map[string]any{"id": "dp_lost", "object": "dispute", "amount": 45000, "currency": "eur",
+				"charge": "ch_lost", "payment_intent": "pi_lost", "status": "needs_response", "reason": "fraudulent", "metadata": map[string]any{}}
+			s.deliver(newEvent("charge.dispute.created", s.now.Add(time.Hour), dispute))
+			if a := s.refundAnomaly(); a.State != "open" || a.Left != 10 {
+				t.Fatalf("open dispute: %+v", a)
+			}
+			box.flush()
+			dispute["status"] = "lost"
+			s.deliver(newEvent("charge.dispute.closed", s.now.Add(48*time.Hour), dispute))
+			a := s.refundAnomaly()
+			var written int
+			_ = s.packs.DB.Get(&written, `SELECT -sum(delta) FROM ledger_entries WHERE pack_id = $1 AND kind = 'refund_reversal'`, co.PackID)
+			p := s.pack(co.PackID)
+			if a.State != "resolved" || a.Status != "lost" || a.Left != p.SessionsRemaining || a.WrittenOff != written || written != 10 {
+				t.Fatalf("after the lost dispute: %+v (pack %s %d, written off %d)", a, p.Status, p.SessionsRemaining, written)
+			}
+			coach := to(box.flush(), s.coach.Email)
+			if len(coach) != 2 {
+				t.Fatalf("%d coach emails, want the opening and its update", len(coach))
+			}
+			for _, row := range [][2]string{{notify.Words.T(l, "fact.dispute_status"), notify.Words.T(l, "dispute.lost")},
+				{notify.Words.T(l, "fact.sessions_left"), fmt.Sprint(p.SessionsRemaining)},
+				{notify.Words.T(l, "fact.written_off"), fmt.Sprint(written)}} {
+				sep := ": "
+				if l == "fr" {
+					sep = " : "
+				}
+				if !strings.Contains(coach[1].Body, row[0]+sep+row[1]+"\n") {
+					t.Errorf("(%s) the update lacks %q:\n%s", l, row, coach[1].Body)
+				}
+			}
+		})
+	}
+}
+
+// Point 6: a full refund made outside Carnet on a pack that still had
+// sessions ends the pack and opens refund_or_dispute; both sides are told,
+// with the amount and the sessions written off as the database holds them.
+func TestOutsideRefundOfAPackWithSessions(t *testing.T) {
+	t.Parallel()
+	s := newShop(t)
+	s.setCoachLocale("en")
+	box := s.mailbox()
+	co := s.buyUpfront("pi_out")
+	if _, err := s.packs.Adjust(context.Background(), s.coach.ID, s.client.ID, packs.AdjustmentInput{PackID: co.PackID,
+		Delta: -8, Reason: "eight sessions before Carnet"}); err != nil {
+		t.Fatal(err)
+	}
+	s.deliver(newEvent("charge.refunded", s.now.Add(time.Hour), map[string]any{"id": "ch_out", "object": "charge",
+		"amount": 45000, "amount_refunded": 45000, "refunded": true, "currency": "eur", "payment_intent": "pi_out"}))
+	p := s.pack(co.PackID)
+	a := s.refundAnomaly()
+	if p.Status != "refunded" || a.State != "open" || a.WrittenOff != 2 || a.Amount != 45000 {
+		t.Fatalf("pack %s, anomaly %+v", p.Status, a)
+	}
+	msgs := box.flush()
+	coach, client := to(msgs, s.coach.Email), to(msgs, s.client.Email)
+	if len(coach) != 1 || len(client) != 1 {
+		t.Fatalf("%d coach and %d client emails, want 1 and 1", len(coach), len(client))
+	}
+	for _, want := range []string{"Refunded: " + i18n.Money(a.Amount, "EUR", "en"), "Sessions written off when the pack ended: 2\n",
+		"Sessions left on the pack: 0\n"} {
+		if !strings.Contains(coach[0].Body, want) {
+			t.Errorf("the coach's message lacks %q:\n%s", want, coach[0].Body)
+		}
 	}
 }
