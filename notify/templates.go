@@ -36,7 +36,8 @@ const (
 	// InstallmentDue (in 3 days): ClientName, CoachName, OfferName, Amount, DueDate.
 	InstallmentDue = "installment_due"
 	// InstallmentFailed: ClientName, CoachName, OfferName, Amount, DueDate,
-	// GraceDays (number: days before sessions are paused).
+	// GraceDays (number: days after the due date before sessions pause),
+	// UsableUntil (that day).
 	InstallmentFailed = "installment_failed"
 	// AnomalyOpenedClient: ClientName, CoachName, OfferName, Kind (the
 	// anomaly kind code, e.g. "duplicate_charge"; told in plain words),

@@ -20,7 +20,7 @@ var documented = map[string]map[string]any{
 	InstallmentDue: {"ClientName": "Léa", "CoachName": "Marc", "OfferName": "3 mois", "Amount": "50,00 €",
 		"DueDate": "2 mars 2026"},
 	InstallmentFailed: {"ClientName": "Léa", "CoachName": "Marc", "OfferName": "3 mois", "Amount": "50,00 €",
-		"DueDate": "2 mars 2026", "GraceDays": 5},
+		"DueDate": "2 mars 2026", "GraceDays": 5, "UsableUntil": "7 mars 2026"},
 	AnomalyOpenedClient: {"ClientName": "Léa", "CoachName": "Marc", "OfferName": "3 mois",
 		"Kind": "installments_at_once", "Excess": "100,00 €", "WhatWeDo": "refund", "Updated": false},
 	AnomalyOpenedCoach: {"ClientName": "Léa", "CoachName": "Marc", "OfferName": "3 mois",

@@ -35,8 +35,9 @@ type packParty struct {
 // NotifyClient writes a message about a pack to its client's outbox, in tx,
 // at most once per cause. data adds to the keys every pack message has
 // (ClientName, CoachName, OfferName, and the formatted ValidUntil, Amount,
-// SessionsLeft); an AmountMinor (int64) or a DueAt (time) in data are
-// formatted in the client's language as Amount and DueDate.
+// SessionsLeft); an AmountMinor (int64), a DueAt or a UsableAt (times) in
+// data are formatted in the client's language as Amount, DueDate and
+// UsableUntil.
 func NotifyClient(ctx context.Context, tx *sqlx.Tx, packID int64, template, cause string, data map[string]any) error {
 	var p packParty
 	if err := tx.GetContext(ctx, &p, `SELECT p.coach_id, p.client_id, c.name AS client_name, c.email AS client_email,
@@ -69,6 +70,10 @@ func NotifyClient(ctx context.Context, tx *sqlx.Tx, packID int64, template, caus
 	}
 	if t, ok := data["DueAt"].(time.Time); ok {
 		all["DueDate"] = day(t)
+	}
+	if t, ok := data["UsableAt"].(time.Time); ok {
+		all["UsableUntil"] = day(t)
+		delete(all, "UsableAt")
 	}
 	return notify.Enqueue(ctx, tx, notify.Message{CoachID: p.CoachID, ClientID: &p.ClientID, Cause: cause,
 		Template: template, Locale: p.Locale, To: p.ClientEmail, Data: all})

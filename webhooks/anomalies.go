@@ -117,6 +117,14 @@ func (r *Reconciler) CheckPack(ctx context.Context, tx *sqlx.Tx, packID int64) e
 	found := map[string]bool{}
 	for _, f := range findings {
 		found[f.Cause] = true
+		if due, ok := f.Evidence["due_at"].(time.Time); ok && f.Kind == KindMissed {
+			// One rule for overdue: an installment unpaid past its due date,
+			// declined or never attempted, makes the pack overdue as of that
+			// date; its sessions pause once the grace days are over.
+			if err := packs.MarkOverdue(ctx, tx, packID, due); err != nil {
+				return err
+			}
+		}
 		if err := r.open(ctx, tx, &who, plan.Plan, plan.Status, packID, f, now); err != nil {
 			return err
 		}

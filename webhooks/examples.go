@@ -115,7 +115,8 @@ func Examples(base, locale string) []Example {
 	pack("low_balance", notify.LowBalance, map[string]any{"SessionsLeft": packs.LowBalanceAt, "ValidUntil": until})
 	pack("pack_expiring", notify.PackExpiring, map[string]any{"SessionsLeft": 3, "ExpiresOn": until})
 	pack("installment_due", notify.InstallmentDue, map[string]any{"Amount": money(15000), "DueDate": day(due(2))})
-	pack("installment_failed", notify.InstallmentFailed, map[string]any{"Amount": money(15000), "DueDate": day(due(2)), "GraceDays": 7})
+	pack("installment_failed", notify.InstallmentFailed, map[string]any{"Amount": money(15000), "DueDate": day(due(2)), "GraceDays": 7,
+		"UsableUntil": day(due(2).AddDate(0, 0, 7))})
 	pack("anomaly_resolved", notify.AnomalyResolved, nil)
 	for _, n := range []int{1, 2} {
 		pack(fmt.Sprintf("goodwill_granted-%d", n), notify.GoodwillGranted, map[string]any{"Sessions": n,

@@ -400,3 +400,83 @@ func TestOutsideRefundOfAPackWithSessions(t *testing.T) {
 		}
 	}
 }
+
+// Point 8 of issue 11: one rule for overdue. An installment never debited
+// makes the pack overdue as of its due date like a declined one, and the
+// texts say what happened: no "Stripe retries" for a debit never attempted,
+// and the day sessions pause, counted from the due date.
+func TestOverdueIsOneRule(t *testing.T) {
+	t.Parallel()
+	noAttempt := map[string]string{"en": "No payment was attempted", "fr": "Aucun prélèvement n'a été tenté", "es": "No se ha intentado ningún cobro"}
+	for _, l := range i18n.Locales {
+		t.Run("missed "+l, func(t *testing.T) {
+			t.Parallel()
+			s := newShop(t)
+			s.setCoachLocale(l)
+			s.setLocale(l)
+			box := s.mailbox()
+			co, _ := s.checkout(billing.PlanInstallments)
+			s.deliver(newEvent("checkout.session.completed", s.now, checkoutSession(co, "subscription", "paid", "", "sub_m", 15000)))
+			s.deliver(newEvent("invoice.paid", s.now, invoice("in_m1", "sub_m", co.PackID, 15000, "paid")))
+			var due2 time.Time
+			_ = s.packs.DB.Get(&due2, `SELECT due_at FROM installments WHERE pack_id = $1 AND seq = 2`, co.PackID)
+			s.advance(due2.AddDate(0, 0, 7).Sub(s.now))
+			if err := s.in.Sweep(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			p := s.pack(co.PackID)
+			if p.Status != "overdue" || p.OverdueSince == nil || !p.OverdueSince.Equal(due2) {
+				t.Fatalf("a missed installment past its grace leaves the pack %s since %v", p.Status, p.OverdueSince)
+			}
+			msgs := box.flush()
+			coach, client := to(msgs, s.coach.Email), to(msgs, s.client.Email)
+			if len(coach) != 1 || len(client) != 1 {
+				t.Fatalf("%d coach and %d client emails", len(coach), len(client))
+			}
+			if !strings.Contains(coach[0].Body, notify.Words.T(l, "next.missed")) || strings.Contains(coach[0].Body, notify.Words.T(l, "next.retry")) ||
+				!strings.Contains(client[0].Body, noAttempt[l]) {
+				t.Errorf("(%s) the missed installment's texts:\n%s\n%s", l, coach[0].Body, client[0].Body)
+			}
+			// Past the grace days its sessions pause.
+			start := s.now.Add(time.Hour)
+			sess, err := s.packs.Schedule(context.Background(), s.coach.ID, packs.SessionInput{StartsAt: &start, ClientIDs: []int64{s.client.ID}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.advance(2 * time.Hour)
+			if _, err := s.packs.RecordOutcome(context.Background(), s.coach.ID, sess.Bookings[0].ID, packs.OutcomeInput{Outcome: packs.Attended}); err == nil {
+				t.Errorf("a session was taken on a pack whose installment is %d days late", 7)
+			}
+		})
+		t.Run("declined "+l, func(t *testing.T) {
+			t.Parallel()
+			s := newShop(t)
+			s.setLocale(l)
+			box := s.mailbox()
+			co, _ := s.checkout(billing.PlanInstallments)
+			s.deliver(newEvent("checkout.session.completed", s.now, checkoutSession(co, "subscription", "paid", "", "sub_o", 15000)))
+			s.deliver(newEvent("invoice.paid", s.now, invoice("in_o1", "sub_o", co.PackID, 15000, "paid")))
+			var due2 time.Time
+			_ = s.packs.DB.Get(&due2, `SELECT due_at FROM installments WHERE pack_id = $1 AND seq = 2`, co.PackID)
+			s.advance(due2.Sub(s.now) + 2*time.Hour)
+			s.deliver(newEvent("invoice.payment_failed", s.now, invoice("in_o2", "sub_o", co.PackID, 15000, "open")))
+			p := s.pack(co.PackID)
+			var grace int
+			_ = s.packs.DB.Get(&grace, `SELECT coalesce((SELECT grace_days FROM charter_versions WHERE id = $1), 7)`, p.CharterVersionID)
+			if p.Status != "overdue" || p.OverdueSince == nil || !p.OverdueSince.Equal(due2) {
+				t.Fatalf("a declined debit leaves the pack %s since %v", p.Status, p.OverdueSince)
+			}
+			loc, _ := time.LoadLocation(s.coach.Timezone)
+			until := i18n.Date(p.OverdueSince.AddDate(0, 0, grace).In(loc), l)
+			var client []mailtest.Received
+			for _, m := range box.flush() {
+				if m.To[0] == s.client.Email && strings.Contains(m.Subject, i18n.Money(15000, "EUR", l)) {
+					client = append(client, m)
+				}
+			}
+			if len(client) != 1 || !strings.Contains(client[0].Body, until) {
+				t.Fatalf("(%s) the client is not told sessions are usable until %s: %v", l, until, client)
+			}
+		})
+	}
+}
