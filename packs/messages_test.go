@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -274,5 +275,60 @@ func TestMonthlySummaryIsATrackingSheet(t *testing.T) {
 				t.Errorf("(%s) the balance %d is not stated:\n%s", l, w.remaining(p.ID), body)
 			}
 		})
+	}
+}
+
+// Points 14 and 15 of issue 11: a period pack's balance says its days left
+// and this week's sessions against its cap, not "0 sessions left"; a pack
+// whose validity ended shows it, and until when sessions held before the
+// end can still be marked.
+func TestBalancesSayWhatAPackHas(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	months, capped, price := 1, 2, int64(12000)
+	o, err := w.s.CreateOffer(ctx, w.coach, OfferInput{Name: "1 mois", Kind: KindPeriod, Months: &months, WeeklyCap: &capped, PriceAmount: &price})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := w.client("period")
+	period, err := w.s.RecordManualPack(ctx, w.coach, c.ID, ManualPackInput{OfferID: o.ID, Method: "cash"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sessions := w.pack(c.ID, 5)
+	w.setNow(w.now.Add(time.Hour))
+	b := w.session(w.now.Add(time.Hour), c.ID).Bookings[0]
+	w.setNow(w.now.Add(2 * time.Hour))
+	if _, err := w.outcome(b.ID, Attended); err != nil {
+		t.Fatal(err)
+	}
+	bal, err := w.s.ClientBalance(ctx, w.coach.ID, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var counted int
+	_ = w.s.DB.Get(&counted, `SELECT count(*) FROM ledger_entries WHERE pack_id = $1 AND kind = 'attended'`, period.ID)
+	for _, p := range bal.Packs {
+		if p.ID != period.ID {
+			continue
+		}
+		days := int(math.Ceil(p.ValidUntil.Sub(w.now).Hours() / 24))
+		if p.DaysLeft == nil || *p.DaysLeft != days || p.SessionsThisWeek == nil || *p.SessionsThisWeek != counted || counted != 1 ||
+			*p.WeeklyCap != capped || p.Ended {
+			t.Fatalf("period pack balance: %+v (want %d days, %d this week)", p, days, counted)
+		}
+	}
+	// The sessions pack's validity ends with a session held just before.
+	held := w.session(sessions.ValidUntil.Add(-2*time.Hour), c.ID).Bookings[0]
+	w.setNow(sessions.ValidUntil.Add(time.Hour))
+	bal, _ = w.s.ClientBalance(ctx, w.coach.ID, c.ID)
+	for _, p := range bal.Packs {
+		if p.ID == sessions.ID && (!p.Ended || p.MarkableUntil == nil || !p.MarkableUntil.Equal(sessions.ValidUntil.Add(ExpiryGrace))) {
+			t.Fatalf("a pack past its validity: %+v", p)
+		}
+	}
+	if _, err := w.outcome(held.ID, Attended); err != nil || w.remaining(sessions.ID) != 4 {
+		t.Fatalf("marking a session held before the end: %v, %d left", err, w.remaining(sessions.ID))
 	}
 }
