@@ -32,6 +32,7 @@ var documented = map[string]map[string]any{
 	MonthlySummary: {"ClientName": "Léa", "CoachName": "Marc", "Month": "mars 2026",
 		"Sessions": [][2]string{{"lundi 2 mars 10:00", "suivie, 1 séance décomptée"}}, "Attended": 6,
 		"Missed": 0, "Cancelled": 1, "CoachCancelled": 1, "HasBalance": true, "Balance": 3},
+	CoachSignIn: {"CoachName": "Marc", "Link": "https://carnet.example/app/signin/t", "Minutes": 15},
 }
 
 func TestEveryTemplateRendersInEveryLocale(t *testing.T) {

@@ -122,6 +122,8 @@ func Examples(base, locale string) []Example {
 		pack(fmt.Sprintf("goodwill_granted-%d", n), notify.GoodwillGranted, map[string]any{"Sessions": n,
 			"Reason": map[string]string{"fr": "séance du 3 annulée", "es": "sesión del 3 cancelada", "en": "session of the 3rd cancelled"}[locale]})
 	}
+	out = append(out, Example{Name: "coach_sign_in", Message: notify.Message{Template: notify.CoachSignIn, Locale: locale,
+		Data: map[string]any{"CoachName": coach, "Link": base + "/app/signin/demo-token", "Minutes": 15}}})
 	w := func(id string, pairs ...any) string { return notify.Words.T(locale, id, pairs...) }
 	at := func(d int) string {
 		t := time.Date(2026, 10, d, 10, 0, 0, 0, paris)

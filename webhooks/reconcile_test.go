@@ -470,7 +470,7 @@ func TestMigrationCarriesOldAnomaliesOver(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Back to before 00011 (the one that renames causes), whatever came after it.
+	// Back to before 00011 (later migrations came since), then up again.
 	if _, err := goose.DownTo(ctx, 10); err != nil {
 		t.Fatal(err)
 	}
