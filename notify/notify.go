@@ -121,7 +121,7 @@ func Revise(ctx context.Context, tx *sqlx.Tx, m Message, updatePrefix string, no
 	}
 	var last []string
 	if err := tx.SelectContext(ctx, &last, `SELECT coalesce(data->>'Digest', '') FROM notifications
-		WHERE cause_key = $1 OR cause_key LIKE $2 || '%' ORDER BY id DESC LIMIT 1`, m.Cause, updatePrefix); err != nil {
+		WHERE cause_key = $1 OR left(cause_key, length($2)) = $2 ORDER BY id DESC LIMIT 1`, m.Cause, updatePrefix); err != nil {
 		return fmt.Errorf("notify %s: %w", m.Cause, err)
 	}
 	if len(last) == 0 || last[0] == d {

@@ -332,3 +332,49 @@ func TestBalancesSayWhatAPackHas(t *testing.T) {
 		t.Fatalf("marking a session held before the end: %v, %d left", err, w.remaining(sessions.ID))
 	}
 }
+
+// The reminders about a pack state its sessions left and its dates as the
+// database holds them, in each client's language (low balance after an
+// attendance, the week before the end).
+func TestPackRemindersStateTheRows(t *testing.T) {
+	t.Parallel()
+	words := map[string][2]string{"fr": {"séance", "séances"}, "es": {"sesión", "sesiones"}, "en": {"session", "sessions"}}
+	w := newWorld(t)
+	ctx := context.Background()
+	loc, _ := time.LoadLocation(w.coach.Timezone)
+	for _, l := range i18n.Locales {
+		c := w.localeClient("r"+l, l)
+		p := w.pack(c.ID, 5)
+		for range 5 - LowBalanceAt {
+			b := w.session(w.now.Add(-time.Hour), c.ID).Bookings[0]
+			if _, err := w.outcome(b.ID, Attended); err != nil {
+				t.Fatal(err)
+			}
+		}
+		left := int64(w.remaining(p.ID))
+		body := w.message(c.ID, notify.LowBalance)
+		for _, want := range []string{i18n.Plural(l, left, words[l][0], words[l][1]), i18n.Date(p.ValidUntil.In(loc), l)} {
+			if left != LowBalanceAt || !strings.Contains(body, want) {
+				t.Errorf("(%s) low balance (%d left) lacks %q:\n%s", l, left, want, body)
+			}
+		}
+	}
+	// A week before the packs end, each client is reminded.
+	var until time.Time
+	_ = w.s.DB.Get(&until, `SELECT min(valid_until) FROM packs WHERE coach_id = $1`, w.coach.ID)
+	if err := Remind(ctx, w.s.DB, until.AddDate(0, 0, -6)); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range i18n.Locales {
+		var p Pack
+		_ = w.s.DB.Get(&p, `SELECT p.* FROM packs p JOIN clients c ON c.id = p.client_id WHERE c.name = $1`, "r"+l)
+		var id int64
+		_ = w.s.DB.Get(&id, `SELECT id FROM clients WHERE name = $1`, "r"+l)
+		body := w.message(id, notify.PackExpiring)
+		for _, want := range []string{i18n.Plural(l, int64(p.SessionsRemaining), words[l][0], words[l][1]), i18n.Date(p.ValidUntil.In(loc), l)} {
+			if !strings.Contains(body, want) {
+				t.Errorf("(%s) expiry reminder lacks %q:\n%s", l, want, body)
+			}
+		}
+	}
+}

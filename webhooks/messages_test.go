@@ -480,3 +480,38 @@ func TestOverdueIsOneRule(t *testing.T) {
 		})
 	}
 }
+
+// The reminder three days before a debit states its amount and date.
+func TestInstallmentDueReminder(t *testing.T) {
+	t.Parallel()
+	for _, l := range i18n.Locales {
+		t.Run(l, func(t *testing.T) {
+			t.Parallel()
+			s := newShop(t)
+			s.setLocale(l)
+			box := s.mailbox()
+			co, _ := s.checkout(billing.PlanInstallments)
+			s.deliver(newEvent("checkout.session.completed", s.now, checkoutSession(co, "subscription", "paid", "", "sub_r", 15000)))
+			s.deliver(newEvent("invoice.paid", s.now, invoice("in_r1", "sub_r", co.PackID, 15000, "paid")))
+			var next struct {
+				Amount int64     `db:"amount"`
+				DueAt  time.Time `db:"due_at"`
+			}
+			_ = s.packs.DB.Get(&next, `SELECT amount, due_at FROM installments WHERE pack_id = $1 AND seq = 2`, co.PackID)
+			s.advance(next.DueAt.AddDate(0, 0, -2).Sub(s.now))
+			if err := packs.Remind(context.Background(), s.packs.DB, s.now); err != nil {
+				t.Fatal(err)
+			}
+			loc, _ := time.LoadLocation(s.coach.Timezone)
+			var got []mailtest.Received
+			for _, m := range box.flush() {
+				if strings.Contains(m.Subject, i18n.Date(next.DueAt.In(loc), l)) {
+					got = append(got, m)
+				}
+			}
+			if len(got) != 1 || !strings.Contains(got[0].Body, i18n.Money(next.Amount, "EUR", l)) {
+				t.Fatalf("(%s) the reminder of %d due %v: %v", l, next.Amount, next.DueAt, got)
+			}
+		})
+	}
+}
