@@ -89,7 +89,7 @@ func TestClientAnomalyInPlainWords(t *testing.T) {
 		"failed_installment", "missed_installment", "refund_or_dispute", "charge_after_end", "something_new"}
 	for _, locale := range Locales {
 		for _, kind := range kinds {
-			for _, weDo := range []string{"refund", "review_refund", "retry", "ended", "missed", "review"} {
+			for _, weDo := range []string{"refund", "review_refund", "retry", "ended", "missed", "dispute", "decided", "review"} {
 				data := maps.Clone(documented[AnomalyOpenedClient])
 				data["Kind"], data["WhatWeDo"] = kind, weDo
 				subject, body, err := Render(AnomalyOpenedClient, locale, data)

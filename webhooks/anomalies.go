@@ -324,7 +324,7 @@ func openUnmatched(ctx context.Context, tx *sqlx.Tx, base string, now time.Time)
 			return err
 		}
 		who.Currency = a.Currency
-		n := news{ID: a.ID, Kind: KindUnmatched, Evidence: a.Evidence, Excess: a.Excess, WhatWeDo: "review_refund"}
+		n := news{ID: a.ID, Kind: KindUnmatched, Evidence: a.Evidence, Excess: a.Excess, WhatWeDo: "unmatched"}
 		if err := notify.Enqueue(ctx, tx, coachNews(base, &who, n)); err != nil {
 			return err
 		}

@@ -86,7 +86,7 @@ func Examples(base, locale string) []Example {
 		}
 	}
 	id++
-	unmatched := news{ID: id, Kind: KindUnmatched, WhatWeDo: "review_refund", Excess: 7000,
+	unmatched := news{ID: id, Kind: KindUnmatched, WhatWeDo: "unmatched", Excess: 7000,
 		Evidence: []byte(fmt.Sprintf(`{"payment_id": 9, "stripe_id": "pi_demo9", "amount": 7000, "currency": "EUR", "at": %q, "customer": "cus_demo"}`,
 			start.AddDate(0, 0, 3).Format(time.RFC3339)))}
 	m := coachNews(base, &who, unmatched)

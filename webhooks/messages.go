@@ -18,7 +18,7 @@ type news struct {
 	Kind     string
 	Evidence []byte
 	Excess   int64
-	WhatWeDo string // refund, review_refund, retry, ended, missed, review
+	WhatWeDo string // refund, review_refund, retry, ended, missed, dispute, decided, unmatched, review
 	// ClientTold: the client knows of it, by the anomaly's own message or by
 	// another one (a failed monthly debit's installment_failed).
 	ClientTold bool
