@@ -14,6 +14,7 @@ import (
 	"carnet/billing"
 	"carnet/internal/db"
 	"carnet/internal/errs"
+	"carnet/internal/i18n"
 	"carnet/notify"
 	"carnet/packs"
 )
@@ -186,7 +187,7 @@ func (r *Reconciler) open(ctx context.Context, tx *sqlx.Tx, who *party, plan str
 func openedData(who *party, kind string, evidence []byte, excess int64, whatWeDo string, clientTold bool) map[string]any {
 	return map[string]any{
 		"ClientName": who.ClientName, "CoachName": who.CoachName, "OfferName": who.Offer, "Kind": kind,
-		"Evidence": string(evidence), "Excess": notify.FormatMoney(excess, who.Currency, who.Locale),
+		"Evidence": string(evidence), "Excess": i18n.Money(excess, who.Currency, who.Locale),
 		"WhatWeDo": whatWeDo, "ClientTold": clientTold,
 	}
 }
