@@ -36,7 +36,9 @@ type rig struct {
 func newRig(t *testing.T, wait time.Duration) *rig {
 	t.Helper()
 	r := &rig{t: t, d: testdb.New(t), first: true}
-	if _, err := r.d.Exec(`CREATE TABLE effects (id serial PRIMARY KEY, note text NOT NULL)`); err != nil {
+	// The note is unique, checked at commit: a way to make a commit fail.
+	if _, err := r.d.Exec(`CREATE TABLE effects (id serial PRIMARY KEY, note text NOT NULL,
+		CONSTRAINT effects_note_key UNIQUE (note) DEFERRABLE INITIALLY DEFERRED)`); err != nil {
 		t.Fatal(err)
 	}
 	gin.SetMode(gin.ReleaseMode)
@@ -53,7 +55,7 @@ func (r *rig) handle(c *gin.Context) {
 	ctx := c.Request.Context()
 	r.runs.Add(1)
 	err := db.InTx(ctx, r.d, func(tx *sqlx.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO effects (note) VALUES ('applied')`)
+		_, err := tx.ExecContext(ctx, `INSERT INTO effects (note) VALUES ($1)`, c.GetHeader("Idempotency-Key"))
 		return err
 	})
 	if err != nil {
@@ -228,6 +230,26 @@ func TestAnswerFollowsCommit(t *testing.T) {
 	}
 	if n := r.effects(); n != 1 {
 		t.Fatalf("%d effects", n)
+	}
+}
+
+// A commit that fails answers 500, never the handler's answer: the client
+// was not told of effects that are not there, and its retry runs again.
+func TestCommitFailureAnswers500(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, time.Second)
+	if _, err := r.d.Exec(`INSERT INTO effects (note) VALUES ('taken')`); err != nil {
+		t.Fatal(err)
+	}
+	s, b, _ := r.post("taken") // its effect breaks the deferred unique constraint at commit
+	if s != http.StatusInternalServerError || strings.Contains(b, "effects") {
+		t.Fatalf("failed commit answered %d %s, want 500 without the handler's answer", s, b)
+	}
+	if _, err := r.d.Exec(`DELETE FROM effects`); err != nil {
+		t.Fatal(err)
+	}
+	if s, b, h := r.post("taken"); s != http.StatusCreated || h.Get("Idempotent-Replayed") != "" || b != `{"effects":1}` {
+		t.Fatalf("retry after a failed commit: %d %s, want it run", s, b)
 	}
 }
 
