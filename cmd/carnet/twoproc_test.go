@@ -117,3 +117,46 @@ func untilSettled(t *testing.T, p *proc, token string, c call) answer {
 	t.Errorf("POST %s still in progress after 50 tries", c.path)
 	return answer{}
 }
+
+// Two processes, each given four refund requests of one anomaly under
+// different keys at once: every answer names the one refund recorded, and
+// Stripe is asked once (issue 11, point 7).
+func TestConcurrentRefundRequestsAnswerTheRecordedRefund(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	procs := []*proc{serve(t, w.url, w.stripe.URL), serve(t, w.url, w.stripe.URL)}
+	w.p = procs[0]
+	send := func(c call) answer { return w.p.must(w.token, c) }
+	w.setUp(send)
+	co := send(call{path: "/v1/checkout", key: "checkout-1", body: map[string]any{"client_id": num(w.client), "offer_id": num(w.offer), "plan": "upfront"}})
+	pack := fmt.Sprint(int64(co.json(t)["pack_id"].(float64)))
+	dup, anomaly := w.chargedTwice(pack)
+	w.deliverAll(append(w.paid(pack), dup))
+	path := "/v1/anomalies/" + anomaly() + "/refund"
+
+	answers := make([]answer, 8)
+	var wg sync.WaitGroup
+	for i := range answers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			answers[i] = untilSettled(t, procs[i%2], w.token, call{path: path, key: fmt.Sprintf("refund-%d", i), body: map[string]any{}})
+		}()
+	}
+	wg.Wait()
+	var recorded string
+	if err := w.d.Get(&recorded, `SELECT stripe_refund_id FROM anomalies WHERE id = $1`, num(anomaly())); err != nil {
+		t.Fatal(err)
+	}
+	for i, a := range answers {
+		if a.status != http.StatusOK || a.json(t)["stripe_refund_id"] != recorded {
+			t.Errorf("refund request %d: %d %s, want the recorded refund %s", i, a.status, a.body, recorded)
+		}
+	}
+	if calls := w.stripe.Calls("POST", "/v1/refunds"); len(calls) != 1 {
+		t.Fatalf("Stripe was asked %d refunds, want 1", len(calls))
+	}
+	if n := w.count(`SELECT count(*) FROM payments WHERE status = 'remedy'`); n != 1 {
+		t.Fatalf("%d remedies, want 1", n)
+	}
+}

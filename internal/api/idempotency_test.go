@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -26,9 +27,10 @@ type rig struct {
 	d     *sqlx.DB
 	srv   *httptest.Server
 	runs  atomic.Int32
-	hold  chan struct{} // the first run waits here when set
+	hold  chan struct{} // the first run waits here when set (see holdFirst)
 	held  chan struct{} // closed once the first run wrote and waits
-	fail  atomic.Int32  // status the next run answers with, 0 for 201
+	once  sync.Once
+	fail  atomic.Int32 // status the next run answers with, 0 for 201
 	mu    sync.Mutex
 	first bool
 }
@@ -53,9 +55,9 @@ func newRig(t *testing.T, wait time.Duration) *rig {
 // it back through db.Q, and answers with the count it sees.
 func (r *rig) handle(c *gin.Context) {
 	ctx := c.Request.Context()
-	r.runs.Add(1)
+	run := r.runs.Add(1)
 	err := db.InTx(ctx, r.d, func(tx *sqlx.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO effects (note) VALUES ($1)`, c.GetHeader("Idempotency-Key"))
+		_, err := tx.ExecContext(ctx, `INSERT INTO effects (note) VALUES ($1)`, fmt.Sprintf("%s-%d", c.GetHeader("Idempotency-Key"), run))
 		return err
 	})
 	if err != nil {
@@ -84,6 +86,15 @@ func (r *rig) handle(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusCreated, gin.H{"effects": n})
+}
+
+// holdFirst makes the first run wait until release is called (at the
+// latest when the test ends, so that a failure does not hang the server).
+func (r *rig) holdFirst() (release func()) {
+	r.hold, r.held = make(chan struct{}), make(chan struct{})
+	release = func() { r.once.Do(func() { close(r.hold) }) }
+	r.t.Cleanup(release)
+	return release
 }
 
 func (r *rig) post(key string) (int, string, http.Header) {
@@ -115,7 +126,7 @@ func (r *rig) effects() int {
 func TestSlowRequestRetriedMeanwhileRunsOnce(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, 300*time.Millisecond)
-	r.hold, r.held = make(chan struct{}), make(chan struct{})
+	release := r.holdFirst()
 	type answer struct {
 		status int
 		body   string
@@ -136,7 +147,7 @@ func TestSlowRequestRetriedMeanwhileRunsOnce(t *testing.T) {
 	if _, err := r.d.Exec(`UPDATE idempotency_keys SET created_at = created_at - interval '2 minutes'`); err != nil {
 		t.Fatal(err)
 	}
-	close(r.hold)
+	release()
 	first := <-firstDone
 	if first.status != http.StatusCreated {
 		t.Fatalf("first run: %d %s", first.status, first.body)
@@ -155,7 +166,7 @@ func TestSlowRequestRetriedMeanwhileRunsOnce(t *testing.T) {
 func TestRetryWaitsForTheFirstRun(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, 5*time.Second)
-	r.hold, r.held = make(chan struct{}), make(chan struct{})
+	release := r.holdFirst()
 	firstBody := make(chan string, 1)
 	go func() {
 		_, b, _ := r.post("wait-1")
@@ -174,7 +185,7 @@ func TestRetryWaitsForTheFirstRun(t *testing.T) {
 		}()
 	}
 	time.Sleep(100 * time.Millisecond) // let the retries reach their wait
-	close(r.hold)
+	release()
 	want := <-firstBody
 	for range 4 {
 		if a := <-retried; a.status != http.StatusCreated || a.body != want {
@@ -238,10 +249,10 @@ func TestAnswerFollowsCommit(t *testing.T) {
 func TestCommitFailureAnswers500(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, time.Second)
-	if _, err := r.d.Exec(`INSERT INTO effects (note) VALUES ('taken')`); err != nil {
+	if _, err := r.d.Exec(`INSERT INTO effects (note) VALUES ('taken-1')`); err != nil {
 		t.Fatal(err)
 	}
-	s, b, _ := r.post("taken") // its effect breaks the deferred unique constraint at commit
+	s, b, _ := r.post("taken") // its effect, "taken-1", breaks the deferred unique constraint at commit
 	if s != http.StatusInternalServerError || strings.Contains(b, "effects") {
 		t.Fatalf("failed commit answered %d %s, want 500 without the handler's answer", s, b)
 	}
