@@ -110,7 +110,7 @@ func (in *Intake) ingest(ctx context.Context, payload []byte, ev *stripe.Event) 
 		if err := in.applyAndCheck(ctx, tx, ev); err != nil {
 			return fmt.Errorf("apply %s %s: %w", ev.Type, ev.ID, err)
 		}
-		failpoint.Hit(failpoint.MidWebhook)
+		failpoint.HitFor(failpoint.MidWebhook, ev.ID)
 		_, err = tx.ExecContext(ctx, `UPDATE webhook_events SET processed_at = $2 WHERE id = $1`, ev.ID, in.Now().UTC())
 		return err
 	})

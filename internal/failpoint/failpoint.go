@@ -1,6 +1,7 @@
 // Package failpoint lets crash tests kill the real binary at chosen points.
 // CARNET_FAILPOINTS=name,name... makes the process SIGKILL itself when it
-// reaches one of them: no deferred function, no graceful shutdown, no
+// reaches one of them (name=detail: only for that detail, e.g. one event id,
+// so that background work reaching the same point does not trip it): no deferred function, no graceful shutdown, no
 // commit runs after it, exactly as when the machine dies. Unset (always, in
 // production), Hit costs a map lookup.
 package failpoint
@@ -35,8 +36,14 @@ func parse(s string) map[string]bool {
 }
 
 // Hit kills the process if the point name is armed.
-func Hit(name string) {
-	if armed[name] {
+func Hit(name string) { HitFor(name, "") }
+
+// HitFor kills the process if name is armed for any detail, or for this one.
+func HitFor(name, detail string) {
+	if len(armed) == 0 {
+		return
+	}
+	if armed[name] || (detail != "" && armed[name+"="+detail]) {
 		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
 		select {} // the signal is on its way; never go on
 	}
