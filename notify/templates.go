@@ -50,11 +50,14 @@ const (
 	// MonthlySummary: ClientName, CoachName, Month (FormatMonth), Attended,
 	// Cancelled, Missed (numbers).
 	MonthlySummary = "monthly_summary"
+	// CoachSignIn (the coach's one-time sign-in link): CoachName, Link,
+	// Minutes (number: how long the link works).
+	CoachSignIn = "coach_sign_in"
 )
 
 // Templates lists every template name.
 var Templates = []string{PackPurchased, LowBalance, PackExpiring, InstallmentDue, InstallmentFailed,
-	AnomalyOpenedClient, AnomalyOpenedCoach, AnomalyResolved, GoodwillGranted, MonthlySummary}
+	AnomalyOpenedClient, AnomalyOpenedCoach, AnomalyResolved, GoodwillGranted, MonthlySummary, CoachSignIn}
 
 // Locales lists the languages Carnet writes in.
 var Locales = i18n.Locales
