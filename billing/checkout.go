@@ -2,6 +2,8 @@ package billing
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -37,8 +39,11 @@ type Checkout struct {
 	URL       string `json:"url"`
 }
 
+// providerFailed is what the caller is told when Stripe fails during a
+// checkout: plain words, never Stripe's text or address; the cause stays
+// in the error chain for the logs.
 func providerFailed(err error) error {
-	return errs.New(errs.Unavailable, "Stripe did not answer as expected (%v); nothing was charged, try again", err)
+	return fmt.Errorf("%w: %w", errs.New(errs.Unavailable, "Stripe did not answer; nothing was charged; try again"), err)
 }
 
 // StartCheckout opens a pending pack with its expected payments, then a
@@ -77,11 +82,11 @@ func (s *Service) StartCheckout(ctx context.Context, coach auth.Coach, in Checko
 	}
 	out, err := s.openSession(ctx, coach, client, offer, pack, plan)
 	if err != nil {
-		// The pack never reached a checkout page: cancel it so it does not
-		// linger (a retry of the request opens it again).
-		_, _ = s.DB.ExecContext(claim, `UPDATE packs SET status = 'cancelled' WHERE id = $1 AND status = 'pending'
-			AND stripe_checkout_session_id IS NULL`, pack.ID)
-		return Checkout{}, err
+		// The pack never reached a checkout page: it and the payments it
+		// expected are cancelled, even if the caller has gone (a retry of
+		// the same request opens them again).
+		claim := context.WithoutCancel(claim)
+		return Checkout{}, errors.Join(err, db.InTx(claim, s.DB, func(tx *sqlx.Tx) error { return abandon(claim, tx, pack.ID, s.Now().UTC()) }))
 	}
 	return out, nil
 }
@@ -96,9 +101,11 @@ func (s *Service) claimCheckout(ctx context.Context, coach auth.Coach, client pa
 			var id int64
 			err := tx.GetContext(ctx, &id, `SELECT pack_id FROM checkout_requests WHERE request_ref = $1 AND coach_id = $2`, ref, coach.ID)
 			if err == nil {
-				// A first run that Stripe failed cancelled it: open it again.
-				if _, err := tx.ExecContext(ctx, `UPDATE packs SET status = 'pending'
-					WHERE id = $1 AND status = 'cancelled' AND stripe_checkout_session_id IS NULL`, id); err != nil {
+				// A first run that Stripe failed abandoned it: open it again.
+				if _, err := tx.ExecContext(ctx, `WITH reopened AS (UPDATE packs SET status = 'pending'
+						WHERE id = $1 AND status = 'cancelled' AND stripe_checkout_session_id IS NULL RETURNING id)
+					UPDATE installments SET status = 'due' WHERE pack_id IN (SELECT id FROM reopened) AND status = 'cancelled'`,
+					id); err != nil {
 					return err
 				}
 				if err := tx.GetContext(ctx, &pack, `SELECT * FROM packs WHERE id = $1`, id); err != nil {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -116,6 +117,11 @@ func serve(t *testing.T, url, stripeBase string, env ...string) *proc {
 			t.Fatalf("carnet not ready after a minute:\n%s", p.stderr.String())
 		}
 	}
+}
+
+// distinct counts the different idempotency keys among keys.
+func distinct(keys []string) int {
+	return len(slices.Compact(slices.Sorted(slices.Values(keys))))
 }
 
 // cleanEnv is the test's environment without what serve sets itself.
