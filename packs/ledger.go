@@ -32,11 +32,14 @@ type entry struct {
 	At                        time.Time
 }
 
+// addEntry appends e; inside an idempotent request the entry carries the
+// request's reference, so a second application of the request is refused.
 func addEntry(ctx context.Context, tx *sqlx.Tx, e entry) error {
+	ref, seq := db.Effect(ctx)
 	_, err := tx.ExecContext(ctx, `INSERT INTO ledger_entries (coach_id, client_id, pack_id, booking_id, kind,
-		delta, reason, value_amount, currency, goodwill_grant_id, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		e.CoachID, e.ClientID, nullID(e.PackID), e.BookingID, e.Kind, e.Delta, e.Reason, e.Value, e.Currency, e.GrantID, e.At)
+		delta, reason, value_amount, currency, goodwill_grant_id, created_at, request_ref, request_seq)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		e.CoachID, e.ClientID, nullID(e.PackID), e.BookingID, e.Kind, e.Delta, e.Reason, e.Value, e.Currency, e.GrantID, e.At, ref, seq)
 	return err
 }
 
@@ -91,7 +94,7 @@ func (s *Service) Ledger(ctx context.Context, coachID, clientID int64, p api.Pag
 		after = 1<<63 - 1
 	}
 	var rows []LedgerEntry
-	err := s.DB.SelectContext(ctx, &rows, `SELECT id, pack_id, booking_id, kind, delta, reason, value_amount,
+	err := db.Q(ctx, s.DB).SelectContext(ctx, &rows, `SELECT id, pack_id, booking_id, kind, delta, reason, value_amount,
 		currency, created_at FROM ledger_entries WHERE coach_id = $1 AND client_id = $2 AND id < $3
 		ORDER BY id DESC LIMIT $4`, coachID, clientID, after, p.Limit+1)
 	return api.NewList(rows, p.Limit, func(e LedgerEntry) int64 { return e.ID }), err
@@ -331,6 +334,17 @@ func goodwillPack(ctx context.Context, tx *sqlx.Tx, coachID, clientID int64, now
 	return id, err
 }
 
+// weekCount is how many sessions period pack p (its coach c) counted in
+// the week (coach's time zone) of the time parameter at ("$4"): what its
+// weekly cap is measured by.
+func weekCount(at string) string {
+	return `(SELECT count(*) FROM ledger_entries e JOIN bookings b ON b.id = e.booking_id
+		   JOIN sessions s ON s.id = b.session_id
+		  WHERE e.pack_id = p.id AND e.kind IN ('attended', 'no_show', 'late_cancel')
+		    AND date_trunc('week', s.starts_at AT TIME ZONE c.timezone) = date_trunc('week', ` + at + `::timestamptz AT TIME ZONE c.timezone)
+		    AND NOT EXISTS (SELECT 1 FROM ledger_entries w WHERE w.booking_id = e.booking_id AND w.kind = 'waiver'))`
+}
+
 // lockPacks locks a client's packs that may still pay, in id order (so two
 // transactions never wait on each other in a cycle), with each period pack's
 // count for the week of at.
@@ -344,12 +358,7 @@ func lockPacks(ctx context.Context, tx *sqlx.Tx, coachID, clientID int64, at tim
 	err := tx.SelectContext(ctx, &states, `SELECT p.id, p.kind, p.status, p.sessions_remaining, p.activated_at,
 		p.valid_until, p.overdue_since, p.weekly_cap,
 		coalesce(cv.grace_days, $3) AS grace_days, p.charter_version_id,
-		(SELECT count(*) FROM ledger_entries e JOIN bookings b ON b.id = e.booking_id
-		   JOIN sessions s ON s.id = b.session_id
-		  WHERE e.pack_id = p.id AND e.kind IN ('attended', 'no_show', 'late_cancel')
-		    AND date_trunc('week', s.starts_at AT TIME ZONE c.timezone) = date_trunc('week', $4::timestamptz AT TIME ZONE c.timezone)
-		    AND NOT EXISTS (SELECT 1 FROM ledger_entries w WHERE w.booking_id = e.booking_id AND w.kind = 'waiver')
-		) AS week_count
+		`+weekCount("$4")+` AS week_count
 		FROM packs p JOIN coaches c ON c.id = p.coach_id
 		LEFT JOIN charter_versions cv ON cv.id = p.charter_version_id
 		WHERE p.id = ANY($1) AND p.coach_id = $2 ORDER BY p.id`, pq.Array(ids), coachID, DefaultCharter.GraceDays, at)

@@ -52,7 +52,7 @@ func TestEndingRefundsTheUnusedPart(t *testing.T) {
 
 	end := a.must(201, "POST", "/v1/clients/"+id(lea)+"/end", key, map[string]any{"reason": "moving away"})
 	// 10 sessions for 450 €, 2 used: 360 € go back through Stripe.
-	if end["unused"] != "refund" || num(end["refund"]) != 36000 || num(end["refund_by_hand"]) != 0 {
+	if end["unused"] != "refund" || jnum(end["refund"]) != 36000 || jnum(end["refund_by_hand"]) != 0 {
 		t.Fatalf("ending: %v", end)
 	}
 	if r := a.do("POST", "/v1/clients/"+id(lea)+"/end", key, map[string]any{}); r.Status != 409 {
@@ -66,7 +66,7 @@ func TestEndingRefundsTheUnusedPart(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if n := a.sum(`SELECT sum(amount) FROM payments WHERE kind = 'refund' AND status = 'remedy' AND pack_id = $1`, num(co["pack_id"])); n != 36000 {
+	if n := a.sum(`SELECT sum(amount) FROM payments WHERE kind = 'refund' AND status = 'remedy' AND pack_id = $1`, jnum(co["pack_id"])); n != 36000 {
 		t.Fatalf("remedy rows hold %d", n)
 	}
 	bal := a.must(200, "GET", "/v1/clients/"+id(lea)+"/balance", key, nil)
@@ -75,7 +75,7 @@ func TestEndingRefundsTheUnusedPart(t *testing.T) {
 	}
 	var data []byte
 	if err := a.m.DB.QueryRow(`SELECT data FROM notifications WHERE template = 'relationship_ended' AND locale = 'es'
-		AND client_id = $1`, num(lea["id"])).Scan(&data); err != nil {
+		AND client_id = $1`, jnum(lea["id"])).Scan(&data); err != nil {
 		t.Fatal(err)
 	}
 	var stored map[string]any
@@ -98,19 +98,19 @@ func TestEndingRefundsTheUnusedPart(t *testing.T) {
 
 	// Cash: 450 € for 10, 3 used: 315 € to hand back.
 	end = a.must(201, "POST", "/v1/clients/"+id(marc)+"/end", key, nil)
-	if num(end["refund"]) != 0 || num(end["refund_by_hand"]) != 31500 {
+	if jnum(end["refund"]) != 0 || jnum(end["refund_by_hand"]) != 31500 {
 		t.Fatalf("cash ending: %v", end)
 	}
-	if n := a.count(`SELECT count(*) FROM notifications WHERE template = 'relationship_ended' AND locale = 'en' AND client_id = $1`, num(marc["id"])); n != 1 {
+	if n := a.count(`SELECT count(*) FROM notifications WHERE template = 'relationship_ended' AND locale = 'en' AND client_id = $1`, jnum(marc["id"])); n != 1 {
 		t.Fatalf("Marc's message: %d", n)
 	}
 	// Both stay in the reports: their sessions, and the money given back.
 	sheet := a.must(200, "GET", "/v1/reports/attendance?month="+a.clock().In(paris(t)).Format("2006-01"), key, nil)
-	if n := num(sheet["totals"].(map[string]any)["attended"]); n != 5 {
+	if n := jnum(sheet["totals"].(map[string]any)["attended"]); n != 5 {
 		t.Fatalf("the sheet after the endings: %v", sheet["totals"])
 	}
 	rev := a.must(200, "GET", "/v1/reports/revenue", key, nil)
-	if tot := rev["totals"].(map[string]any); num(tot["refunded"]) != 36000 || num(tot["received"]) != 90000 {
+	if tot := rev["totals"].(map[string]any); jnum(tot["refunded"]) != 36000 || jnum(tot["received"]) != 90000 {
 		t.Fatalf("revenue after the endings: %v", tot)
 	}
 }
@@ -154,7 +154,7 @@ func TestEndingFinishOrNothing(t *testing.T) {
 	if bal := a.must(200, "GET", "/v1/clients/"+id(y)+"/balance", key, nil); bal["sessions_remaining"] != 0.0 {
 		t.Fatalf("Y's balance: %v", bal)
 	}
-	if n := a.count(`SELECT count(*) FROM ledger_entries WHERE client_id = $1 AND kind = 'expiry' AND delta = -5`, num(y["id"])); n != 1 {
+	if n := a.count(`SELECT count(*) FROM ledger_entries WHERE client_id = $1 AND kind = 'expiry' AND delta = -5`, jnum(y["id"])); n != 1 {
 		t.Fatalf("Y's write-off: %d entries", n)
 	}
 	if r := a.do("POST", "/v1/sessions", key, map[string]any{"starts_at": a.clock().Add(time.Hour), "client_ids": []any{y["id"]}}); r.Status != 400 {

@@ -32,7 +32,7 @@ func (a *app) sum(query string, args ...any) int64 {
 	return n
 }
 
-func num(v any) int64 { f, _ := v.(float64); return int64(f) }
+func jnum(v any) int64 { f, _ := v.(float64); return int64(f) }
 
 // One coach's October and November, built through the API (manual sales,
 // a Stripe checkout played by the local page, sessions and outcomes), and
@@ -62,7 +62,7 @@ func TestReportsAddUpToTheRows(t *testing.T) {
 	a.must(201, "POST", "/v1/clients/"+zoe+"/packs", key, map[string]any{"offer_id": month["id"], "method": "cash"})
 	// 3 October: Ana buys in three installments by card (Stripe, played locally).
 	a.at(local(10, 3, 10, 0))
-	co := a.must(201, "POST", "/v1/checkout", key, map[string]any{"client_id": num(a.must(200, "GET", "/v1/clients/"+ana, key, nil)["id"]),
+	co := a.must(201, "POST", "/v1/checkout", key, map[string]any{"client_id": jnum(a.must(200, "GET", "/v1/clients/"+ana, key, nil)["id"]),
 		"offer_id": ten["id"], "plan": "installments"})
 	page := a.base + strings.TrimPrefix(co["url"].(string), "http://carnet.test")
 	act := func(action string) {
@@ -78,7 +78,7 @@ func TestReportsAddUpToTheRows(t *testing.T) {
 	session := func(start time.Time, clients ...string) []any {
 		ids := []any{}
 		for _, c := range clients {
-			ids = append(ids, num(a.must(200, "GET", "/v1/clients/"+c, key, nil)["id"]))
+			ids = append(ids, jnum(a.must(200, "GET", "/v1/clients/"+c, key, nil)["id"]))
 		}
 		s := a.must(201, "POST", "/v1/sessions", key, map[string]any{"title": "Séance", "starts_at": start, "client_ids": ids})
 		return s["bookings"].([]any)
@@ -110,7 +110,7 @@ func TestReportsAddUpToTheRows(t *testing.T) {
 	outcome(november[0], "attended", local(11, 1, 1, 0))
 	// The client's own confirmation, as the client page records it.
 	if _, err := a.m.DB.Exec(`UPDATE bookings SET client_confirmed_at = $2 WHERE id = $1`,
-		num(group[0].(map[string]any)["id"]), local(10, 5, 12, 0)); err != nil {
+		jnum(group[0].(map[string]any)["id"]), local(10, 5, 12, 0)); err != nil {
 		t.Fatal(err)
 	}
 	// 20 October: Ana's first debit is refunded; 3 November: her second fails.
@@ -133,10 +133,10 @@ func TestReportsAddUpToTheRows(t *testing.T) {
 	tot := sheet["totals"].(map[string]any)
 	if charged := a.count(`SELECT count(*) FROM ledger_entries l JOIN bookings b ON b.id = l.booking_id
 		JOIN sessions s ON s.id = b.session_id WHERE l.coach_id = $1 AND l.kind IN ('attended', 'no_show', 'late_cancel')
-		AND s.starts_at >= $2 AND s.starts_at < $3`, coachID, octFrom, octTo); num(tot["sessions_charged"]) != int64(charged) || charged != 5 {
+		AND s.starts_at >= $2 AND s.starts_at < $3`, coachID, octFrom, octTo); jnum(tot["sessions_charged"]) != int64(charged) || charged != 5 {
 		t.Fatalf("sessions charged %v, ledger says %d (want 5)", tot["sessions_charged"], charged)
 	}
-	if num(tot["waived"]) != 1 || num(tot["coach_cancelled"]) != 1 || num(tot["late_cancelled"]) != 1 || num(tot["client_confirmed"]) != 1 {
+	if jnum(tot["waived"]) != 1 || jnum(tot["coach_cancelled"]) != 1 || jnum(tot["late_cancelled"]) != 1 || jnum(tot["client_confirmed"]) != 1 {
 		t.Fatalf("totals %v", tot)
 	}
 	byBooking := map[string]map[string]any{}
@@ -192,12 +192,12 @@ func TestReportsAddUpToTheRows(t *testing.T) {
 		AND ((kind = 'charge' AND status = 'succeeded') OR kind = 'manual')`, coachID, octFrom, octTo)
 	refunded := a.sum(`SELECT sum(amount) FROM payments WHERE coach_id = $1 AND kind = 'refund' AND occurred_at >= $2 AND occurred_at < $3`,
 		coachID, octFrom, octTo)
-	if num(oct["received"]) != received || received != 45000+45000+31000+15000 || num(oct["refunded"]) != refunded ||
-		refunded != 15000 || num(oct["net"]) != received-refunded {
+	if jnum(oct["received"]) != received || received != 45000+45000+31000+15000 || jnum(oct["refunded"]) != refunded ||
+		refunded != 15000 || jnum(oct["net"]) != received-refunded {
 		t.Fatalf("October received %v refunded %v; rows say %d and %d", oct["received"], oct["refunded"], received, refunded)
 	}
 	by := oct["received_by_method"].(map[string]any)
-	if num(by["cash"]) != 45000+31000 || num(by["bank_transfer"]) != 45000 || num(by["stripe"]) != 15000 {
+	if jnum(by["cash"]) != 45000+31000 || jnum(by["bank_transfer"]) != 45000 || jnum(by["stripe"]) != 15000 {
 		t.Fatalf("by method: %v", by)
 	}
 	// Earned on session packs: each session used is worth price/10; the
@@ -207,15 +207,15 @@ func TestReportsAddUpToTheRows(t *testing.T) {
 	usedOct := a.sum(`SELECT -sum(l.delta) FROM ledger_entries l JOIN packs p ON p.id = l.pack_id
 		WHERE l.coach_id = $1 AND p.kind = 'sessions' AND l.kind IN ('attended', 'no_show', 'late_cancel', 'waiver')
 		AND l.created_at >= $2 AND l.created_at < $3`, coachID, octFrom, octTo)
-	if num(oct["earned_sessions"]) != usedOct*4500 || usedOct != 3 {
+	if jnum(oct["earned_sessions"]) != usedOct*4500 || usedOct != 3 {
 		t.Fatalf("earned on sessions in October %v; the ledger used %d sessions", oct["earned_sessions"], usedOct)
 	}
-	if num(nov["earned_sessions"]) != 4500 {
+	if jnum(nov["earned_sessions"]) != 4500 {
 		t.Fatalf("earned on sessions in November %v", nov["earned_sessions"])
 	}
 	// Zoé's month runs 1 October 10:00 to 1 November 10:00: 31 days, all
 	// earned by the end of October.
-	if num(oct["earned_period"]) != 31000 || num(nov["earned_period"]) != 0 {
+	if jnum(oct["earned_period"]) != 31000 || jnum(nov["earned_period"]) != 0 {
 		t.Fatalf("period earned: Oct %v Nov %v", oct["earned_period"], nov["earned_period"])
 	}
 	svg := a.do("GET", "/v1/reports/revenue?format=svg&lang=es", key, nil)
@@ -228,7 +228,7 @@ func TestReportsAddUpToTheRows(t *testing.T) {
 	owed := a.must(200, "GET", "/v1/reports/owed", key, nil)
 	left := a.sum(`SELECT sum(sessions_remaining) FROM packs WHERE coach_id = $1 AND kind = 'sessions' AND status IN ('active', 'overdue')`, coachID)
 	total := owed["total"].(map[string]any)
-	if num(total["sessions"]) != left || left != 8+8+10 || num(total["value"]) != left*4500 {
+	if jnum(total["sessions"]) != left || left != 8+8+10 || jnum(total["value"]) != left*4500 {
 		t.Fatalf("owed %v; packs hold %d sessions", total, left)
 	}
 	if len(owed["clients"].([]any)) != 3 {
@@ -238,11 +238,11 @@ func TestReportsAddUpToTheRows(t *testing.T) {
 	// 4. Concentration: net paid per client over twelve months.
 	conc := a.must(200, "GET", "/v1/reports/concentration", key, nil)
 	shares := conc["clients"].([]any)
-	if num(conc["total"]) != received-refunded || len(shares) != 3 {
+	if jnum(conc["total"]) != received-refunded || len(shares) != 3 {
 		t.Fatalf("concentration total %v (rows %d): %v", conc["total"], received-refunded, shares)
 	}
 	first := shares[0].(map[string]any)
-	if num(first["amount"]) != 45000 || first["flagged"] != true || num(conc["flagged"]) != 3 {
+	if jnum(first["amount"]) != 45000 || first["flagged"] != true || jnum(conc["flagged"]) != 3 {
 		t.Fatalf("largest share: %v", conc)
 	}
 
@@ -257,14 +257,14 @@ func TestReportsAddUpToTheRows(t *testing.T) {
 		byName[c.(map[string]any)["name"].(string)] = c.(map[string]any)
 	}
 	failed := a.count(`SELECT count(*) FROM payments WHERE coach_id = $1 AND kind = 'charge' AND status = 'failed'`, coachID)
-	if l := byName["Léa Dupré"]; num(l["late_cancellations"]) != 1 || l["flagged"] != true ||
+	if l := byName["Léa Dupré"]; jnum(l["late_cancellations"]) != 1 || l["flagged"] != true ||
 		l["summary"] != "Léa Dupré: 1 late cancellation, 0 no-shows, 0 failed payments and 0 late payments in this period. That reaches your threshold of 1 incident." {
 		t.Fatalf("Léa: %v", l)
 	}
-	if m := byName["=Marc"]; num(m["no_shows"]) != 1 || num(m["waived_charges"]) != 1 {
+	if m := byName["=Marc"]; jnum(m["no_shows"]) != 1 || jnum(m["waived_charges"]) != 1 {
 		t.Fatalf("Marc: %v", m)
 	}
-	if an := byName["Ana"]; num(an["failed_payments"]) != int64(failed) || failed != 1 {
+	if an := byName["Ana"]; jnum(an["failed_payments"]) != int64(failed) || failed != 1 {
 		t.Fatalf("Ana: %v, %d failed payment rows", an, failed)
 	}
 	fr := a.must(200, "GET", "/v1/reports/reliability?from=2026-10&to=2026-11", key, nil) // the coach's language
@@ -278,21 +278,21 @@ func TestReportsAddUpToTheRows(t *testing.T) {
 	// 6. The coach's cancellations, and Léa cancelling right after one.
 	cc := a.must(200, "GET", "/v1/reports/coach-cancellations?from=2026-10&to=2026-10", key, nil)
 	cm := cc["months"].([]any)[0].(map[string]any)
-	if num(cm["coach_cancelled"]) != 1 || num(cm["bookings"]) != 6 {
+	if jnum(cm["coach_cancelled"]) != 1 || jnum(cm["bookings"]) != 6 {
 		t.Fatalf("coach cancellations: %v", cc)
 	}
 	after := cc["after_coach_cancel"].(map[string]any)
-	if num(after["next_bookings"]) != 1 || num(after["cancelled_next"]) != 1 || after["rate_after_coach_cancel"] != 1.0 {
+	if jnum(after["next_bookings"]) != 1 || jnum(after["cancelled_next"]) != 1 || after["rate_after_coach_cancel"] != 1.0 {
 		t.Fatalf("after the coach cancelled: %v", after)
 	}
 
 	// 7. Payments due: Ana's failed second debit, her third within 30 days.
 	due := a.must(200, "GET", "/v1/reports/payments-due", key, nil)
-	if len(due["failed"].([]any)) != 1 || len(due["upcoming"].([]any)) != 1 || num(due["totals"].(map[string]any)["failed"]) != 15000 {
+	if len(due["failed"].([]any)) != 1 || len(due["upcoming"].([]any)) != 1 || jnum(due["totals"].(map[string]any)["failed"]) != 15000 {
 		t.Fatalf("payments due: %v", due)
 	}
 	held := a.sum(`SELECT sum(excess_amount) FROM anomalies WHERE coach_id = $1 AND state = 'open'`, coachID)
-	if num(due["anomalies"].(map[string]any)["held"]) != held {
+	if jnum(due["anomalies"].(map[string]any)["held"]) != held {
 		t.Fatalf("held %v, anomalies hold %d", due["anomalies"], held)
 	}
 
@@ -379,9 +379,9 @@ func TestIncidentCost(t *testing.T) {
 	}
 	one := list[0].(map[string]any)
 	value := a.sum(`SELECT sum(l.value_amount) FROM ledger_entries l JOIN goodwill_grants g ON g.id = l.goodwill_grant_id
-		WHERE g.session_id = $1`, num(s["id"]))
-	if num(one["value_given"]) != value || value != 9*8200 || num(one["minutes_given"]) != 9*30+9*45 ||
-		num(one["sessions_given"]) != 9 || one["session_title"] != "Groupe" {
+		WHERE g.session_id = $1`, jnum(s["id"]))
+	if jnum(one["value_given"]) != value || value != 9*8200 || jnum(one["minutes_given"]) != 9*30+9*45 ||
+		jnum(one["sessions_given"]) != 9 || one["session_title"] != "Groupe" {
 		t.Fatalf("the incident's cost: %v (ledger value %d)", one, value)
 	}
 	if r := a.do("GET", "/v1/reports/incidents?format=csv", key, nil); r.Status != 200 || !strings.Contains(string(r.Body), "Coupure de courant") {
