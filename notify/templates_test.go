@@ -30,7 +30,9 @@ var documented = map[string]map[string]any{
 		"Reason": "séance du 3 annulée"},
 	MonthlySummary: {"ClientName": "Léa", "CoachName": "Marc", "Month": "mars 2026", "Attended": 6,
 		"Cancelled": 1, "Missed": 0},
-	CoachSignIn: {"CoachName": "Marc", "Link": "https://carnet.example/app/signin/t", "Minutes": 15},
+	CoachSignIn:  {"CoachName": "Marc", "Link": "https://carnet.example/app/signin/t", "Minutes": 15},
+	CheckoutLink: {"ClientName": "Léa", "CoachName": "Marc", "OfferName": "10 séances", "Link": "https://checkout.example/c"},
+	ClientLink:   {"ClientName": "Léa", "CoachName": "Marc", "Link": "https://carnet.example/c/cl_x"},
 }
 
 func TestEveryTemplateRendersInEveryLocale(t *testing.T) {

@@ -13,6 +13,15 @@ import (
 // the session: every id in a path is looked up within that coach only.
 func (a *App) coachRoutes(g *gin.RouterGroup) {
 	g.GET("", a.today)
+	g.GET("/clients", a.clients)
+	g.POST("/clients", a.postClient)
+	g.GET("/clients/:id", a.withID(a.client))
+	g.POST("/clients/:id", a.withID(a.postClientEdit))
+	g.POST("/clients/:id/sell", a.withID(a.postSell))
+	g.POST("/clients/:id/link", a.withID(a.postClientLink))
+	g.POST("/clients/:id/adjust", a.withID(a.postAdjust))
+	g.POST("/clients/:id/goodwill", a.withID(a.postGoodwill))
+	g.POST("/bookings/:id/waive", a.withID(a.postWaive))
 	g.GET("/settings", a.settings)
 	g.POST("/settings", a.postSettings)
 	g.POST("/settings/keys", a.postKey)

@@ -81,6 +81,38 @@ var funcs = template.FuncMap{
 	"outcomes": func() []string {
 		return []string{packs.Attended, packs.NoShow, packs.Cancelled, packs.CoachCancelled}
 	},
+	"add": func(a, b int) int { return a + b },
+	"abs": func(n int) int {
+		if n < 0 {
+			return -n
+		}
+		return n
+	},
+	"sign": func(n int) string {
+		if n < 0 {
+			return "-"
+		}
+		return "+"
+	},
+	// packOffer is the offer of one of the client's packs.
+	"packOffer": func(b packs.Balance, packID any) int64 {
+		var id int64
+		switch v := packID.(type) {
+		case int64:
+			id = v
+		case *int64:
+			if v != nil {
+				id = *v
+			}
+		}
+		for _, p := range b.Packs {
+			if p.ID == id {
+				return p.OfferID
+			}
+		}
+		return 0
+	},
+	"locales": func() []string { return i18n.Locales },
 	// dict builds a map for passing several values to a partial.
 	"dict": func(kv ...any) map[string]any {
 		m := map[string]any{}
@@ -92,6 +124,10 @@ var funcs = template.FuncMap{
 	"deref": func(p any) any {
 		switch v := p.(type) {
 		case *int64:
+			if v != nil {
+				return *v
+			}
+		case *int:
 			if v != nil {
 				return *v
 			}
@@ -120,6 +156,7 @@ type View struct {
 	Notice   string // a success message, in words
 	Error    string // what went wrong, in words
 	SignedIn bool
+	Currency string // the signed-in coach's
 	Name     string // the signed-in person's name
 	Data     any
 	cat      *i18n.Catalog
@@ -127,7 +164,31 @@ type View struct {
 
 // T writes a message of the page set's catalog; pairs are key, value, ...
 // ("Count", 3 chooses the plural form).
-func (v *View) T(id string, pairs ...any) string { return v.cat.T(v.Locale, id, pairs...) }
+func (v *View) T(id string, pairs ...any) string {
+	for i, p := range pairs {
+		// Optional numbers reach templates as pointers; plurals need the number.
+		switch n := p.(type) {
+		case *int:
+			if n != nil {
+				pairs[i] = *n
+			}
+		case *int64:
+			if n != nil {
+				pairs[i] = *n
+			}
+		}
+	}
+	return v.cat.T(v.Locale, id, pairs...)
+}
+
+// TOr writes a message, or fallback when the catalog has none (a status
+// Stripe may add one day is still shown, as its code).
+func (v *View) TOr(id, fallback string) string {
+	if s := v.cat.T(v.Locale, id); s != id {
+		return s
+	}
+	return fallback
+}
 
 // Money writes minor units in the reader's locale.
 func (v *View) Money(minor int64, currency string) string {
