@@ -125,7 +125,10 @@ func (a *App) renderClient(c *gin.Context, id int64, checkout, link string) {
 			return err
 		},
 		func() (err error) { d.Bookings, err = a.Packs.ClientBookings(ctx, coach.ID, id, 100); return },
-		func() (err error) { d.Payments, d.Installments, err = a.Billing.ClientPayments(ctx, coach.ID, id); return },
+		func() (err error) {
+			d.Payments, d.Installments, err = a.Billing.ClientPayments(ctx, coach.ID, id)
+			return
+		},
 		func() (err error) { d.Messages, err = notify.ListForClient(ctx, a.DB, coach.ID, id, 50); return },
 	)
 	if err != nil {
