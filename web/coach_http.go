@@ -33,6 +33,12 @@ func (a *App) coachRoutes(g *gin.RouterGroup) {
 	g.POST("/anomalies/:id/resolve", a.withID(a.postDecide("resolved")))
 	g.POST("/anomalies/:id/dismiss", a.withID(a.postDecide("dismissed")))
 	g.POST("/anomalies/:id/refund", a.withID(a.postRefund))
+	g.GET("/offers", a.offers)
+	g.POST("/offers", a.postOffer)
+	g.POST("/offers/:id/archive", a.withID(a.postArchiveOffer))
+	g.POST("/charter/preview", a.postCharterPreview)
+	g.POST("/charter", a.postCharter)
+	g.GET("/reports", a.reports)
 	g.GET("/settings", a.settings)
 	g.POST("/settings", a.postSettings)
 	g.POST("/settings/keys", a.postKey)
@@ -55,3 +61,11 @@ func (a *App) withID(fn func(c *gin.Context, id int64)) gin.HandlerFunc {
 }
 
 func (a *App) render(c *gin.Context, page string, v *View) { a.pages.Render(c, http.StatusOK, page, v) }
+
+// reports keeps the navigation's place for the reports pages, which come
+// with the reports work; meanwhile it points to the reports the API has.
+func (a *App) reports(c *gin.Context) {
+	v := a.view(c, "reports")
+	v.Title = v.T("reports.title")
+	a.render(c, "reports", v)
+}

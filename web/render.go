@@ -113,6 +113,7 @@ var funcs = template.FuncMap{
 		return 0
 	},
 	"locales": func() []string { return i18n.Locales },
+	"actions": func() []string { return []string{packs.ActionDeduct, packs.ActionFee, packs.ActionNone} },
 	// dict builds a map for passing several values to a partial.
 	"dict": func(kv ...any) map[string]any {
 		m := map[string]any{}
@@ -136,6 +137,10 @@ var funcs = template.FuncMap{
 				return *v
 			}
 		case *time.Time:
+			if v != nil {
+				return *v
+			}
+		case *packs.Charter:
 			if v != nil {
 				return *v
 			}
@@ -179,6 +184,14 @@ func (v *View) T(id string, pairs ...any) string {
 		}
 	}
 	return v.cat.T(v.Locale, id, pairs...)
+}
+
+// In is the View for reading in another language (a preview of what a
+// client reads in theirs).
+func (v *View) In(locale string) *View {
+	w := *v
+	w.Locale = i18n.Norm(locale)
+	return &w
 }
 
 // TOr writes a message, or fallback when the catalog has none (a status

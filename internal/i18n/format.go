@@ -162,3 +162,20 @@ func ParseMoney(s, currency string) (int64, error) {
 	}
 	return n, nil
 }
+
+// Decimal writes minor units as a plain number for a form field ("12.50",
+// "500" for JPY), which ParseMoney reads back.
+func Decimal(minor int64, currency string) string {
+	exp, ok := decimals[strings.ToUpper(currency)]
+	if !ok {
+		exp = 2
+	}
+	if exp == 0 {
+		return strconv.FormatInt(minor, 10)
+	}
+	unit := int64(1)
+	for range exp {
+		unit *= 10
+	}
+	return fmt.Sprintf("%d.%0*d", minor/unit, exp, minor%unit)
+}
