@@ -165,11 +165,24 @@ type View struct {
 	Name     string // the signed-in person's name
 	Data     any
 	cat      *i18n.Catalog
+	memo     map[string]string // T without data, by id
 }
 
 // T writes a message of the page set's catalog; pairs are key, value, ...
 // ("Count", 3 chooses the plural form).
 func (v *View) T(id string, pairs ...any) string {
+	if len(pairs) == 0 {
+		// A page writes the same labels once per row: look each up once.
+		if s, ok := v.memo[id]; ok {
+			return s
+		}
+		if v.memo == nil {
+			v.memo = map[string]string{}
+		}
+		s := v.cat.T(v.Locale, id)
+		v.memo[id] = s
+		return s
+	}
 	for i, p := range pairs {
 		// Optional numbers reach templates as pointers; plurals need the number.
 		switch n := p.(type) {
@@ -190,7 +203,7 @@ func (v *View) T(id string, pairs ...any) string {
 // client reads in theirs).
 func (v *View) In(locale string) *View {
 	w := *v
-	w.Locale = i18n.Norm(locale)
+	w.Locale, w.memo = i18n.Norm(locale), nil
 	return &w
 }
 

@@ -210,7 +210,9 @@ func css(sel string) chromedp.QueryOption {
 func Click(sel string) chromedp.Action[chromedp.Void] { return chromedp.Click(sel, css(sel)) }
 
 // WaitVisible waits for an element matching a CSS selector to be visible.
-func WaitVisible(sel string) chromedp.Action[chromedp.Void] { return chromedp.WaitVisible(sel, css(sel)) }
+func WaitVisible(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.WaitVisible(sel, css(sel))
+}
 
 // SetValue sets the value of the form field matching a CSS selector.
 func SetValue(sel, value string) chromedp.Action[chromedp.Void] {
