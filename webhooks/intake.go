@@ -42,6 +42,12 @@ type Intake struct {
 	Secret     string
 	Now        func() time.Time
 	Log        *slog.Logger
+	// Observe, when set, is told of each delivery: its event type and
+	// outcome (applied, duplicate, refused, failed), for the metrics.
+	Observe func(eventType, outcome string)
+	// RateLimitPause, when set, replaces the sweep's first pause after a
+	// 429 (RateLimitPause).
+	RateLimitPause time.Duration
 }
 
 // Result says what became of one delivery.
@@ -63,11 +69,28 @@ func (in *Intake) Receive(ctx context.Context, payload []byte, signature string)
 	if err != nil {
 		if errors.Is(err, webhook.ErrNotSigned) || errors.Is(err, webhook.ErrInvalidHeader) ||
 			errors.Is(err, webhook.ErrNoValidSignature) || errors.Is(err, webhook.ErrTooOld) {
+			in.observe("", "refused")
 			return Result{}, ErrBadSignature
 		}
+		in.observe("", "refused")
 		return Result{}, errs.New(errs.Invalid, "the event is not valid JSON")
 	}
-	return in.ingest(ctx, payload, &ev)
+	res, err := in.ingest(ctx, payload, &ev)
+	switch {
+	case err != nil:
+		in.observe(string(ev.Type), "failed")
+	case res.Duplicate:
+		in.observe(string(ev.Type), "duplicate")
+	default:
+		in.observe(string(ev.Type), "applied")
+	}
+	return res, err
+}
+
+func (in *Intake) observe(eventType, outcome string) {
+	if in.Observe != nil {
+		in.Observe(eventType, outcome)
+	}
 }
 
 // ingest stores an event once and applies it; Receive and the sweep share it.

@@ -467,7 +467,7 @@ func TestMigrationCarriesOldAnomaliesOver(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Back to before 00011 (whatever came after it), then up again.
+	// Back to before 00011 (later migrations came since), then up again.
 	if _, err := goose.DownTo(ctx, 10); err != nil {
 		t.Fatal(err)
 	}
