@@ -77,11 +77,7 @@ func MustPages(dir, catalogDir string) *Pages {
 // goes through the View's methods (T, Money, Date, ...).
 var funcs = template.FuncMap{
 	"asset": assetURL,
-	// outcomes are the buttons of a participant still to settle.
-	"outcomes": func() []string {
-		return []string{packs.Attended, packs.NoShow, packs.Cancelled, packs.CoachCancelled}
-	},
-	"add": func(a, b int) int { return a + b },
+	"add":   func(a, b int) int { return a + b },
 	"abs": func(n int) int {
 		if n < 0 {
 			return -n
