@@ -129,7 +129,7 @@ func (s *Service) postCharter(c *gin.Context) {
 }
 
 func (s *Service) getCharter(c *gin.Context) {
-	ch, err := s.CurrentCharter(c.Request.Context(), s.DB, auth.CoachOf(c))
+	ch, err := s.CurrentCharter(c.Request.Context(), db.Q(c.Request.Context(), s.DB), auth.CoachOf(c))
 	api.Respond(c, http.StatusOK, ch, err)
 }
 
@@ -141,7 +141,7 @@ func (s *Service) listCharters(c *gin.Context) {
 // Charters lists a coach's charter versions, newest first.
 func (s *Service) Charters(ctx context.Context, coachID int64) ([]Charter, error) {
 	rows := []Charter{}
-	err := s.DB.SelectContext(ctx, &rows, `SELECT * FROM charter_versions WHERE coach_id = $1
+	err := db.Q(ctx, s.DB).SelectContext(ctx, &rows, `SELECT * FROM charter_versions WHERE coach_id = $1
 		ORDER BY version DESC`, coachID)
 	return rows, err
 }

@@ -31,7 +31,7 @@ func (r *Reconciler) List(ctx context.Context, coachID int64, f AnomalyFilter) (
 		after = 1<<63 - 1
 	}
 	rows := []Anomaly{}
-	err := r.DB.SelectContext(ctx, &rows, `SELECT * FROM anomalies WHERE coach_id = $1 AND id < $2
+	err := db.Q(ctx, r.DB).SelectContext(ctx, &rows, `SELECT * FROM anomalies WHERE coach_id = $1 AND id < $2
 		AND ($3 = '' OR state = $3) AND ($4 = '' OR kind = $4) AND ($5 = 0 OR client_id = $5)
 		ORDER BY id DESC LIMIT $6`, coachID, after, f.State, f.Kind, f.ClientID, f.Limit+1)
 	return rows, err
@@ -49,7 +49,8 @@ type Detail struct {
 
 // Get returns one of a coach's anomalies with its details.
 func (r *Reconciler) Get(ctx context.Context, coachID, id int64) (Detail, error) {
-	a, err := r.get(ctx, r.DB, coachID, id)
+	q := db.Q(ctx, r.DB)
+	a, err := r.get(ctx, q, coachID, id)
 	if err != nil {
 		return Detail{}, err
 	}
@@ -62,7 +63,7 @@ func (r *Reconciler) Get(ctx context.Context, coachID, id int64) (Detail, error)
 	if a.State == "open" && a.RefundingAt == nil {
 		// The automatic refund is a River job scheduled when the anomaly opened.
 		var at []time.Time
-		if err := r.DB.SelectContext(ctx, &at, `SELECT scheduled_at FROM river_job WHERE kind = $1
+		if err := q.SelectContext(ctx, &at, `SELECT scheduled_at FROM river_job WHERE kind = $1
 			AND args->>'anomaly_id' = $2 AND state IN ('scheduled', 'available', 'retryable', 'pending')
 			ORDER BY scheduled_at LIMIT 1`, RefundArgs{}.Kind(), a.ID); err != nil {
 			return d, err
@@ -96,5 +97,6 @@ func (r *Reconciler) Decide(ctx context.Context, coachID, id int64, state, note 
 	if err != nil {
 		return Anomaly{}, err
 	}
-	return r.get(ctx, r.DB, coachID, id)
+	// Within an API request's transaction, the answer reads its own change.
+	return r.get(ctx, db.Q(ctx, r.DB), coachID, id)
 }
