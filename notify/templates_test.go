@@ -34,7 +34,9 @@ var documented = map[string]map[string]any{
 		"Missed": 0, "Cancelled": 1, "CoachCancelled": 1, "HasBalance": true, "Balance": 3},
 	RelationshipEnded: {"ClientName": "Léa", "CoachName": "Marc", "EndedOn": "2 mars 2026", "Unused": "refund",
 		"SessionsLeft": 3, "Refund": "135,00 €", "RefundByHand": ""},
-	CoachSignIn: {"CoachName": "Marc", "Link": "https://carnet.example/app/signin/t", "Minutes": 15},
+	CoachSignIn:  {"CoachName": "Marc", "Link": "https://carnet.example/app/signin/t", "Minutes": 15},
+	CheckoutLink: {"ClientName": "Léa", "CoachName": "Marc", "OfferName": "10 séances", "Link": "https://checkout.example/c"},
+	ClientLink:   {"ClientName": "Léa", "CoachName": "Marc", "Link": "https://carnet.example/c/cl_x"},
 }
 
 func TestEveryTemplateRendersInEveryLocale(t *testing.T) {

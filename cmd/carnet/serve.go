@@ -138,7 +138,7 @@ func (m *Main) router(svc *packs.Service, bill *billing.Service, intake *webhook
 	r.HandleMethodNotAllowed = true
 	rep := &reports.Service{DB: m.DB, Now: m.Now}
 	app := &web.App{DB: m.DB, Packs: svc, Billing: bill, Anomalies: recon, Reports: rep, Now: m.Now, BaseURL: m.BaseURL,
-		Log: m.Log, Mailer: m.SMTPURL != "", StripeMode: billing.Mode(m.StripeKey)}
+		Mailer: m.SMTPURL != "", StripeMode: billing.Mode(m.StripeKey)}
 	r.NoRoute(app.NotFound(api.NotFound))
 	r.NoMethod(api.MethodNotAllowed)
 	r.Use(api.Observe(m.Log), m.Metrics.Gin())
