@@ -65,4 +65,3 @@ func (a *App) withID(fn func(c *gin.Context, id int64)) gin.HandlerFunc {
 }
 
 func (a *App) render(c *gin.Context, page string, v *View) { a.pages.Render(c, http.StatusOK, page, v) }
-
