@@ -27,6 +27,12 @@ type CheckoutInput struct {
 	ClientID int64  `json:"client_id"`
 	OfferID  int64  `json:"offer_id"`
 	Plan     string `json:"plan"`
+	// AgreementSHA256 is the hash of the agreement text the client read
+	// (GET /v1/me/agreement) and accepts; a client's own checkout needs it.
+	AgreementSHA256 string `json:"agreement_sha256"`
+	// Signer is set for a client's own checkout: the acceptance is recorded
+	// with the pack, from this address and browser.
+	Signer *packs.Signature `json:"-"`
 }
 
 // Checkout is where the client pays.
@@ -44,22 +50,9 @@ func providerFailed(err error) error {
 // Stripe Checkout Session for it. Every Stripe call carries a key derived
 // from our rows, so a retry after a crash asks Stripe for the same things.
 func (s *Service) StartCheckout(ctx context.Context, coach auth.Coach, in CheckoutInput) (Checkout, error) {
-	if in.Plan == "" {
-		in.Plan = PlanUpfront
-	}
-	offer, err := s.Packs.Offer(ctx, coach.ID, in.OfferID)
+	offer, n, err := s.planOf(ctx, coach, &in)
 	if err != nil {
-		return Checkout{}, errs.Field("offer_id", "no offer %d", in.OfferID)
-	}
-	n := 1
-	switch {
-	case in.Plan == PlanUpfront && offer.Upfront:
-	case in.Plan == PlanInstallments && offer.Installments != nil:
-		n = *offer.Installments
-	case in.Plan == PlanUpfront || in.Plan == PlanInstallments:
-		return Checkout{}, errs.Field("plan", "offer %d is not sold %s", offer.ID, in.Plan)
-	default:
-		return Checkout{}, errs.Field("plan", "must be upfront or installments")
+		return Checkout{}, err
 	}
 	client, err := s.Packs.Client(ctx, coach.ID, in.ClientID)
 	if err != nil {
@@ -76,10 +69,30 @@ func (s *Service) StartCheckout(ctx context.Context, coach auth.Coach, in Checko
 		if ch.ID != 0 {
 			charterID = &ch.ID
 		}
+		now := s.Now().UTC()
+		var doc packs.AgreementDoc
+		if in.Signer != nil {
+			// The client accepts the very text they read: under this charter,
+			// with this plan; anything changed since means reading it again.
+			if doc, err = s.agreement(ctx, tx, coach, client.ID, offer, in.Plan, n, ch, now); err != nil {
+				return err
+			}
+			if in.AgreementSHA256 == "" {
+				return errs.Field("agreement_sha256", "read and accept the agreement first (GET /v1/me/agreement)")
+			}
+			if in.AgreementSHA256 != doc.SHA256() {
+				return errs.New(errs.Conflict, "the agreement changed since it was read; read it again before accepting")
+			}
+		}
 		if pack, err = packs.NewPendingPack(ctx, tx, coach.ID, client.ID, offer.ID, in.Plan, n, charterID); err != nil {
 			return err
 		}
-		plan = SplitInstallments(pack.PriceAmount, n, s.Now().UTC())
+		if in.Signer != nil {
+			if err := packs.RecordAcceptance(ctx, tx, pack, ch, doc, now, *in.Signer); err != nil {
+				return err
+			}
+		}
+		plan = SplitInstallments(pack.PriceAmount, n, now)
 		for _, d := range plan {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO installments (coach_id, pack_id, seq, due_at, amount, currency)
 				VALUES ($1, $2, $3, $4, $5, $6)`, coach.ID, pack.ID, d.Seq, d.DueAt, d.Amount, pack.Currency); err != nil {
@@ -249,6 +262,7 @@ func (s *Service) postMyCheckout(c *gin.Context) {
 		return
 	}
 	in.ClientID = who.ClientID
+	in.Signer = &packs.Signature{IP: c.ClientIP(), UserAgent: c.Request.UserAgent()}
 	coach, err := auth.CoachByID(c.Request.Context(), s.DB, who.CoachID)
 	if err != nil {
 		api.Fail(c, err)
@@ -262,4 +276,5 @@ func (s *Service) postMyCheckout(c *gin.Context) {
 func (s *Service) Routes(coach, client *gin.RouterGroup) {
 	coach.POST("/checkout", s.postCheckout)
 	client.POST("/me/checkout", s.postMyCheckout)
+	client.GET("/me/agreement", s.getMyAgreement)
 }

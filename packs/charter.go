@@ -24,6 +24,8 @@ type CharterInput struct {
 	CoachCancel      string `json:"coach_cancel"`
 	GraceDays        *int   `json:"grace_days"`
 	AutoRefundExcess bool   `json:"auto_refund_excess"`
+	// Agreement is the written points by locale: {"fr": {"included": ...}}.
+	Agreement Agreement `json:"agreement"`
 }
 
 func (in CharterInput) charter(currency string) (Charter, error) {
@@ -45,6 +47,10 @@ func (in CharterInput) charter(currency string) (Charter, error) {
 		ch.CoachCancel = in.CoachCancel
 	}
 	ch.LateCancelFee, ch.NoShowFee, ch.AutoRefundExcess = in.LateCancelFee, in.NoShowFee, in.AutoRefundExcess
+	var err error
+	if ch.Agreement, err = in.Agreement.check(); err != nil {
+		return ch, err
+	}
 	switch {
 	case ch.NoticeHours < 0 || ch.NoticeHours > 720:
 		return ch, errs.Field("notice_hours", "must be from 0 to 720 hours")
@@ -81,18 +87,24 @@ func (s *Service) PublishCharter(ctx context.Context, coach auth.Coach, in Chart
 	if err != nil {
 		return ch, err
 	}
+	points := ch.Agreement
 	err = db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
 		// Serialise publications per coach so versions stay 1, 2, 3...
 		if _, err := tx.ExecContext(ctx, `SELECT id FROM coaches WHERE id = $1 FOR UPDATE`, coach.ID); err != nil {
 			return err
 		}
-		return tx.GetContext(ctx, &ch, `INSERT INTO charter_versions (coach_id, version, notice_hours,
+		err := tx.GetContext(ctx, &ch, `INSERT INTO charter_versions (coach_id, version, notice_hours,
 			late_cancel_action, late_cancel_fee, no_show_action, no_show_fee, currency, coach_cancel,
 			grace_days, auto_refund_excess)
 			SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10
 			FROM charter_versions WHERE coach_id = $1 RETURNING *`,
 			coach.ID, ch.NoticeHours, ch.LateCancelAction, ch.LateCancelFee, ch.NoShowAction, ch.NoShowFee,
 			ch.Currency, ch.CoachCancel, ch.GraceDays, ch.AutoRefundExcess)
+		if err != nil {
+			return err
+		}
+		ch.Agreement = points
+		return insertPoints(ctx, tx, ch)
 	})
 	return ch, err
 }
@@ -104,9 +116,13 @@ func (s *Service) CurrentCharter(ctx context.Context, q sqlx.QueryerContext, coa
 		ORDER BY version DESC LIMIT 1`, coach.ID)
 	if db.NoRows(err) {
 		ch = DefaultCharter
-		ch.Currency = coach.Currency
+		ch.Currency, ch.Agreement = coach.Currency, Agreement{}
 		return ch, nil
 	}
+	if err != nil {
+		return ch, err
+	}
+	err = loadPoints(ctx, q, &ch)
 	return ch, err
 }
 
@@ -139,6 +155,11 @@ func (s *Service) listCharters(c *gin.Context) {
 		ORDER BY version DESC`, auth.CoachOf(c).ID)
 	if rows == nil {
 		rows = []Charter{}
+	}
+	for i := range rows {
+		if err == nil {
+			err = loadPoints(c.Request.Context(), s.DB, &rows[i])
+		}
 	}
 	api.Respond(c, http.StatusOK, gin.H{"data": rows}, err)
 }

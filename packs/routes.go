@@ -28,6 +28,7 @@ func (s *Service) Routes(coach, client *gin.RouterGroup) {
 	coach.POST("/charter", s.postCharter)
 	coach.GET("/charter", s.getCharter)
 	coach.GET("/charter/versions", s.listCharters)
+	coach.GET("/packs/:id/agreement", auth.WithCoachID(s.getPackAgreement))
 
 	coach.POST("/sessions", s.postSession)
 	coach.GET("/sessions", s.listSessions)
@@ -44,4 +45,5 @@ func (s *Service) Routes(coach, client *gin.RouterGroup) {
 	client.GET("/me/bookings", s.getMyBookings)
 	client.GET("/me/bookings/:id/cancellation", withClientID(s.getMyCancellation))
 	client.POST("/me/bookings/:id/cancel", withClientID(s.postMyCancellation))
+	client.GET("/me/packs/:id/agreement", withClientID(s.getMyPackAgreement))
 }

@@ -36,6 +36,8 @@ type Charter struct {
 	GraceDays        int       `db:"grace_days" json:"grace_days"`
 	AutoRefundExcess bool      `db:"auto_refund_excess" json:"auto_refund_excess"`
 	CreatedAt        time.Time `db:"created_at" json:"created_at"`
+	// Agreement is the version's written points (charter_agreements).
+	Agreement Agreement `db:"-" json:"agreement"`
 }
 
 // DefaultCharter applies to a coach who has not published one yet: DESIGN's

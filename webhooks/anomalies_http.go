@@ -13,6 +13,7 @@ import (
 	"carnet/internal/auth"
 	"carnet/internal/db"
 	"carnet/internal/errs"
+	"carnet/packs"
 )
 
 // Routes mounts the coach's anomaly routes.
@@ -56,11 +57,13 @@ func (r *Reconciler) list(c *gin.Context) {
 }
 
 // Detail is an anomaly with what the coach needs to answer it: for a
-// dispute, the charter the client accepted and the pack's attendance record.
+// dispute, the charter the client accepted, the agreement they signed and
+// the pack's attendance record.
 type Detail struct {
 	Anomaly
-	Charter    any `json:"accepted_charter,omitempty"`
-	Attendance any `json:"attendance,omitempty"`
+	Charter    any               `json:"accepted_charter,omitempty"`
+	Agreement  *packs.Acceptance `json:"signed_agreement,omitempty"`
+	Attendance any               `json:"attendance,omitempty"`
 }
 
 func (r *Reconciler) show(c *gin.Context, coach auth.Coach, id int64) {
@@ -73,6 +76,15 @@ func (r *Reconciler) show(c *gin.Context, coach auth.Coach, id int64) {
 	d := Detail{Anomaly: a}
 	if a.PackID != nil && strings.HasPrefix(a.Cause, "dispute:") {
 		d.Charter, d.Attendance, err = disputeEvidence(c.Request.Context(), r.DB, coachID, *a.PackID)
+		if err == nil {
+			// A pack bought before agreements existed, or by the coach's own checkout, has none.
+			var signed packs.Acceptance
+			if signed, err = packs.SignedAgreement(c.Request.Context(), r.DB, coachID, 0, *a.PackID); err == nil {
+				d.Agreement = &signed
+			} else if errs.CodeOf(err) == errs.NotFound {
+				err = nil
+			}
+		}
 	}
 	api.Respond(c, http.StatusOK, d, err)
 }

@@ -17,8 +17,9 @@ func TestPurchaseEndToEndWithoutStripeAccount(t *testing.T) {
 	c := a.must(201, "POST", "/v1/clients", key, map[string]any{"name": "Léa", "email": "lea@example.com"})
 	tok := a.must(201, "POST", "/v1/clients/"+id(c)+"/links", key, nil)["token"].(string)
 
-	// The client buys through the link, in three installments.
-	co := a.must(201, "POST", "/v1/me/checkout", tok, map[string]any{"offer_id": offer["id"], "plan": "installments"})
+	// The client buys through the link, in three installments, after accepting the agreement.
+	ag := a.must(200, "GET", "/v1/me/agreement?plan=installments&offer_id="+id(offer), tok, nil)
+	co := a.must(201, "POST", "/v1/me/checkout", tok, map[string]any{"offer_id": offer["id"], "plan": "installments", "agreement_sha256": ag["sha256"]})
 	page := strings.TrimPrefix(co["url"].(string), "http://carnet.test")
 	if !strings.HasPrefix(page, "/checkout/local/") {
 		t.Fatalf("checkout url %v", co["url"])

@@ -31,7 +31,8 @@ func TestTenantIsolation(t *testing.T) {
 	}
 
 	ids := map[string]string{"/v1/clients/": id(client), "/v1/offers/": id(offer),
-		"/v1/sessions/": id(sess), "/v1/bookings/": id(booking), "/v1/anomalies/": fmt.Sprint(anomaly)}
+		"/v1/sessions/": id(sess), "/v1/bookings/": id(booking), "/v1/anomalies/": fmt.Sprint(anomaly),
+		"/v1/packs/": id(pack)}
 	bodies := map[string]any{
 		"GET /v1/clients/:id":              nil,
 		"PATCH /v1/clients/:id":            map[string]any{"name": "stolen"},
@@ -52,6 +53,7 @@ func TestTenantIsolation(t *testing.T) {
 		"POST /v1/anomalies/:id/resolve":   map[string]any{"note": "x"},
 		"POST /v1/anomalies/:id/dismiss":   map[string]any{"note": "x"},
 		"POST /v1/anomalies/:id/refund":    nil,
+		"GET /v1/packs/:id/agreement":      nil,
 	}
 	before := snapshot(a)
 	for _, rt := range a.m.Handler.(*gin.Engine).Routes() {
