@@ -50,11 +50,14 @@ const (
 	// MonthlySummary: ClientName, CoachName, Month (FormatMonth), Attended,
 	// Cancelled, Missed (numbers).
 	MonthlySummary = "monthly_summary"
+	// ClientLink (a fresh link to the client's page, asked for from an
+	// expired or revoked one): ClientName, CoachName, URL, ValidUntil.
+	ClientLink = "client_link"
 )
 
 // Templates lists every template name.
 var Templates = []string{PackPurchased, LowBalance, PackExpiring, InstallmentDue, InstallmentFailed,
-	AnomalyOpenedClient, AnomalyOpenedCoach, AnomalyResolved, GoodwillGranted, MonthlySummary}
+	AnomalyOpenedClient, AnomalyOpenedCoach, AnomalyResolved, GoodwillGranted, MonthlySummary, ClientLink}
 
 // Locales lists the languages Carnet writes in.
 var Locales = i18n.Locales

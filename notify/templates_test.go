@@ -30,6 +30,8 @@ var documented = map[string]map[string]any{
 		"Reason": "séance du 3 annulée"},
 	MonthlySummary: {"ClientName": "Léa", "CoachName": "Marc", "Month": "mars 2026", "Attended": 6,
 		"Cancelled": 1, "Missed": 0},
+	ClientLink: {"ClientName": "Léa", "CoachName": "Marc", "URL": "https://carnet.example/c/cl_x",
+		"ValidUntil": "9 mars 2026"},
 }
 
 func TestEveryTemplateRendersInEveryLocale(t *testing.T) {

@@ -13,6 +13,7 @@ func (s *Service) Routes(coach, client *gin.RouterGroup) {
 	coach.GET("/clients/:id", auth.WithCoachID(s.getClient))
 	coach.PATCH("/clients/:id", auth.WithCoachID(s.patchClient))
 	coach.POST("/clients/:id/links", auth.WithCoachID(s.postClientLink))
+	coach.POST("/clients/:id/links/revoke", auth.WithCoachID(s.postRevokeLinks))
 	coach.POST("/clients/:id/packs", auth.WithCoachID(s.postManualPack))
 	coach.GET("/clients/:id/balance", auth.WithCoachID(s.getBalance))
 	coach.GET("/clients/:id/ledger", auth.WithCoachID(s.getLedger))
