@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 GO ?= go
 
-.PHONY: run test services down
+.PHONY: run test services chromium down
 
 ## run: bring up PostgreSQL and stripe-mock, seed the demo, serve the API
 run: services
@@ -13,8 +13,9 @@ run: services
 	.data/bin/carnet demo && \
 	exec .data/bin/carnet serve
 
-## test: bring up the same services, check formatting and vet, run every test with the race detector
-test: services
+## test: bring up the same services (and Chromium for the browser tests), check formatting and vet,
+## run every test with the race detector
+test: services chromium
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.data/*'))" || \
 		{ echo "gofmt would change:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
@@ -22,6 +23,9 @@ test: services
 
 services:
 	@scripts/services.sh up
+
+chromium:
+	@scripts/chromium.sh >/dev/null
 
 ## down: stop the services scripts/services.sh started
 down:

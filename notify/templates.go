@@ -50,6 +50,9 @@ const (
 	// MonthlySummary: ClientName, CoachName, Month (FormatMonth), Attended,
 	// Cancelled, Missed (numbers).
 	MonthlySummary = "monthly_summary"
+	// CoachSignIn (the coach's one-time sign-in link): CoachName, Link,
+	// Minutes (number: how long the link works).
+	CoachSignIn = "coach_sign_in"
 	// ClientLink (a fresh link to the client's page, asked for from an
 	// expired or revoked one): ClientName, CoachName, URL, ValidUntil.
 	ClientLink = "client_link"
@@ -57,7 +60,8 @@ const (
 
 // Templates lists every template name.
 var Templates = []string{PackPurchased, LowBalance, PackExpiring, InstallmentDue, InstallmentFailed,
-	AnomalyOpenedClient, AnomalyOpenedCoach, AnomalyResolved, GoodwillGranted, MonthlySummary, ClientLink}
+	AnomalyOpenedClient, AnomalyOpenedCoach, AnomalyResolved, GoodwillGranted, MonthlySummary, CoachSignIn,
+	ClientLink}
 
 // Locales lists the languages Carnet writes in.
 var Locales = i18n.Locales

@@ -30,6 +30,7 @@ var documented = map[string]map[string]any{
 		"Reason": "séance du 3 annulée"},
 	MonthlySummary: {"ClientName": "Léa", "CoachName": "Marc", "Month": "mars 2026", "Attended": 6,
 		"Cancelled": 1, "Missed": 0},
+	CoachSignIn: {"CoachName": "Marc", "Link": "https://carnet.example/app/signin/t", "Minutes": 15},
 	ClientLink: {"ClientName": "Léa", "CoachName": "Marc", "URL": "https://carnet.example/c/cl_x",
 		"ValidUntil": "9 mars 2026"},
 }

@@ -119,13 +119,16 @@ func (m *Main) router(svc *packs.Service, bill *billing.Service, intake *webhook
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	r.NoRoute(api.NotFound)
+	app := &web.App{DB: m.DB, Packs: svc, Billing: bill, Anomalies: recon, Now: m.Now, BaseURL: m.BaseURL,
+		Log: m.Log, Mailer: m.SMTPURL != "", StripeMode: billing.Mode(m.StripeKey)}
+	r.NoRoute(app.NotFound(api.NotFound))
 	r.NoMethod(api.MethodNotAllowed)
 	r.Use(api.Observe(m.Log))
 
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", m.ready)
 	web.Routes(r)
+	app.Routes(r)
 
 	idem := api.Idempotent(m.DB)
 	coach := r.Group("/v1", auth.RequireCoach(m.DB), idem)

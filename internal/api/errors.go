@@ -26,6 +26,15 @@ var statusOf = map[string]int{
 	errs.Internal:            http.StatusInternalServerError,
 }
 
+// Status is the HTTP status of an error code (pages answer with the same
+// statuses as the API).
+func Status(code string) int {
+	if s, ok := statusOf[code]; ok {
+		return s
+	}
+	return http.StatusBadRequest
+}
+
 // ErrorBody is the JSON shape of every error response.
 type ErrorBody struct {
 	Error     *errs.Error `json:"error"`
@@ -41,11 +50,7 @@ func Fail(c *gin.Context, err error) {
 			"method", c.Request.Method, "path", c.FullPath())
 		e = errs.New(errs.Internal, "internal error")
 	}
-	status, ok := statusOf[e.Code]
-	if !ok {
-		status = http.StatusBadRequest
-	}
-	c.AbortWithStatusJSON(status, ErrorBody{Error: e, RequestID: RequestID(c)})
+	c.AbortWithStatusJSON(Status(e.Code), ErrorBody{Error: e, RequestID: RequestID(c)})
 }
 
 // NotFound answers unknown routes in the same shape.

@@ -14,6 +14,7 @@ import (
 
 	"carnet/internal/db"
 	"carnet/internal/errs"
+	"carnet/internal/i18n"
 	"carnet/internal/money"
 )
 
@@ -144,5 +145,28 @@ func CoachByID(ctx context.Context, d sqlx.QueryerContext, id int64) (Coach, err
 	if db.NoRows(err) {
 		return c, errs.NotFoundf("no coach %d", id)
 	}
+	return c, err
+}
+
+// CoachSettings are what a coach changes on the settings page.
+type CoachSettings struct {
+	Locale, Timezone, Currency string
+}
+
+// UpdateSettings changes a coach's language, time zone and currency (the
+// currency of offers created from now on; existing ones keep theirs).
+func UpdateSettings(ctx context.Context, d *sqlx.DB, coachID int64, s CoachSettings) (Coach, error) {
+	var c Coach
+	switch {
+	case !i18n.Valid(s.Locale):
+		return c, errs.Field("locale", "must be fr, es or en")
+	case !money.ValidCurrency(s.Currency):
+		return c, errs.Field("currency", "must be an ISO 4217 code such as EUR")
+	}
+	if _, err := time.LoadLocation(s.Timezone); err != nil || s.Timezone == "Local" || s.Timezone == "" {
+		return c, errs.Field("timezone", "must be an IANA time zone such as Europe/Paris")
+	}
+	err := d.GetContext(ctx, &c, `UPDATE coaches SET locale = $2, timezone = $3, currency = $4 WHERE id = $1
+		RETURNING `+coachColumns, coachID, s.Locale, s.Timezone, s.Currency)
 	return c, err
 }
