@@ -24,9 +24,9 @@ type PackView struct {
 	OfferName string `db:"offer_name"`
 	// WeekCount is, for a period pack, the sessions counted this week (the
 	// coach's weeks, Monday first).
-	WeekCount int  `db:"week_count"`
-	Signed    bool `db:"signed"` // an agreement was accepted for it
-	Plan      []PlanPayment
+	WeekCount int           `db:"week_count"`
+	Signed    bool          `db:"signed"` // an agreement was accepted for it
+	Payments  []PlanPayment `db:"-"`      // the plan: each expected payment
 }
 
 // PlanPayment is one expected payment of a pack and where it stands.

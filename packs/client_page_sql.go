@@ -51,7 +51,7 @@ func (s *Service) ClientHome(ctx context.Context, who auth.ClientAuth) (ClientHo
 	for i := range h.Packs {
 		for _, pp := range plan {
 			if pp.PackID == h.Packs[i].ID {
-				h.Packs[i].Plan = append(h.Packs[i].Plan, pp)
+				h.Packs[i].Payments = append(h.Packs[i].Payments, pp)
 			}
 		}
 	}

@@ -91,6 +91,10 @@ var funcs = template.FuncMap{
 	},
 	"deref": func(p any) any {
 		switch v := p.(type) {
+		case *int:
+			if v != nil {
+				return *v
+			}
 		case *int64:
 			if v != nil {
 				return *v
@@ -120,6 +124,7 @@ type View struct {
 	Notice   string // a success message, in words
 	Error    string // what went wrong, in words
 	SignedIn bool
+	Home     string // where the brand leads: /app for the coach, /client for a client
 	Name     string // the signed-in person's name
 	Data     any
 	cat      *i18n.Catalog

@@ -129,6 +129,7 @@ func (m *Main) router(svc *packs.Service, bill *billing.Service, intake *webhook
 	r.GET("/readyz", m.ready)
 	web.Routes(r)
 	app.Routes(r)
+	app.ClientRoutes(r, links)
 
 	idem := api.Idempotent(m.DB)
 	coach := r.Group("/v1", auth.RequireCoach(m.DB), idem)
