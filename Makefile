@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 GO ?= go
 
-.PHONY: run test services chromium down
+.PHONY: run test bench services chromium down
 
 ## run: bring up PostgreSQL and stripe-mock, seed the demo, serve the API
 run: services
@@ -20,6 +20,13 @@ test: services chromium
 		{ echo "gofmt would change:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
 	@source .data/services.env && $(GO) test -race -count=1 -timeout 20m ./...
+
+## bench: measure Carnet beside pgbench on the same tables (figures for docs/BENCHMARKS.md)
+bench: services
+	@source .data/services.env && \
+	$(GO) build -o .data/bin/carnet ./cmd/carnet && \
+	$(GO) build -o .data/bin/carnet-bench ./cmd/carnet-bench && \
+	.data/bin/carnet-bench -carnet .data/bin/carnet $(BENCH_FLAGS)
 
 services:
 	@scripts/services.sh up

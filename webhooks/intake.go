@@ -42,6 +42,9 @@ type Intake struct {
 	Secret     string
 	Now        func() time.Time
 	Log        *slog.Logger
+	// Observe, when set, is told of each delivery: its event type and
+	// outcome (applied, duplicate, refused, failed), for the metrics.
+	Observe func(eventType, outcome string)
 }
 
 // Result says what became of one delivery.
@@ -63,11 +66,28 @@ func (in *Intake) Receive(ctx context.Context, payload []byte, signature string)
 	if err != nil {
 		if errors.Is(err, webhook.ErrNotSigned) || errors.Is(err, webhook.ErrInvalidHeader) ||
 			errors.Is(err, webhook.ErrNoValidSignature) || errors.Is(err, webhook.ErrTooOld) {
+			in.observe("", "refused")
 			return Result{}, ErrBadSignature
 		}
+		in.observe("", "refused")
 		return Result{}, errs.New(errs.Invalid, "the event is not valid JSON")
 	}
-	return in.ingest(ctx, payload, &ev)
+	res, err := in.ingest(ctx, payload, &ev)
+	switch {
+	case err != nil:
+		in.observe(string(ev.Type), "failed")
+	case res.Duplicate:
+		in.observe(string(ev.Type), "duplicate")
+	default:
+		in.observe(string(ev.Type), "applied")
+	}
+	return res, err
+}
+
+func (in *Intake) observe(eventType, outcome string) {
+	if in.Observe != nil {
+		in.Observe(eventType, outcome)
+	}
 }
 
 // ingest stores an event once and applies it; Receive and the sweep share it.

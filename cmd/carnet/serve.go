@@ -20,6 +20,7 @@ import (
 	"carnet/internal/auth"
 	"carnet/internal/db"
 	"carnet/internal/jobs"
+	"carnet/internal/metrics"
 	"carnet/notify"
 	"carnet/packs"
 	"carnet/web"
@@ -40,7 +41,11 @@ type Main struct {
 	// outbox every 5 s, the Stripe sweep every 10 min.
 	ExpiryEvery, DispatchEvery, SweepEvery time.Duration
 
+	Metrics *metrics.Metrics
+	OpsAddr string // where /metrics and pprof listen, once Run returned ("" when off)
+
 	srv           *http.Server
+	ops           *http.Server
 	jobs          *jobs.Client
 	webhookSecret string // the one webhooks are checked against
 }
@@ -61,6 +66,7 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.DB = d
+	m.Metrics = metrics.New(d)
 	if err := db.Migrate(ctx, d.DB); err != nil {
 		return err
 	}
@@ -86,8 +92,10 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.webhookSecret = secret
 	recon := &webhooks.Reconciler{DB: d, Billing: bill, Now: m.Now, Log: m.Log}
-	intake := &webhooks.Intake{DB: d, Billing: bill, Reconciler: recon, Secret: secret, Now: m.Now, Log: m.Log}
-	dispatcher := &notify.Dispatcher{DB: d, SMTPURL: m.SMTPURL, From: m.MailFrom, Now: m.Now, Log: m.Log}
+	intake := &webhooks.Intake{DB: d, Billing: bill, Reconciler: recon, Secret: secret, Now: m.Now, Log: m.Log,
+		Observe: m.Metrics.Webhook}
+	dispatcher := &notify.Dispatcher{DB: d, SMTPURL: m.SMTPURL, From: m.MailFrom, Now: m.Now, Log: m.Log,
+		Observe: m.Metrics.Message}
 
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &packs.ExpiryWorker{DB: d, Now: m.Now})
@@ -123,7 +131,7 @@ func (m *Main) router(svc *packs.Service, bill *billing.Service, intake *webhook
 		Log: m.Log, Mailer: m.SMTPURL != "", StripeMode: billing.Mode(m.StripeKey)}
 	r.NoRoute(app.NotFound(api.NotFound))
 	r.NoMethod(api.MethodNotAllowed)
-	r.Use(api.Observe(m.Log))
+	r.Use(api.Observe(m.Log), m.Metrics.Gin())
 
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", m.ready)
@@ -177,11 +185,32 @@ func (m *Main) Run(ctx context.Context) error {
 			m.Log.Error("serve", "err", err)
 		}
 	}()
+	if m.Config.OpsAddr != "" {
+		m.serveOps()
+	}
 	if err := m.jobs.Start(context.Background()); err != nil {
 		return fmt.Errorf("start jobs: %w", err)
 	}
-	m.Log.Info("carnet serving", "addr", m.Addr, "base_url", m.BaseURL)
+	m.Log.Info("carnet serving", "addr", m.Addr, "base_url", m.BaseURL, "ops_addr", m.OpsAddr)
 	return nil
+}
+
+// serveOps serves /metrics and pprof on the operator address. A busy
+// address (a second process on one machine) costs the metrics, not the
+// service: it is logged as an error and serving goes on.
+func (m *Main) serveOps() {
+	ln, err := net.Listen("tcp", m.Config.OpsAddr)
+	if err != nil {
+		m.Log.Error("no metrics: cannot listen on CARNET_OPS_ADDR", "addr", m.Config.OpsAddr, "err", err)
+		return
+	}
+	m.OpsAddr = ln.Addr().String()
+	m.ops = &http.Server{Handler: m.Metrics.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
+	go func() {
+		if err := m.ops.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.Log.Error("serve operator address", "err", err)
+		}
+	}()
 }
 
 // Close stops accepting requests, lets the ones in flight finish (up to 20 s),
@@ -193,6 +222,9 @@ func (m *Main) Close() error {
 	if m.srv != nil {
 		err = m.srv.Shutdown(ctx)
 		err = errors.Join(err, m.jobs.Stop(ctx))
+	}
+	if m.ops != nil {
+		err = errors.Join(err, m.ops.Shutdown(ctx))
 	}
 	if m.DB != nil {
 		err = errors.Join(err, m.DB.Close())
