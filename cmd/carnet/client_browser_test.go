@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -217,4 +219,12 @@ func emulatePrint(t *testing.T, tab context.Context) {
 	}))
 }
 
-func screenshotPath(name string) string { return "../../docs/screenshots/" + name }
+// screenshotPath is where a page's picture goes: docs/screenshots when
+// CARNET_SCREENSHOTS=1 (to refresh the docs), else a scratch file, so a test
+// run leaves the tree as it was.
+func screenshotPath(name string) string {
+	if os.Getenv("CARNET_SCREENSHOTS") == "1" {
+		return "../../docs/screenshots/" + name
+	}
+	return filepath.Join(os.TempDir(), "carnet-screenshots", name)
+}
