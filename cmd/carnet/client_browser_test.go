@@ -142,8 +142,14 @@ func TestBrowserClientBuysAfterAcceptingTheAgreement(t *testing.T) {
 	browsertest.Do(t, tab, "accept and pay", chromedp.Click(`#accept`), chromedp.Click(`#accept-pay`), chromedp.WaitVisible(`button[value=card]`))
 	browsertest.Do(t, tab, "pay by card", chromedp.Click(`button[value=card]`), chromedp.WaitNotPresent(`button[value=card]`))
 	browsertest.Do(t, tab, "back to the page", chromedp.Navigate(a.base+"/client"), chromedp.WaitVisible(`.balance`))
-	if txt := browsertest.Text(t, tab); !strings.Contains(txt, "active") || !strings.Contains(txt, "10 séances restantes") {
-		t.Fatalf("after paying:\n%s", txt)
+	txt = browsertest.Text(t, tab)
+	for _, w := range []string{"active", "10 séances restantes", "Paiement · Ten sessions", "450,00 €", "carte", "Reçu Stripe"} {
+		if !strings.Contains(txt, w) {
+			t.Errorf("after paying the page lacks %q:\n%s", w, txt)
+		}
+	}
+	if v := browsertest.Axe(t, tab); len(v) > 0 {
+		t.Errorf("accessibility: %v", v)
 	}
 	var pack string
 	if err := a.m.DB.Get(&pack, `SELECT pack_id::text FROM agreement_acceptances`); err != nil {
