@@ -103,6 +103,23 @@ func TestBrowserClientPageBalanceAndLateCancellation(t *testing.T) {
 		t.Fatalf("late cancellation entries: %d", n)
 	}
 
+	// Free when read, late when confirmed: the page shows the new cost and
+	// asks again instead of cancelling.
+	soon := s.sessionIn(24*time.Hour + 30*time.Minute)
+	browsertest.Do(t, tab, "read a free cancellation", chromedp.Navigate(a.base+"/client/bookings/"+soon+"/cancel"),
+		chromedp.WaitVisible(`#consequence`))
+	if got := browsertest.Text(t, tab); !strings.Contains(got, "Free: you are cancelling at least 24 hours before it starts") {
+		t.Fatalf("free cancellation page:\n%s", got)
+	}
+	a.setClock(a.clock().Add(time.Hour))
+	browsertest.Do(t, tab, "confirm too late", chromedp.Click(`#confirm-cancel`), chromedp.WaitVisible(`.error`))
+	if got := browsertest.Text(t, tab); !strings.Contains(got, "That has changed in the meantime") || !strings.Contains(got, "This session will be counted") {
+		t.Fatalf("after the window closed:\n%s", got)
+	}
+	if n := a.count(`SELECT count(*) FROM bookings WHERE id = $1 AND outcome IS NOT NULL`, soon); n != 0 {
+		t.Fatal("a cancellation was made at a cost the client had not read")
+	}
+
 	// Another client's booking and pack, with this client's cookie.
 	other := a.must(201, "POST", "/v1/clients", s.key, map[string]any{"name": "Bo", "email": "bo@example.com"})
 	bp := a.must(201, "POST", "/v1/clients/"+id(other)+"/packs", s.key, map[string]any{"offer_id": s.offer["id"], "method": "cash"})
