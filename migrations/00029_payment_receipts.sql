@@ -10,5 +10,10 @@ CREATE TABLE payment_receipts (
     fetched_at  timestamptz NOT NULL
 );
 
+-- The client's confirmation of an attended session. The reports' migration
+-- (00021) owns this column; IF NOT EXISTS lets the client's page work on a
+-- schema from before it, and Down leaves it to its owner.
+ALTER TABLE bookings ADD COLUMN IF NOT EXISTS client_confirmed_at timestamptz;
+
 -- +goose Down
 DROP TABLE payment_receipts;

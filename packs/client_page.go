@@ -70,7 +70,7 @@ type BookingView struct {
 	Fee              int64      `db:"fee"`
 	FeeCurrency      string     `db:"fee_currency"`
 	Waived           bool       `db:"waived"`
-	ConfirmedAt      *time.Time `db:"-"` // the client's confirmation of an attended session
+	ConfirmedAt      *time.Time `db:"confirmed_at"` // the client's confirmation of an attended session
 }
 
 // Open tells whether the booking is still to come and can be cancelled.

@@ -83,7 +83,8 @@ func (s *Service) clientBookings(ctx context.Context, who auth.ClientAuth, id in
 	err := s.DB.SelectContext(ctx, &out, `SELECT b.id AS booking_id, b.session_id, s.title, s.starts_at, s.duration_minutes,
 		b.outcome, b.pack_id, s.cancelled_at IS NOT NULL AS session_cancelled, e.id IS NOT NULL AS counted,
 		-coalesce(e.delta, 0) AS sessions, coalesce(e.value_amount, 0) AS fee, coalesce(e.currency, '') AS fee_currency,
-		EXISTS (SELECT 1 FROM ledger_entries w WHERE w.booking_id = b.id AND w.kind = 'waiver') AS waived
+		EXISTS (SELECT 1 FROM ledger_entries w WHERE w.booking_id = b.id AND w.kind = 'waiver') AS waived,
+		b.client_confirmed_at AS confirmed_at
 		FROM bookings b JOIN sessions s ON s.id = b.session_id
 		LEFT JOIN ledger_entries e ON e.booking_id = b.id AND e.kind IN ('attended', 'no_show', 'late_cancel')
 		WHERE b.coach_id = $1 AND b.client_id = $2 AND ($3 = 0 OR b.id = $3)

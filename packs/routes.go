@@ -46,5 +46,6 @@ func (s *Service) Routes(coach, client *gin.RouterGroup) {
 	client.GET("/me/bookings", s.getMyBookings)
 	client.GET("/me/bookings/:id/cancellation", withClientID(s.getMyCancellation))
 	client.POST("/me/bookings/:id/cancel", withClientID(s.postMyCancellation))
+	client.POST("/me/bookings/:id/confirm", withClientID(s.postMyConfirmation))
 	client.GET("/me/packs/:id/agreement", withClientID(s.getMyPackAgreement))
 }

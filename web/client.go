@@ -34,6 +34,7 @@ func (a *App) ClientRoutes(r gin.IRouter, links *auth.Links) {
 	cl.GET("", a.clientHome)
 	cl.GET("/bookings/:id/cancel", a.clientCancelPage)
 	cl.POST("/bookings/:id/cancel", a.postClientCancel)
+	cl.POST("/bookings/:id/confirm", a.postClientConfirm)
 	cl.GET("/buy", a.clientBuy)
 	cl.GET("/buy/:id", a.clientAgreementPage)
 	cl.POST("/buy/:id", a.postClientBuy)

@@ -154,6 +154,11 @@ func (h homePage) Cost(v *View, b packs.BookingView) string {
 	return v.T("client.cost.free")
 }
 
+// CanConfirm tells an attended session the client has not confirmed yet.
+func (h homePage) CanConfirm(b packs.BookingView) bool {
+	return b.Outcome != nil && *b.Outcome == packs.Attended && b.ConfirmedAt == nil
+}
+
 // Confirmation says whether the client confirmed an attended session.
 func (h homePage) Confirmation(v *View, b packs.BookingView) string {
 	if b.ConfirmedAt != nil {
@@ -303,6 +308,19 @@ func (a *App) postClientCancel(c *gin.Context) {
 		_, err = a.Packs.RecordOutcome(ctx, who.CoachID, b.BookingID, packs.OutcomeInput{Outcome: packs.Cancelled})
 	}
 	a.clientDone(c, clientPathRoot, err, "cancelled_"+consequence(p))
+}
+
+func (a *App) postClientConfirm(c *gin.Context) {
+	_, _, v, ok := a.clientFor(c)
+	if !ok {
+		return
+	}
+	b, ok := a.clientBooking(c, v)
+	if !ok {
+		return
+	}
+	_, err := a.Packs.ConfirmAttendance(c.Request.Context(), clientOf(c), b.BookingID)
+	a.clientDone(c, clientPathRoot+"#history", err, "confirmed")
 }
 
 // offerPlan is one way to pay an offer: its payments and methods.

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The client reads the agreement in their language, accepts exactly that
@@ -78,6 +79,20 @@ func TestAgreementIsReadAcceptedAndKept(t *testing.T) {
 		t.Fatal(err)
 	}
 	res.Body.Close()
+	// A session attended and confirmed by the client; one not yet attended cannot be.
+	sess := a.must(201, "POST", "/v1/sessions", key, map[string]any{"starts_at": a.clock().Add(-time.Hour), "client_ids": []any{c["id"]}})
+	booking := jsonString(sess["bookings"].([]any)[0].(map[string]any)["id"])
+	if r := a.do("POST", "/v1/me/bookings/"+booking+"/confirm", tok, nil); r.Status != 409 {
+		t.Fatalf("confirming a session not marked attended: %d %s", r.Status, r.Body)
+	}
+	a.must(200, "POST", "/v1/bookings/"+booking+"/outcome", key, map[string]any{"outcome": "attended"})
+	if r := a.do("POST", "/v1/me/bookings/"+booking+"/confirm", otherTok, nil); r.Status != 404 {
+		t.Fatalf("another client confirms: %d", r.Status)
+	}
+	first := a.must(200, "POST", "/v1/me/bookings/"+booking+"/confirm", tok, nil)["client_confirmed_at"]
+	if again := a.must(200, "POST", "/v1/me/bookings/"+booking+"/confirm", tok, nil)["client_confirmed_at"]; again != first {
+		t.Fatalf("confirmed again at %v, first %v", again, first)
+	}
 	cfg := a.m.Config
 	cfg.BaseURL = a.base
 	if out, err := runCmdWith(t, cfg, "stripe", "send", "dispute_lost", "--pack", pack); err != nil {
@@ -89,7 +104,10 @@ func TestAgreementIsReadAcceptedAndKept(t *testing.T) {
 	}
 	d := a.must(200, "GET", "/v1/anomalies/"+anomaly, key, nil)
 	ev, _ := d["signed_agreement"].(map[string]any)
-	if ev == nil || ev["text"] != text || ev["text_sha256"] != ag["sha256"] || d["attendance"] == nil {
+	if ev == nil || ev["text"] != text || ev["text_sha256"] != ag["sha256"] {
 		t.Fatalf("dispute evidence: %v", d)
+	}
+	if att, _ := d["attendance"].([]any); len(att) != 1 || att[0].(map[string]any)["client_confirmed_at"] == nil {
+		t.Fatalf("attendance in the evidence, with the client's confirmation: %v", d["attendance"])
 	}
 }

@@ -103,6 +103,18 @@ func TestBrowserClientPageBalanceAndLateCancellation(t *testing.T) {
 		t.Fatalf("late cancellation entries: %d", n)
 	}
 
+	// The coach marks a past session attended; the client confirms it.
+	done := s.sessionIn(-2 * time.Hour)
+	a.must(200, "POST", "/v1/bookings/"+done+"/outcome", s.key, map[string]any{"outcome": "attended"})
+	browsertest.Do(t, tab, "confirm attendance", chromedp.Navigate(a.base+"/client"), chromedp.Click(`#confirm-`+done),
+		chromedp.WaitVisible(`.notice`))
+	if got := browsertest.Text(t, tab); !strings.Contains(got, "your confirmation is recorded") || !strings.Contains(got, "Confirmed on November 2, 2026") {
+		t.Fatalf("after confirming:\n%s", got)
+	}
+	if n := a.count(`SELECT count(*) FROM bookings WHERE id = $1 AND client_confirmed_at IS NOT NULL`, done); n != 1 {
+		t.Fatal("the confirmation is not recorded")
+	}
+
 	// Free when read, late when confirmed: the page shows the new cost and
 	// asks again instead of cancelling.
 	soon := s.sessionIn(24*time.Hour + 30*time.Minute)
