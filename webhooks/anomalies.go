@@ -247,6 +247,16 @@ func openUnmatched(ctx context.Context, tx *sqlx.Tx, now time.Time) error {
 			AND p.status = 'paired'`, KindUnmatched, now); err != nil {
 		return err
 	}
+	// Nor was one that found its pack once Carnet knew the pack (an invoice
+	// paid before its checkout completed); one being refunded stays as it is.
+	if _, err := tx.ExecContext(ctx, `UPDATE anomalies a SET state = 'resolved', resolved_by = 'carnet',
+		resolution = 'linked to its pack', coach_id = k.coach_id, pack_id = k.id, client_id = k.client_id,
+		closed_at = $2, updated_at = $2
+		FROM payments p JOIN packs k ON k.id = p.pack_id WHERE a.kind = $1 AND a.state = 'open' AND a.refunding_at IS NULL
+			AND p.id = (a.evidence->>'payment_id')::bigint`,
+		KindUnmatched, now); err != nil {
+		return err
+	}
 	var opened []struct {
 		ID       int64           `db:"id"`
 		ClientID *int64          `db:"client_id"`

@@ -45,6 +45,9 @@ type Intake struct {
 	// Observe, when set, is told of each delivery: its event type and
 	// outcome (applied, duplicate, refused, failed), for the metrics.
 	Observe func(eventType, outcome string)
+	// RateLimitPause, when set, replaces the sweep's first pause after a
+	// 429 (RateLimitPause).
+	RateLimitPause time.Duration
 }
 
 // Result says what became of one delivery.

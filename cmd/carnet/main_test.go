@@ -34,8 +34,15 @@ func startApp(t *testing.T) *app {
 // startAppOn starts the program against an existing database.
 func startAppOn(t *testing.T, url string) *app {
 	t.Helper()
+	return startAppWith(t, url, os.Getenv("STRIPE_API_BASE"))
+}
+
+// startAppWith starts the program with Stripe's API at stripeBase (a
+// fault-injecting proxy in front of stripe-mock, say).
+func startAppWith(t *testing.T, url, stripeBase string) *app {
+	t.Helper()
 	a := &app{t: t, now: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
-	cfg := Config{DatabaseURL: url, Addr: "127.0.0.1:0", StripeAPIBase: os.Getenv("STRIPE_API_BASE")}
+	cfg := Config{DatabaseURL: url, Addr: "127.0.0.1:0", StripeAPIBase: stripeBase}
 	cfg.BaseURL = "http://carnet.test"
 	a.m = &Main{Config: cfg, Now: a.clock, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), ExpiryEvery: time.Second}
 	if err := a.m.Run(context.Background()); err != nil {
