@@ -19,6 +19,14 @@ func weekCount(at string) string {
 		)`
 }
 
+// packViewCols are the pack columns the page reads, named: never "*", so a
+// column a newer release adds cannot break this binary.
+const packViewCols = `p.id, p.coach_id, p.client_id, p.offer_id, p.charter_version_id, p.kind, p.status, p.plan,
+	p.installments, p.price_amount, p.currency, p.sessions_credited, p.sessions_remaining, p.months, p.validity_days,
+	p.weekly_cap, p.activated_at, p.terms_accepted_at, p.valid_until, p.overdue_since, p.stripe_checkout_session_id,
+	p.stripe_subscription_id, p.stripe_payment_intent_id, p.stripe_schedule_id, p.stripe_customer_id, p.created_at,
+	p.updated_at`
+
 // ClientHome reads everything the client's page shows, for one client of
 // one coach: nothing of anyone else's.
 func (s *Service) ClientHome(ctx context.Context, who auth.ClientAuth) (ClientHome, error) {
@@ -31,7 +39,7 @@ func (s *Service) ClientHome(ctx context.Context, who auth.ClientAuth) (ClientHo
 		return h, err
 	}
 	now := s.Now().UTC()
-	if err = s.DB.SelectContext(ctx, &h.Packs, `SELECT p.*, o.name AS offer_name, `+weekCount("$3")+` AS week_count,
+	if err = s.DB.SelectContext(ctx, &h.Packs, `SELECT `+packViewCols+`, o.name AS offer_name, `+weekCount("$3")+` AS week_count,
 		EXISTS (SELECT 1 FROM agreement_acceptances a WHERE a.pack_id = p.id) AS signed
 		FROM packs p JOIN offers o ON o.id = p.offer_id JOIN coaches c ON c.id = p.coach_id
 		WHERE p.coach_id = $1 AND p.client_id = $2 AND p.status <> 'cancelled'
