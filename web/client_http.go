@@ -26,6 +26,9 @@ type linkPage struct {
 func (a *App) openLink(c *gin.Context) {
 	ctx := c.Request.Context()
 	token := c.Param("token")
+	// The request log reads the path after this handler: it never sees the
+	// token (written the way the API's own redaction writes it).
+	c.Request.URL.Path, c.Request.URL.RawPath = "/c/[redacted]", ""
 	lc, err := a.links.Check(ctx, token)
 	if err != nil {
 		clientPages.Fail(c, clientPages.NewView(c.GetHeader("Accept-Language"), nil, a.Now()), err)
