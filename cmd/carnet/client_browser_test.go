@@ -83,6 +83,16 @@ func TestBrowserClientPageBalanceAndLateCancellation(t *testing.T) {
 		t.Errorf("the phone must scroll sideways: %v", over)
 	}
 	browsertest.Screenshot(t, tab, screenshotPath("client-home-phone.png"))
+	for _, path := range []string{"/client/buy", "/client/buy/" + id(s.offer) + "?plan=installments"} {
+		browsertest.Do(t, tab, "open "+path, chromedp.Navigate(a.base+path), chromedp.WaitVisible(`main`))
+		if over := browsertest.HorizontalOverflow(t, tab); len(over) > 0 {
+			t.Errorf("%s on a phone scrolls sideways: %v", path, over)
+		}
+		if v := browsertest.Axe(t, tab); len(v) > 0 {
+			t.Errorf("%s accessibility: %v", path, v)
+		}
+	}
+	browsertest.Do(t, tab, "back home", chromedp.Navigate(a.base+"/client"), chromedp.WaitVisible(`.balance`))
 
 	browsertest.Do(t, tab, "ask to cancel", chromedp.Click(`#booking-`+booking+` a`), chromedp.WaitVisible(`#consequence`))
 	if got := browsertest.Text(t, tab); !strings.Contains(got, "This session will be counted: it starts in less than 24 hours") {
