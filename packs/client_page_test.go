@@ -35,8 +35,16 @@ func TestClientHomeReadsOneClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.s.RecordManualPack(ctx, w.coach, lea.ID, ManualPackInput{OfferID: o.ID, Method: "bank_transfer", Reference: "VIR 12"}); err != nil {
+	p, err := w.s.RecordManualPack(ctx, w.coach, lea.ID, ManualPackInput{OfferID: o.ID, Method: "bank_transfer", Reference: "VIR 12"})
+	if err != nil {
 		t.Fatal(err)
+	}
+	// The plan as billing writes it, one payment of each state.
+	for seq, st := range []string{"paid", "failed", "due"} {
+		if _, err := w.s.DB.Exec(`INSERT INTO installments (coach_id, pack_id, seq, due_at, amount, currency, status)
+			VALUES ($1, $2, $3, $4, 4000, 'EUR', $5)`, w.coach.ID, p.ID, seq+1, w.clock().AddDate(0, seq, 0), st); err != nil {
+			t.Fatal(err)
+		}
 	}
 	w.pack(bo.ID, 5)
 	past := w.session(w.clock().Add(time.Hour), lea.ID, bo.ID)
@@ -58,6 +66,9 @@ func TestClientHomeReadsOneClient(t *testing.T) {
 	}
 	if len(h.Packs) != 1 || h.Packs[0].OfferName != "Un mois" || h.Packs[0].WeekCount != 1 || !h.Packs[0].Usable(w.clock()) {
 		t.Fatalf("packs %+v", h.Packs)
+	}
+	if pl := h.Packs[0].Payments; len(pl) != 3 || pl[0].Status != "paid" || pl[1].Status != "failed" || pl[2].Status != "due" || pl[2].Amount != 4000 {
+		t.Errorf("plan %+v", pl)
 	}
 	if d := DaysLeft(h.Packs[0].ValidUntil, w.clock()); d != 30 {
 		t.Errorf("days left %d, want 30 (2 November to 2 December)", d)

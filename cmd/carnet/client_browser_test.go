@@ -182,7 +182,7 @@ func TestBrowserClientBuysAfterAcceptingTheAgreement(t *testing.T) {
 	browsertest.Do(t, tab, "pay by card", chromedp.Click(`button[value=card]`), chromedp.WaitNotPresent(`button[value=card]`))
 	browsertest.Do(t, tab, "back to the page", chromedp.Navigate(a.base+"/client"), chromedp.WaitVisible(`.balance`))
 	txt = browsertest.Text(t, tab)
-	for _, w := range []string{"active", "10 séances restantes", "Paiement · Ten sessions", "450,00 €", "carte", "Reçu Stripe"} {
+	for _, w := range []string{"active", "10 séances restantes", "Paiements de cette formule", "payée", "Paiement · Ten sessions", "450,00 €", "carte", "Reçu Stripe"} {
 		if !strings.Contains(txt, w) {
 			t.Errorf("after paying the page lacks %q:\n%s", w, txt)
 		}
