@@ -22,6 +22,7 @@ import (
 	"carnet/internal/api"
 	"carnet/internal/db"
 	"carnet/internal/errs"
+	"carnet/internal/failpoint"
 )
 
 // NoInvoiceLinks is the first API version (2025-03-31.basil) whose
@@ -112,6 +113,7 @@ func (in *Intake) ingest(ctx context.Context, payload []byte, ev *stripe.Event) 
 		if err := in.applyAndCheck(ctx, tx, ev); err != nil {
 			return fmt.Errorf("apply %s %s: %w", ev.Type, ev.ID, err)
 		}
+		failpoint.HitFor(failpoint.MidWebhook, ev.ID)
 		_, err = tx.ExecContext(ctx, `UPDATE webhook_events SET processed_at = $2 WHERE id = $1`, ev.ID, in.Now().UTC())
 		return err
 	})

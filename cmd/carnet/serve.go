@@ -40,6 +40,9 @@ type Main struct {
 	// How often the periodic jobs run, unless set: expiry every minute, the
 	// outbox every 5 s, the Stripe sweep every 10 min.
 	ExpiryEvery, DispatchEvery, SweepEvery time.Duration
+	// How long a retry waits for the first request with its
+	// Idempotency-Key before answering 409 (api.DefaultIdempotencyWait).
+	IdempotencyWait time.Duration
 
 	Metrics *metrics.Metrics
 	OpsAddr string // where /metrics and pprof listen, once Run returned ("" when off)
@@ -139,7 +142,7 @@ func (m *Main) router(svc *packs.Service, bill *billing.Service, intake *webhook
 	app.Routes(r)
 	app.ClientRoutes(r, links)
 
-	idem := api.Idempotent(m.DB)
+	idem := api.Idempotent(m.DB, m.IdempotencyWait)
 	coach := r.Group("/v1", auth.RequireCoach(m.DB), idem)
 	client := r.Group("/v1", links.RequireClient(), idem)
 	svc.Routes(coach, client)

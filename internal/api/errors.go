@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"carnet/internal/db"
 	"carnet/internal/errs"
 )
 
@@ -45,7 +46,11 @@ type ErrorBody struct {
 // is logged and shown only as "internal error".
 func Fail(c *gin.Context, err error) {
 	var e *errs.Error
-	if !errors.As(err, &e) {
+	if db.IsRequestReplay(err) {
+		// The key row is gone (expired) but its effects are not.
+		e = errs.New(errs.Conflict, "this request was already applied; use a new Idempotency-Key for a new request")
+	}
+	if e == nil && !errors.As(err, &e) {
 		slog.ErrorContext(c.Request.Context(), "internal error", "err", err, "request_id", RequestID(c),
 			"method", c.Request.Method, "path", c.FullPath())
 		e = errs.New(errs.Internal, "internal error")
