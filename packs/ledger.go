@@ -218,6 +218,17 @@ func (s *Service) GrantGoodwill(ctx context.Context, coach auth.Coach, in Goodwi
 	return grants, err
 }
 
+// weekCount is how many sessions period pack p (its coach c) counted in
+// the week (coach's time zone) of the time parameter at ("$4"): what its
+// weekly cap is measured by.
+func weekCount(at string) string {
+	return `(SELECT count(*) FROM ledger_entries e JOIN bookings b ON b.id = e.booking_id
+		   JOIN sessions s ON s.id = b.session_id
+		  WHERE e.pack_id = p.id AND e.kind IN ('attended', 'no_show', 'late_cancel')
+		    AND date_trunc('week', s.starts_at AT TIME ZONE c.timezone) = date_trunc('week', ` + at + `::timestamptz AT TIME ZONE c.timezone)
+		    AND NOT EXISTS (SELECT 1 FROM ledger_entries w WHERE w.booking_id = e.booking_id AND w.kind = 'waiver'))`
+}
+
 // lockPacks locks a client's packs that may still pay, in id order (so two
 // transactions never wait on each other in a cycle), with each period pack's
 // count for the week of at.
