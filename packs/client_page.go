@@ -18,15 +18,13 @@ type ClientHome struct {
 	Payments []PaymentView
 }
 
-// PackView is one pack as its holder reads it.
+// PackView is one pack as its holder reads it: its balance (days left and
+// this week's sessions for a period pack), its offer, its plan.
 type PackView struct {
-	Pack
-	OfferName string `db:"offer_name"`
-	// WeekCount is, for a period pack, the sessions counted this week (the
-	// coach's weeks, Monday first).
-	WeekCount int           `db:"week_count"`
-	Signed    bool          `db:"signed"` // an agreement was accepted for it
-	Payments  []PlanPayment `db:"-"`      // the plan: each expected payment
+	PackBalance
+	OfferName string
+	Signed    bool          // an agreement was accepted for it
+	Payments  []PlanPayment // the plan: each expected payment
 }
 
 // PlanPayment is one expected payment of a pack and where it stands.

@@ -8,25 +8,6 @@ import (
 	"carnet/internal/auth"
 )
 
-// weekCount counts the sessions a pack p paid for in the week, in the coach
-// c's time zone, that holds the timestamp at (a placeholder such as $4).
-func weekCount(at string) string {
-	return `(SELECT count(*) FROM ledger_entries e JOIN bookings b ON b.id = e.booking_id
-		   JOIN sessions s ON s.id = b.session_id
-		  WHERE e.pack_id = p.id AND e.kind IN ('attended', 'no_show', 'late_cancel')
-		    AND date_trunc('week', s.starts_at AT TIME ZONE c.timezone) = date_trunc('week', ` + at + `::timestamptz AT TIME ZONE c.timezone)
-		    AND NOT EXISTS (SELECT 1 FROM ledger_entries w WHERE w.booking_id = e.booking_id AND w.kind = 'waiver')
-		)`
-}
-
-// packViewCols are the pack columns the page reads, named: never "*", so a
-// column a newer release adds cannot break this binary.
-const packViewCols = `p.id, p.coach_id, p.client_id, p.offer_id, p.charter_version_id, p.kind, p.status, p.plan,
-	p.installments, p.price_amount, p.currency, p.sessions_credited, p.sessions_remaining, p.months, p.validity_days,
-	p.weekly_cap, p.activated_at, p.terms_accepted_at, p.valid_until, p.overdue_since, p.stripe_checkout_session_id,
-	p.stripe_subscription_id, p.stripe_payment_intent_id, p.stripe_schedule_id, p.stripe_customer_id, p.created_at,
-	p.updated_at`
-
 // ClientHome reads everything the client's page shows, for one client of
 // one coach: nothing of anyone else's.
 func (s *Service) ClientHome(ctx context.Context, who auth.ClientAuth) (ClientHome, error) {
@@ -39,17 +20,34 @@ func (s *Service) ClientHome(ctx context.Context, who auth.ClientAuth) (ClientHo
 		return h, err
 	}
 	now := s.Now().UTC()
-	if err = s.DB.SelectContext(ctx, &h.Packs, `SELECT `+packViewCols+`, o.name AS offer_name, `+weekCount("$3")+` AS week_count,
-		EXISTS (SELECT 1 FROM agreement_acceptances a WHERE a.pack_id = p.id) AS signed
-		FROM packs p JOIN offers o ON o.id = p.offer_id JOIN coaches c ON c.id = p.coach_id
-		WHERE p.coach_id = $1 AND p.client_id = $2 AND p.status <> 'cancelled'
-		ORDER BY (p.status IN ('active', 'overdue')) DESC, p.valid_until NULLS FIRST, p.id DESC`,
-		who.CoachID, who.ClientID, now); err != nil {
+	bal, err := s.ClientBalance(ctx, who.CoachID, who.ClientID)
+	if err != nil {
 		return h, err
 	}
-	ids := make([]int64, len(h.Packs))
-	for i, p := range h.Packs {
-		ids[i] = p.ID
+	var ids []int64
+	for _, pb := range bal.Packs {
+		if pb.Status != "cancelled" { // an abandoned checkout is nothing the client holds
+			h.Packs = append(h.Packs, PackView{PackBalance: pb})
+			ids = append(ids, pb.ID)
+		}
+	}
+	var about []struct {
+		ID     int64  `db:"id"`
+		Offer  string `db:"offer"`
+		Signed bool   `db:"signed"`
+	}
+	if err = s.DB.SelectContext(ctx, &about, `SELECT p.id, o.name AS offer,
+		EXISTS (SELECT 1 FROM agreement_acceptances a WHERE a.pack_id = p.id) AS signed
+		FROM packs p JOIN offers o ON o.id = p.offer_id WHERE p.id = ANY($1) AND p.coach_id = $2`,
+		pq.Array(ids), who.CoachID); err != nil {
+		return h, err
+	}
+	for i := range h.Packs {
+		for _, a := range about {
+			if a.ID == h.Packs[i].ID {
+				h.Packs[i].OfferName, h.Packs[i].Signed = a.Offer, a.Signed
+			}
+		}
 	}
 	var plan []PlanPayment
 	if err = s.DB.SelectContext(ctx, &plan, `SELECT pack_id, seq, due_at, amount, currency, status, paid_at

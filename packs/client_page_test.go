@@ -64,13 +64,13 @@ func TestClientHomeReadsOneClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(h.Packs) != 1 || h.Packs[0].OfferName != "Un mois" || h.Packs[0].WeekCount != 1 || !h.Packs[0].Usable(w.clock()) {
+	if len(h.Packs) != 1 || h.Packs[0].OfferName != "Un mois" || h.Packs[0].SessionsThisWeek == nil || *h.Packs[0].SessionsThisWeek != 1 || !h.Packs[0].Usable(w.clock()) {
 		t.Fatalf("packs %+v", h.Packs)
 	}
 	if pl := h.Packs[0].Payments; len(pl) != 3 || pl[0].Status != "paid" || pl[1].Status != "failed" || pl[2].Status != "due" || pl[2].Amount != 4000 {
 		t.Errorf("plan %+v", pl)
 	}
-	if d := DaysLeft(h.Packs[0].ValidUntil, w.clock()); d != 30 {
+	if d := h.Packs[0].DaysLeft; d == nil || *d != 30 {
 		t.Errorf("days left %d, want 30 (2 November to 2 December)", d)
 	}
 	if len(h.Upcoming) != 1 || h.Upcoming[0].SessionID != next.ID || !h.Upcoming[0].Open(w.clock()) {

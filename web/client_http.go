@@ -105,9 +105,6 @@ type homePage struct {
 	Now time.Time
 }
 
-// DaysLeft is a pack's days of validity left.
-func (h homePage) DaysLeft(p packs.PackView) int { return packs.DaysLeft(p.ValidUntil, h.Now) }
-
 // Usable tells whether a pack pays for sessions now.
 func (h homePage) Usable(p packs.PackView) bool { return p.Usable(h.Now) }
 
