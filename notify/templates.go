@@ -65,15 +65,20 @@ const (
 	// CoachSignIn (the coach's one-time sign-in link): CoachName, Link,
 	// Minutes (number: how long the link works).
 	CoachSignIn = "coach_sign_in"
-	// ClientLink (a fresh link to the client's page, asked for from an
-	// expired or revoked one): ClientName, CoachName, URL, ValidUntil.
+	// CheckoutLink (the coach sends a pack to pay): ClientName, CoachName,
+	// OfferName, Link.
+	CheckoutLink = "checkout_link"
+	// ClientLink (the client's own page): ClientName, CoachName, Link.
 	ClientLink = "client_link"
+	// FreshLink (a fresh link to the client's page, asked for from an
+	// expired or revoked one): ClientName, CoachName, URL, ValidUntil.
+	FreshLink = "fresh_link"
 )
 
 // Templates lists every template name.
 var Templates = []string{PackPurchased, LowBalance, PackExpiring, InstallmentDue, InstallmentFailed,
 	AnomalyOpenedClient, AnomalyOpenedCoach, AnomalyResolved, GoodwillGranted, MonthlySummary, CoachSignIn,
-	ClientLink}
+	CheckoutLink, ClientLink, FreshLink}
 
 // Locales lists the languages Carnet writes in.
 var Locales = i18n.Locales

@@ -32,8 +32,10 @@ var documented = map[string]map[string]any{
 	MonthlySummary: {"ClientName": "Léa", "CoachName": "Marc", "Month": "mars 2026",
 		"Sessions": [][2]string{{"lundi 2 mars 10:00", "suivie, 1 séance décomptée"}}, "Attended": 6,
 		"Missed": 0, "Cancelled": 1, "CoachCancelled": 1, "HasBalance": true, "Balance": 3},
-	CoachSignIn: {"CoachName": "Marc", "Link": "https://carnet.example/app/signin/t", "Minutes": 15},
-	ClientLink: {"ClientName": "Léa", "CoachName": "Marc", "URL": "https://carnet.example/c/cl_x",
+	CoachSignIn:  {"CoachName": "Marc", "Link": "https://carnet.example/app/signin/t", "Minutes": 15},
+	CheckoutLink: {"ClientName": "Léa", "CoachName": "Marc", "OfferName": "10 séances", "Link": "https://checkout.example/c"},
+	ClientLink:   {"ClientName": "Léa", "CoachName": "Marc", "Link": "https://carnet.example/c/cl_x"},
+	FreshLink: {"ClientName": "Léa", "CoachName": "Marc", "URL": "https://carnet.example/c/cl_x",
 		"ValidUntil": "9 mars 2026"},
 }
 

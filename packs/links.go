@@ -78,7 +78,7 @@ func (s *Service) queueLink(ctx context.Context, tx *sqlx.Tx, coachID, clientID 
 		loc = time.UTC
 	}
 	return notify.Enqueue(ctx, tx, notify.Message{CoachID: coachID, ClientID: &clientID, Cause: cause,
-		Template: notify.ClientLink, Locale: p.Locale, To: p.Email, Data: map[string]any{
+		Template: notify.FreshLink, Locale: p.Locale, To: p.Email, Data: map[string]any{
 			"ClientName": p.Name, "CoachName": p.Coach, "URL": s.BaseURL + "/c/" + token,
 			"ValidUntil": i18n.Date(expires.In(loc), p.Locale)}})
 }

@@ -23,7 +23,7 @@ func (w *world) links() *auth.Links {
 func (w *world) freshLinks(clientID int64) []string {
 	w.t.Helper()
 	var urls []string
-	if err := w.s.DB.Select(&urls, `SELECT data->>'URL' FROM notifications WHERE client_id = $1 AND template = 'client_link'
+	if err := w.s.DB.Select(&urls, `SELECT data->>'URL' FROM notifications WHERE client_id = $1 AND template = 'fresh_link'
 		ORDER BY id DESC`, clientID); err != nil {
 		w.t.Fatal(err)
 	}

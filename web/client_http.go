@@ -1,6 +1,7 @@
 package web
 
 import (
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -191,7 +192,7 @@ func (a *App) clientHome(c *gin.Context) {
 	}
 	v := a.clientView(c, h.Client.Locale, h.Coach.Timezone)
 	if err := a.Billing.Receipts(ctx, h.Payments); err != nil {
-		a.Log.WarnContext(ctx, "receipts", "err", err, "request_id", api.RequestID(c))
+		slog.WarnContext(ctx, "receipts", "err", err, "request_id", api.RequestID(c))
 	}
 	v.Title = v.T("client.home.title", "Coach", h.Coach.Name)
 	clientPages.Render(c, http.StatusOK, "home", v.with(homePage{ClientHome: h, Now: a.Now()}))
