@@ -220,6 +220,15 @@ func TestBrowserClientBuysAfterAcceptingTheAgreement(t *testing.T) {
 	if txt := browsertest.Text(t, coachTab); !strings.Contains(txt, "Apportez de l'eau.") || !strings.Contains(txt, "127.0.0.1") {
 		t.Fatalf("the coach's copy:\n%s", txt)
 	}
+	// A new version published from the coach's charter editor keeps the
+	// agreement's written points (the editor has no fields for them yet).
+	a.page(t, coachTab, "/app/offers")
+	submit(t, coachTab, `#charter-preview-submit`, `#notice_hours`, "12")
+	submit(t, coachTab, `#charter-publish`)
+	ch := a.must(200, "GET", "/v1/charter", s.key, nil)
+	if pts, _ := ch["agreement"].(map[string]any)["fr"].(map[string]any); ch["version"] != float64(2) || pts["free_text"] != "Apportez de l'eau." {
+		t.Fatalf("the editor's new version lost the points: %v", ch)
+	}
 }
 
 // An expired link shows its page; the client asks for a fresh one, which
