@@ -273,12 +273,12 @@ func emulatePrint(t *testing.T, tab context.Context) {
 	}))
 }
 
-// screenshotPath is where a page's picture goes: docs/screenshots when
-// CARNET_SCREENSHOTS=1 (to refresh the docs), else a scratch file, so a test
-// run leaves the tree as it was.
+// screenshotPath is where a page's picture goes: the directory
+// CARNET_SCREENSHOTS names (make screenshots: docs/screenshots), else a
+// scratch one, so a test run leaves the tree as it was.
 func screenshotPath(name string) string {
-	if os.Getenv("CARNET_SCREENSHOTS") == "1" {
-		return "../../docs/screenshots/" + name
+	if dir := os.Getenv("CARNET_SCREENSHOTS"); dir != "" {
+		return filepath.Join(dir, name)
 	}
 	return filepath.Join(os.TempDir(), "carnet-screenshots", name)
 }
