@@ -37,7 +37,7 @@ type Checkout struct {
 }
 
 func providerFailed(err error) error {
-	return errs.New(errs.Unavailable, "Stripe did not answer as expected (%v); nothing was charged, try again", err)
+	return errs.Wrap(err, errs.Unavailable, "Stripe did not answer; nothing was charged; try again")
 }
 
 // StartCheckout opens a pending pack with its expected payments, then a
@@ -146,6 +146,7 @@ func (s *Service) openSession(ctx context.Context, coach auth.Coach, client pack
 		// subscription's is, so invoices can be traced back to the pack.
 		params.SubscriptionData = &stripe.CheckoutSessionSubscriptionDataParams{Metadata: meta}
 	}
+	params.Context = ctx
 	params.IdempotencyKey = s.key("pack-%d-checkout", pack.ID)
 	cs, err := s.Stripe.CheckoutSessions.New(params)
 	if err != nil {
@@ -153,7 +154,7 @@ func (s *Service) openSession(ctx context.Context, coach auth.Coach, client pack
 	}
 	url := cs.URL
 	if s.Local {
-		url = s.BaseURL + "/checkout/local/" + packID
+		url = s.BaseURL + "/checkout/local/" + packID + "?token=" + s.Packs.Links.IssueCheckout(pack.ID)
 	}
 	if _, err := s.DB.ExecContext(ctx, `UPDATE packs SET stripe_checkout_session_id = $2, stripe_customer_id = $3
 		WHERE id = $1`, pack.ID, cs.ID, customer); err != nil {
@@ -170,6 +171,7 @@ func (s *Service) ensureCustomer(ctx context.Context, coachID int64, c packs.Cli
 	params := &stripe.CustomerParams{Email: stripe.String(c.Email), Name: stripe.String(c.Name),
 		PreferredLocales: stripe.StringSlice([]string{c.Locale})}
 	params.AddMetadata("carnet_client_id", strconv.FormatInt(c.ID, 10))
+	params.Context = ctx
 	params.IdempotencyKey = s.key("client-%d-customer", c.ID)
 	cus, err := s.Stripe.Customers.New(params)
 	if err != nil {
@@ -190,6 +192,7 @@ func (s *Service) ensureProduct(ctx context.Context, o packs.Offer) (string, err
 	}
 	params := &stripe.ProductParams{Name: stripe.String(o.Name)}
 	params.AddMetadata("carnet_offer_id", strconv.FormatInt(o.ID, 10))
+	params.Context = ctx
 	params.IdempotencyKey = s.key("offer-%d-product", o.ID)
 	p, err := s.Stripe.Products.New(params)
 	if err != nil {
@@ -215,6 +218,7 @@ func (s *Service) ensurePrice(ctx context.Context, o packs.Offer, product, colum
 	if monthly {
 		params.Recurring = &stripe.PriceRecurringParams{Interval: stripe.String("month"), IntervalCount: stripe.Int64(1)}
 	}
+	params.Context = ctx
 	params.IdempotencyKey = s.key("offer-%d-%s", o.ID, column)
 	p, err := s.Stripe.Prices.New(params)
 	if err != nil {

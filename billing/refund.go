@@ -135,5 +135,5 @@ func (s *Service) RefundExcess(ctx context.Context, paymentID, amount int64, cau
 }
 
 func refundUnavailable(err error) error {
-	return errs.New(errs.Unavailable, "Stripe did not answer as expected (%v); try again: a refund is never made twice", err)
+	return errs.Wrap(err, errs.Unavailable, "Stripe did not answer; try again: a refund is never made twice")
 }

@@ -4,11 +4,18 @@
 package api
 
 import (
+	"context"
+	"database/sql/driver"
 	"errors"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
+	"github.com/lib/pq"
 
 	"carnet/internal/errs"
 )
@@ -17,14 +24,29 @@ import (
 var statusOf = map[string]int{
 	errs.Invalid:             http.StatusBadRequest,
 	errs.NotFound:            http.StatusNotFound,
+	errs.MethodNotAllowed:    http.StatusMethodNotAllowed,
 	errs.Conflict:            http.StatusConflict,
 	errs.Unauthorized:        http.StatusUnauthorized,
 	errs.InsufficientBalance: http.StatusUnprocessableEntity,
 	errs.IdempotencyMismatch: http.StatusUnprocessableEntity,
 	errs.TooLarge:            http.StatusRequestEntityTooLarge,
-	errs.Unavailable:         http.StatusBadGateway,
+	errs.RateLimited:         http.StatusTooManyRequests,
+	errs.Unavailable:         http.StatusServiceUnavailable,
 	errs.Internal:            http.StatusInternalServerError,
 }
+
+// StatusOf is the HTTP status of an error code; a code missing from the
+// table is a bug of ours, so it answers 500, never a 4xx that blames the caller.
+func StatusOf(code string) int {
+	if s, ok := statusOf[code]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// RetryAfterSeconds is what a 503 tells the caller to wait: a database
+// restart or a Stripe hiccup is usually over by then.
+const RetryAfterSeconds = 5
 
 // ErrorBody is the JSON shape of every error response.
 type ErrorBody struct {
@@ -32,33 +54,60 @@ type ErrorBody struct {
 	RequestID string      `json:"request_id,omitempty"`
 }
 
+// DatabaseDown is what callers read while PostgreSQL cannot be reached.
+var DatabaseDown = errs.New(errs.Unavailable, "Carnet cannot reach its database right now; nothing was changed, try again in a few seconds")
+
 // Fail writes err as the JSON error shape. Anything that is not an *errs.Error
-// is logged and shown only as "internal error".
+// is logged with its cause and shown only as "internal error" (or, when the
+// database is unreachable, as a 503 to retry): no provider text, no address.
 func Fail(c *gin.Context, err error) {
 	var e *errs.Error
 	if !errors.As(err, &e) {
-		slog.ErrorContext(c.Request.Context(), "internal error", "err", err, "request_id", RequestID(c),
-			"method", c.Request.Method, "path", c.FullPath())
-		e = errs.New(errs.Internal, "internal error")
+		msg := "internal error"
+		if Unreachable(err) {
+			msg, e = "database unreachable", DatabaseDown
+		} else {
+			e = errs.New(errs.Internal, "internal error")
+		}
+		LoggerOf(c).ErrorContext(c.Request.Context(), msg, "err", err, "request_id", RequestID(c),
+			"method", c.Request.Method, "route", c.FullPath())
+	} else if e.Cause != nil {
+		LoggerOf(c).WarnContext(c.Request.Context(), "request failed", "code", e.Code, "err", e.Cause,
+			"request_id", RequestID(c), "method", c.Request.Method, "route", c.FullPath())
 	}
-	status, ok := statusOf[e.Code]
-	if !ok {
-		status = http.StatusBadRequest
+	status := StatusOf(e.Code)
+	if e.RetryAfter > 0 {
+		c.Header("Retry-After", strconv.Itoa(e.RetryAfter))
+	} else if status == http.StatusServiceUnavailable {
+		c.Header("Retry-After", strconv.Itoa(RetryAfterSeconds))
 	}
 	c.AbortWithStatusJSON(status, ErrorBody{Error: e, RequestID: RequestID(c)})
 }
 
+// Unreachable tells an error that means "the database is not there right
+// now" (refused or dropped connection, a server shutting down or starting)
+// from one that means a bug, by type and SQLSTATE class, never by text.
+func Unreachable(err error) bool {
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) {
+		// 08: connection exception; 57P01-57P03: admin/crash shutdown, cannot connect now.
+		return strings.HasPrefix(string(pqErr.Code), "08") || pqErr.Code == "57P01" ||
+			pqErr.Code == "57P02" || pqErr.Code == "57P03"
+	}
+	var netErr net.Error
+	return errors.As(err, &netErr) || errors.Is(err, driver.ErrBadConn) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		errors.Is(err, context.DeadlineExceeded)
+}
+
 // NotFound answers unknown routes in the same shape.
 func NotFound(c *gin.Context) {
-	Fail(c, errs.NotFoundf("no route %s %s", c.Request.Method, c.Request.URL.Path))
+	Fail(c, errs.NotFoundf("no route %s %s", c.Request.Method, RedactPath(c.Request.URL.Path)))
 }
 
 // MethodNotAllowed answers a known path with the wrong method.
 func MethodNotAllowed(c *gin.Context) {
-	c.AbortWithStatusJSON(http.StatusMethodNotAllowed, ErrorBody{
-		Error:     errs.New(errs.Invalid, "method %s not allowed on %s", c.Request.Method, c.Request.URL.Path),
-		RequestID: RequestID(c),
-	})
+	Fail(c, errs.New(errs.MethodNotAllowed, "method %s not allowed on %s", c.Request.Method, RedactPath(c.Request.URL.Path)))
 }
 
 // Respond writes v with status, or err when there is one.
@@ -68,4 +117,14 @@ func Respond(c *gin.Context, status int, v any, err error) {
 		return
 	}
 	c.JSON(status, v)
+}
+
+const loggerKey = "carnet.logger"
+
+// LoggerOf is the program's logger, set by Observe (slog's default before).
+func LoggerOf(c *gin.Context) *slog.Logger {
+	if l, ok := c.Get(loggerKey); ok {
+		return l.(*slog.Logger)
+	}
+	return slog.Default()
 }
