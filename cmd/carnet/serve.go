@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -40,6 +41,12 @@ type Main struct {
 	// outbox every 5 s, the Stripe sweep every 10 min.
 	ExpiryEvery, DispatchEvery, SweepEvery time.Duration
 
+	// StripeTimeout bounds one call to Stripe (billing.StripeTimeout unless set).
+	StripeTimeout time.Duration
+	// Timeouts of the HTTP server, unless set: ReadTimeout (headers and
+	// body) 30 s, WriteTimeout 60 s, IdleTimeout 120 s.
+	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+
 	srv           *http.Server
 	jobs          *jobs.Client
 	webhookSecret string // the one webhooks are checked against
@@ -70,7 +77,7 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	svc := &packs.Service{DB: d, Now: m.Now, Links: links, BaseURL: m.BaseURL}
 	bill := &billing.Service{DB: d, Packs: svc, Now: m.Now, BaseURL: m.BaseURL, Local: m.StripeKey == "",
-		Stripe: billing.NewStripe(m.StripeKey, m.StripeAPIBase)}
+		Stripe: billing.NewStripe(m.StripeKey, m.StripeAPIBase, m.StripeTimeout)}
 	if err := bill.Init(ctx); err != nil {
 		return err
 	}
@@ -121,7 +128,7 @@ func (m *Main) router(svc *packs.Service, bill *billing.Service, intake *webhook
 	r.HandleMethodNotAllowed = true
 	r.NoRoute(api.NotFound)
 	r.NoMethod(api.MethodNotAllowed)
-	r.Use(api.Observe(m.Log))
+	r.Use(api.Observe(m.Log), api.LimitBody(api.MaxBody))
 
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", m.ready)
@@ -136,12 +143,14 @@ func (m *Main) router(svc *packs.Service, bill *billing.Service, intake *webhook
 	coach.GET("/notifications", notify.Handler(m.DB, func(c *gin.Context) int64 { return auth.CoachOf(c).ID }))
 	r.POST("/webhooks/stripe", intake.Handle)
 	if bill.Local {
-		(&webhooks.LocalCheckout{Intake: intake}).Routes(r)
+		(&webhooks.LocalCheckout{Intake: intake, Links: links}).Routes(r)
 	}
 	return r
 }
 
-// ready answers 200 only when the database answers and its schema is current.
+// ready answers 200 only when the database answers and its schema is
+// current or ahead (a newer release migrated it, compatibly, during a
+// rolling deploy); otherwise 503 with the reason.
 func (m *Main) ready(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
 	defer cancel()
@@ -149,6 +158,7 @@ func (m *Main) ready(c *gin.Context) {
 	switch {
 	case err != nil:
 		m.Log.Warn("not ready", "err", err)
+		c.Header("Retry-After", strconv.Itoa(api.RetryAfterSeconds))
 		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "database unreachable"})
 	case !current:
 		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "migrations pending"})
@@ -167,7 +177,14 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
 	}
 	m.Addr = ln.Addr().String()
-	m.srv = &http.Server{Handler: m.Handler, ReadHeaderTimeout: 10 * time.Second}
+	// A client that sends its headers and never finishes its body loses the
+	// connection after ReadTimeout; a reader that stops reading, after
+	// WriteTimeout (longer than any Stripe call, so an answer can be sent).
+	m.srv = &http.Server{Handler: m.Handler, ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:  cmp.Or(m.ReadTimeout, 30*time.Second),
+		WriteTimeout: cmp.Or(m.WriteTimeout, 60*time.Second),
+		IdleTimeout:  cmp.Or(m.IdleTimeout, 120*time.Second),
+		ErrorLog:     slog.NewLogLogger(m.Log.Handler(), slog.LevelWarn)}
 	go func() {
 		if err := m.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			m.Log.Error("serve", "err", err)
