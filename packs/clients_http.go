@@ -53,7 +53,12 @@ func (s *Service) postClientLink(c *gin.Context, coach auth.Coach, id int64) {
 	in := struct {
 		TTLHours *int `json:"ttl_hours"`
 	}{}
-	if body, _ := api.ReadBody(c); len(body) > 0 {
+	body, err := api.ReadBody(c)
+	if err != nil {
+		api.Fail(c, err)
+		return
+	}
+	if len(body) > 0 {
 		if err := api.DecodeBytes(body, &in); err != nil {
 			api.Fail(c, err)
 			return

@@ -49,7 +49,7 @@ func (r *Reconciler) list(c *gin.Context) {
 		after = 1<<63 - 1
 	}
 	var rows []Anomaly
-	err = r.DB.SelectContext(c.Request.Context(), &rows, `SELECT * FROM anomalies WHERE coach_id = $1 AND id < $2
+	err = r.DB.SelectContext(c.Request.Context(), &rows, `SELECT `+anomalyCols+` FROM anomalies WHERE coach_id = $1 AND id < $2
 		AND ($3 = '' OR state = $3) AND ($4 = '' OR kind = $4) AND ($5 = 0 OR client_id = $5)
 		ORDER BY id DESC LIMIT $6`, auth.CoachOf(c).ID, after, state, kind, client, p.Limit+1)
 	api.Respond(c, http.StatusOK, api.NewList(rows, p.Limit, func(a Anomaly) int64 { return a.ID }), err)
