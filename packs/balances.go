@@ -37,7 +37,7 @@ func (s *Service) ClientBalance(ctx context.Context, coachID, clientID int64) (B
 	}
 	b := Balance{ClientID: clientID, Packs: []PackBalance{}}
 	var packs []Pack
-	if err := s.DB.SelectContext(ctx, &packs, `SELECT * FROM packs WHERE coach_id = $1 AND client_id = $2
+	if err := s.DB.SelectContext(ctx, &packs, `SELECT `+packCols+` FROM packs WHERE coach_id = $1 AND client_id = $2
 		ORDER BY id DESC`, coachID, clientID); err != nil {
 		return b, err
 	}
@@ -95,7 +95,7 @@ func (s *Service) Roster(ctx context.Context, coachID int64, sort, cursor string
 		}
 	}
 	var rows []RosterRow
-	err := s.DB.SelectContext(ctx, &rows, `SELECT * FROM (
+	err := s.DB.SelectContext(ctx, &rows, `SELECT client_id, name, email, sessions_remaining, active_packs, next_expiry FROM (
 		SELECT c.id AS client_id, c.name, c.email,
 		  coalesce(sum(p.sessions_remaining) FILTER (WHERE p.kind = 'sessions'), 0)::int AS sessions_remaining,
 		  count(p.id)::int AS active_packs, min(p.valid_until) AS next_expiry

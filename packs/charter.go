@@ -90,7 +90,7 @@ func (s *Service) PublishCharter(ctx context.Context, coach auth.Coach, in Chart
 			late_cancel_action, late_cancel_fee, no_show_action, no_show_fee, currency, coach_cancel,
 			grace_days, auto_refund_excess)
 			SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10
-			FROM charter_versions WHERE coach_id = $1 RETURNING *`,
+			FROM charter_versions WHERE coach_id = $1 RETURNING `+charterCols,
 			coach.ID, ch.NoticeHours, ch.LateCancelAction, ch.LateCancelFee, ch.NoShowAction, ch.NoShowFee,
 			ch.Currency, ch.CoachCancel, ch.GraceDays, ch.AutoRefundExcess)
 	})
@@ -100,7 +100,7 @@ func (s *Service) PublishCharter(ctx context.Context, coach auth.Coach, in Chart
 // CurrentCharter is the newest version, or the defaults when there is none.
 func (s *Service) CurrentCharter(ctx context.Context, q sqlx.QueryerContext, coach auth.Coach) (Charter, error) {
 	var ch Charter
-	err := sqlx.GetContext(ctx, q, &ch, `SELECT * FROM charter_versions WHERE coach_id = $1
+	err := sqlx.GetContext(ctx, q, &ch, `SELECT `+charterCols+` FROM charter_versions WHERE coach_id = $1
 		ORDER BY version DESC LIMIT 1`, coach.ID)
 	if db.NoRows(err) {
 		ch = DefaultCharter
@@ -116,7 +116,7 @@ func charterByID(ctx context.Context, q sqlx.QueryerContext, coachID int64, id *
 		return DefaultCharter, nil
 	}
 	var ch Charter
-	err := sqlx.GetContext(ctx, q, &ch, `SELECT * FROM charter_versions WHERE coach_id = $1 AND id = $2`, coachID, *id)
+	err := sqlx.GetContext(ctx, q, &ch, `SELECT `+charterCols+` FROM charter_versions WHERE coach_id = $1 AND id = $2`, coachID, *id)
 	return ch, err
 }
 
@@ -135,7 +135,7 @@ func (s *Service) getCharter(c *gin.Context) {
 
 func (s *Service) listCharters(c *gin.Context) {
 	var rows []Charter
-	err := s.DB.SelectContext(c.Request.Context(), &rows, `SELECT * FROM charter_versions WHERE coach_id = $1
+	err := s.DB.SelectContext(c.Request.Context(), &rows, `SELECT `+charterCols+` FROM charter_versions WHERE coach_id = $1
 		ORDER BY version DESC`, auth.CoachOf(c).ID)
 	if rows == nil {
 		rows = []Charter{}

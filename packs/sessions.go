@@ -106,7 +106,7 @@ func (s *Service) Schedule(ctx context.Context, coachID int64, in SessionInput) 
 			return errs.Field("client_ids", "every participant must be one of your clients, named once")
 		}
 		if err := tx.GetContext(ctx, &sess, `INSERT INTO sessions (coach_id, title, starts_at, duration_minutes, kind)
-			VALUES ($1, $2, $3, $4, $5) RETURNING *`, coachID, sess.Title, sess.StartsAt, sess.DurationMinutes, sess.Kind); err != nil {
+			VALUES ($1, $2, $3, $4, $5) RETURNING `+sessionCols, coachID, sess.Title, sess.StartsAt, sess.DurationMinutes, sess.Kind); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO bookings (coach_id, session_id, client_id)
@@ -127,7 +127,7 @@ func loadBookings(ctx context.Context, q sqlx.QueryerContext, sess *Session) err
 // SessionByID returns one session with its bookings.
 func (s *Service) SessionByID(ctx context.Context, coachID, id int64) (Session, error) {
 	var sess Session
-	err := s.DB.GetContext(ctx, &sess, `SELECT * FROM sessions WHERE coach_id = $1 AND id = $2`, coachID, id)
+	err := s.DB.GetContext(ctx, &sess, `SELECT `+sessionCols+` FROM sessions WHERE coach_id = $1 AND id = $2`, coachID, id)
 	if db.NoRows(err) {
 		return sess, errs.NotFoundf("no session %d", id)
 	}
@@ -144,7 +144,7 @@ func (s *Service) Reschedule(ctx context.Context, coachID, id int64, in SessionI
 	}
 	var sess Session
 	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		err := tx.GetContext(ctx, &sess, `SELECT * FROM sessions WHERE coach_id = $1 AND id = $2 FOR UPDATE`, coachID, id)
+		err := tx.GetContext(ctx, &sess, `SELECT `+sessionCols+` FROM sessions WHERE coach_id = $1 AND id = $2 FOR UPDATE`, coachID, id)
 		if db.NoRows(err) {
 			return errs.NotFoundf("no session %d", id)
 		}
@@ -163,7 +163,7 @@ func (s *Service) Reschedule(ctx context.Context, coachID, id int64, in SessionI
 			return err
 		}
 		if err := tx.GetContext(ctx, &sess, `UPDATE sessions SET title = $3, starts_at = $4, duration_minutes = $5
-			WHERE coach_id = $1 AND id = $2 RETURNING *`, coachID, id, sess.Title, sess.StartsAt, sess.DurationMinutes); err != nil {
+			WHERE coach_id = $1 AND id = $2 RETURNING `+sessionCols, coachID, id, sess.Title, sess.StartsAt, sess.DurationMinutes); err != nil {
 			return err
 		}
 		return loadBookings(ctx, tx, &sess)
@@ -189,7 +189,7 @@ func (s *Service) Sessions(ctx context.Context, coach auth.Coach, period, date s
 		return nil, err
 	}
 	rows := []Session{}
-	if err := s.DB.SelectContext(ctx, &rows, `SELECT * FROM sessions WHERE coach_id = $1
+	if err := s.DB.SelectContext(ctx, &rows, `SELECT `+sessionCols+` FROM sessions WHERE coach_id = $1
 		AND starts_at >= $2 AND starts_at < $3 ORDER BY starts_at, id`, coach.ID, from, to); err != nil {
 		return nil, err
 	}

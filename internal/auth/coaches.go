@@ -17,6 +17,9 @@ import (
 	"carnet/internal/money"
 )
 
+// coachCols is what this binary reads of a coach (never `*`: see db.Columns).
+var coachCols = db.Columns[Coach]("")
+
 // Coach is the tenant: every row a coach owns carries its id.
 type Coach struct {
 	ID        int64     `db:"id" json:"id"`
@@ -70,7 +73,7 @@ func CreateCoach(ctx context.Context, d *sqlx.DB, n NewCoach) (Coach, string, er
 	var key string
 	err := db.InTx(ctx, d, func(tx *sqlx.Tx) error {
 		err := tx.GetContext(ctx, &c, `INSERT INTO coaches (name, email, currency, timezone)
-			VALUES ($1, $2, $3, $4) RETURNING *`, n.Name, n.Email, n.Currency, n.Timezone)
+			VALUES ($1, $2, $3, $4) RETURNING `+coachCols, n.Name, n.Email, n.Currency, n.Timezone)
 		if db.IsUniqueViolation(err, "coaches_email_key") {
 			return errs.New(errs.Conflict, "a coach with email %s already exists", n.Email)
 		}
@@ -86,7 +89,7 @@ func CreateCoach(ctx context.Context, d *sqlx.DB, n NewCoach) (Coach, string, er
 // CoachByEmail finds a coach by email.
 func CoachByEmail(ctx context.Context, d sqlx.QueryerContext, email string) (Coach, error) {
 	var c Coach
-	err := sqlx.GetContext(ctx, d, &c, `SELECT * FROM coaches WHERE lower(email) = lower($1)`, email)
+	err := sqlx.GetContext(ctx, d, &c, `SELECT `+coachCols+` FROM coaches WHERE lower(email) = lower($1)`, email)
 	if db.NoRows(err) {
 		return c, errs.NotFoundf("no coach with email %s", email)
 	}
@@ -108,7 +111,7 @@ func issueKey(ctx context.Context, e sqlx.ExecerContext, coachID int64, label st
 // CoachByKey authenticates an API key.
 func CoachByKey(ctx context.Context, d *sqlx.DB, key string) (Coach, error) {
 	var c Coach
-	err := d.GetContext(ctx, &c, `SELECT c.* FROM coaches c JOIN api_keys k ON k.coach_id = c.id
+	err := d.GetContext(ctx, &c, `SELECT `+db.Columns[Coach]("c")+` FROM coaches c JOIN api_keys k ON k.coach_id = c.id
 		WHERE k.key_hash = $1 AND k.revoked_at IS NULL`, hashKey(key))
 	if db.NoRows(err) {
 		return c, errs.New(errs.Unauthorized, "unknown or revoked API key")
@@ -130,7 +133,7 @@ func randomToken(n int) string {
 // CoachByID loads a coach.
 func CoachByID(ctx context.Context, d sqlx.QueryerContext, id int64) (Coach, error) {
 	var c Coach
-	err := sqlx.GetContext(ctx, d, &c, `SELECT * FROM coaches WHERE id = $1`, id)
+	err := sqlx.GetContext(ctx, d, &c, `SELECT `+coachCols+` FROM coaches WHERE id = $1`, id)
 	if db.NoRows(err) {
 		return c, errs.NotFoundf("no coach %d", id)
 	}

@@ -50,9 +50,13 @@ func (l *Links) Issue(coachID, clientID int64, ttl time.Duration) (string, time.
 	return "cl_" + payload + "." + l.sign(payload), expires
 }
 
-func (l *Links) sign(payload string) string {
+func (l *Links) sign(payload string) string { return l.signFor("client-link:", payload) }
+
+// signFor signs payload for one purpose, so a token of one kind is never
+// accepted as another.
+func (l *Links) signFor(purpose, payload string) string {
 	m := hmac.New(sha256.New, l.secret)
-	m.Write([]byte("client-link:" + payload))
+	m.Write([]byte(purpose + payload))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
@@ -87,4 +91,32 @@ func (l *Links) Verify(ctx context.Context, token string) (coachID, clientID int
 		return 0, 0, bad
 	}
 	return nums[0], nums[1], nil
+}
+
+// CheckoutTTL is how long a local test checkout page stays usable: the page
+// also plays the later months of an installment plan.
+const CheckoutTTL = MaxLinkTTL
+
+// IssueCheckout signs the token that opens the local test checkout of one
+// pack (Carnet without a Stripe account): pack ids are sequential, so the
+// page must not open to whoever guesses one.
+func (l *Links) IssueCheckout(packID int64) string {
+	expires := l.now().Add(CheckoutTTL).UTC().Unix()
+	payload := fmt.Sprintf("%d.%d", packID, expires)
+	return "co_" + payload + "." + l.signFor("local-checkout:", payload)
+}
+
+// VerifyCheckout tells whether token opens the local checkout of packID.
+func (l *Links) VerifyCheckout(packID int64, token string) bool {
+	body, ok := strings.CutPrefix(token, "co_")
+	parts := strings.Split(body, ".")
+	if !ok || len(parts) != 3 || parts[0] != strconv.FormatInt(packID, 10) {
+		return false
+	}
+	payload := parts[0] + "." + parts[1]
+	if !hmac.Equal([]byte(parts[2]), []byte(l.signFor("local-checkout:", payload))) {
+		return false
+	}
+	expires, err := strconv.ParseInt(parts[1], 10, 64)
+	return err == nil && l.now().Before(time.Unix(expires, 0))
 }

@@ -59,7 +59,9 @@ func Migrate(ctx context.Context, d *sql.DB) error {
 	return jobs.Migrate(ctx, d)
 }
 
-// Current reports whether the schema is at the newest embedded version.
+// Current reports whether the schema is at the newest embedded version or
+// ahead of it: during a rolling deploy the newer release migrates first, and
+// its migrations are written so that this binary still runs on them.
 func Current(ctx context.Context, d *sql.DB) (bool, error) {
 	p, err := Migrator(d)
 	if err != nil {
@@ -69,7 +71,7 @@ func Current(ctx context.Context, d *sql.DB) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return current == target, nil
+	return current >= target, nil
 }
 
 // InTx runs fn in a transaction, committed when fn returns nil.
