@@ -24,6 +24,25 @@ type app struct {
 	base string
 	mu   sync.Mutex
 	now  time.Time
+	logs *logBuffer // what the program logged, as JSON lines
+}
+
+// logBuffer collects log lines written from many goroutines.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func startApp(t *testing.T) *app {
@@ -34,10 +53,23 @@ func startApp(t *testing.T) *app {
 // startAppOn starts the program against an existing database.
 func startAppOn(t *testing.T, url string) *app {
 	t.Helper()
-	a := &app{t: t, now: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
+	return startAppWith(t, url, nil)
+}
+
+// startAppWith starts the program against url (a fresh database when
+// empty), after opt changed its settings.
+func startAppWith(t *testing.T, url string, opt func(*Main)) *app {
+	t.Helper()
+	if url == "" {
+		url = testdb.URLOf(t, testdb.New(t))
+	}
+	a := &app{t: t, now: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC), logs: &logBuffer{}}
 	cfg := Config{DatabaseURL: url, Addr: "127.0.0.1:0", StripeAPIBase: os.Getenv("STRIPE_API_BASE")}
 	cfg.BaseURL = "http://carnet.test"
-	a.m = &Main{Config: cfg, Now: a.clock, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), ExpiryEvery: time.Second}
+	a.m = &Main{Config: cfg, Now: a.clock, Log: slog.New(slog.NewJSONHandler(a.logs, nil)), ExpiryEvery: time.Second}
+	if opt != nil {
+		opt(a.m)
+	}
 	if err := a.m.Run(context.Background()); err != nil {
 		t.Fatalf("start carnet: %v", err)
 	}

@@ -126,6 +126,12 @@ func (m *Main) router(svc *packs.Service, bill *billing.Service, intake *webhook
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
+	// The caller's address decides the throttle of failed authentications:
+	// X-Forwarded-For is believed only from the proxies the operator names.
+	if err := r.SetTrustedProxies(m.TrustedProxies); err != nil {
+		m.Log.Error("CARNET_TRUSTED_PROXIES", "err", err)
+		_ = r.SetTrustedProxies(nil)
+	}
 	r.NoRoute(api.NotFound)
 	r.NoMethod(api.MethodNotAllowed)
 	r.Use(api.Observe(m.Log), api.LimitBody(api.MaxBody))
@@ -135,7 +141,7 @@ func (m *Main) router(svc *packs.Service, bill *billing.Service, intake *webhook
 	web.Routes(r)
 
 	idem := api.Idempotent(m.DB)
-	coach := r.Group("/v1", auth.RequireCoach(m.DB), idem)
+	coach := r.Group("/v1", auth.RequireCoach(m.DB, m.Now), idem)
 	client := r.Group("/v1", links.RequireClient(), idem)
 	svc.Routes(coach, client)
 	bill.Routes(coach, client)

@@ -110,13 +110,33 @@ func issueKey(ctx context.Context, e sqlx.ExecerContext, coachID int64, label st
 
 // CoachByKey authenticates an API key.
 func CoachByKey(ctx context.Context, d *sqlx.DB, key string) (Coach, error) {
+	return coachByKeyFrom(ctx, d, key, "", time.Now())
+}
+
+// coachByKeyFrom authenticates an API key sent from addr: a blocked address
+// is refused like an unknown key (the caller then learns why).
+func coachByKeyFrom(ctx context.Context, d *sqlx.DB, key, addr string, now time.Time) (Coach, error) {
 	var c Coach
 	err := d.GetContext(ctx, &c, `SELECT `+db.Columns[Coach]("c")+` FROM coaches c JOIN api_keys k ON k.coach_id = c.id
-		WHERE k.key_hash = $1 AND k.revoked_at IS NULL`, hashKey(key))
+		WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND `+notBlocked, hashKey(key), addr, now.UTC())
 	if db.NoRows(err) {
 		return c, errs.New(errs.Unauthorized, "unknown or revoked API key")
 	}
 	return c, err
+}
+
+// RevokeKey revokes one of a coach's API keys: from then on it is refused
+// like an unknown one. Revoking a revoked key changes nothing.
+func RevokeKey(ctx context.Context, d *sqlx.DB, coachID int64, key string) error {
+	res, err := d.ExecContext(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, now())
+		WHERE coach_id = $1 AND key_hash = $2`, coachID, hashKey(key))
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return errs.NotFoundf("no such API key")
+	}
+	return nil
 }
 
 func hashKey(key string) []byte {

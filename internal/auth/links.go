@@ -63,6 +63,12 @@ func (l *Links) signFor(purpose, payload string) string {
 // Verify checks a link's signature and expiry and that its client still
 // exists, and returns whom it names.
 func (l *Links) Verify(ctx context.Context, token string) (coachID, clientID int64, err error) {
+	return l.verifyFrom(ctx, token, "")
+}
+
+// verifyFrom verifies a link sent from addr: a blocked address is refused
+// like a bad link, in the same query that finds the client.
+func (l *Links) verifyFrom(ctx context.Context, token, addr string) (coachID, clientID int64, err error) {
 	bad := errs.New(errs.Unauthorized, "invalid or expired client link")
 	body, ok := strings.CutPrefix(token, "cl_")
 	parts := strings.Split(body, ".")
@@ -83,8 +89,8 @@ func (l *Links) Verify(ctx context.Context, token string) (coachID, clientID int
 		return 0, 0, bad
 	}
 	var exists bool
-	if err := l.d.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM clients WHERE coach_id = $1 AND id = $2)`,
-		nums[0], nums[1]); err != nil {
+	if err := l.d.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM clients WHERE coach_id = $1 AND id = $4)
+		AND `+notBlocked, nums[0], addr, l.now().UTC(), nums[1]); err != nil {
 		return 0, 0, err
 	}
 	if !exists {
