@@ -35,7 +35,7 @@ func (s *Service) Client(ctx context.Context, coachID, id int64) (Client, error)
 
 func getClient(ctx context.Context, q sqlx.QueryerContext, coachID, id int64, lock bool) (Client, error) {
 	var c Client
-	query := `SELECT `+clientCols+` FROM clients WHERE coach_id = $1 AND id = $2`
+	query := `SELECT ` + clientCols + ` FROM clients WHERE coach_id = $1 AND id = $2`
 	if lock {
 		query += ` FOR UPDATE`
 	}

@@ -49,12 +49,12 @@ type Intake struct {
 
 // Result says what became of one delivery.
 type Result struct {
-	Received  bool   `json:"received"`
-	Duplicate bool   `json:"duplicate,omitempty"`
+	Received  bool `json:"received"`
+	Duplicate bool `json:"duplicate,omitempty"`
 	// Applied is false when the event was stored but its content could not
 	// be applied (the reason is kept with it and logged).
-	Applied *bool `json:"applied,omitempty"`
-	EventID   string `json:"event_id"`
+	Applied *bool  `json:"applied,omitempty"`
+	EventID string `json:"event_id"`
 }
 
 // ErrBadSignature is a delivery we cannot trust: refused, nothing stored.

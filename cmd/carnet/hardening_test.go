@@ -370,4 +370,3 @@ func TestMethodNotAllowedHasItsCode(t *testing.T) {
 		t.Fatalf("404: %d %s", r.Status, r.Body)
 	}
 }
-
