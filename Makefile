@@ -4,7 +4,10 @@
 SHELL := /bin/bash
 GO ?= go
 
-.PHONY: run test services down
+.PHONY: run test services test-services lint fuzz down
+
+# Each fuzz target runs this long in `make test` (its seed corpus always runs).
+FUZZTIME ?= 4s
 
 ## run: bring up PostgreSQL and stripe-mock, seed the demo, serve the API
 run: services
@@ -13,15 +16,32 @@ run: services
 	.data/bin/carnet demo && \
 	exec .data/bin/carnet serve
 
-## test: bring up the same services, check formatting and vet, run every test with the race detector
-test: services
+## test: bring up the test services, check formatting, vet, go.mod, the linter, run every test with the
+## race detector, then a short fuzz run of each target
+test: test-services
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.data/*'))" || \
 		{ echo "gofmt would change:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
-	@source .data/services.env && $(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) mod tidy -diff
+	@scripts/lint.sh
+	@source .data/services-test.env && $(GO) test -race -count=1 -timeout 20m ./...
+	@$(MAKE) --no-print-directory fuzz
+
+## lint: golangci-lint v2 with .golangci.yml (built once into .data/bin)
+lint:
+	@scripts/lint.sh
+
+## fuzz: each fuzz target for $(FUZZTIME): no panic, no 500
+fuzz: test-services
+	@source .data/services-test.env && \
+	$(GO) test -run '^$$' -fuzz '^FuzzWebhookIntake$$' -fuzztime $(FUZZTIME) -parallel 2 ./webhooks && \
+	$(GO) test -run '^$$' -fuzz '^FuzzJSONBodies$$' -fuzztime $(FUZZTIME) -parallel 2 ./cmd/carnet
 
 services:
 	@scripts/services.sh up
+
+test-services:
+	@scripts/services.sh up test
 
 ## down: stop the services scripts/services.sh started
 down:

@@ -227,16 +227,20 @@ func (in *Intake) apply(ctx context.Context, tx *sqlx.Tx, ev *stripe.Event) erro
 	return nil
 }
 
-// decodeThen reads the event's object as T. An object we cannot read is
-// stored all the same and acknowledged: refusing it would only make Stripe
-// retry, then disable the endpoint.
+// decodeThen reads the event's object as T. An object we cannot read is an
+// error of the event's content: stored all the same, with the reason, and
+// acknowledged (refusing it would only make Stripe retry, then disable the
+// endpoint).
 func decodeThen[T any](ev *stripe.Event, fn func(*T) error) error {
 	var id struct {
 		ID string `json:"id"`
 	}
 	obj := new(T)
-	if json.Unmarshal(ev.Data.Raw, &id) != nil || id.ID == "" || json.Unmarshal(ev.Data.Raw, obj) != nil {
-		return nil
+	if err := json.Unmarshal(ev.Data.Raw, &id); err != nil || id.ID == "" {
+		return errs.New(errs.Invalid, "the event's object has no id")
+	}
+	if err := json.Unmarshal(ev.Data.Raw, obj); err != nil {
+		return errs.New(errs.Invalid, "the event's object cannot be read as a %T: %v", obj, err)
 	}
 	return fn(obj)
 }

@@ -2,6 +2,7 @@ package webhooks
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -303,7 +304,7 @@ func TestSignatures(t *testing.T) {
 	}
 	for _, tc := range cases {
 		_, err := s.in.Receive(context.Background(), tc.payload, tc.signature)
-		if err != ErrBadSignature {
+		if !errors.Is(err, ErrBadSignature) {
 			t.Errorf("%s: %v", tc.name, err)
 		}
 	}
