@@ -27,7 +27,7 @@ const secret = "whsec_test_carnet"
 
 // shop is one coach selling through stripe-mock, with Carnet's intake.
 type shop struct {
-	t      *testing.T
+	t      testing.TB
 	in     *Intake
 	rec    *Reconciler
 	bill   *billing.Service
@@ -38,7 +38,7 @@ type shop struct {
 	now    time.Time
 }
 
-func newShop(t *testing.T) *shop {
+func newShop(t testing.TB) *shop {
 	t.Helper()
 	base := os.Getenv("STRIPE_API_BASE")
 	if base == "" {

@@ -19,7 +19,7 @@ import (
 
 // app is the real program, started on a free port against its own database.
 type app struct {
-	t    *testing.T
+	t    testing.TB
 	m    *Main
 	base string
 	mu   sync.Mutex
@@ -45,20 +45,20 @@ func (l *logBuffer) String() string {
 	return l.b.String()
 }
 
-func startApp(t *testing.T) *app {
+func startApp(t testing.TB) *app {
 	t.Helper()
 	return startAppOn(t, testdb.URLOf(t, testdb.New(t)))
 }
 
 // startAppOn starts the program against an existing database.
-func startAppOn(t *testing.T, url string) *app {
+func startAppOn(t testing.TB, url string) *app {
 	t.Helper()
 	return startAppWith(t, url, nil)
 }
 
 // startAppWith starts the program against url (a fresh database when
 // empty), after opt changed its settings.
-func startAppWith(t *testing.T, url string, opt func(*Main)) *app {
+func startAppWith(t testing.TB, url string, opt func(*Main)) *app {
 	t.Helper()
 	if url == "" {
 		url = testdb.URLOf(t, testdb.New(t))
@@ -102,7 +102,7 @@ type reply struct {
 }
 
 // json decodes the reply body into a map (or whatever v is).
-func (r reply) json(t *testing.T) map[string]any {
+func (r reply) json(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(r.Body, &m); err != nil {
@@ -112,7 +112,7 @@ func (r reply) json(t *testing.T) map[string]any {
 }
 
 // code is the error code of an error reply, "" otherwise.
-func (r reply) code(t *testing.T) string {
+func (r reply) code(t testing.TB) string {
 	t.Helper()
 	e, _ := r.json(t)["error"].(map[string]any)
 	if e == nil {

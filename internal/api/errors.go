@@ -64,9 +64,14 @@ func Fail(c *gin.Context, err error) {
 	var e *errs.Error
 	if !errors.As(err, &e) {
 		msg := "internal error"
-		if Unreachable(err) {
+		switch {
+		case Unreachable(err):
 			msg, e = "database unreachable", DatabaseDown
-		} else {
+		case dataException(err):
+			// A value our checks let through and PostgreSQL refused (a
+			// number too large for its column): the caller's input, not our state.
+			msg, e = "value refused by the database", errs.New(errs.Invalid, "a value in the request is out of range or not valid")
+		default:
 			e = errs.New(errs.Internal, "internal error")
 		}
 		LoggerOf(c).ErrorContext(c.Request.Context(), msg, "err", err, "request_id", RequestID(c),
@@ -98,6 +103,13 @@ func Unreachable(err error) bool {
 	return errors.As(err, &netErr) || errors.Is(err, driver.ErrBadConn) ||
 		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
 		errors.Is(err, context.DeadlineExceeded)
+}
+
+// dataException tells a PostgreSQL data exception (SQLSTATE class 22: a
+// number out of range, an invalid text or date value).
+func dataException(err error) bool {
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && strings.HasPrefix(string(pqErr.Code), "22")
 }
 
 // NotFound answers unknown routes in the same shape.

@@ -145,7 +145,7 @@ func ensureTemplate(t testing.TB) (string, error) {
 func schemaHash() (string, error) {
 	river, err := jobs.Schema()
 	if err != nil {
-		return "", fmt.Errorf("River's migrations: %w", err)
+		return "", fmt.Errorf("read River's migrations: %w", err)
 	}
 	return schemaHashFor(river), nil
 }
