@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -72,9 +74,11 @@ func startCluster(t *testing.T) *cluster {
 		if err != nil {
 			t.Fatal("running as root needs a postgres account to own the test cluster")
 		}
-		var uid, gid int
-		fmt.Sscan(u.Uid, &uid)
-		fmt.Sscan(u.Gid, &gid)
+		uid, uerr := strconv.Atoi(u.Uid)
+		gid, gerr := strconv.Atoi(u.Gid)
+		if err := errors.Join(uerr, gerr); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.Chown(c.dir, uid, gid); err != nil {
 			t.Fatal(err)
 		}
