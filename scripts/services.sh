@@ -200,32 +200,43 @@ pg_initdb() {
 }
 
 pg_start() {
-  local port sockdir
+  local port sockdir try before
   port=$(free_port "$(cat "$PGPORT_FILE" 2>/dev/null || echo "$PG_DEFAULT_PORT")")
-  echo "$port" >"$PGPORT_FILE"
   sockdir=$PGSOCK
   # Unix socket paths are limited to ~107 bytes; we connect over TCP anyway.
   if (( ${#sockdir} + 20 > 100 )); then sockdir=""; fi
   mkdir -p "$PGSOCK"
-  # Same effect as `-c ...` on the command line, but robust to odd paths and
-  # also applies if someone starts the cluster by hand.
-  {
-    cat <<CONF
+  # A port free a moment ago may be taken before the postmaster binds it
+  # (another checkout, a test's own server): then try the next free one.
+  for ((try = 1; ; try++)); do
+    echo "$port" >"$PGPORT_FILE"
+    # Same effect as `-c ...` on the command line, but robust to odd paths and
+    # also applies if someone starts the cluster by hand.
+    {
+      cat <<CONF
 port = $port
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '${sockdir//\'/\'\'}'
 max_connections = 200
 CONF
-    pg_profile_conf
-  } >"$PGDATA_DIR/carnet.conf"
-  fix_ownership
-  log "postgres: starting local cluster on 127.0.0.1:$port"
-  # Fully detached: no inherited stdout/stderr (CI would wait on the pipe) and no lock fd.
-  if ! as_pg "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -l "$PGLOG" -w -t 60 start \
-      </dev/null >"$PGROOT/pg_ctl.out" 2>&1 9>&-; then
+      pg_profile_conf
+    } >"$PGDATA_DIR/carnet.conf"
+    fix_ownership
+    log "postgres: starting local cluster on 127.0.0.1:$port"
+    before=$(wc -l <"$PGLOG" 2>/dev/null || echo 0)
+    # Fully detached: no inherited stdout/stderr (CI would wait on the pipe) and no lock fd.
+    if as_pg "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -l "$PGLOG" -w -t 60 start \
+        </dev/null >"$PGROOT/pg_ctl.out" 2>&1 9>&-; then
+      return 0
+    fi
+    if ((try < 5)) && tail -n +$((before + 1)) "$PGLOG" 2>/dev/null | grep -q 'Address already in use'; then
+      log "postgres: port $port was taken meanwhile; trying another"
+      port=$(free_port $((port + 1)))
+      continue
+    fi
     tail -n 20 "$PGLOG" >&2 2>/dev/null || true
     die "pg_ctl start failed (see ${PGROOT#"$ROOT"/}/log)"
-  fi
+  done
 }
 
 # Durability by profile: `make run` keeps what it acknowledged; tests trade
@@ -367,7 +378,30 @@ sm_up() {
   sm_down quiet   # a live but unresponsive one
   sm_build
   port=$(free_port "$SM_DEFAULT_PORT")
+  local try
+  for ((try = 1; try <= 3; try++)); do
+    sm_start "$port"
+    for ((i = 0; i < 300; i++)); do
+      if pid=$(sm_pid) && sm_owns_port "$pid" "$port" && http_ok "$port"; then
+        SM_URL="http://127.0.0.1:$port"
+        return 0
+      fi
+      if [[ -s $SM_PID_FILE ]] && ! sm_pid >/dev/null; then break; fi   # it died
+      sleep 0.1
+    done
+    # The port, free a moment ago, was taken before stripe-mock bound it.
+    grep -q 'address already in use' "$SM_LOG" 2>/dev/null || break
+    sm_down quiet
+    port=$(free_port $((port + 1)))
+  done
+  tail -n 20 "$SM_LOG" >&2 || true
+  die "stripe-mock did not come up (see .data/stripe-mock.log)"
+}
+
+sm_start() {
+  local port=$1
   log "stripe-mock: starting on 127.0.0.1:$port"
+  rm -f "$SM_PID_FILE"
   # -https-addr: with only -http-addr, stripe-mock v0.183 still opens HTTPS on
   # *:12112 (all interfaces, clashes between checkouts); pin it to a random
   # loopback port instead.
@@ -382,16 +416,6 @@ sm_up() {
       "$SM_BIN" -http-addr "127.0.0.1:$port" -https-addr 127.0.0.1:0 </dev/null >"$SM_LOG" 2>&1 &
   )
   echo "$port" >"$SM_PORT_FILE"
-  for ((i = 0; i < 300; i++)); do
-    if pid=$(sm_pid) && sm_owns_port "$pid" "$port" && http_ok "$port"; then
-      SM_URL="http://127.0.0.1:$port"
-      return 0
-    fi
-    if [[ -s $SM_PID_FILE ]] && ! sm_pid >/dev/null; then break; fi   # it died
-    sleep 0.1
-  done
-  tail -n 20 "$SM_LOG" >&2 || true
-  die "stripe-mock did not come up (see .data/stripe-mock.log)"
 }
 
 sm_down() {
@@ -419,7 +443,7 @@ cmd_up() {
   printf 'export DATABASE_URL=%s\nexport STRIPE_API_BASE=%s\n' \
     "$(shell_quote "$PG_URL")" "$(shell_quote "$SM_URL")" >"$ENV_FILE.tmp"
   mv "$ENV_FILE.tmp" "$ENV_FILE"
-  log "ready: source .data/services.env"
+  log "ready: source ${ENV_FILE#"$ROOT"/}"
 }
 
 cmd_down() {
