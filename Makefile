@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 GO ?= go
 
-.PHONY: run test services test-services lint fuzz down
+.PHONY: run test bench services test-services chromium lint fuzz down
 
 # Each fuzz target runs this long in `make test` (its seed corpus always runs).
 FUZZTIME ?= 4s
@@ -16,9 +16,9 @@ run: services
 	.data/bin/carnet demo && \
 	exec .data/bin/carnet serve
 
-## test: bring up the test services, check formatting, vet, go.mod, the linter, run every test with the
-## race detector, then a short fuzz run of each target
-test: test-services
+## test: bring up the test services (and Chromium for the browser tests), check formatting, vet,
+## go.mod, the linter, run every test with the race detector, then a short fuzz run of each target
+test: test-services chromium
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.data/*'))" || \
 		{ echo "gofmt would change:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
@@ -37,11 +37,21 @@ fuzz: test-services
 	$(GO) test -run '^$$' -fuzz '^FuzzWebhookIntake$$' -fuzztime $(FUZZTIME) -parallel 2 ./webhooks && \
 	$(GO) test -run '^$$' -fuzz '^FuzzJSONBodies$$' -fuzztime $(FUZZTIME) -parallel 2 ./cmd/carnet
 
+## bench: measure Carnet beside pgbench on the same tables (figures for docs/BENCHMARKS.md)
+bench: services
+	@source .data/services.env && \
+	$(GO) build -o .data/bin/carnet ./cmd/carnet && \
+	$(GO) build -o .data/bin/carnet-bench ./cmd/carnet-bench && \
+	.data/bin/carnet-bench -carnet .data/bin/carnet $(BENCH_FLAGS)
+
 services:
 	@scripts/services.sh up
 
 test-services:
 	@scripts/services.sh up test
+
+chromium:
+	@scripts/chromium.sh >/dev/null
 
 ## down: stop the services scripts/services.sh started
 down:

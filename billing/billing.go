@@ -88,3 +88,15 @@ func (s *Service) enqueueOnce(ctx context.Context, tx *sqlx.Tx, args river.JobAr
 	_, err := s.Jobs.InsertTx(ctx, tx.Tx, args, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}})
 	return err
 }
+
+// Mode names the Stripe account Carnet uses, from its secret key: "local"
+// (none: stripe-mock and the local checkout page), "test" or "live".
+func Mode(secretKey string) string {
+	switch {
+	case secretKey == "":
+		return "local"
+	case strings.HasPrefix(secretKey, "sk_live_") || strings.HasPrefix(secretKey, "rk_live_"):
+		return "live"
+	}
+	return "test"
+}

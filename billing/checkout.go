@@ -2,6 +2,7 @@ package billing
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 
@@ -36,6 +37,9 @@ type Checkout struct {
 	URL       string `json:"url"`
 }
 
+// providerFailed is what the caller is told when Stripe fails during a
+// checkout: plain words, never Stripe's text or address; the cause stays
+// in the error chain for the logs.
 func providerFailed(err error) error {
 	return errs.Wrap(err, errs.Unavailable, "Stripe did not answer; nothing was charged; try again")
 }
@@ -93,9 +97,10 @@ func (s *Service) StartCheckout(ctx context.Context, coach auth.Coach, in Checko
 	}
 	out, err := s.openSession(ctx, coach, client, offer, pack, plan)
 	if err != nil {
-		// The pack never reached a checkout page: cancel it so it does not linger.
-		_, _ = s.DB.ExecContext(ctx, `UPDATE packs SET status = 'cancelled' WHERE id = $1 AND status = 'pending'`, pack.ID)
-		return Checkout{}, err
+		// The pack never reached a checkout page: it and the payments it
+		// expected are cancelled, even if the caller has gone.
+		ctx := context.WithoutCancel(ctx)
+		return Checkout{}, errors.Join(err, db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error { return abandon(ctx, tx, pack.ID, s.Now().UTC()) }))
 	}
 	return out, nil
 }

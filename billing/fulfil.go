@@ -3,6 +3,7 @@ package billing
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -64,6 +65,7 @@ type payment struct {
 	Charge        string
 	Intent        string
 	Invoice       string
+	Subscription  string // an invoice's, so it can be linked when its pack is known
 	ObjectID      string // Stripe's id of the fact: one row per fact
 	Customer      string
 	At            time.Time
@@ -78,19 +80,27 @@ func (s *Service) recordPayment(ctx context.Context, tx *sqlx.Tx, p payment) err
 		coachID, packID = &p.Pack.CoachID, &p.Pack.ID
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO payments (coach_id, pack_id, installment_id, kind, status, amount, currency,
-		stripe_charge_id, stripe_payment_intent_id, stripe_invoice_id, stripe_object_id, occurred_at, stripe_customer_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, nullif($8, ''), nullif($9, ''), nullif($10, ''), $11, $12, nullif($13, ''))
+		stripe_charge_id, stripe_payment_intent_id, stripe_invoice_id, stripe_object_id, occurred_at, stripe_customer_id,
+		stripe_subscription_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, nullif($8, ''), nullif($9, ''), nullif($10, ''), $11, $12, nullif($13, ''), nullif($14, ''))
 		ON CONFLICT (stripe_object_id) DO UPDATE SET amount = greatest(payments.amount, excluded.amount),
 			-- A dispute's outcome stays (as does a remedy row of a release
 			-- before 00011); an older, smaller report of the same refund
 			-- does not undo a newer one.
+			-- nor does a report that found no pack (two deliveries racing)
+			-- undo one that did.
 			status = CASE WHEN payments.status IN ('remedy', 'won', 'lost', 'warning_closed') OR excluded.amount < payments.amount
+				OR (excluded.status = 'unmatched' AND payments.pack_id IS NOT NULL)
 				THEN payments.status ELSE excluded.status END,
 			stripe_customer_id = coalesce(payments.stripe_customer_id, excluded.stripe_customer_id),
 			stripe_charge_id = coalesce(payments.stripe_charge_id, excluded.stripe_charge_id),
+			stripe_subscription_id = coalesce(payments.stripe_subscription_id, excluded.stripe_subscription_id),
+			-- A payment recorded before its pack was known takes its pack
+			-- and installment when a later fact names them.
+			installment_id = coalesce(payments.installment_id, excluded.installment_id),
 			pack_id = coalesce(payments.pack_id, excluded.pack_id), coach_id = coalesce(payments.coach_id, excluded.coach_id)`,
 		coachID, packID, p.InstallmentID, p.Kind, p.Status, p.Amount, strings.ToUpper(string(p.Currency)),
-		p.Charge, p.Intent, p.Invoice, p.ObjectID, p.At, p.Customer)
+		p.Charge, p.Intent, p.Invoice, p.ObjectID, p.At, p.Customer, p.Subscription)
 	if err != nil || p.Pack == nil || p.Kind != "charge" || p.Status != "succeeded" {
 		return err
 	}
@@ -168,6 +178,11 @@ func unixTime(sec int64, fallback time.Time) time.Time {
 // and, when the money is there (card), activates it. A SEPA checkout
 // completes unpaid: the pack waits for async_payment_succeeded.
 func (s *Service) CheckoutCompleted(ctx context.Context, tx *sqlx.Tx, cs *stripe.CheckoutSession, at time.Time) error {
+	if cs.Subscription != nil {
+		if err := lockSubscription(ctx, tx, cs.Subscription.ID); err != nil {
+			return err
+		}
+	}
 	p, err := findPack(ctx, tx, "stripe_checkout_session_id", cs.ID, cs.Metadata)
 	if err != nil {
 		return err
@@ -193,14 +208,13 @@ func (s *Service) CheckoutCompleted(ctx context.Context, tx *sqlx.Tx, cs *stripe
 		consent = &at
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE packs SET stripe_checkout_session_id = coalesce(stripe_checkout_session_id, $2),
-		stripe_subscription_id = coalesce(stripe_subscription_id, nullif($3, '')),
-		stripe_payment_intent_id = coalesce(stripe_payment_intent_id, nullif($4, '')),
-		terms_accepted_at = coalesce(terms_accepted_at, $5) WHERE id = $1`,
-		p.ID, cs.ID, sub, intent, consent); err != nil {
+		stripe_payment_intent_id = coalesce(stripe_payment_intent_id, nullif($3, '')),
+		terms_accepted_at = coalesce(terms_accepted_at, $4) WHERE id = $1`,
+		p.ID, cs.ID, intent, consent); err != nil {
 		return err
 	}
-	if sub != "" && s.Jobs != nil {
-		if err := s.enqueueSchedule(ctx, tx, p.ID); err != nil {
+	if sub != "" {
+		if err := s.linkSubscription(ctx, tx, p.ID, sub, 0); err != nil {
 			return err
 		}
 	}
@@ -262,11 +276,17 @@ func (s *Service) CheckoutExpired(ctx context.Context, tx *sqlx.Tx, cs *stripe.C
 	if err != nil || p == nil {
 		return err
 	}
+	return abandon(ctx, tx, p.ID, at)
+}
+
+// abandon cancels a pack nobody paid for, and the payments it expected; a
+// pack already paid stays as it is.
+func abandon(ctx context.Context, tx *sqlx.Tx, packID int64, at time.Time) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE installments SET status = 'cancelled' WHERE pack_id = $1 AND status = 'due'
-		AND NOT EXISTS (SELECT 1 FROM packs WHERE id = $1 AND status <> 'pending')`, p.ID); err != nil {
+		AND NOT EXISTS (SELECT 1 FROM packs WHERE id = $1 AND status <> 'pending')`, packID); err != nil {
 		return err
 	}
-	return packs.CancelPending(ctx, tx, p.ID, at)
+	return packs.CancelPending(ctx, tx, packID, at)
 }
 
 // invoicePack finds an installment invoice's pack through the subscription
@@ -280,21 +300,112 @@ func (s *Service) invoicePack(ctx context.Context, tx *sqlx.Tx, inv *stripe.Invo
 	if inv.SubscriptionDetails != nil {
 		meta = inv.SubscriptionDetails.Metadata
 	}
+	if err := lockSubscription(ctx, tx, sub); err != nil {
+		return nil, err
+	}
 	p, err := findPack(ctx, tx, "stripe_subscription_id", sub, meta)
 	if err == nil && p != nil && sub != "" && p.Subscription == nil {
-		err = s.linkSubscription(ctx, tx, p.ID, sub)
+		err = s.linkSubscription(ctx, tx, p.ID, sub, 0)
 	}
 	return p, err
 }
 
+// lockSubscription orders, in the database, the events about one
+// subscription that may find no pack yet: an invoice recorded without its
+// pack is committed before the transaction that links the subscription
+// reads what waits for it, or finds the pack linked. It is taken before any
+// pack's row lock, always, so two events never wait on each other.
+func lockSubscription(ctx context.Context, tx *sqlx.Tx, sub string) error {
+	if sub == "" {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('carnet.subscription'), hashtext($1))`, sub)
+	return err
+}
+
 // linkSubscription stores the subscription behind an installment pack and
 // has it bound to its number of debits, whichever event brings it first.
-func (s *Service) linkSubscription(ctx context.Context, tx *sqlx.Tx, packID int64, sub string) error {
-	if _, err := tx.ExecContext(ctx, `UPDATE packs SET stripe_subscription_id = coalesce(stripe_subscription_id, $2)
-		WHERE id = $1`, packID, sub); err != nil || s.Jobs == nil {
+// Its invoices reported before (paid or failed, recorded with no pack) are
+// applied now, in this transaction, as if they came after: the pack gets
+// its installments paid, and their unmatched anomalies close. anchor, when
+// known (Stripe's billing_cycle_anchor), dates the plan as Stripe debits it.
+// Callers hold lockSubscription(sub).
+func (s *Service) linkSubscription(ctx context.Context, tx *sqlx.Tx, packID int64, sub string, anchor int64) error {
+	var linked []string
+	if err := tx.SelectContext(ctx, &linked, `UPDATE packs SET stripe_subscription_id = coalesce(stripe_subscription_id, $2)
+		WHERE id = $1 RETURNING stripe_subscription_id`, packID, sub); err != nil {
 		return err
 	}
-	return s.enqueueSchedule(ctx, tx, packID)
+	if len(linked) == 0 || linked[0] != sub {
+		return nil // the pack has another subscription: this one is not its
+	}
+	if anchor != 0 {
+		if err := reanchor(ctx, tx, packID, time.Unix(anchor, 0).UTC()); err != nil {
+			return err
+		}
+	}
+	if s.Jobs != nil {
+		if err := s.enqueueSchedule(ctx, tx, packID); err != nil {
+			return err
+		}
+	}
+	var early []struct {
+		Status   string    `db:"status"`
+		Amount   int64     `db:"amount"`
+		Currency string    `db:"currency"`
+		Charge   *string   `db:"stripe_charge_id"`
+		Intent   *string   `db:"stripe_payment_intent_id"`
+		Invoice  string    `db:"stripe_invoice_id"`
+		Customer *string   `db:"stripe_customer_id"`
+		At       time.Time `db:"occurred_at"`
+	}
+	if err := tx.SelectContext(ctx, &early, `SELECT status, amount, currency, stripe_charge_id, stripe_payment_intent_id,
+		stripe_invoice_id, stripe_customer_id, occurred_at FROM payments
+		WHERE stripe_subscription_id = $1 AND pack_id IS NULL AND kind = 'charge' AND stripe_invoice_id IS NOT NULL
+			AND status IN ('unmatched', 'failed')
+		ORDER BY occurred_at, id`, sub); err != nil {
+		return err
+	}
+	for _, e := range early {
+		inv := &stripe.Invoice{ID: e.Invoice, Subscription: &stripe.Subscription{ID: sub}, AmountPaid: e.Amount, AmountDue: e.Amount,
+			Currency: stripe.Currency(strings.ToLower(e.Currency)), Created: e.At.Unix()}
+		if e.Customer != nil {
+			inv.Customer = &stripe.Customer{ID: *e.Customer}
+		}
+		if e.Charge != nil {
+			inv.Charge = &stripe.Charge{ID: *e.Charge}
+		}
+		if e.Intent != nil {
+			inv.PaymentIntent = &stripe.PaymentIntent{ID: *e.Intent}
+		}
+		var err error
+		if e.Status == "failed" {
+			err = s.InvoicePaymentFailed(ctx, tx, inv, e.At)
+		} else {
+			err = s.InvoicePaid(ctx, tx, inv, e.At)
+		}
+		if err != nil {
+			return fmt.Errorf("link invoice %s to pack %d: %w", e.Invoice, packID, err)
+		}
+	}
+	return nil
+}
+
+// reanchor dates a plan's installments from the subscription's own
+// billing-cycle anchor: Stripe counts its months from when the client
+// subscribed, which may be days after Carnet opened the checkout.
+func reanchor(ctx context.Context, tx *sqlx.Tx, packID int64, anchor time.Time) error {
+	var seqs []int
+	if err := tx.SelectContext(ctx, &seqs, `SELECT seq FROM installments WHERE pack_id = $1 ORDER BY seq`, packID); err != nil {
+		return err
+	}
+	for _, seq := range seqs {
+		if _, err := tx.ExecContext(ctx, `UPDATE installments SET due_at = $3 WHERE pack_id = $1 AND seq = $2 AND due_at <> $3`,
+			packID, seq, InstallmentDue(anchor, seq)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // InvoicePaid marks the installment this invoice pays; the first one also
@@ -313,6 +424,9 @@ func (s *Service) InvoicePaid(ctx context.Context, tx *sqlx.Tx, inv *stripe.Invo
 	}
 	pay := payment{Pack: p, Kind: "charge", Status: "succeeded", Amount: inv.AmountPaid, Currency: inv.Currency,
 		Charge: charge, Intent: intent, Invoice: inv.ID, ObjectID: inv.ID, Customer: customerID(inv.Customer), At: at}
+	if inv.Subscription != nil {
+		pay.Subscription = inv.Subscription.ID
+	}
 	if p == nil {
 		pay.Status = "unmatched"
 		return s.recordPayment(ctx, tx, pay)
@@ -384,8 +498,17 @@ func (s *Service) InvoicePaid(ctx context.Context, tx *sqlx.Tx, inv *stripe.Invo
 // later success for the same invoice wins over it, whatever the order.
 func (s *Service) InvoicePaymentFailed(ctx context.Context, tx *sqlx.Tx, inv *stripe.Invoice, at time.Time) error {
 	p, err := s.invoicePack(ctx, tx, inv)
-	if err != nil || p == nil {
+	if err != nil {
 		return err
+	}
+	if p == nil {
+		// Kept with its subscription, so that linking the subscription to
+		// its pack applies it; a failed debit belongs to nobody until then.
+		if inv.Subscription == nil || inv.Subscription.ID == "" {
+			return nil
+		}
+		return s.recordPayment(ctx, tx, payment{Kind: "charge", Status: "failed", Amount: inv.AmountDue, Currency: inv.Currency,
+			Invoice: inv.ID, Subscription: inv.Subscription.ID, ObjectID: inv.ID + ":failed", Customer: customerID(inv.Customer), At: at})
 	}
 	var paid bool
 	if err := tx.GetContext(ctx, &paid, `SELECT EXISTS (SELECT 1 FROM installments WHERE stripe_invoice_id = $1
@@ -569,11 +692,14 @@ func (s *Service) DisputeChanged(ctx context.Context, tx *sqlx.Tx, d *stripe.Dis
 // SubscriptionChanged links a subscription to its pack (its update can come
 // before the checkout event); a deleted one expects no more installments.
 func (s *Service) SubscriptionChanged(ctx context.Context, tx *sqlx.Tx, sub *stripe.Subscription, deleted bool, at time.Time) error {
+	if err := lockSubscription(ctx, tx, sub.ID); err != nil {
+		return err
+	}
 	p, err := findPack(ctx, tx, "stripe_subscription_id", sub.ID, sub.Metadata)
 	if err != nil || p == nil {
 		return err
 	}
-	if err := s.linkSubscription(ctx, tx, p.ID, sub.ID); err != nil {
+	if err := s.linkSubscription(ctx, tx, p.ID, sub.ID, sub.BillingCycleAnchor); err != nil {
 		return err
 	}
 	if !deleted {

@@ -134,6 +134,8 @@ func (s *Service) RefundExcess(ctx context.Context, paymentID, amount int64, cau
 	return r.ID, nil
 }
 
+// refundUnavailable is what the caller is told when Stripe fails during a
+// refund: plain words, the cause kept in the chain for the logs.
 func refundUnavailable(err error) error {
 	return errs.Wrap(err, errs.Unavailable, "Stripe did not answer; try again: a refund is never made twice")
 }

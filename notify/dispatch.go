@@ -54,6 +54,9 @@ type Dispatcher struct {
 	From    string // the sender address, e.g. carnet@localhost
 	Now     func() time.Time
 	Log     *slog.Logger
+	// Observe, when set, is told the outcome of each message handled
+	// (sent, kept, retry, failed), for the metrics.
+	Observe func(outcome string)
 
 	rootCAs *x509.CertPool // tests trust their own server; nil is the system pool
 
@@ -179,6 +182,13 @@ func (d *Dispatcher) recorded(ctx context.Context, res rowsAffected, m claimed, 
 		// Our claim lapsed and another dispatcher took the message over.
 		log.WarnContext(ctx, "notification claim lost", "id", m.ID, "cause", m.Cause, "status", status)
 		return
+	}
+	if d.Observe != nil {
+		outcome := status
+		if status == "pending" {
+			outcome = "retry"
+		}
+		d.Observe(outcome)
 	}
 	switch status {
 	case "sent", "kept":

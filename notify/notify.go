@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 
+	"carnet/internal/i18n"
+
 	"github.com/jmoiron/sqlx"
 )
 
@@ -40,7 +42,7 @@ func Enqueue(ctx context.Context, tx *sqlx.Tx, m Message) error {
 	if m.To == "" {
 		return fmt.Errorf("notify %s: a message needs a recipient", m.Cause)
 	}
-	m.Locale = NormLocale(m.Locale)
+	m.Locale = i18n.Norm(m.Locale)
 	if m.Data == nil {
 		m.Data = map[string]any{}
 	}
@@ -68,13 +70,4 @@ func Enqueue(ctx context.Context, tx *sqlx.Tx, m Message) error {
 		return fmt.Errorf("notify %s: %w", m.Cause, err)
 	}
 	return nil
-}
-
-// NormLocale returns locale if Carnet writes in it (fr, es, en), else fr.
-func NormLocale(locale string) string {
-	switch locale {
-	case "fr", "es", "en":
-		return locale
-	}
-	return "fr"
 }

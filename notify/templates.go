@@ -9,13 +9,14 @@ import (
 	"strconv"
 	"strings"
 	"text/template"
-	"time"
+
+	"carnet/internal/i18n"
 )
 
 // Template names. Each exists in fr, es and en (templates/<locale>/<name>.tmpl)
 // and defines a "subject" and a "body". The data keys each one needs are
 // listed beside it; every value is a string already formatted for the
-// recipient's locale (FormatMoney, FormatDate, FormatMonth) or a number.
+// recipient's locale (i18n.Money, i18n.Date, i18n.Month) or a number.
 // A key missing from the data is an error, never "<no value>".
 const (
 	// PackPurchased: ClientName, CoachName, OfferName, Amount, ValidUntil.
@@ -49,14 +50,17 @@ const (
 	// MonthlySummary: ClientName, CoachName, Month (FormatMonth), Attended,
 	// Cancelled, Missed (numbers).
 	MonthlySummary = "monthly_summary"
+	// CoachSignIn (the coach's one-time sign-in link): CoachName, Link,
+	// Minutes (number: how long the link works).
+	CoachSignIn = "coach_sign_in"
 )
 
 // Templates lists every template name.
 var Templates = []string{PackPurchased, LowBalance, PackExpiring, InstallmentDue, InstallmentFailed,
-	AnomalyOpenedClient, AnomalyOpenedCoach, AnomalyResolved, GoodwillGranted, MonthlySummary}
+	AnomalyOpenedClient, AnomalyOpenedCoach, AnomalyResolved, GoodwillGranted, MonthlySummary, CoachSignIn}
 
 // Locales lists the languages Carnet writes in.
-var Locales = []string{"fr", "es", "en"}
+var Locales = i18n.Locales
 
 //go:embed templates
 var templateFS embed.FS
@@ -86,19 +90,15 @@ func parseAll() map[string]map[string]*template.Template {
 }
 
 // funcs are the template helpers: {{plural .N "séance" "séances"}} writes
-// "2 séances" with the locale's rule.
+// "2 séances" with the locale's CLDR rule.
 func funcs(locale string) template.FuncMap {
 	return template.FuncMap{
 		"plural": func(n any, one, many string) (string, error) {
 			f, err := strconv.ParseFloat(fmt.Sprint(n), 64)
-			if err != nil {
-				return "", fmt.Errorf("plural: %v is not a number", n)
+			if err != nil || f != math.Trunc(f) {
+				return "", fmt.Errorf("plural: %v is not a whole number", n)
 			}
-			word := many
-			if math.Abs(f) == 1 || (locale == "fr" && f == 0) {
-				word = one
-			}
-			return strconv.FormatFloat(f, 'f', -1, 64) + " " + word, nil
+			return i18n.Plural(locale, int64(f), one, many), nil
 		},
 	}
 }
@@ -106,7 +106,7 @@ func funcs(locale string) template.FuncMap {
 // Render writes the named template in locale (fr when unknown) with data,
 // and returns its subject (one line) and its plain-text body.
 func Render(name, locale string, data map[string]any) (subject, body string, err error) {
-	t, ok := parsed[NormLocale(locale)][name]
+	t, ok := parsed[i18n.Norm(locale)][name]
 	if !ok {
 		return "", "", fmt.Errorf("%w %q", ErrUnknownTemplate, name)
 	}
@@ -120,108 +120,6 @@ func Render(name, locale string, data map[string]any) (subject, body string, err
 	// A subject is one header line: no line break can get into it.
 	subject = strings.Join(strings.Fields(s.String()), " ")
 	return subject, strings.TrimSpace(b.String()) + "\n", nil
-}
-
-// decimals is how many minor units a currency has where it is not 2.
-var decimals = map[string]int{
-	"BIF": 0, "CLP": 0, "DJF": 0, "GNF": 0, "JPY": 0, "KMF": 0, "KRW": 0, "MGA": 0, "PYG": 0,
-	"RWF": 0, "UGX": 0, "VND": 0, "VUV": 0, "XAF": 0, "XOF": 0, "XPF": 0,
-	"BHD": 3, "JOD": 3, "KWD": 3, "OMR": 3, "TND": 3,
-}
-
-// FormatMoney writes an amount in minor units for people: 15000 EUR is
-// "150,00 €" in fr and es, "€150.00" in en; other currencies keep their code
-// ("150,00 USD", "$150.00" for USD and "£150.00" for GBP in en).
-func FormatMoney(minor int64, currency, locale string) string {
-	currency = strings.ToUpper(currency)
-	exp, ok := decimals[currency]
-	if !ok {
-		exp = 2
-	}
-	sign := ""
-	u := uint64(minor)
-	if minor < 0 {
-		sign, u = "-", uint64(-minor)
-	}
-	unit := uint64(1)
-	for range exp {
-		unit *= 10
-	}
-	locale = NormLocale(locale)
-	point, group := ",", " "
-	switch locale {
-	case "en":
-		point, group = ".", ","
-	case "es":
-		group = "."
-	}
-	num := groupDigits(strconv.FormatUint(u/unit, 10), group)
-	if exp > 0 {
-		num += point + fmt.Sprintf("%0*d", exp, u%unit)
-	}
-	if locale == "en" {
-		switch currency {
-		case "EUR":
-			return sign + "€" + num
-		case "USD":
-			return sign + "$" + num
-		case "GBP":
-			return sign + "£" + num
-		}
-		return sign + num + " " + currency
-	}
-	if currency == "EUR" {
-		return sign + num + " €"
-	}
-	return sign + num + " " + currency
-}
-
-func groupDigits(s, sep string) string {
-	if len(s) <= 3 {
-		return s
-	}
-	var b strings.Builder
-	head := len(s) % 3
-	if head > 0 {
-		b.WriteString(s[:head])
-	}
-	for i := head; i < len(s); i += 3 {
-		if b.Len() > 0 {
-			b.WriteString(sep)
-		}
-		b.WriteString(s[i : i+3])
-	}
-	return b.String()
-}
-
-var monthNames = map[string][12]string{
-	"fr": {"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"},
-	"es": {"enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"},
-	"en": {"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"},
-}
-
-// FormatDate writes a day for people in locale: "2 mars 2026",
-// "2 de marzo de 2026", "March 2, 2026". Pass t in the coach's time zone.
-func FormatDate(t time.Time, locale string) string {
-	locale = NormLocale(locale)
-	m := monthNames[locale][t.Month()-1]
-	switch locale {
-	case "es":
-		return fmt.Sprintf("%d de %s de %d", t.Day(), m, t.Year())
-	case "en":
-		return fmt.Sprintf("%s %d, %d", m, t.Day(), t.Year())
-	}
-	return fmt.Sprintf("%d %s %d", t.Day(), m, t.Year())
-}
-
-// FormatMonth writes a month for people: "mars 2026", "marzo de 2026", "March 2026".
-func FormatMonth(t time.Time, locale string) string {
-	locale = NormLocale(locale)
-	m := monthNames[locale][t.Month()-1]
-	if locale == "es" {
-		return fmt.Sprintf("%s de %d", m, t.Year())
-	}
-	return fmt.Sprintf("%s %d", m, t.Year())
 }
 
 // renderStored renders a message from the data stored with it in the outbox.

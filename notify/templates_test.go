@@ -6,7 +6,6 @@ import (
 	"maps"
 	"strings"
 	"testing"
-	"time"
 )
 
 // documented is each template's data, exactly the keys its doc comment lists.
@@ -31,6 +30,7 @@ var documented = map[string]map[string]any{
 		"Reason": "séance du 3 annulée"},
 	MonthlySummary: {"ClientName": "Léa", "CoachName": "Marc", "Month": "mars 2026", "Attended": 6,
 		"Cancelled": 1, "Missed": 0},
+	CoachSignIn: {"CoachName": "Marc", "Link": "https://carnet.example/app/signin/t", "Minutes": 15},
 }
 
 func TestEveryTemplateRendersInEveryLocale(t *testing.T) {
@@ -162,50 +162,6 @@ func TestPlural(t *testing.T) {
 		subject, _, err := Render(LowBalance, c.locale, data)
 		if err != nil || !strings.Contains(subject, c.want) {
 			t.Errorf("%s %v: %q, %v", c.locale, c.n, subject, err)
-		}
-	}
-}
-
-func TestFormatMoney(t *testing.T) {
-	cases := []struct {
-		minor            int64
-		currency, locale string
-		want             string
-	}{
-		{15000, "EUR", "fr", "150,00 €"},
-		{15000, "EUR", "es", "150,00 €"},
-		{15000, "EUR", "en", "€150.00"},
-		{15000, "USD", "fr", "150,00 USD"},
-		{15000, "USD", "en", "$150.00"},
-		{15000, "CHF", "en", "150.00 CHF"},
-		{123456789, "EUR", "fr", "1 234 567,89 €"},
-		{123456789, "EUR", "es", "1.234.567,89 €"},
-		{123456789, "GBP", "en", "£1,234,567.89"},
-		{5, "EUR", "fr", "0,05 €"},
-		{-2550, "EUR", "en", "-€25.50"},
-		{1500, "JPY", "en", "1,500 JPY"},
-		{1500, "KWD", "fr", "1,500 KWD"},
-		{100, "eur", "xx", "1,00 €"},
-	}
-	for _, c := range cases {
-		if got := FormatMoney(c.minor, c.currency, c.locale); got != c.want {
-			t.Errorf("FormatMoney(%d, %s, %s) = %q, want %q", c.minor, c.currency, c.locale, got, c.want)
-		}
-	}
-}
-
-func TestFormatDate(t *testing.T) {
-	d := time.Date(2026, 3, 2, 23, 0, 0, 0, time.UTC)
-	for locale, want := range map[string][2]string{
-		"fr": {"2 mars 2026", "mars 2026"},
-		"es": {"2 de marzo de 2026", "marzo de 2026"},
-		"en": {"March 2, 2026", "March 2026"},
-	} {
-		if got := FormatDate(d, locale); got != want[0] {
-			t.Errorf("FormatDate %s = %q", locale, got)
-		}
-		if got := FormatMonth(d, locale); got != want[1] {
-			t.Errorf("FormatMonth %s = %q", locale, got)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"carnet/internal/api"
 	"carnet/internal/db"
@@ -74,4 +75,20 @@ func (s *Service) Clients(ctx context.Context, coachID int64, p api.Page) (api.L
 	err := s.DB.SelectContext(ctx, &rows, `SELECT `+clientCols+` FROM clients WHERE coach_id = $1 AND id > $2
 		ORDER BY id LIMIT $3`, coachID, p.After, p.Limit+1)
 	return api.NewList(rows, p.Limit, func(c Client) int64 { return c.ID }), err
+}
+
+// ClientNames maps ids of a coach's clients to their names (another coach's
+// ids are simply absent).
+func (s *Service) ClientNames(ctx context.Context, coachID int64, ids []int64) (map[int64]string, error) {
+	var rows []struct {
+		ID   int64  `db:"id"`
+		Name string `db:"name"`
+	}
+	err := s.DB.SelectContext(ctx, &rows, `SELECT id, name FROM clients WHERE coach_id = $1 AND id = ANY($2)`,
+		coachID, pq.Array(ids))
+	names := make(map[int64]string, len(rows))
+	for _, r := range rows {
+		names[r.ID] = r.Name
+	}
+	return names, err
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"carnet/internal/db"
+	"carnet/internal/i18n"
 	"carnet/notify"
 )
 
@@ -44,17 +45,17 @@ func NotifyClient(ctx context.Context, tx *sqlx.Tx, packID int64, template, caus
 		return err
 	}
 	all := map[string]any{"ClientName": p.ClientName, "CoachName": p.CoachName, "OfferName": p.Offer,
-		"Amount": notify.FormatMoney(p.Price, p.Currency, p.Locale), "SessionsLeft": p.Remaining}
+		"Amount": i18n.Money(p.Price, p.Currency, p.Locale), "SessionsLeft": p.Remaining}
 	if p.ValidUntil != nil {
-		all["ValidUntil"] = notify.FormatDate(*p.ValidUntil, p.Locale)
+		all["ValidUntil"] = i18n.Date(*p.ValidUntil, p.Locale)
 		all["ExpiresOn"] = all["ValidUntil"]
 	}
 	maps.Copy(all, data)
 	if v, ok := data["AmountMinor"].(int64); ok {
-		all["Amount"] = notify.FormatMoney(v, p.Currency, p.Locale)
+		all["Amount"] = i18n.Money(v, p.Currency, p.Locale)
 	}
 	if t, ok := data["DueAt"].(time.Time); ok {
-		all["DueDate"] = notify.FormatDate(t, p.Locale)
+		all["DueDate"] = i18n.Date(t, p.Locale)
 	}
 	return notify.Enqueue(ctx, tx, notify.Message{CoachID: p.CoachID, ClientID: &p.ClientID, Cause: cause,
 		Template: template, Locale: p.Locale, To: p.ClientEmail, Data: all})
@@ -172,7 +173,7 @@ func monthlySummaries(ctx context.Context, d *sqlx.DB, now time.Time) error {
 			return notify.Enqueue(ctx, tx, notify.Message{CoachID: r.CoachID, ClientID: &r.ClientID,
 				Cause: fmt.Sprintf("summary:%d:%s", r.ClientID, r.Month.Format("2006-01")), Template: notify.MonthlySummary,
 				Locale: r.Locale, To: r.ClientEmail, Data: map[string]any{"ClientName": r.ClientName, "CoachName": r.CoachName,
-					"Month": notify.FormatMonth(r.Month, r.Locale), "Attended": r.Attended, "Cancelled": r.Cancelled, "Missed": r.Missed}})
+					"Month": i18n.Month(r.Month, r.Locale), "Attended": r.Attended, "Cancelled": r.Cancelled, "Missed": r.Missed}})
 		}); err != nil {
 			return err
 		}

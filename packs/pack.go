@@ -116,9 +116,12 @@ func ActivatePack(ctx context.Context, tx *sqlx.Tx, coachID, packID int64, at ti
 	return p, err == nil, err
 }
 
-// AddMonths adds n calendar months in the coach's time zone, keeping the
+// AddMonths adds n calendar months in the time zone tz, keeping the
 // wall-clock time and stopping at the month's last day (31 January + 1 month
-// is 28 or 29 February, not 3 March).
+// is 28 or 29 February, not 3 March), always counted from t, never from the
+// month before (31 January + 2 months is 31 March). It is Carnet's one
+// meaning of "a month later": a period pack's validity in the coach's zone,
+// and installments in Stripe's calendar (billing.InstallmentDue).
 func AddMonths(t time.Time, n int, tz string) time.Time {
 	loc, err := time.LoadLocation(tz)
 	if err != nil {

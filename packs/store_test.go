@@ -394,6 +394,15 @@ func TestAddMonths(t *testing.T) {
 		{"2026-05-15T08:00:00Z", 2, "UTC", "2026-07-15T08:00:00Z"},
 		// 00:30 on 1 March in Paris is still 28 February in UTC: the month is Paris's.
 		{"2026-02-28T23:30:00Z", 1, "Europe/Paris", "2026-03-31T22:30:00Z"},
+		// Counted from the start, never from the month before: 31 January
+		// + 2 months is 31 March, not 28 March.
+		{"2026-01-31T10:00:00Z", 2, "UTC", "2026-03-31T10:00:00Z"},
+		{"2028-02-29T10:00:00Z", 12, "UTC", "2029-02-28T10:00:00Z"},
+		{"2028-02-29T10:00:00Z", 48, "UTC", "2032-02-29T10:00:00Z"},
+		// In the coach's zone the wall-clock time stays across DST.
+		{"2026-03-15T09:00:00Z", 1, "Europe/Paris", "2026-04-15T08:00:00Z"},
+		{"2026-10-20T09:00:00Z", 1, "Europe/Paris", "2026-11-20T10:00:00Z"},
+		{"2026-01-31T09:00:00Z", 1, "America/New_York", "2026-02-28T09:00:00Z"},
 	}
 	for _, tc := range cases {
 		from, _ := time.Parse(time.RFC3339, tc.from)

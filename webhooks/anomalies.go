@@ -14,6 +14,7 @@ import (
 	"carnet/billing"
 	"carnet/internal/db"
 	"carnet/internal/errs"
+	"carnet/internal/i18n"
 	"carnet/notify"
 	"carnet/packs"
 )
@@ -189,7 +190,7 @@ func (r *Reconciler) open(ctx context.Context, tx *sqlx.Tx, who *party, plan str
 func openedData(who *party, kind string, evidence []byte, excess int64, whatWeDo string, clientTold bool) map[string]any {
 	return map[string]any{
 		"ClientName": who.ClientName, "CoachName": who.CoachName, "OfferName": who.Offer, "Kind": kind,
-		"Evidence": string(evidence), "Excess": notify.FormatMoney(excess, who.Currency, who.Locale),
+		"Evidence": string(evidence), "Excess": i18n.Money(excess, who.Currency, who.Locale),
 		"WhatWeDo": whatWeDo, "ClientTold": clientTold,
 	}
 }
@@ -247,6 +248,16 @@ func openUnmatched(ctx context.Context, tx *sqlx.Tx, now time.Time) error {
 		resolution = 'paired with its invoice', closed_at = $2, updated_at = $2
 		FROM payments p WHERE a.kind = $1 AND a.state = 'open' AND p.id = (a.evidence->>'payment_id')::bigint
 			AND p.status = 'paired'`, KindUnmatched, now); err != nil {
+		return err
+	}
+	// Nor was one that found its pack once Carnet knew the pack (an invoice
+	// paid before its checkout completed); one being refunded stays as it is.
+	if _, err := tx.ExecContext(ctx, `UPDATE anomalies a SET state = 'resolved', resolved_by = 'carnet',
+		resolution = 'linked to its pack', coach_id = k.coach_id, pack_id = k.id, client_id = k.client_id,
+		closed_at = $2, updated_at = $2
+		FROM payments p JOIN packs k ON k.id = p.pack_id WHERE a.kind = $1 AND a.state = 'open' AND a.refunding_at IS NULL
+			AND p.id = (a.evidence->>'payment_id')::bigint`,
+		KindUnmatched, now); err != nil {
 		return err
 	}
 	var opened []struct {

@@ -45,6 +45,12 @@ type Intake struct {
 	Secret     string
 	Now        func() time.Time
 	Log        *slog.Logger
+	// Observe, when set, is told of each delivery: its event type and
+	// outcome (applied, duplicate, refused, failed), for the metrics.
+	Observe func(eventType, outcome string)
+	// RateLimitPause, when set, replaces the sweep's first pause after a
+	// 429 (RateLimitPause).
+	RateLimitPause time.Duration
 }
 
 // Result says what became of one delivery.
@@ -65,6 +71,7 @@ var ErrBadSignature = errs.New(errs.Invalid, "bad or missing Stripe-Signature")
 // refused, and only Carnet's own failure asks for a retry.
 func (in *Intake) Receive(ctx context.Context, payload []byte, signature string) (Result, error) {
 	if err := webhook.ValidatePayloadWithTolerance(payload, signature, in.Secret, Tolerance); err != nil {
+		in.observe("", "refused")
 		return Result{}, ErrBadSignature
 	}
 	// Accounts often run newer API versions than stripe-go v76's 2023-10-16:
@@ -73,7 +80,24 @@ func (in *Intake) Receive(ctx context.Context, payload []byte, signature string)
 	if err := json.Unmarshal(payload, &ev); err != nil {
 		ev = stripe.Event{} // signed but unreadable: kept under its hash
 	}
-	return in.ingest(ctx, payload, &ev)
+	res, err := in.ingest(ctx, payload, &ev)
+	switch {
+	case err != nil:
+		in.observe(string(ev.Type), "failed")
+	case res.Duplicate:
+		in.observe(string(ev.Type), "duplicate")
+	case res.Applied != nil && !*res.Applied:
+		in.observe(cleanText(string(ev.Type)), "stored")
+	default:
+		in.observe(string(ev.Type), "applied")
+	}
+	return res, err
+}
+
+func (in *Intake) observe(eventType, outcome string) {
+	if in.Observe != nil {
+		in.Observe(eventType, outcome)
+	}
 }
 
 // ingest stores an event once and applies it; Receive and the sweep share it.

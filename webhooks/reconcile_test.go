@@ -467,7 +467,8 @@ func TestMigrationCarriesOldAnomaliesOver(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := goose.DownTo(ctx, 10); err != nil { // back to before 00011, whatever came after
+	// Back to before 00011 (later migrations came since), then up again.
+	if _, err := goose.DownTo(ctx, 10); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := goose.Up(ctx); err != nil {

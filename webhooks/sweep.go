@@ -1,6 +1,7 @@
 package webhooks
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -179,8 +180,9 @@ type iterator interface {
 }
 
 // RateLimitPause is the first pause after Stripe answers 429 (rate
-// limited); it doubles on each try, five tries at most.
-var RateLimitPause = time.Second
+// limited), unless Intake.RateLimitPause says otherwise (a test waits
+// milliseconds); it doubles on each try, five tries at most.
+const RateLimitPause = time.Second
 
 // each calls do on every object of a Stripe list. stripe-go does not retry a
 // rate-limited request (only lock timeouts), so on a 429 each pauses, then
@@ -200,11 +202,12 @@ func (in *Intake) each(ctx context.Context, list *stripe.ListParams, open func()
 		if err := it.Err(); !errors.As(err, &se) || se.HTTPStatusCode != http.StatusTooManyRequests || try == 4 {
 			return err
 		}
-		in.Log.Warn("sweep: Stripe rate limit, pausing", "pause", RateLimitPause<<try)
+		pause := cmp.Or(in.RateLimitPause, RateLimitPause) << try
+		in.Log.Warn("sweep: Stripe rate limit, pausing", "pause", pause, "try", try+1)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(RateLimitPause << try):
+		case <-time.After(pause):
 		}
 	}
 }

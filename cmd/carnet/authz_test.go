@@ -42,8 +42,16 @@ func TestAuthorizationMatrix(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.must(200, "GET", "/v1/clients", revoked, nil)
-	if err := auth.RevokeKey(ctx, a.m.DB, coachID(t, a, keyA), revoked); err != nil {
+	keys, err := auth.APIKeys(ctx, a.m.DB, coachID(t, a, keyA))
+	if err != nil {
 		t.Fatal(err)
+	}
+	for _, k := range keys {
+		if k.Label == "to revoke" {
+			if err := auth.RevokeKey(ctx, a.m.DB, coachID(t, a, keyA), k.ID, a.clock()); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 	victimLink := a.must(201, "POST", "/v1/clients/"+id(victim)+"/links", keyA, map[string]any{"ttl_hours": 1})["token"].(string)
 	otherLink := a.must(201, "POST", "/v1/clients/"+id(other)+"/links", keyA, nil)["token"].(string)

@@ -3,8 +3,11 @@ package main
 import (
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
+
+	"carnet/internal/stripefault"
 )
 
 // The whole purchase, offline: checkout, the local page plays Stripe, the
@@ -72,5 +75,43 @@ func TestPurchaseEndToEndWithoutStripeAccount(t *testing.T) {
 	}
 	if r := a.do("POST", "/v1/checkout", key, map[string]any{"client_id": c["id"], "offer_id": otherOffer["id"]}); r.Status != 400 {
 		t.Fatalf("checkout of another coach's offer: %d %s", r.Status, r.Body)
+	}
+}
+
+// Stripe fails while a coach, then a client, asks for a checkout: both are
+// answered in plain words, with nothing of Stripe's text or address, and no
+// pack is left waiting; once Stripe answers, the checkout opens.
+func TestCheckoutWhenStripeFailsOverHTTP(t *testing.T) {
+	t.Parallel()
+	proxy := stripefault.New(t, os.Getenv("STRIPE_API_BASE"))
+	a := startAppWith(t, "", func(m *Main) { m.StripeAPIBase = proxy.URL })
+	key := a.coach("faults@example.com")
+	offer := a.must(201, "POST", "/v1/offers", key, map[string]any{"name": "10", "kind": "sessions", "sessions": 10, "price_amount": 45000, "installments": 3})
+	c := a.must(201, "POST", "/v1/clients", key, map[string]any{"name": "Léa", "email": "lea@example.com"})
+	tok := a.must(201, "POST", "/v1/clients/"+id(c)+"/links", key, nil)["token"].(string)
+
+	proxy.Inject(stripefault.Rule{Method: "POST", Path: "/v1/checkout/sessions", On: []int{1}, Fault: stripefault.ServerError},
+		stripefault.Rule{Method: "POST", Path: "/v1/customers", On: []int{1}, Fault: stripefault.RateLimited})
+	for _, r := range []reply{
+		a.do("POST", "/v1/me/checkout", tok, map[string]any{"offer_id": offer["id"], "plan": "installments"}),
+		a.do("POST", "/v1/checkout", key, map[string]any{"client_id": c["id"], "offer_id": offer["id"]}),
+	} {
+		if r.Status != http.StatusBadGateway || r.code(t) != "unavailable" {
+			t.Fatalf("checkout while Stripe fails: %d %s", r.Status, r.Body)
+		}
+		msg := r.json(t)["error"].(map[string]any)["message"]
+		if msg != "Stripe did not answer; nothing was charged; try again" || strings.Contains(string(r.Body), strings.TrimPrefix(proxy.URL, "http://")) {
+			t.Fatalf("the caller read %s", r.Body)
+		}
+	}
+	if n := a.count(`SELECT count(*) FROM packs WHERE status <> 'cancelled'`); n != 0 {
+		t.Fatalf("%d packs left after failed checkouts", n)
+	}
+	if n := a.count(`SELECT count(*) FROM installments WHERE status <> 'cancelled'`); n != 0 {
+		t.Fatalf("%d installments still expected after failed checkouts", n)
+	}
+	co := a.must(201, "POST", "/v1/me/checkout", tok, map[string]any{"offer_id": offer["id"], "plan": "installments"})
+	if co["checkout_session_id"] == "" {
+		t.Fatalf("checkout once Stripe answers: %v", co)
 	}
 }

@@ -10,6 +10,7 @@ import (
 type Config struct {
 	DatabaseURL   string // DATABASE_URL
 	Addr          string // CARNET_ADDR, where serve listens
+	OpsAddr       string // CARNET_OPS_ADDR, /metrics and pprof for operators ("" or "off": none)
 	BaseURL       string // CARNET_BASE_URL, how people reach it (client links)
 	LinkSecret    string // CARNET_LINK_SECRET, optional: signs client links
 	StripeKey     string // STRIPE_SECRET_KEY
@@ -29,6 +30,7 @@ func ConfigFromEnv() Config {
 	c := Config{
 		DatabaseURL:   env("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/carnet?sslmode=disable"),
 		Addr:          env("CARNET_ADDR", "127.0.0.1:8080"),
+		OpsAddr:       env("CARNET_OPS_ADDR", "127.0.0.1:9090"),
 		LinkSecret:    os.Getenv("CARNET_LINK_SECRET"),
 		StripeKey:     os.Getenv("STRIPE_SECRET_KEY"),
 		StripeAPIBase: os.Getenv("STRIPE_API_BASE"),
@@ -40,6 +42,9 @@ func ConfigFromEnv() Config {
 		if p = strings.TrimSpace(p); p != "" {
 			c.TrustedProxies = append(c.TrustedProxies, p)
 		}
+	}
+	if c.OpsAddr == "off" {
+		c.OpsAddr = ""
 	}
 	c.BaseURL = strings.TrimRight(env("CARNET_BASE_URL", "http://"+c.Addr), "/")
 	_ = c.LogLevel.UnmarshalText([]byte(env("CARNET_LOG_LEVEL", "info")))

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"time"
 
 	"carnet/internal/api"
 	"carnet/internal/auth"
 	"carnet/internal/errs"
 	"carnet/packs"
+	"carnet/web"
 )
 
 const demoEmail = "demo-coach@carnet.example"
@@ -36,12 +38,19 @@ func (m *Main) demo(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// A sign-in link for the coach's pages, printed like the key: without
+	// SMTP_URL it would only wait in the outbox.
+	signin, err := auth.SignInLink(ctx, m.DB, coach.ID, m.Now())
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(out, `Carnet demo is ready.
   coach:    %s <%s>
   base URL: %s
+  sign in:  %s  (once, within %d minutes; or sign in there with the API key)
   API key:  %s
   try:      curl -s -H 'Authorization: Bearer %s' %s/v1/clients
-`, coach.Name, coach.Email, m.BaseURL, key, key, m.BaseURL)
+`, coach.Name, coach.Email, m.BaseURL, web.SignInURL(m.BaseURL, signin), int(auth.SignInTTL/time.Minute), key, key, m.BaseURL)
 	return nil
 }
 

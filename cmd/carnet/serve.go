@@ -21,6 +21,7 @@ import (
 	"carnet/internal/auth"
 	"carnet/internal/db"
 	"carnet/internal/jobs"
+	"carnet/internal/metrics"
 	"carnet/notify"
 	"carnet/packs"
 	"carnet/web"
@@ -47,7 +48,11 @@ type Main struct {
 	// body) 30 s, WriteTimeout 60 s, IdleTimeout 120 s.
 	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 
+	Metrics *metrics.Metrics
+	OpsAddr string // where /metrics and pprof listen, once Run returned ("" when off)
+
 	srv           *http.Server
+	ops           *http.Server
 	jobs          *jobs.Client
 	webhookSecret string // the one webhooks are checked against
 }
@@ -68,6 +73,7 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	m.DB = d
+	m.Metrics = metrics.New(d)
 	if err := db.Migrate(ctx, d.DB); err != nil {
 		return err
 	}
@@ -93,8 +99,10 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.webhookSecret = secret
 	recon := &webhooks.Reconciler{DB: d, Billing: bill, Now: m.Now, Log: m.Log}
-	intake := &webhooks.Intake{DB: d, Billing: bill, Reconciler: recon, Secret: secret, Now: m.Now, Log: m.Log}
-	dispatcher := &notify.Dispatcher{DB: d, SMTPURL: m.SMTPURL, From: m.MailFrom, Now: m.Now, Log: m.Log}
+	intake := &webhooks.Intake{DB: d, Billing: bill, Reconciler: recon, Secret: secret, Now: m.Now, Log: m.Log,
+		Observe: m.Metrics.Webhook}
+	dispatcher := &notify.Dispatcher{DB: d, SMTPURL: m.SMTPURL, From: m.MailFrom, Now: m.Now, Log: m.Log,
+		Observe: m.Metrics.Message}
 
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &packs.ExpiryWorker{DB: d, Now: m.Now})
@@ -132,13 +140,16 @@ func (m *Main) router(svc *packs.Service, bill *billing.Service, intake *webhook
 		m.Log.Error("CARNET_TRUSTED_PROXIES", "err", err)
 		_ = r.SetTrustedProxies(nil)
 	}
-	r.NoRoute(api.NotFound)
+	app := &web.App{DB: m.DB, Packs: svc, Billing: bill, Anomalies: recon, Now: m.Now, BaseURL: m.BaseURL,
+		Log: m.Log, Mailer: m.SMTPURL != "", StripeMode: billing.Mode(m.StripeKey)}
+	r.NoRoute(app.NotFound(api.NotFound))
 	r.NoMethod(api.MethodNotAllowed)
-	r.Use(api.Observe(m.Log), api.LimitBody(api.MaxBody))
+	r.Use(api.Observe(m.Log), m.Metrics.Gin(), api.LimitBody(api.MaxBody))
 
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", m.ready)
 	web.Routes(r)
+	app.Routes(r)
 
 	idem := api.Idempotent(m.DB)
 	coach := r.Group("/v1", auth.RequireCoach(m.DB, m.Now), idem)
@@ -196,11 +207,32 @@ func (m *Main) Run(ctx context.Context) error {
 			m.Log.Error("serve", "err", err)
 		}
 	}()
+	if m.Config.OpsAddr != "" {
+		m.serveOps()
+	}
 	if err := m.jobs.Start(context.Background()); err != nil {
 		return fmt.Errorf("start jobs: %w", err)
 	}
-	m.Log.Info("carnet serving", "addr", m.Addr, "base_url", m.BaseURL)
+	m.Log.Info("carnet serving", "addr", m.Addr, "base_url", m.BaseURL, "ops_addr", m.OpsAddr)
 	return nil
+}
+
+// serveOps serves /metrics and pprof on the operator address. A busy
+// address (a second process on one machine) costs the metrics, not the
+// service: it is logged as an error and serving goes on.
+func (m *Main) serveOps() {
+	ln, err := net.Listen("tcp", m.Config.OpsAddr)
+	if err != nil {
+		m.Log.Error("no metrics: cannot listen on CARNET_OPS_ADDR", "addr", m.Config.OpsAddr, "err", err)
+		return
+	}
+	m.OpsAddr = ln.Addr().String()
+	m.ops = &http.Server{Handler: m.Metrics.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
+	go func() {
+		if err := m.ops.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.Log.Error("serve operator address", "err", err)
+		}
+	}()
 }
 
 // Close stops accepting requests, lets the ones in flight finish (up to 20 s),
@@ -212,6 +244,9 @@ func (m *Main) Close() error {
 	if m.srv != nil {
 		err = m.srv.Shutdown(ctx)
 		err = errors.Join(err, m.jobs.Stop(ctx))
+	}
+	if m.ops != nil {
+		err = errors.Join(err, m.ops.Shutdown(ctx))
 	}
 	if m.DB != nil {
 		err = errors.Join(err, m.DB.Close())

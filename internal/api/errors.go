@@ -35,9 +35,10 @@ var statusOf = map[string]int{
 	errs.Internal:            http.StatusInternalServerError,
 }
 
-// StatusOf is the HTTP status of an error code; a code missing from the
-// table is a bug of ours, so it answers 500, never a 4xx that blames the caller.
-func StatusOf(code string) int {
+// Status is the HTTP status of an error code (pages answer with the same
+// statuses as the API). A code missing from the table is a bug of ours, so
+// it answers 500, never a 4xx that blames the caller.
+func Status(code string) int {
 	if s, ok := statusOf[code]; ok {
 		return s
 	}
@@ -80,7 +81,7 @@ func Fail(c *gin.Context, err error) {
 		LoggerOf(c).WarnContext(c.Request.Context(), "request failed", "code", e.Code, "err", e.Cause,
 			"request_id", RequestID(c), "method", c.Request.Method, "route", c.FullPath())
 	}
-	status := StatusOf(e.Code)
+	status := Status(e.Code)
 	if e.RetryAfter > 0 {
 		c.Header("Retry-After", strconv.Itoa(e.RetryAfter))
 	} else if status == http.StatusServiceUnavailable {

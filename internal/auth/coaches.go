@@ -14,11 +14,9 @@ import (
 
 	"carnet/internal/db"
 	"carnet/internal/errs"
+	"carnet/internal/i18n"
 	"carnet/internal/money"
 )
-
-// coachCols is what this binary reads of a coach (never `*`: see db.Columns).
-var coachCols = db.Columns[Coach]("")
 
 // Coach is the tenant: every row a coach owns carries its id.
 type Coach struct {
@@ -27,8 +25,13 @@ type Coach struct {
 	Email     string    `db:"email" json:"email"`
 	Currency  string    `db:"currency" json:"currency"`
 	Timezone  string    `db:"timezone" json:"timezone"`
+	Locale    string    `db:"locale" json:"locale"`
 	CreatedAt time.Time `db:"created_at" json:"created_at"`
 }
+
+// coachCols are the columns a Coach scans: never "*", so a column a newer
+// release adds cannot break this binary during a rolling deploy.
+var coachCols = db.Columns[Coach]("")
 
 // NewCoach is what it takes to create a coach.
 type NewCoach struct {
@@ -125,20 +128,6 @@ func coachByKeyFrom(ctx context.Context, d *sqlx.DB, key, addr string, now time.
 	return c, err
 }
 
-// RevokeKey revokes one of a coach's API keys: from then on it is refused
-// like an unknown one. Revoking a revoked key changes nothing.
-func RevokeKey(ctx context.Context, d *sqlx.DB, coachID int64, key string) error {
-	res, err := d.ExecContext(ctx, `UPDATE api_keys SET revoked_at = coalesce(revoked_at, now())
-		WHERE coach_id = $1 AND key_hash = $2`, coachID, hashKey(key))
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return errs.NotFoundf("no such API key")
-	}
-	return nil
-}
-
 func hashKey(key string) []byte {
 	h := sha256.Sum256([]byte(key))
 	return h[:]
@@ -157,5 +146,28 @@ func CoachByID(ctx context.Context, d sqlx.QueryerContext, id int64) (Coach, err
 	if db.NoRows(err) {
 		return c, errs.NotFoundf("no coach %d", id)
 	}
+	return c, err
+}
+
+// CoachSettings are what a coach changes on the settings page.
+type CoachSettings struct {
+	Locale, Timezone, Currency string
+}
+
+// UpdateSettings changes a coach's language, time zone and currency (the
+// currency of offers created from now on; existing ones keep theirs).
+func UpdateSettings(ctx context.Context, d *sqlx.DB, coachID int64, s CoachSettings) (Coach, error) {
+	var c Coach
+	switch {
+	case !i18n.Valid(s.Locale):
+		return c, errs.Field("locale", "must be fr, es or en")
+	case !money.ValidCurrency(s.Currency):
+		return c, errs.Field("currency", "must be an ISO 4217 code such as EUR")
+	}
+	if _, err := time.LoadLocation(s.Timezone); err != nil || s.Timezone == "Local" || s.Timezone == "" {
+		return c, errs.Field("timezone", "must be an IANA time zone such as Europe/Paris")
+	}
+	err := d.GetContext(ctx, &c, `UPDATE coaches SET locale = $2, timezone = $3, currency = $4 WHERE id = $1
+		RETURNING `+coachCols, coachID, s.Locale, s.Timezone, s.Currency)
 	return c, err
 }

@@ -1,0 +1,185 @@
+// Package metrics is what an operator watches, in Prometheus format: the
+// process's own counters (requests, Stripe calls, webhook deliveries,
+// messages sent) and gauges read from the database on each scrape (jobs,
+// anomalies, the outbox's backlog), served with pprof on the operator
+// address only, never on the public one.
+package metrics
+
+import (
+	"context"
+	"net/http"
+	"net/http/pprof"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/jmoiron/sqlx"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics holds one process's registry and its instruments.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	requests      *prometheus.CounterVec
+	latency       *prometheus.HistogramVec
+	stripeCalls   *prometheus.CounterVec
+	stripeLatency *prometheus.HistogramVec
+	webhooks      *prometheus.CounterVec
+	messages      *prometheus.CounterVec
+}
+
+// New registers the instruments, the Go runtime's and the process's
+// collectors, the database pool's statistics and the database gauges.
+func New(d *sqlx.DB) *Metrics {
+	m := &Metrics{Registry: prometheus.NewRegistry()}
+	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "carnet_http_requests_total",
+		Help: "HTTP requests answered, by route template, method and status."}, []string{"route", "method", "status"})
+	m.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "carnet_http_request_duration_seconds",
+		Help: "Time to answer an HTTP request, by route template and method.", Buckets: latencyBuckets},
+		[]string{"route", "method"})
+	m.stripeCalls = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "carnet_stripe_requests_total",
+		Help: "Calls to Stripe's API, by endpoint and result (status code, or error when no answer came)."},
+		[]string{"endpoint", "result"})
+	m.stripeLatency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "carnet_stripe_request_duration_seconds",
+		Help: "Time Stripe took to answer, by endpoint.", Buckets: latencyBuckets}, []string{"endpoint"})
+	m.webhooks = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "carnet_webhook_events_total",
+		Help: "Stripe webhook deliveries, by event type and outcome (applied, stored: kept but not applicable, duplicate, refused, failed)."},
+		[]string{"type", "outcome"})
+	m.messages = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "carnet_notifications_total",
+		Help: "Outbox messages handled by this process's dispatcher, by outcome (sent, kept, retry, failed)."},
+		[]string{"outcome"})
+	m.Registry.MustRegister(m.requests, m.latency, m.stripeCalls, m.stripeLatency, m.webhooks, m.messages,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewDBStatsCollector(d.DB, "carnet"), &dbGauges{db: d})
+	return m
+}
+
+var latencyBuckets = []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
+
+// Gin counts every request by its route template (never the raw path, so
+// ids and tokens neither leak nor multiply the series).
+func (m *Metrics) Gin() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		route := c.FullPath()
+		if route == "" {
+			route = "unmatched"
+		}
+		m.requests.WithLabelValues(route, c.Request.Method, strconv.Itoa(c.Writer.Status())).Inc()
+		m.latency.WithLabelValues(route, c.Request.Method).Observe(time.Since(start).Seconds())
+	}
+}
+
+// Webhook counts one delivery of an event of type t.
+func (m *Metrics) Webhook(t, outcome string) { m.webhooks.WithLabelValues(t, outcome).Inc() }
+
+// Message counts one outbox message handled.
+func (m *Metrics) Message(outcome string) { m.messages.WithLabelValues(outcome).Inc() }
+
+// Handler serves /metrics and pprof for the operator address.
+func (m *Metrics) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
+}
+
+// dbGauges reads the state every process shares from the database at each
+// scrape: the same figures on every instance (take one, or max()).
+type dbGauges struct{ db *sqlx.DB }
+
+var (
+	jobsDesc = prometheus.NewDesc("carnet_jobs", "River jobs in the database, by kind and state.",
+		[]string{"kind", "state"}, nil)
+	anomaliesDesc = prometheus.NewDesc("carnet_anomalies", "Anomalies ever opened, by kind and current state.",
+		[]string{"kind", "state"}, nil)
+	backlogDesc = prometheus.NewDesc("carnet_notifications_pending", "Outbox messages waiting to be sent.", nil, nil)
+	oldestDesc  = prometheus.NewDesc("carnet_notifications_oldest_pending_seconds",
+		"Age of the oldest message waiting to be sent (0 when none).", nil, nil)
+	unappliedDesc = prometheus.NewDesc("carnet_webhook_events_unapplied",
+		"Stored webhook events whose application failed and awaits a retry.", nil, nil)
+	scrapeErrDesc = prometheus.NewDesc("carnet_database_scrape_errors",
+		"1 when the last scrape could not read the database gauges.", nil, nil)
+)
+
+func (g *dbGauges) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{jobsDesc, anomaliesDesc, backlogDesc, oldestDesc, unappliedDesc, scrapeErrDesc} {
+		ch <- d
+	}
+}
+
+func (g *dbGauges) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	failed := 0.0
+	type count struct {
+		Kind  string  `db:"kind"`
+		State string  `db:"state"`
+		N     float64 `db:"n"`
+	}
+	grouped := func(desc *prometheus.Desc, query string) {
+		var rows []count
+		if err := g.db.SelectContext(ctx, &rows, query); err != nil {
+			failed = 1
+			return
+		}
+		for _, r := range rows {
+			ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, r.N, r.Kind, r.State)
+		}
+	}
+	// River deletes finished jobs after a day, so this stays small.
+	grouped(jobsDesc, `SELECT kind, state::text AS state, count(*) AS n FROM river_job GROUP BY 1, 2`)
+	grouped(anomaliesDesc, `SELECT kind, state, count(*) AS n FROM anomalies GROUP BY 1, 2`)
+	var outbox struct {
+		N      float64 `db:"n"`
+		Oldest float64 `db:"oldest"`
+	}
+	// Both read the partial index on pending messages only.
+	if err := g.db.GetContext(ctx, &outbox, `SELECT count(*) AS n,
+		coalesce(extract(epoch FROM now() - min(next_attempt_at)), 0)::float8 AS oldest
+		FROM notifications WHERE status = 'pending'`); err != nil {
+		failed = 1
+	} else {
+		ch <- prometheus.MustNewConstMetric(backlogDesc, prometheus.GaugeValue, outbox.N)
+		ch <- prometheus.MustNewConstMetric(oldestDesc, prometheus.GaugeValue, max(outbox.Oldest, 0))
+	}
+	var unapplied float64
+	if err := g.db.GetContext(ctx, &unapplied, `SELECT count(*) FROM webhook_events WHERE processed_at IS NULL`); err != nil {
+		failed = 1
+	} else {
+		ch <- prometheus.MustNewConstMetric(unappliedDesc, prometheus.GaugeValue, unapplied)
+	}
+	ch <- prometheus.MustNewConstMetric(scrapeErrDesc, prometheus.GaugeValue, failed)
+}
+
+// Transport counts and times every call stripe-go makes, by endpoint: the
+// path with its object ids replaced ("/v1/refunds", "/v1/payment_intents/:id").
+func (m *Metrics) Transport(next http.RoundTripper) http.RoundTripper {
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	return roundTripper(func(r *http.Request) (*http.Response, error) {
+		start := time.Now()
+		endpoint := r.Method + " " + Endpoint(r.URL.Path)
+		res, err := next.RoundTrip(r)
+		result := "error"
+		if err == nil {
+			result = strconv.Itoa(res.StatusCode)
+		}
+		m.stripeCalls.WithLabelValues(endpoint, result).Inc()
+		m.stripeLatency.WithLabelValues(endpoint).Observe(time.Since(start).Seconds())
+		return res, err
+	})
+}
+
+type roundTripper func(*http.Request) (*http.Response, error)
+
+func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -1,0 +1,255 @@
+package web
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"hash/fnv"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"carnet/internal/api"
+	"carnet/internal/errs"
+	"carnet/internal/i18n"
+	"carnet/packs"
+)
+
+// assets holds everything the pages need, embedded: nothing is fetched from
+// the internet, so the CSP can say 'self' and nothing else.
+//
+//go:embed all:templates static locales
+var assets embed.FS
+
+// Pages renders one set of pages: the shared layout (templates/layout.html),
+// the set's partials and its pages, with the set's own catalog. The coach's
+// app is one set; the client's page can be another, with its own catalog.
+type Pages struct {
+	Catalog *i18n.Catalog
+	pages   map[string]*template.Template
+}
+
+// NewPages parses dir/_*.html as partials (a "nav" among them) and every
+// other dir/*.html as a page named by its file name without ".html", each
+// with the layout; messages come from catalogDir/{fr,es,en}.yaml.
+func NewPages(dir, catalogDir string) (*Pages, error) {
+	cat, err := i18n.NewCatalog(assets, catalogDir)
+	if err != nil {
+		return nil, err
+	}
+	files, err := fs.Glob(assets, dir+"/*.html")
+	if err != nil {
+		return nil, err
+	}
+	partials, _ := fs.Glob(assets, dir+"/_*.html")
+	p := &Pages{Catalog: cat, pages: map[string]*template.Template{}}
+	for _, f := range files {
+		name := strings.TrimSuffix(path.Base(f), ".html")
+		if strings.HasPrefix(name, "_") {
+			continue
+		}
+		t, err := template.New(name).Funcs(funcs).ParseFS(assets, append([]string{"templates/layout.html", f}, partials...)...)
+		if err != nil {
+			return nil, fmt.Errorf("web: %s: %w", f, err)
+		}
+		p.pages[name] = t
+	}
+	return p, nil
+}
+
+// MustPages is NewPages for the embedded pages: a broken template stops the
+// program at start, never at a coach's request.
+func MustPages(dir, catalogDir string) *Pages {
+	p, err := NewPages(dir, catalogDir)
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
+
+// funcs are the few helpers that need no locale; everything a person reads
+// goes through the View's methods (T, Money, Date, ...).
+var funcs = template.FuncMap{
+	"asset": assetURL,
+	// outcomes are the buttons of a participant still to settle.
+	"outcomes": func() []string {
+		return []string{packs.Attended, packs.NoShow, packs.Cancelled, packs.CoachCancelled}
+	},
+	// dict builds a map for passing several values to a partial.
+	"dict": func(kv ...any) map[string]any {
+		m := map[string]any{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[fmt.Sprint(kv[i])] = kv[i+1]
+		}
+		return m
+	},
+	"deref": func(p any) any {
+		switch v := p.(type) {
+		case *int64:
+			if v != nil {
+				return *v
+			}
+		case *string:
+			if v != nil {
+				return *v
+			}
+		case *time.Time:
+			if v != nil {
+				return *v
+			}
+		}
+		return nil
+	},
+}
+
+// View is what every page template receives: who reads it, in which
+// language and time zone, the page's own data, and a message to show.
+type View struct {
+	Locale   string
+	Location *time.Location
+	Now      time.Time
+	Title    string // already in the reader's words
+	Nav      string // the current section, to mark it in the navigation
+	Here     string // this page's path and query, for a form's way back
+	Notice   string // a success message, in words
+	Error    string // what went wrong, in words
+	SignedIn bool
+	Name     string // the signed-in person's name
+	Data     any
+	cat      *i18n.Catalog
+}
+
+// T writes a message of the page set's catalog; pairs are key, value, ...
+// ("Count", 3 chooses the plural form).
+func (v *View) T(id string, pairs ...any) string { return v.cat.T(v.Locale, id, pairs...) }
+
+// Money writes minor units in the reader's locale.
+func (v *View) Money(minor int64, currency string) string {
+	return i18n.Money(minor, currency, v.Locale)
+}
+
+func (v *View) in(t time.Time) time.Time {
+	if v.Location == nil {
+		return t.UTC()
+	}
+	return t.In(v.Location)
+}
+
+// Date, Day, Clock and DateTime write a time in the reader's time zone.
+func (v *View) Date(t time.Time) string  { return i18n.Date(v.in(t), v.Locale) }
+func (v *View) Day(t time.Time) string   { return i18n.Day(v.in(t), v.Locale) }
+func (v *View) Clock(t time.Time) string { return i18n.Clock(v.in(t), v.Locale) }
+func (v *View) DateTime(t time.Time) string {
+	return i18n.Date(v.in(t), v.Locale) + " " + i18n.Clock(v.in(t), v.Locale)
+}
+
+// InputTime writes a time for an <input type="datetime-local"> in the
+// reader's zone; InputDate for <input type="date">.
+func (v *View) InputTime(t time.Time) string { return v.in(t).Format("2006-01-02T15:04") }
+func (v *View) InputDate(t time.Time) string { return v.in(t).Format("2006-01-02") }
+
+// NewView starts a View for a reader.
+func (p *Pages) NewView(locale string, loc *time.Location, now time.Time) *View {
+	return &View{Locale: i18n.Norm(locale), Location: loc, Now: now, cat: p.Catalog}
+}
+
+// Render writes a page with status. The page is rendered into a buffer
+// first, so a template error is a clean 500, never half a page.
+func (p *Pages) Render(c *gin.Context, status int, page string, v *View) {
+	t, ok := p.pages[page]
+	if !ok {
+		panic("web: no page " + page) // a programming error, caught by every test
+	}
+	var b bytes.Buffer
+	if err := t.ExecuteTemplate(&b, "layout", v); err != nil {
+		slog.ErrorContext(c.Request.Context(), "render page", "page", page, "err", err, "request_id", api.RequestID(c))
+		c.Data(http.StatusInternalServerError, "text/plain; charset=utf-8", []byte(v.T("error.internal")))
+		c.Abort()
+		return
+	}
+	if c.GetHeader("HX-Request") == "true" {
+		// htmx swaps the page's <main> only, so it gets the same HTML and
+		// picks the part it needs: one template for both, no fragment drift.
+		c.Header("Vary", "HX-Request")
+	}
+	c.Data(status, "text/html; charset=utf-8", b.Bytes())
+}
+
+// ErrorText writes an error for people in their language: by its code, and
+// for invalid input, naming the field. Provider texts, SQL and stack traces
+// never reach a page; an unexpected error is logged with the request id.
+func (p *Pages) ErrorText(c *gin.Context, locale string, err error) string {
+	e := errs.AsError(err)
+	if e == nil {
+		slog.ErrorContext(c.Request.Context(), "internal error", "err", err, "request_id", api.RequestID(c),
+			"method", c.Request.Method, "path", c.Request.URL.Path)
+		return p.Catalog.T(locale, "error.internal", "RequestID", api.RequestID(c))
+	}
+	if e.Code == errs.Invalid && e.Field != "" {
+		field := p.Catalog.T(locale, "field."+e.Field)
+		if field == "field."+e.Field {
+			field = e.Field
+		}
+		return p.Catalog.T(locale, "error.invalid_field", "Field", field)
+	}
+	return p.Catalog.T(locale, "error."+e.Code)
+}
+
+// Fail renders the error page for err with its HTTP status (another
+// coach's id is a 404 page like any unknown one).
+func (p *Pages) Fail(c *gin.Context, v *View, err error) {
+	code := errs.CodeOf(err)
+	v.Title = p.Catalog.T(v.Locale, "error.title."+code)
+	if v.Title == "error.title."+code {
+		v.Title = p.Catalog.T(v.Locale, "error.title.other")
+	}
+	v.Error = p.ErrorText(c, v.Locale, err)
+	p.Render(c, api.Status(code), "error", v)
+	c.Abort()
+}
+
+// assetHashes gives each static file a version in its URL, so it can be
+// cached for long and still change with a new release.
+var assetHashes = func() map[string]string {
+	m := map[string]string{}
+	_ = fs.WalkDir(assets, "static", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			b, _ := fs.ReadFile(assets, p)
+			h := fnv.New32a() // a version tag, not a security check
+			h.Write(b)
+			m[strings.TrimPrefix(p, "static/")] = fmt.Sprintf("%x", h.Sum32())
+		}
+		return nil
+	})
+	return m
+}()
+
+func assetURL(name string) string { return "/assets/" + name + "?v=" + assetHashes[name] }
+
+// serveAssets answers /assets/NAME from the embedded static files.
+func serveAssets(c *gin.Context) {
+	name := c.Param("name")
+	b, err := fs.ReadFile(assets, "static/"+name)
+	if err != nil || strings.Contains(name, "..") {
+		c.Status(http.StatusNotFound)
+		return
+	}
+	ctype := "application/octet-stream"
+	switch path.Ext(name) {
+	case ".css":
+		ctype = "text/css; charset=utf-8"
+	case ".js":
+		ctype = "text/javascript; charset=utf-8"
+	case ".svg":
+		ctype = "image/svg+xml"
+	}
+	c.Header("Cache-Control", "public, max-age=86400")
+	c.Header("X-Content-Type-Options", "nosniff")
+	c.Data(http.StatusOK, ctype, b)
+}
