@@ -96,7 +96,7 @@ func TestCheckoutWhenStripeFailsOverHTTP(t *testing.T) {
 		a.do("POST", "/v1/me/checkout", tok, map[string]any{"offer_id": offer["id"], "plan": "installments"}),
 		a.do("POST", "/v1/checkout", key, map[string]any{"client_id": c["id"], "offer_id": offer["id"]}),
 	} {
-		if r.Status != http.StatusBadGateway || r.code(t) != "unavailable" {
+		if r.Status != http.StatusServiceUnavailable || r.code(t) != "unavailable" || r.Header.Get("Retry-After") == "" {
 			t.Fatalf("checkout while Stripe fails: %d %s", r.Status, r.Body)
 		}
 		msg := r.json(t)["error"].(map[string]any)["message"]
