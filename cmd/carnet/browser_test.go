@@ -13,7 +13,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"carnet/internal/auth"
 	"carnet/internal/browsertest"
 	"carnet/internal/mailtest"
 	"carnet/internal/testdb"
@@ -42,28 +41,6 @@ func startBrowserApp(t *testing.T) (*app, *mailtest.Server) {
 	t.Cleanup(func() { a.m.Close() })
 	a.base = "http://" + a.m.Addr
 	return a, mail
-}
-
-// coachIn creates a coach and signs a browser tab in with its API key.
-func (a *app) coachIn(t *testing.T, tab context.Context, email, locale string) auth.Coach {
-	t.Helper()
-	coach, key, err := auth.CreateCoach(context.Background(), a.m.DB, auth.NewCoach{
-		Name: "Coach " + email, Email: email, Currency: "EUR", Timezone: "Europe/Paris"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.m.DB.Exec(`UPDATE coaches SET locale = $2 WHERE id = $1`, coach.ID, locale); err != nil {
-		t.Fatal(err)
-	}
-	coach.Locale = locale
-	browsertest.Do(t, tab, "sign in with the key",
-		chromedp.Navigate(a.base+"/app/signin"),
-		chromedp.Click(`summary`),
-		chromedp.SendKeys(`#api_key`, key),
-		chromedp.Submit(`#api_key`),
-		chromedp.WaitVisible(`nav`),
-	)
-	return coach
 }
 
 // waitMail waits for a message to one address whose body matches re.
