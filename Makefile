@@ -7,7 +7,7 @@ GO ?= go
 .PHONY: run test bench services test-services chromium lint fuzz down
 
 # Each fuzz target runs this long in `make test` (its seed corpus always runs).
-FUZZTIME ?= 4s
+FUZZTIME ?= 10s
 
 ## run: bring up PostgreSQL and stripe-mock, seed the demo, serve the API
 run: services
