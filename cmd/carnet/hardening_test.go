@@ -16,6 +16,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/stripe/stripe-go/v76/webhook"
 
+	"carnet/internal/auth"
 	"carnet/internal/testdb"
 )
 
@@ -368,5 +369,48 @@ func TestMethodNotAllowedHasItsCode(t *testing.T) {
 	}
 	if r := a.do("GET", "/nowhere", "", nil); r.Status != 404 || r.code(t) != "not_found" {
 		t.Fatalf("404: %d %s", r.Status, r.Body)
+	}
+}
+
+// The coach's pages sign in with an API key too: failures there count in
+// the same throttle, and a blocked address cannot sign in, even with a
+// valid key, while another can.
+func TestKeySignInIsThrottled(t *testing.T) {
+	t.Parallel()
+	a := startAppWith(t, "", func(m *Main) { m.TrustedProxies = []string{"127.0.0.1"} })
+	key := a.coach("signin-throttle@example.com")
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	signIn := func(k, addr string) bool {
+		req, _ := http.NewRequest("POST", a.base+"/app/signin-key", strings.NewReader(url.Values{"api_key": {k}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Forwarded-For", addr)
+		res, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		for _, c := range res.Cookies() {
+			if c.Name == "carnet_session" && c.Value != "" {
+				return true
+			}
+		}
+		return false
+	}
+	if !signIn(key, "198.51.100.20") {
+		t.Fatal("a valid key does not sign in")
+	}
+	for i := range auth.MaxFailures + 1 {
+		if signIn(fmt.Sprintf("ck_wrong%d", i), "203.0.113.20") {
+			t.Fatal("a wrong key signed in")
+		}
+	}
+	if signIn(key, "203.0.113.20") {
+		t.Fatal("a blocked address signed in")
+	}
+	if !signIn(key, "198.51.100.21") {
+		t.Fatal("another address was slowed")
+	}
+	if n := a.count(`SELECT count(*) FROM auth_failures WHERE addr = '203.0.113.20' AND blocked_until IS NOT NULL`); n != 1 {
+		t.Fatal("the failures were not counted")
 	}
 }

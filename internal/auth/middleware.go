@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"time"
@@ -45,25 +46,28 @@ func RequireCoach(d *sqlx.DB, now func() time.Time) gin.HandlerFunc {
 	}
 }
 
-// failed answers a failed authentication. A credential that was sent and
-// refused counts against the caller's address (a missing one guesses
-// nothing); past the allowance the answer is 429 with Retry-After.
+// failed answers a failed authentication (see CountFailure).
 func failed(c *gin.Context, d *sqlx.DB, now func() time.Time, sent string, err error) {
+	api.Fail(c, CountFailure(c.Request.Context(), d, c.ClientIP(), now(), sent, err))
+}
+
+// CountFailure counts a credential that was sent and refused against the
+// caller's address (a missing one guesses nothing) and returns what to
+// answer: err, or past the allowance 429 rate_limited with Retry-After.
+func CountFailure(ctx context.Context, d *sqlx.DB, addr string, now time.Time, sent string, err error) error {
 	if sent == "" || errs.CodeOf(err) != errs.Unauthorized {
-		api.Fail(c, err)
-		return
+		return err
 	}
-	wait, rerr := recordFailure(c.Request.Context(), d, c.ClientIP(), now().UTC())
+	wait, rerr := recordFailure(ctx, d, addr, now.UTC())
 	switch {
 	case rerr != nil:
-		api.Fail(c, rerr)
+		return rerr
 	case wait > 0:
 		e := errs.New(errs.RateLimited, "too many failed attempts from your address; try again in %d seconds", RetryAfter(wait))
 		e.RetryAfter = RetryAfter(wait)
-		api.Fail(c, e)
-	default:
-		api.Fail(c, err)
+		return e
 	}
+	return err
 }
 
 // CoachOf returns the coach RequireCoach authenticated.

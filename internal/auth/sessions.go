@@ -68,11 +68,11 @@ func UseSignIn(ctx context.Context, d *sqlx.DB, token string, now time.Time) (Co
 }
 
 // SignInWithKey opens a session for the coach an API key names (the demo's
-// way in).
-func SignInWithKey(ctx context.Context, d *sqlx.DB, key string, now time.Time) (Coach, string, error) {
-	c, err := CoachByKey(ctx, d, key)
+// way in). Failures from addr are throttled like the API's.
+func SignInWithKey(ctx context.Context, d *sqlx.DB, key, addr string, now time.Time) (Coach, string, error) {
+	c, err := coachByKeyFrom(ctx, d, key, addr, now)
 	if err != nil {
-		return c, "", err
+		return c, "", CountFailure(ctx, d, addr, now, key, err)
 	}
 	s, err := openSession(ctx, d, c.ID, ByAPIKey, now)
 	return c, s, err
