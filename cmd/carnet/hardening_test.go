@@ -243,7 +243,14 @@ func TestTokensStayOutOfTheLogs(t *testing.T) {
 	a.do("GET", "/v1/clients?key="+key, key, nil)
 	a.do("GET", page, "", nil)
 	a.do("GET", "/nowhere/"+tok, "", nil)
+	a.do("GET", "/app/signin/si_guessed-sign-in-token", "", nil)
+	a.do("GET", "/app/signin/plain-guess-0123456789", "", nil)
 	logs := a.logs.String()
+	for _, guess := range []string{"si_guessed-sign-in-token", "plain-guess-0123456789"} {
+		if strings.Contains(logs, guess) {
+			t.Errorf("a sign-in token is in the logs: %s", guess)
+		}
+	}
 	for name, secret := range map[string]string{"client link": tok, "checkout token": checkoutToken, "API key": key} {
 		if secret == "" || strings.Contains(logs, secret) {
 			t.Errorf("the %s is in the logs (or empty): %q", name, secret)

@@ -41,7 +41,13 @@ func Observe(log *slog.Logger) gin.HandlerFunc {
 		c.Header("X-Request-Id", id)
 		start := time.Now()
 		defer func() {
-			path := RedactPath(c.Request.URL.Path)
+			path := c.Request.URL.Path
+			for _, p := range c.Params {
+				if p.Key == "token" && p.Value != "" { // whatever it looks like
+					path = strings.ReplaceAll(path, p.Value, Redacted)
+				}
+			}
+			path = RedactPath(path)
 			if r := recover(); r != nil {
 				log.Error("panic", "panic", r, "request_id", id, "path", path)
 				Fail(c, errs.New(errs.Internal, "internal error"))
@@ -65,8 +71,8 @@ func Observe(log *slog.Logger) gin.HandlerFunc {
 const Redacted = "[redacted]"
 
 // tokenPrefixes start every credential Carnet hands out: API keys, client
-// links, local checkout tokens.
-var tokenPrefixes = []string{"ck_", "cl_", "co_"}
+// links, local checkout tokens, emailed sign-in links, web sessions.
+var tokenPrefixes = []string{"ck_", "cl_", "co_", "si_", "ws_"}
 
 func looksLikeToken(s string) bool {
 	for _, p := range tokenPrefixes {
