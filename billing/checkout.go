@@ -14,6 +14,7 @@ import (
 	"carnet/internal/auth"
 	"carnet/internal/db"
 	"carnet/internal/errs"
+	"carnet/internal/failpoint"
 	"carnet/packs"
 )
 
@@ -69,9 +70,53 @@ func (s *Service) StartCheckout(ctx context.Context, coach auth.Coach, in Checko
 	if err != nil {
 		return Checkout{}, err
 	}
+	// The pending pack and its plan are committed before Stripe is called,
+	// whatever becomes of the request, so that the events of its Checkout
+	// Session always find it. A retry of the same request takes the pack its
+	// first run claimed, and so asks Stripe for the same session.
+	claim := db.Detach(ctx)
+	pack, plan, err := s.claimCheckout(claim, coach, client, offer, in.Plan, n, db.RequestRefOf(ctx))
+	if err != nil {
+		return Checkout{}, err
+	}
+	out, err := s.openSession(ctx, coach, client, offer, pack, plan)
+	if err != nil {
+		// The pack never reached a checkout page: it and the payments it
+		// expected are cancelled, even if the caller has gone (a retry of
+		// the same request opens them again).
+		claim := context.WithoutCancel(claim)
+		return Checkout{}, errors.Join(err, db.InTx(claim, s.DB, func(tx *sqlx.Tx) error { return abandon(claim, tx, pack.ID, s.Now().UTC()) }))
+	}
+	return out, nil
+}
+
+// claimCheckout creates the pending pack with its expected payments, or,
+// for a retry of the request ref, returns the one its first run created.
+func (s *Service) claimCheckout(ctx context.Context, coach auth.Coach, client packs.Client, offer packs.Offer, plan string, n int, ref string) (packs.Pack, []Due, error) {
 	var pack packs.Pack
-	var plan []Due
-	err = db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+	var dues []Due
+	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		if ref != "" {
+			var id int64
+			err := tx.GetContext(ctx, &id, `SELECT pack_id FROM checkout_requests WHERE request_ref = $1 AND coach_id = $2`, ref, coach.ID)
+			if err == nil {
+				// A first run that Stripe failed abandoned it: open it again.
+				if _, err := tx.ExecContext(ctx, `WITH reopened AS (UPDATE packs SET status = 'pending'
+						WHERE id = $1 AND status = 'cancelled' AND stripe_checkout_session_id IS NULL RETURNING id)
+					UPDATE installments SET status = 'due' WHERE pack_id IN (SELECT id FROM reopened) AND status = 'cancelled'`,
+					id); err != nil {
+					return err
+				}
+				if err := tx.GetContext(ctx, &pack, `SELECT `+db.Columns[packs.Pack]("")+` FROM packs WHERE id = $1`, id); err != nil {
+					return err
+				}
+				return tx.SelectContext(ctx, &dues, `SELECT seq AS "seq", due_at AS "dueat", amount AS "amount"
+					FROM installments WHERE pack_id = $1 ORDER BY seq`, id)
+			}
+			if !db.NoRows(err) {
+				return err
+			}
+		}
 		ch, err := s.Packs.CurrentCharter(ctx, tx, coach)
 		if err != nil {
 			return err
@@ -80,29 +125,24 @@ func (s *Service) StartCheckout(ctx context.Context, coach auth.Coach, in Checko
 		if ch.ID != 0 {
 			charterID = &ch.ID
 		}
-		if pack, err = packs.NewPendingPack(ctx, tx, coach.ID, client.ID, offer.ID, in.Plan, n, charterID); err != nil {
+		if pack, err = packs.NewPendingPack(ctx, tx, coach.ID, client.ID, offer.ID, plan, n, charterID); err != nil {
 			return err
 		}
-		plan = SplitInstallments(pack.PriceAmount, n, s.Now().UTC())
-		for _, d := range plan {
+		dues = SplitInstallments(pack.PriceAmount, n, s.Now().UTC())
+		for _, d := range dues {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO installments (coach_id, pack_id, seq, due_at, amount, currency)
 				VALUES ($1, $2, $3, $4, $5, $6)`, coach.ID, pack.ID, d.Seq, d.DueAt, d.Amount, pack.Currency); err != nil {
 				return err
 			}
 		}
-		return nil
+		if ref == "" {
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO checkout_requests (request_ref, coach_id, pack_id) VALUES ($1, $2, $3)`,
+			ref, coach.ID, pack.ID)
+		return err
 	})
-	if err != nil {
-		return Checkout{}, err
-	}
-	out, err := s.openSession(ctx, coach, client, offer, pack, plan)
-	if err != nil {
-		// The pack never reached a checkout page: it and the payments it
-		// expected are cancelled, even if the caller has gone.
-		ctx := context.WithoutCancel(ctx)
-		return Checkout{}, errors.Join(err, db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error { return abandon(ctx, tx, pack.ID, s.Now().UTC()) }))
-	}
-	return out, nil
+	return pack, dues, err
 }
 
 func (s *Service) openSession(ctx context.Context, coach auth.Coach, client packs.Client, offer packs.Offer, pack packs.Pack, plan []Due) (Checkout, error) {
@@ -157,11 +197,12 @@ func (s *Service) openSession(ctx context.Context, coach auth.Coach, client pack
 	if err != nil {
 		return Checkout{}, providerFailed(err)
 	}
+	failpoint.Hit(failpoint.AfterStripe)
 	url := cs.URL
 	if s.Local {
 		url = s.BaseURL + "/checkout/local/" + packID + "?token=" + s.Packs.Links.IssueCheckout(pack.ID)
 	}
-	if _, err := s.DB.ExecContext(ctx, `UPDATE packs SET stripe_checkout_session_id = $2, stripe_customer_id = $3
+	if _, err := db.Q(ctx, s.DB).ExecContext(ctx, `UPDATE packs SET stripe_checkout_session_id = $2, stripe_customer_id = $3
 		WHERE id = $1`, pack.ID, cs.ID, customer); err != nil {
 		return Checkout{}, err
 	}
@@ -185,7 +226,7 @@ func (s *Service) ensureCustomer(ctx context.Context, coachID int64, c packs.Cli
 	// Two checkouts racing both get the same customer (same key); the first
 	// write wins and the second reads it back.
 	var id string
-	err = s.DB.GetContext(ctx, &id, `UPDATE clients SET stripe_customer_id = coalesce(stripe_customer_id, $3)
+	err = db.Q(ctx, s.DB).GetContext(ctx, &id, `UPDATE clients SET stripe_customer_id = coalesce(stripe_customer_id, $3)
 		WHERE coach_id = $1 AND id = $2 RETURNING stripe_customer_id`, coachID, c.ID, cus.ID)
 	return id, err
 }
@@ -204,7 +245,7 @@ func (s *Service) ensureProduct(ctx context.Context, o packs.Offer) (string, err
 		return "", err
 	}
 	var id string
-	err = s.DB.GetContext(ctx, &id, `UPDATE offers SET stripe_product_id = coalesce(stripe_product_id, $2)
+	err = db.Q(ctx, s.DB).GetContext(ctx, &id, `UPDATE offers SET stripe_product_id = coalesce(stripe_product_id, $2)
 		WHERE id = $1 RETURNING stripe_product_id`, o.ID, p.ID)
 	return id, err
 }
@@ -213,7 +254,7 @@ func (s *Service) ensureProduct(ctx context.Context, o packs.Offer) (string, err
 // the monthly one of its installment plan; column says which.
 func (s *Service) ensurePrice(ctx context.Context, o packs.Offer, product, column string, amount int64, monthly bool) (string, error) {
 	var have *string
-	if err := s.DB.GetContext(ctx, &have, `SELECT `+column+` FROM offers WHERE id = $1`, o.ID); err != nil {
+	if err := db.Q(ctx, s.DB).GetContext(ctx, &have, `SELECT `+column+` FROM offers WHERE id = $1`, o.ID); err != nil {
 		return "", err
 	}
 	if have != nil {
@@ -230,7 +271,7 @@ func (s *Service) ensurePrice(ctx context.Context, o packs.Offer, product, colum
 		return "", err
 	}
 	var id string
-	err = s.DB.GetContext(ctx, &id, `UPDATE offers SET `+column+` = coalesce(`+column+`, $2)
+	err = db.Q(ctx, s.DB).GetContext(ctx, &id, `UPDATE offers SET `+column+` = coalesce(`+column+`, $2)
 		WHERE id = $1 RETURNING `+column, o.ID, p.ID)
 	return id, err
 }
@@ -258,7 +299,7 @@ func (s *Service) postMyCheckout(c *gin.Context) {
 		return
 	}
 	in.ClientID = who.ClientID
-	coach, err := auth.CoachByID(c.Request.Context(), s.DB, who.CoachID)
+	coach, err := auth.CoachByID(c.Request.Context(), db.Q(c.Request.Context(), s.DB), who.CoachID)
 	if err != nil {
 		api.Fail(c, err)
 		return

@@ -11,6 +11,7 @@ import (
 	"github.com/stripe/stripe-go/v76"
 
 	"carnet/internal/errs"
+	"carnet/internal/failpoint"
 )
 
 // KeyMemory is how long Stripe is sure to remember an idempotency key (it
@@ -122,6 +123,9 @@ func (s *Service) RefundExcess(ctx context.Context, paymentID, amount int64, cau
 	params.Context = ctx
 	params.IdempotencyKey = s.key("%s-refund", cause)
 	r, err := s.Stripe.Refunds.New(params)
+	if err == nil {
+		failpoint.Hit(failpoint.AfterStripe)
+	}
 	var se *stripe.Error
 	switch {
 	case errors.As(err, &se) && (se.HTTPStatusCode == 400 || se.HTTPStatusCode == 402):

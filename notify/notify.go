@@ -13,6 +13,8 @@ import (
 	"carnet/internal/i18n"
 
 	"github.com/jmoiron/sqlx"
+
+	"carnet/internal/db"
 )
 
 // Message is one email to write to the outbox.
@@ -63,9 +65,10 @@ func Enqueue(ctx context.Context, tx *sqlx.Tx, m Message) error {
 	if m.CoachID != 0 {
 		coachID = &m.CoachID
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO notifications (coach_id, client_id, cause_key, template, locale, recipient, data)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (cause_key) DO NOTHING`,
-		coachID, m.ClientID, m.Cause, m.Template, m.Locale, m.To, data)
+	ref, seq := db.Effect(ctx) // set inside an idempotent request: sent once per request
+	_, err = tx.ExecContext(ctx, `INSERT INTO notifications (coach_id, client_id, cause_key, template, locale, recipient, data,
+		request_ref, request_seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (cause_key) DO NOTHING`,
+		coachID, m.ClientID, m.Cause, m.Template, m.Locale, m.To, data, ref, seq)
 	if err != nil {
 		return fmt.Errorf("notify %s: %w", m.Cause, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"carnet/internal/api"
+	"carnet/internal/db"
 	"carnet/internal/errs"
 )
 
@@ -37,7 +38,7 @@ func (s *Service) ClientBalance(ctx context.Context, coachID, clientID int64) (B
 	}
 	b := Balance{ClientID: clientID, Packs: []PackBalance{}}
 	var packs []Pack
-	if err := s.DB.SelectContext(ctx, &packs, `SELECT `+packCols+` FROM packs WHERE coach_id = $1 AND client_id = $2
+	if err := db.Q(ctx, s.DB).SelectContext(ctx, &packs, `SELECT `+packCols+` FROM packs WHERE coach_id = $1 AND client_id = $2
 		ORDER BY id DESC`, coachID, clientID); err != nil {
 		return b, err
 	}
@@ -45,7 +46,7 @@ func (s *Service) ClientBalance(ctx context.Context, coachID, clientID int64) (B
 	for _, p := range packs {
 		pb := PackBalance{Pack: p}
 		var next []Installment
-		if err := s.DB.SelectContext(ctx, &next, `SELECT seq, due_at, amount, currency FROM installments
+		if err := db.Q(ctx, s.DB).SelectContext(ctx, &next, `SELECT seq, due_at, amount, currency FROM installments
 			WHERE pack_id = $1 AND status IN ('due', 'failed') ORDER BY seq LIMIT 1`, p.ID); err != nil {
 			return b, err
 		}
@@ -95,7 +96,7 @@ func (s *Service) Roster(ctx context.Context, coachID int64, sort, cursor string
 		}
 	}
 	var rows []RosterRow
-	err := s.DB.SelectContext(ctx, &rows, `SELECT client_id, name, email, sessions_remaining, active_packs, next_expiry FROM (
+	err := db.Q(ctx, s.DB).SelectContext(ctx, &rows, `SELECT client_id, name, email, sessions_remaining, active_packs, next_expiry FROM (
 		SELECT c.id AS client_id, c.name, c.email,
 		  coalesce(sum(p.sessions_remaining) FILTER (WHERE p.kind = 'sessions'), 0)::int AS sessions_remaining,
 		  count(p.id)::int AS active_packs, min(p.valid_until) AS next_expiry

@@ -129,13 +129,13 @@ func (s *Service) postCharter(c *gin.Context) {
 }
 
 func (s *Service) getCharter(c *gin.Context) {
-	ch, err := s.CurrentCharter(c.Request.Context(), s.DB, auth.CoachOf(c))
+	ch, err := s.CurrentCharter(c.Request.Context(), db.Q(c.Request.Context(), s.DB), auth.CoachOf(c))
 	api.Respond(c, http.StatusOK, ch, err)
 }
 
 func (s *Service) listCharters(c *gin.Context) {
 	var rows []Charter
-	err := s.DB.SelectContext(c.Request.Context(), &rows, `SELECT `+charterCols+` FROM charter_versions WHERE coach_id = $1
+	err := db.Q(c.Request.Context(), s.DB).SelectContext(c.Request.Context(), &rows, `SELECT `+charterCols+` FROM charter_versions WHERE coach_id = $1
 		ORDER BY version DESC`, auth.CoachOf(c).ID)
 	if rows == nil {
 		rows = []Charter{}

@@ -21,7 +21,7 @@ func (s *Service) CreateClient(ctx context.Context, coachID int64, in ClientInpu
 	if err := in.apply(&c); err != nil {
 		return c, err
 	}
-	err := s.DB.GetContext(ctx, &c, `INSERT INTO clients (coach_id, name, email, phone, locale, notes)
+	err := db.Q(ctx, s.DB).GetContext(ctx, &c, `INSERT INTO clients (coach_id, name, email, phone, locale, notes)
 		VALUES ($1, $2, $3, $4, $5, $6) RETURNING `+clientCols, coachID, c.Name, c.Email, c.Phone, c.Locale, c.Notes)
 	if db.IsUniqueViolation(err, "clients_coach_email_key") {
 		return c, clientEmailTaken(c.Email)
@@ -31,7 +31,7 @@ func (s *Service) CreateClient(ctx context.Context, coachID int64, in ClientInpu
 
 // Client returns one client of the coach.
 func (s *Service) Client(ctx context.Context, coachID, id int64) (Client, error) {
-	return getClient(ctx, s.DB, coachID, id, false)
+	return getClient(ctx, db.Q(ctx, s.DB), coachID, id, false)
 }
 
 func getClient(ctx context.Context, q sqlx.QueryerContext, coachID, id int64, lock bool) (Client, error) {
@@ -72,7 +72,7 @@ func (s *Service) UpdateClient(ctx context.Context, coachID, id int64, in Client
 // Clients lists a coach's clients, oldest first, one page at a time.
 func (s *Service) Clients(ctx context.Context, coachID int64, p api.Page) (api.List[Client], error) {
 	var rows []Client
-	err := s.DB.SelectContext(ctx, &rows, `SELECT `+clientCols+` FROM clients WHERE coach_id = $1 AND id > $2
+	err := db.Q(ctx, s.DB).SelectContext(ctx, &rows, `SELECT `+clientCols+` FROM clients WHERE coach_id = $1 AND id > $2
 		ORDER BY id LIMIT $3`, coachID, p.After, p.Limit+1)
 	return api.NewList(rows, p.Limit, func(c Client) int64 { return c.ID }), err
 }

@@ -31,10 +31,14 @@ type entry struct {
 	At                        time.Time
 }
 
+// addEntry appends e; inside an idempotent request the entry carries the
+// request's reference, so a second application of the request is refused.
 func addEntry(ctx context.Context, tx *sqlx.Tx, e entry) error {
+	ref, seq := db.Effect(ctx)
 	_, err := tx.ExecContext(ctx, `INSERT INTO ledger_entries (coach_id, client_id, pack_id, booking_id, kind,
-		delta, reason, value_amount, currency, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		e.CoachID, e.ClientID, nullID(e.PackID), e.BookingID, e.Kind, e.Delta, e.Reason, e.Value, e.Currency, e.At)
+		delta, reason, value_amount, currency, created_at, request_ref, request_seq)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		e.CoachID, e.ClientID, nullID(e.PackID), e.BookingID, e.Kind, e.Delta, e.Reason, e.Value, e.Currency, e.At, ref, seq)
 	return err
 }
 
@@ -89,7 +93,7 @@ func (s *Service) Ledger(ctx context.Context, coachID, clientID int64, p api.Pag
 		after = 1<<63 - 1
 	}
 	var rows []LedgerEntry
-	err := s.DB.SelectContext(ctx, &rows, `SELECT id, pack_id, booking_id, kind, delta, reason, value_amount,
+	err := db.Q(ctx, s.DB).SelectContext(ctx, &rows, `SELECT id, pack_id, booking_id, kind, delta, reason, value_amount,
 		currency, created_at FROM ledger_entries WHERE coach_id = $1 AND client_id = $2 AND id < $3
 		ORDER BY id DESC LIMIT $4`, coachID, clientID, after, p.Limit+1)
 	return api.NewList(rows, p.Limit, func(e LedgerEntry) int64 { return e.ID }), err

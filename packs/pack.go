@@ -169,9 +169,10 @@ func (s *Service) RecordManualPack(ctx context.Context, coach auth.Coach, client
 			return err
 		}
 		now := s.Now().UTC()
+		ref, seq := db.Effect(ctx)
 		if _, err := tx.ExecContext(ctx, `INSERT INTO payments (coach_id, pack_id, kind, status, amount, currency,
-			stripe_object_id, occurred_at) VALUES ($1, $2, 'manual', $3, $4, $5, NULL, $6)`,
-			coach.ID, p.ID, in.Method+":"+strings.TrimSpace(in.Reference), p.PriceAmount, p.Currency, now); err != nil {
+			stripe_object_id, occurred_at, request_ref, request_seq) VALUES ($1, $2, 'manual', $3, $4, $5, NULL, $6, $7, $8)`,
+			coach.ID, p.ID, in.Method+":"+strings.TrimSpace(in.Reference), p.PriceAmount, p.Currency, now, ref, seq); err != nil {
 			return err
 		}
 		p, _, err = ActivatePack(ctx, tx, coach.ID, p.ID, now)

@@ -127,14 +127,14 @@ func loadBookings(ctx context.Context, q sqlx.QueryerContext, sess *Session) err
 // SessionByID returns one session with its bookings.
 func (s *Service) SessionByID(ctx context.Context, coachID, id int64) (Session, error) {
 	var sess Session
-	err := s.DB.GetContext(ctx, &sess, `SELECT `+sessionCols+` FROM sessions WHERE coach_id = $1 AND id = $2`, coachID, id)
+	err := db.Q(ctx, s.DB).GetContext(ctx, &sess, `SELECT `+sessionCols+` FROM sessions WHERE coach_id = $1 AND id = $2`, coachID, id)
 	if db.NoRows(err) {
 		return sess, errs.NotFoundf("no session %d", id)
 	}
 	if err != nil {
 		return sess, err
 	}
-	return sess, loadBookings(ctx, s.DB, &sess)
+	return sess, loadBookings(ctx, db.Q(ctx, s.DB), &sess)
 }
 
 // Reschedule moves a session that has not started being recorded.
@@ -189,12 +189,12 @@ func (s *Service) Sessions(ctx context.Context, coach auth.Coach, period, date s
 		return nil, err
 	}
 	rows := []Session{}
-	if err := s.DB.SelectContext(ctx, &rows, `SELECT `+sessionCols+` FROM sessions WHERE coach_id = $1
+	if err := db.Q(ctx, s.DB).SelectContext(ctx, &rows, `SELECT `+sessionCols+` FROM sessions WHERE coach_id = $1
 		AND starts_at >= $2 AND starts_at < $3 ORDER BY starts_at, id`, coach.ID, from, to); err != nil {
 		return nil, err
 	}
 	for i := range rows {
-		if err := loadBookings(ctx, s.DB, &rows[i]); err != nil {
+		if err := loadBookings(ctx, db.Q(ctx, s.DB), &rows[i]); err != nil {
 			return nil, err
 		}
 	}

@@ -36,6 +36,22 @@ var invariants = []struct{ rule, query string }{
 		FROM ledger_entries e JOIN packs p ON p.id = e.pack_id WHERE p.coach_id <> e.coach_id OR p.client_id <> e.client_id`},
 	{"exhausted pack with sessions", `SELECT format('pack %s: exhausted with %s left', id, sessions_remaining)
 		FROM packs WHERE status = 'exhausted' AND sessions_remaining > 0`},
+	// Exactly once: unique indexes refuse these; the rules name them where
+	// an index is missing (a restored or hand-edited database).
+	{"request applied more than once", `SELECT format('request %s: %s row %s written %s times', request_ref, t, request_seq, n)
+		FROM (SELECT 'ledger' AS t, request_ref, request_seq, count(*) AS n FROM ledger_entries
+		        WHERE request_ref IS NOT NULL GROUP BY request_ref, request_seq
+		      UNION ALL SELECT 'payment', request_ref, request_seq, count(*) FROM payments
+		        WHERE request_ref IS NOT NULL GROUP BY request_ref, request_seq
+		      UNION ALL SELECT 'notification', request_ref, request_seq, count(*) FROM notifications
+		        WHERE request_ref IS NOT NULL GROUP BY request_ref, request_seq) x WHERE n > 1`},
+	// A request's effects commit with its answer: within the 24 hours a key
+	// lives, an effect whose request stored no answer was committed apart.
+	{"request effect without its answer", `SELECT format('%s %s: request %s has no stored answer', t, id, request_ref)
+		FROM (SELECT 'payment' AS t, id, request_ref, created_at FROM payments WHERE request_ref IS NOT NULL
+		      UNION ALL SELECT 'notification', id, request_ref, created_at FROM notifications WHERE request_ref IS NOT NULL) x
+		WHERE created_at > now() - interval '23 hours' AND NOT EXISTS (SELECT 1 FROM idempotency_keys k
+			WHERE k.request_ref = x.request_ref AND k.status IS NOT NULL)`},
 }
 
 // Verify checks every invariant on a live database and names each offending row.

@@ -328,8 +328,20 @@ func (w *RefundWorker) Work(ctx context.Context, job *river.Job[RefundArgs]) err
 // anomaly must be that coach's. The refunds are claimed first, in one
 // transaction that freezes the anomaly's plan and records Carnet's remedy;
 // only then is Stripe called, one refund per payment, each keyed by the
-// anomaly and the payment, so a retry refunds only what is left.
+// anomaly and the payment, so a retry refunds only what is left. Callers
+// take turns per anomaly (the coach's request, its retry on another
+// process, the automatic job): the next one finds the refund recorded and
+// returns it, and Stripe is called once.
 func (r *Reconciler) RefundExcess(ctx context.Context, coachID, id int64, by string) (Anomaly, error) {
+	release, err := db.Exclusive(ctx, r.DB, "anomaly refund", id)
+	if err != nil {
+		return Anomaly{}, err
+	}
+	defer release()
+	// The claims and records commit on their own, whatever becomes of the
+	// request this runs in: a charge.refunded arriving before the request
+	// ends must find Carnet's remedy.
+	ctx = db.Detach(ctx)
 	a, err := r.get(ctx, r.DB, coachID, id)
 	if err != nil {
 		return a, err

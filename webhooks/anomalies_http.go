@@ -158,7 +158,7 @@ func (r *Reconciler) decide(state string) func(c *gin.Context, coach auth.Coach,
 			api.Fail(c, err)
 			return
 		}
-		a, err := r.get(ctx, r.DB, coachID, id)
+		a, err := r.get(ctx, db.Q(ctx, r.DB), coachID, id)
 		api.Respond(c, http.StatusOK, a, err)
 	}
 }

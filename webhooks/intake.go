@@ -25,6 +25,7 @@ import (
 	"carnet/internal/api"
 	"carnet/internal/db"
 	"carnet/internal/errs"
+	"carnet/internal/failpoint"
 )
 
 // NoInvoiceLinks is the first API version (2025-03-31.basil) whose
@@ -138,6 +139,7 @@ func (in *Intake) ingest(ctx context.Context, payload []byte, ev *stripe.Event) 
 			_, err = tx.ExecContext(ctx, `UPDATE webhook_events SET last_error = $2 WHERE id = $1`, id, cleanText(reason.Error()))
 			return err
 		}
+		failpoint.HitFor(failpoint.MidWebhook, ev.ID)
 		_, err = tx.ExecContext(ctx, `UPDATE webhook_events SET processed_at = $2 WHERE id = $1`, id, in.Now().UTC())
 		return err
 	})

@@ -3,9 +3,12 @@ package webhooks
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +20,7 @@ import (
 	"carnet/billing"
 	"carnet/internal/db"
 	"carnet/internal/mailtest"
+	"carnet/internal/stripefault"
 	"carnet/notify"
 	"carnet/packs"
 )
@@ -501,6 +505,8 @@ func TestMigrationCarriesOldAnomaliesOver(t *testing.T) {
 func TestConcurrentRefundsOfOneAnomaly(t *testing.T) {
 	t.Parallel()
 	s := newShop(t)
+	stripe := stripefault.New(t, os.Getenv("STRIPE_API_BASE"))
+	s.bill.Stripe = billing.NewStripe("", stripe.URL, 0)
 	s.charter(false)
 	ctx := context.Background()
 	co, _ := s.checkout(billing.PlanInstallments)
@@ -513,19 +519,37 @@ func TestConcurrentRefundsOfOneAnomaly(t *testing.T) {
 	}
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
+	refundIDs := make(chan string, 8)
 	for range 8 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := s.rec.RefundExcess(ctx, s.coach.ID, id, "coach"); err != nil {
+			a, err := s.rec.RefundExcess(ctx, s.coach.ID, id, "coach")
+			if err != nil {
 				errs <- err
+				return
 			}
+			if a.RefundID == nil || a.State != "resolved" {
+				errs <- fmt.Errorf("answered %+v, want the resolved anomaly with its refund", a)
+				return
+			}
+			refundIDs <- *a.RefundID
 		}()
 	}
 	wg.Wait()
 	close(errs)
+	close(refundIDs)
 	for err := range errs {
 		t.Errorf("concurrent refund: %v", err)
+	}
+	var recorded string
+	if err := s.packs.DB.Get(&recorded, `SELECT stripe_refund_id FROM anomalies WHERE id = $1`, id); err != nil {
+		t.Fatal(err)
+	}
+	for got := range refundIDs {
+		if got != recorded {
+			t.Errorf("a caller was answered refund %s; recorded: %s", got, recorded)
+		}
 	}
 	var got struct {
 		Claims   int   `db:"claims"`
@@ -539,6 +563,11 @@ func TestConcurrentRefundsOfOneAnomaly(t *testing.T) {
 		(SELECT count(*) FROM notifications WHERE template = 'anomaly_resolved') AS resolved`)
 	if got.Claims != 2 || got.Claimed != 30000 || got.Remedies != 2 || got.Resolved != 1 {
 		t.Fatalf("after 8 concurrent refunds: %+v, want 2 claims of 30000 in all, 2 remedies, 1 message", got)
+	}
+	// One refund per payment asked of Stripe, once each.
+	keys := stripe.Keys("POST", "/v1/refunds")
+	if len(keys) != 2 || len(slices.Compact(slices.Sorted(slices.Values(keys)))) != 2 {
+		t.Fatalf("Stripe was asked %d refunds (%v), want 2 with 2 keys", len(keys), keys)
 	}
 }
 

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
+	"crypto/sha256"
 	"fmt"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
+
+	"carnet/internal/api"
 )
 
 func TestHealthAndReadiness(t *testing.T) {
@@ -232,12 +236,25 @@ func TestIdempotencyKeys(t *testing.T) {
 	if r := a.do("POST", "/v1/clients", key, body, "Idempotency-Key", "caf\xe9"); r.Status != 400 {
 		t.Fatalf("non-ASCII key: %d %s", r.Status, r.Body)
 	}
-	// A key whose first request died without an answer is free again after a minute.
+	// A claim committed without its answer (only the previous release does
+	// that) may still be running there: it is never run again a minute
+	// later, only once the hourly purge has given it up.
+	retry := map[string]any{"name": "Retry", "email": "retry@example.com"}
+	hash := sha256.Sum256([]byte("POST /v1/clients\n" + jsonString(retry)))
 	if _, err := a.m.DB.Exec(`INSERT INTO idempotency_keys (scope, key, request_hash, created_at)
-		SELECT scope, 'dead', request_hash, now() - interval '2 minutes' FROM idempotency_keys WHERE key = 'k1'`); err != nil {
+		SELECT scope, 'dead', $1, now() - interval '2 minutes' FROM idempotency_keys WHERE key = 'k1'`, hash[:]); err != nil {
 		t.Fatal(err)
 	}
-	a.must(201, "POST", "/v1/clients", key, map[string]any{"name": "Retry", "email": "retry@example.com"}, "Idempotency-Key", "dead")
+	if r := a.do("POST", "/v1/clients", key, retry, "Idempotency-Key", "dead"); r.Status != 409 {
+		t.Fatalf("a claim two minutes old without its answer: %d %s, want 409 still in progress", r.Status, r.Body)
+	}
+	if _, err := a.m.DB.Exec(`UPDATE idempotency_keys SET created_at = now() - interval '2 hours' WHERE key = 'dead'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := api.PurgeIdempotencyKeys(context.Background(), a.m.DB); err != nil {
+		t.Fatal(err)
+	}
+	a.must(201, "POST", "/v1/clients", key, retry, "Idempotency-Key", "dead")
 	// Keys are scoped to the caller: another coach may use "k1".
 	other := a.coach("idem2@example.com")
 	a.must(201, "POST", "/v1/clients", other, map[string]any{"name": "Z", "email": "z@example.com"}, "Idempotency-Key", "k1")

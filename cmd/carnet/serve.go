@@ -41,6 +41,9 @@ type Main struct {
 	// How often the periodic jobs run, unless set: expiry every minute, the
 	// outbox every 5 s, the Stripe sweep every 10 min.
 	ExpiryEvery, DispatchEvery, SweepEvery time.Duration
+	// How long a retry waits for the first request with its
+	// Idempotency-Key before answering 409 (api.DefaultIdempotencyWait).
+	IdempotencyWait time.Duration
 
 	// StripeTimeout bounds one call to Stripe (billing.StripeTimeout unless set).
 	StripeTimeout time.Duration
@@ -151,7 +154,7 @@ func (m *Main) router(svc *packs.Service, bill *billing.Service, intake *webhook
 	web.Routes(r)
 	app.Routes(r)
 
-	idem := api.Idempotent(m.DB)
+	idem := api.Idempotent(m.DB, m.IdempotencyWait)
 	coach := r.Group("/v1", auth.RequireCoach(m.DB, m.Now), idem)
 	client := r.Group("/v1", links.RequireClient(), idem)
 	svc.Routes(coach, client)

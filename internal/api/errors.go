@@ -17,6 +17,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/lib/pq"
 
+	"carnet/internal/db"
 	"carnet/internal/errs"
 )
 
@@ -63,7 +64,11 @@ var DatabaseDown = errs.New(errs.Unavailable, "Carnet cannot reach its database 
 // database is unreachable, as a 503 to retry): no provider text, no address.
 func Fail(c *gin.Context, err error) {
 	var e *errs.Error
-	if !errors.As(err, &e) {
+	if db.IsRequestReplay(err) {
+		// The key row is gone (expired) but its effects are not.
+		e = errs.New(errs.Conflict, "this request was already applied; use a new Idempotency-Key for a new request")
+	}
+	if e == nil && !errors.As(err, &e) {
 		msg := "internal error"
 		switch {
 		case Unreachable(err):

@@ -74,19 +74,6 @@ func Current(ctx context.Context, d *sql.DB) (bool, error) {
 	return current >= target, nil
 }
 
-// InTx runs fn in a transaction, committed when fn returns nil.
-func InTx(ctx context.Context, d *sqlx.DB, fn func(tx *sqlx.Tx) error) error {
-	tx, err := d.BeginTxx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
-}
-
 // IsUniqueViolation tells a unique-constraint violation (SQLSTATE 23505),
 // optionally of one named constraint, by code, never by message text.
 func IsUniqueViolation(err error, constraint string) bool {
