@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"errors"
 	"context"
 	"fmt"
 	"io"
@@ -74,7 +75,7 @@ func (r *rig) handle(c *gin.Context) {
 	}
 	switch r.fail.Load() {
 	case 500:
-		api.Fail(c, io.ErrUnexpectedEOF)
+		api.Fail(c, errors.New("a bug of ours")) // (a lost connection would be a 503)
 		return
 	case 409:
 		api.Fail(c, errs.New(errs.Conflict, "refused"))
