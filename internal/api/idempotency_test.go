@@ -1,8 +1,8 @@
 package api_test
 
 import (
-	"errors"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
