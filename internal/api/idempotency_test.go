@@ -276,7 +276,7 @@ func TestInTxJoinsTheRequestUnderASavepoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tx.Rollback()
+	defer func() { _ = tx.Rollback() }()
 	ctx := db.WithRequestTx(context.Background(), tx, "ref")
 	if err := db.InTx(ctx, d, func(tx *sqlx.Tx) error {
 		_, err := tx.Exec(`INSERT INTO effects (note) VALUES ('kept')`)
