@@ -531,9 +531,6 @@ func (s *Service) InvoicePaymentFailed(ctx context.Context, tx *sqlx.Tx, inv *st
 	if err := s.recordPayment(ctx, tx, failed); err != nil {
 		return err
 	}
-	if err := packs.MarkOverdue(ctx, tx, p.ID, at); err != nil {
-		return err
-	}
 	var i struct {
 		DueAt time.Time `db:"due_at"`
 		Grace int       `db:"grace"`
@@ -541,12 +538,22 @@ func (s *Service) InvoicePaymentFailed(ctx context.Context, tx *sqlx.Tx, inv *st
 	if err := tx.GetContext(ctx, &i, `SELECT i.due_at, coalesce(cv.grace_days, 7) AS grace FROM installments i
 		JOIN packs p ON p.id = i.pack_id LEFT JOIN charter_versions cv ON cv.id = p.charter_version_id
 		WHERE i.stripe_invoice_id = $1`, inv.ID); db.NoRows(err) {
-		return nil // no installment left to fail: nothing to tell
+		return packs.MarkOverdue(ctx, tx, p.ID, at) // no installment left to fail: nothing to tell
 	} else if err != nil {
 		return err
 	}
+	// Overdue as of the due date (one rule with a debit never attempted):
+	// the grace days run from it, as the client's message says.
+	since := i.DueAt
+	if at.Before(since) {
+		since = at // collected ahead of its date, and declined
+	}
+	if err := packs.MarkOverdue(ctx, tx, p.ID, since); err != nil {
+		return err
+	}
 	return packs.NotifyClient(ctx, tx, p.ID, notify.InstallmentFailed, "invoice:"+inv.ID+":failed",
-		map[string]any{"AmountMinor": inv.AmountDue, "DueAt": i.DueAt, "GraceDays": i.Grace})
+		map[string]any{"AmountMinor": inv.AmountDue, "DueAt": i.DueAt, "GraceDays": i.Grace,
+			"UsableAt": since.AddDate(0, 0, i.Grace)})
 }
 
 // PairWindow is how far apart an installment's PaymentIntent and its

@@ -74,6 +74,10 @@ type claimed struct {
 	Data         []byte    `db:"data"`
 	Attempts     int       `db:"attempts"`
 	ClaimedUntil time.Time `db:"claimed_until"`
+	// The coach a message to a client comes from: their name is the
+	// sender's, their address the Reply-To. Empty for whoever runs Carnet.
+	CoachName  string `db:"coach_name"`
+	CoachEmail string `db:"coach_email"`
 }
 
 // runOnce sends (or keeps) the messages due now, one claim at a time, and
@@ -97,16 +101,20 @@ func (d *Dispatcher) runOnce(ctx context.Context) (int, error) {
 // claim takes the next due message and commits the claim before anything
 // is sent: a crash after this point leaves a claim that lapses. A message
 // never tried is due at once, whatever the clocks of the database and of
-// this process say.
+// this process say, unless it is held (not_before: an anomaly's opening
+// message waits for its burst to settle, so it states the final facts).
 func (d *Dispatcher) claim(ctx context.Context) (claimed, bool, error) {
 	now := d.now()
 	var rows []claimed
 	err := d.DB.SelectContext(ctx, &rows, `UPDATE notifications n SET claimed_until = $2
 		FROM (SELECT id FROM notifications
 			WHERE status = 'pending' AND (attempts = 0 OR next_attempt_at <= $1) AND (claimed_until IS NULL OR claimed_until < $1)
+				AND (not_before IS NULL OR not_before <= $1)
 			ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) due
 		WHERE n.id = due.id
-		RETURNING n.id, n.cause_key, n.template, n.locale, n.recipient, n.data, n.attempts, n.claimed_until`,
+		RETURNING n.id, n.cause_key, n.template, n.locale, n.recipient, n.data, n.attempts, n.claimed_until,
+			coalesce((SELECT name FROM coaches WHERE id = n.coach_id), '') AS coach_name,
+			coalesce((SELECT email FROM coaches WHERE id = n.coach_id), '') AS coach_email`,
 		now, now.Add(ClaimFor))
 	if err != nil || len(rows) == 0 {
 		return claimed{}, false, err
@@ -117,22 +125,22 @@ func (d *Dispatcher) claim(ctx context.Context) (claimed, bool, error) {
 // handle renders a claimed message and sends or keeps it. Only a database
 // error is returned; a failed send is recorded on the row.
 func (d *Dispatcher) handle(ctx context.Context, m claimed) error {
-	subject, body, err := renderStored(m.Template, m.Locale, m.Data)
+	r, err := renderStored(m.Template, m.Locale, m.Data)
 	if err != nil {
 		// Rendering is deterministic: trying again cannot help.
 		return d.finish(ctx, m, "failed", "", err.Error())
 	}
 	if d.SMTPURL == "" {
-		return d.finish(ctx, m, "kept", subject, "")
+		return d.finish(ctx, m, "kept", r.Subject, "")
 	}
 	msgID, err := d.messageID(ctx, m.Cause)
 	if err != nil {
 		return err
 	}
-	if err := d.send(ctx, m.Recipient, subject, body, msgID); err != nil {
-		return d.retry(ctx, m, subject, err)
+	if err := d.send(ctx, m, r, msgID); err != nil {
+		return d.retry(ctx, m, r.Subject, err)
 	}
-	return d.finish(ctx, m, "sent", subject, "")
+	return d.finish(ctx, m, "sent", r.Subject, "")
 }
 
 // finish records the outcome of a message this dispatcher still holds.
@@ -270,3 +278,6 @@ func (w *DispatchWorker) Work(ctx context.Context, _ *river.Job[DispatchArgs]) e
 		}
 	}
 }
+
+// RunOnce sends (or keeps) what is due now, as one run of the job does.
+func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) { return d.runOnce(ctx) }

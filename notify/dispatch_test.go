@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	netmail "net/mail"
 	"strings"
 	"sync"
 	"testing"
@@ -174,8 +175,17 @@ func TestOncePerCause(t *testing.T) {
 	if again != id || other == id {
 		t.Errorf("Message-ID %q, again %q, other cause %q", id, again, other)
 	}
-	if m.Header.Get("To") == "" || m.Header.Get("Date") == "" || !strings.Contains(m.Header.Get("Content-Type"), "utf-8") {
+	if m.Header.Get("To") == "" || m.Header.Get("Date") == "" || !strings.HasPrefix(m.Header.Get("Content-Type"), "multipart/alternative;") {
 		t.Errorf("headers %v", m.Header)
+	}
+	// From the coach, by name, at Carnet's address; replies go to the coach.
+	from, err := netmail.ParseAddress(m.Header.Get("From"))
+	if err != nil || from.Name != "Marc" || from.Address != "carnet@example.com" || m.Header.Get("Reply-To") != "<marc@example.com>" {
+		t.Errorf("From %q, Reply-To %q", m.Header.Get("From"), m.Header.Get("Reply-To"))
+	}
+	// The same words as HTML, beside the text.
+	if !strings.Contains(m.HTML, "<p>Bonjour Léa,</p>") || !strings.Contains(m.HTML, `<html lang="fr">`) {
+		t.Errorf("HTML part:\n%s", m.HTML)
 	}
 }
 

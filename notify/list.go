@@ -53,11 +53,11 @@ func body(n Notification) string {
 	if n.Status != "kept" && n.Status != "sent" {
 		return ""
 	}
-	_, b, err := renderStored(n.Template, n.Locale, n.Data)
+	r, err := renderStored(n.Template, n.Locale, n.Data)
 	if err != nil {
 		return ""
 	}
-	return b
+	return r.Text
 }
 
 // Handler serves GET /v1/notifications (?limit=1..100, ?cursor=) for the

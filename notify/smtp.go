@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"mime"
+	"mime/multipart"
 	"mime/quotedprintable"
 	"net"
 	"net/mail"
 	"net/smtp"
+	"net/textproto"
 	"net/url"
 	"os"
 	"strings"
@@ -66,7 +68,7 @@ func parseSMTPURL(raw string) (smtpTarget, error) {
 }
 
 // send delivers one message, within sendTimeout.
-func (d *Dispatcher) send(ctx context.Context, to, subject, body, msgID string) error {
+func (d *Dispatcher) send(ctx context.Context, m claimed, r Rendered, msgID string) error {
 	target, err := parseSMTPURL(d.SMTPURL)
 	if err != nil {
 		return err
@@ -75,11 +77,21 @@ func (d *Dispatcher) send(ctx context.Context, to, subject, body, msgID string) 
 	if err != nil {
 		return fmt.Errorf("sender %q: %w", d.from(), err)
 	}
-	rcpt, err := mail.ParseAddress(to)
+	rcpt, err := mail.ParseAddress(m.Recipient)
 	if err != nil {
-		return fmt.Errorf("recipient %q: %w", to, err)
+		return fmt.Errorf("recipient %q: %w", m.Recipient, err)
 	}
-	msg, err := compose(from, rcpt, subject, body, msgID, d.now())
+	// A client's message comes from their coach: the coach's name is the
+	// sender's and replies go to the coach. The envelope and the address
+	// stay Carnet's (the coach's domain would fail SPF/DMARC).
+	var replyTo *mail.Address
+	if m.CoachName != "" && !strings.EqualFold(m.CoachEmail, rcpt.Address) {
+		from = &mail.Address{Name: m.CoachName, Address: from.Address}
+		if a, err := mail.ParseAddress(m.CoachEmail); err == nil {
+			replyTo = a
+		}
+	}
+	msg, err := compose(from, rcpt, replyTo, r, msgID, d.now())
 	if err != nil {
 		return err
 	}
@@ -141,25 +153,39 @@ func (d *Dispatcher) send(ctx context.Context, to, subject, body, msgID string) 
 	return c.Quit()
 }
 
-// compose writes the message: UTF-8 plain text, quoted-printable.
-func compose(from, to *mail.Address, subject, body, msgID string, now time.Time) ([]byte, error) {
+// compose writes the message: multipart/alternative, UTF-8 plain text then
+// HTML, each quoted-printable.
+func compose(from, to, replyTo *mail.Address, r Rendered, msgID string, now time.Time) ([]byte, error) {
 	var b bytes.Buffer
 	header := func(k, v string) { b.WriteString(k + ": " + v + "\r\n") }
 	header("From", from.String())
 	header("To", to.String())
-	header("Subject", mime.QEncoding.Encode("utf-8", subject))
+	if replyTo != nil {
+		header("Reply-To", replyTo.String())
+	}
+	header("Subject", mime.QEncoding.Encode("utf-8", r.Subject))
 	header("Date", now.Format(time.RFC1123Z))
 	header("Message-ID", msgID)
 	header("MIME-Version", "1.0")
-	header("Content-Type", "text/plain; charset=utf-8")
-	header("Content-Transfer-Encoding", "quoted-printable")
+	mw := multipart.NewWriter(&b)
+	header("Content-Type", `multipart/alternative; boundary="`+mw.Boundary()+`"`)
 	header("Auto-Submitted", "auto-generated")
 	b.WriteString("\r\n")
-	qp := quotedprintable.NewWriter(&b)
-	if _, err := qp.Write([]byte(strings.ReplaceAll(body, "\r\n", "\n"))); err != nil {
-		return nil, err
+	for _, part := range []struct{ kind, body string }{{"text/plain", r.Text}, {"text/html", r.HTML}} {
+		w, err := mw.CreatePart(textproto.MIMEHeader{"Content-Type": {part.kind + "; charset=utf-8"},
+			"Content-Transfer-Encoding": {"quoted-printable"}})
+		if err != nil {
+			return nil, err
+		}
+		qp := quotedprintable.NewWriter(w)
+		if _, err := qp.Write([]byte(strings.ReplaceAll(part.body, "\r\n", "\n"))); err != nil {
+			return nil, err
+		}
+		if err := qp.Close(); err != nil {
+			return nil, err
+		}
 	}
-	if err := qp.Close(); err != nil {
+	if err := mw.Close(); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil

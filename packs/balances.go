@@ -2,6 +2,7 @@ package packs
 
 import (
 	"context"
+	"math"
 	"time"
 
 	"carnet/internal/api"
@@ -17,10 +18,21 @@ type Installment struct {
 	Currency string    `db:"currency" json:"currency"`
 }
 
-// PackBalance is one pack as its holder sees it.
+// PackBalance is one pack as its holder sees it: a sessions pack by its
+// sessions left, a period pack by its days left and this week's sessions
+// against its cap (its sessions_remaining means nothing).
 type PackBalance struct {
 	Pack
 	NextInstallment *Installment `json:"next_installment"`
+	// Ended: its validity is over (status stays until the expiry job's
+	// grace, ExpiryGrace, runs out); sessions held before the end can
+	// still be marked until MarkableUntil.
+	Ended         bool       `json:"ended"`
+	MarkableUntil *time.Time `json:"markable_until,omitempty"`
+	// Period packs only: whole days until valid_until, and the sessions
+	// counted in the current week (coach's time zone).
+	DaysLeft         *int `json:"days_left,omitempty"`
+	SessionsThisWeek *int `json:"sessions_this_week,omitempty"`
 }
 
 // Balance is everything a client holds.
@@ -37,14 +49,28 @@ func (s *Service) ClientBalance(ctx context.Context, coachID, clientID int64) (B
 		return Balance{}, err
 	}
 	b := Balance{ClientID: clientID, Packs: []PackBalance{}}
-	var packs []Pack
-	if err := db.Q(ctx, s.DB).SelectContext(ctx, &packs, `SELECT `+packCols+` FROM packs WHERE coach_id = $1 AND client_id = $2
-		ORDER BY id DESC`, coachID, clientID); err != nil {
+	now := s.Now().UTC()
+	var packs []struct {
+		Pack
+		Week int `db:"week_count"`
+	}
+	if err := db.Q(ctx, s.DB).SelectContext(ctx, &packs, `SELECT `+db.Columns[Pack]("p")+`, `+weekCount("$3")+` AS week_count
+		FROM packs p JOIN coaches c ON c.id = p.coach_id WHERE p.coach_id = $1 AND p.client_id = $2
+		ORDER BY p.id DESC`, coachID, clientID, now); err != nil {
 		return b, err
 	}
-	now := s.Now().UTC()
-	for _, p := range packs {
+	for _, row := range packs {
+		p := row.Pack
 		pb := PackBalance{Pack: p}
+		live := p.Status == "active" || p.Status == "overdue" || p.Status == "exhausted"
+		if live && p.ValidUntil != nil && !now.Before(*p.ValidUntil) {
+			until := p.ValidUntil.Add(ExpiryGrace)
+			pb.Ended, pb.MarkableUntil = true, &until
+		}
+		if p.Kind == KindPeriod && live && p.ValidUntil != nil {
+			days := max(0, int(math.Ceil(p.ValidUntil.Sub(now).Hours()/24)))
+			pb.DaysLeft, pb.SessionsThisWeek = &days, &row.Week
+		}
 		var next []Installment
 		if err := db.Q(ctx, s.DB).SelectContext(ctx, &next, `SELECT seq, due_at, amount, currency FROM installments
 			WHERE pack_id = $1 AND status IN ('due', 'failed') ORDER BY seq LIMIT 1`, p.ID); err != nil {

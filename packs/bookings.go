@@ -71,22 +71,25 @@ func judgingCharter(ctx context.Context, q sqlx.QueryerContext, coachID, clientI
 }
 
 // judge finds the pack that would pay for a booking (locking the client's
-// packs) and what the outcome costs under the charter that applies.
-func judge(ctx context.Context, tx *sqlx.Tx, coachID int64, b bookingRow, outcome string, announced time.Time) (string, Charge, Charter, *PackState, error) {
+// packs) and what the outcome costs under the charter that applies; with no
+// pack to pay, capped is the period pack only its weekly cap keeps out.
+func judge(ctx context.Context, tx *sqlx.Tx, coachID int64, b bookingRow, outcome string, announced time.Time) (string, Charge, Charter, *PackState, *PackState, error) {
 	states, err := lockPacks(ctx, tx, coachID, b.ClientID, b.StartsAt)
 	if err != nil {
-		return "", Charge{}, Charter{}, nil, err
+		return "", Charge{}, Charter{}, nil, nil, err
 	}
-	var pick *PackState
+	var pick, capped *PackState
 	if p, ok := PickPack(states, b.StartsAt); ok {
 		pick = &p
+	} else if p, ok := CappedPack(states, b.StartsAt); ok {
+		capped = &p
 	}
 	ch, err := judgingCharter(ctx, tx, coachID, b.ClientID, pick)
 	if err != nil {
-		return "", Charge{}, Charter{}, nil, err
+		return "", Charge{}, Charter{}, nil, nil, err
 	}
 	final, charge := Judge(ch, outcome, b.StartsAt, announced)
-	return final, charge, ch, pick, nil
+	return final, charge, ch, pick, capped, nil
 }
 
 // RecordOutcome settles a booking exactly once. The same outcome sent again
@@ -125,11 +128,15 @@ func (s *Service) RecordOutcome(ctx context.Context, coachID, bookingID int64, i
 			return errs.New(errs.Conflict, "session %d was cancelled by the coach", b.SessionID)
 		case (in.Outcome == Attended || in.Outcome == NoShow) && now.Before(b.StartsAt):
 			return errs.Field("outcome", "attendance can be recorded once the session has started")
+		case in.Outcome == Cancelled && announced.Before(b.CreatedAt):
+			// Nobody cancels a booking before it exists: an earlier date
+			// would only make a late cancellation look timely.
+			return errs.Field("announced_at", "is before the booking was made (%s)", b.CreatedAt.Format(time.RFC3339))
 		case in.Outcome == Cancelled && !announced.Before(b.StartsAt):
 			return errs.New(errs.Conflict, "the session started at %s: a cancellation must come before the start",
 				b.StartsAt.Format(time.RFC3339))
 		}
-		outcome, charge, ch, pick, err := judge(ctx, tx, coachID, b, in.Outcome, announced)
+		outcome, charge, ch, pick, capped, err := judge(ctx, tx, coachID, b, in.Outcome, announced)
 		if err != nil {
 			return err
 		}
@@ -146,6 +153,10 @@ func (s *Service) RecordOutcome(ctx context.Context, coachID, bookingID int64, i
 				err = addEntry(ctx, tx, e)
 			case pick == nil && outcome == LateCancelled:
 				// Nothing left to take: the cancellation stands all the same.
+			case pick == nil && capped != nil:
+				return errs.New(errs.InsufficientBalance,
+					"the weekly cap of pack %d is reached: %d of %d sessions already counted in the week of the session of %s",
+					capped.ID, capped.WeekCount, *capped.WeeklyCap, b.StartsAt.Format(time.RFC3339))
 			case pick == nil:
 				return errs.New(errs.InsufficientBalance,
 					"client %d has no usable pack for the session of %s", b.ClientID, b.StartsAt.Format(time.RFC3339))
@@ -292,7 +303,7 @@ func (s *Service) PreviewCancellation(ctx context.Context, coachID, clientID, bo
 		case !now.Before(b.StartsAt):
 			return errs.New(errs.Conflict, "the session has started; it can no longer be cancelled")
 		}
-		outcome, charge, ch, _, err := judge(ctx, tx, coachID, b, Cancelled, now)
+		outcome, charge, ch, _, _, err := judge(ctx, tx, coachID, b, Cancelled, now)
 		if err != nil {
 			return err
 		}
@@ -302,16 +313,15 @@ func (s *Service) PreviewCancellation(ctx context.Context, coachID, clientID, bo
 		if charge.Fee > 0 {
 			p.Currency = ch.Currency
 		}
-		switch {
-		case !p.Late:
-			p.Message = "You can cancel for free: nothing will be counted."
-		case charge.Session:
-			p.Message = "This is a late cancellation: under the charter you accepted, one session will be counted."
-		case charge.Fee > 0:
-			p.Message = "This is a late cancellation: under the charter you accepted, a fee will be charged."
-		default:
-			p.Message = "This is a late cancellation, but your charter counts nothing for it."
+		var who struct {
+			Locale   string `db:"locale"`
+			Timezone string `db:"timezone"`
 		}
+		if err := tx.GetContext(ctx, &who, `SELECT c.locale, co.timezone FROM clients c JOIN coaches co ON co.id = c.coach_id
+			WHERE c.id = $1`, clientID); err != nil {
+			return err
+		}
+		p.Message = PreviewText(p, who.Locale, who.Timezone)
 		return nil
 	})
 	return p, err

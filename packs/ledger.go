@@ -218,6 +218,17 @@ func (s *Service) GrantGoodwill(ctx context.Context, coach auth.Coach, in Goodwi
 	return grants, err
 }
 
+// weekCount is how many sessions period pack p (its coach c) counted in
+// the week (coach's time zone) of the time parameter at ("$4"): what its
+// weekly cap is measured by.
+func weekCount(at string) string {
+	return `(SELECT count(*) FROM ledger_entries e JOIN bookings b ON b.id = e.booking_id
+		   JOIN sessions s ON s.id = b.session_id
+		  WHERE e.pack_id = p.id AND e.kind IN ('attended', 'no_show', 'late_cancel')
+		    AND date_trunc('week', s.starts_at AT TIME ZONE c.timezone) = date_trunc('week', ` + at + `::timestamptz AT TIME ZONE c.timezone)
+		    AND NOT EXISTS (SELECT 1 FROM ledger_entries w WHERE w.booking_id = e.booking_id AND w.kind = 'waiver'))`
+}
+
 // lockPacks locks a client's packs that may still pay, in id order (so two
 // transactions never wait on each other in a cycle), with each period pack's
 // count for the week of at.
@@ -231,12 +242,7 @@ func lockPacks(ctx context.Context, tx *sqlx.Tx, coachID, clientID int64, at tim
 	err := tx.SelectContext(ctx, &states, `SELECT p.id, p.kind, p.status, p.sessions_remaining, p.activated_at,
 		p.valid_until, p.overdue_since, p.weekly_cap,
 		coalesce(cv.grace_days, $3) AS grace_days, p.charter_version_id,
-		(SELECT count(*) FROM ledger_entries e JOIN bookings b ON b.id = e.booking_id
-		   JOIN sessions s ON s.id = b.session_id
-		  WHERE e.pack_id = p.id AND e.kind IN ('attended', 'no_show', 'late_cancel')
-		    AND date_trunc('week', s.starts_at AT TIME ZONE c.timezone) = date_trunc('week', $4::timestamptz AT TIME ZONE c.timezone)
-		    AND NOT EXISTS (SELECT 1 FROM ledger_entries w WHERE w.booking_id = e.booking_id AND w.kind = 'waiver')
-		) AS week_count
+		`+weekCount("$4")+` AS week_count
 		FROM packs p JOIN coaches c ON c.id = p.coach_id
 		LEFT JOIN charter_versions cv ON cv.id = p.charter_version_id
 		WHERE p.id = ANY($1) AND p.coach_id = $2 ORDER BY p.id`, pq.Array(ids), coachID, DefaultCharter.GraceDays, at)

@@ -27,6 +27,7 @@ type OutcomePreview struct {
 	PackKind    string
 	Remaining   int
 	NoPack      bool // a counted outcome with no usable pack: refused, except a late cancellation
+	CapReached  bool // NoPack because a period pack's weekly cap is reached
 	NoticeHours int
 }
 
@@ -56,7 +57,7 @@ func (s *Service) PreviewOutcome(ctx context.Context, coachID, bookingID int64, 
 			return errs.New(errs.Conflict, "booking %d is already %s", bookingID, *b.Outcome)
 		}
 		p.ClientID, p.StartsAt = b.ClientID, b.StartsAt
-		final, charge, ch, pick, err := judge(ctx, tx, coachID, b, outcome, now)
+		final, charge, ch, pick, capped, err := judge(ctx, tx, coachID, b, outcome, now)
 		if err != nil {
 			return err
 		}
@@ -65,6 +66,7 @@ func (s *Service) PreviewOutcome(ctx context.Context, coachID, bookingID int64, 
 			p.PackID, p.PackKind, p.Remaining = pick.ID, pick.Kind, pick.Remaining
 		} else {
 			p.NoPack = charge.Kind != "" && charge.Fee == 0
+			p.CapReached = p.NoPack && capped != nil
 		}
 		return errPreview
 	})

@@ -137,3 +137,19 @@ func PickPack(packs []PackState, start time.Time) (PackState, bool) {
 	})
 	return usable[0], true
 }
+
+// CappedPack finds, when no pack can pay for a session at start, a period
+// pack that could but for its weekly cap: the reason to give the coach.
+func CappedPack(packs []PackState, start time.Time) (PackState, bool) {
+	for _, p := range packs {
+		if p.Kind != KindPeriod || p.WeeklyCap == nil || p.WeekCount < *p.WeeklyCap {
+			continue
+		}
+		uncapped := p
+		uncapped.WeeklyCap = nil
+		if uncapped.Usable(start) {
+			return p, true
+		}
+	}
+	return PackState{}, false
+}

@@ -71,3 +71,28 @@ func TestPickPack(t *testing.T) {
 		}
 	}
 }
+
+func TestCappedPack(t *testing.T) {
+	start := time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
+	act, until, one := start.AddDate(0, 0, -3), start.AddDate(0, 1, 0), 1
+	period := PackState{ID: 1, Kind: KindPeriod, Status: "active", ActivatedAt: &act, ValidUntil: &until, WeeklyCap: &one}
+	full := period
+	full.WeekCount = 1
+	expired := full
+	expired.ValidUntil = &act
+	cases := []struct {
+		name  string
+		packs []PackState
+		want  bool
+	}{
+		{"room left in the week", []PackState{period}, false},
+		{"cap reached", []PackState{full}, true},
+		{"cap reached but expired anyway", []PackState{expired}, false},
+		{"no pack", nil, false},
+	}
+	for _, c := range cases {
+		if _, got := CappedPack(c.packs, start); got != c.want {
+			t.Errorf("%s: capped %v, want %v", c.name, got, c.want)
+		}
+	}
+}

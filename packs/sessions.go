@@ -109,8 +109,9 @@ func (s *Service) Schedule(ctx context.Context, coachID int64, in SessionInput) 
 			VALUES ($1, $2, $3, $4, $5) RETURNING `+sessionCols, coachID, sess.Title, sess.StartsAt, sess.DurationMinutes, sess.Kind); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO bookings (coach_id, session_id, client_id)
-			SELECT $1, $2, unnest($3::bigint[])`, coachID, sess.ID, pq.Array(in.ClientIDs)); err != nil {
+		// Made now by the service's clock: a cancellation is judged against it.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO bookings (coach_id, session_id, client_id, created_at)
+			SELECT $1, $2, unnest($3::bigint[]), $4`, coachID, sess.ID, pq.Array(in.ClientIDs), s.Now().UTC()); err != nil {
 			return err
 		}
 		return loadBookings(ctx, tx, &sess)

@@ -14,7 +14,6 @@ import (
 	"carnet/billing"
 	"carnet/internal/db"
 	"carnet/internal/errs"
-	"carnet/internal/i18n"
 	"carnet/notify"
 	"carnet/packs"
 )
@@ -65,7 +64,12 @@ type party struct {
 	Offer       string `db:"offer"`
 	Currency    string `db:"currency"`
 	AutoRefund  bool   `db:"auto_refund"`
+	CoachLocale string `db:"coach_locale"`
+	CoachTZ     string `db:"coach_tz"`
 }
+
+// partyColumns are the coach's language and time zone, for every query that loads a party.
+const partyColumns = "co.locale AS coach_locale, co.timezone AS coach_tz"
 
 func loadPlan(ctx context.Context, tx *sqlx.Tx, packID int64) (Plan, party, error) {
 	var p Plan
@@ -75,18 +79,21 @@ func loadPlan(ctx context.Context, tx *sqlx.Tx, packID int64) (Plan, party, erro
 		Status    string `db:"status"`
 		Remaining int    `db:"sessions_remaining"`
 		Grace     int    `db:"grace_days"`
+		Written   int    `db:"written_off"`
 		party
 	}
 	err := tx.GetContext(ctx, &row, `SELECT p.plan, p.status, p.sessions_remaining, coalesce(cv.grace_days, 7) AS grace_days,
+		(SELECT coalesce(-sum(delta), 0) FROM ledger_entries WHERE pack_id = p.id AND kind = 'refund_reversal') AS written_off,
 		p.coach_id, p.client_id, co.email AS coach_email, co.name AS coach_name, c.email AS client_email,
-		c.name AS client_name, c.locale, o.name AS offer, p.currency, coalesce(cv.auto_refund_excess, false) AS auto_refund
+		c.name AS client_name, c.locale, o.name AS offer, p.currency, coalesce(cv.auto_refund_excess, false) AS auto_refund,
+		`+partyColumns+`
 		FROM packs p JOIN coaches co ON co.id = p.coach_id JOIN clients c ON c.id = p.client_id
 		JOIN offers o ON o.id = p.offer_id LEFT JOIN charter_versions cv ON cv.id = p.charter_version_id
 		WHERE p.id = $1`, packID)
 	if err != nil {
 		return p, who, err
 	}
-	p = Plan{PackID: packID, Plan: row.Plan, Status: row.Status, Remaining: row.Remaining, GraceDays: row.Grace}
+	p = Plan{PackID: packID, Plan: row.Plan, Status: row.Status, Remaining: row.Remaining, WrittenOff: row.Written, GraceDays: row.Grace}
 	if err := tx.SelectContext(ctx, &p.Installments, `SELECT id, seq, due_at, amount, currency, status
 		FROM installments WHERE pack_id = $1 ORDER BY seq`, packID); err != nil {
 		return p, who, err
@@ -113,7 +120,15 @@ func (r *Reconciler) CheckPack(ctx context.Context, tx *sqlx.Tx, packID int64) e
 	found := map[string]bool{}
 	for _, f := range findings {
 		found[f.Cause] = true
-		if err := r.open(ctx, tx, &who, plan.Plan, packID, f, now); err != nil {
+		if due, ok := f.Evidence["due_at"].(time.Time); ok && f.Kind == KindMissed {
+			// One rule for overdue: an installment unpaid past its due date,
+			// declined or never attempted, makes the pack overdue as of that
+			// date; its sessions pause once the grace days are over.
+			if err := packs.MarkOverdue(ctx, tx, packID, due); err != nil {
+				return err
+			}
+		}
+		if err := r.open(ctx, tx, &who, plan.Plan, plan.Status, packID, f, now); err != nil {
 			return err
 		}
 	}
@@ -122,6 +137,18 @@ func (r *Reconciler) CheckPack(ctx context.Context, tx *sqlx.Tx, packID int64) e
 		return err
 	}
 	for _, a := range open {
+		if a.Kind == KindRefundDispute {
+			// A dispute the bank ruled on is over (its evidence, updated
+			// above, says how); the pack's end already told the client.
+			var ev struct{ What, Status string }
+			_ = json.Unmarshal(a.Evidence, &ev)
+			if ev.What == "dispute" && DisputeDecided(ev.Status) {
+				if err := r.close(ctx, tx, a, "resolved", "carnet", "the dispute was "+ev.Status, now, false); err != nil {
+					return err
+				}
+			}
+			continue
+		}
 		if SelfResolving[a.Kind] && !found[a.Cause] {
 			// A plan that ended expects nothing more: the client, who was
 			// told when it ended, is not told all is back to normal.
@@ -141,7 +168,7 @@ func (r *Reconciler) CheckPack(ctx context.Context, tx *sqlx.Tx, packID int64) e
 // opens, so that a burst of charges (a whole night's) is refunded as one.
 const RefundSettle = 15 * time.Minute
 
-func (r *Reconciler) open(ctx context.Context, tx *sqlx.Tx, who *party, plan string, packID int64, f Finding, now time.Time) error {
+func (r *Reconciler) open(ctx context.Context, tx *sqlx.Tx, who *party, plan, status string, packID int64, f Finding, now time.Time) error {
 	evidence, _ := json.Marshal(f.Evidence)
 	refunds, _ := json.Marshal(f.Refunds)
 	// One anomaly per cause: a known one that is still open takes the newest
@@ -160,21 +187,31 @@ func (r *Reconciler) open(ctx context.Context, tx *sqlx.Tx, who *party, plan str
 		who.CoachID, packID, who.ClientID, f.Kind, f.Cause, evidence, f.Excess, who.Currency, refunds, now); err != nil {
 		return err
 	}
-	if len(rows) == 0 || !rows[0].Inserted {
-		return nil // already known and told
+	if len(rows) == 0 {
+		return nil // closed, or its refund under way: what was told stands
 	}
 	id := rows[0].ID
-	// A failed monthly debit was already told to the client by its own
-	// message (installment_failed); that anomaly is the coach's.
-	tellClient := f.Kind != KindFailed || plan != billing.PlanInstallments
-	data := openedData(who, f.Kind, evidence, f.Excess, whatWeDo(f, who.AutoRefund), tellClient)
-	if err := tellCoach(ctx, tx, id, who, data); err != nil {
-		return err
+	msgs := anomalyMessages(baseURL(r.Billing), who, plan, status, id, f)
+	if !rows[0].Inserted {
+		// Known and still open: its facts may have grown (a third charge
+		// joins the night's two). What is not sent yet says them now; what
+		// was sent is followed by an update.
+		for _, m := range msgs {
+			if err := notify.Revise(ctx, tx, m, fmt.Sprintf("anomaly:%d:updated:%s:", id, m.To), now); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
-	if tellClient {
-		if err := notify.Enqueue(ctx, tx, notify.Message{CoachID: who.CoachID, ClientID: &who.ClientID,
-			Cause: fmt.Sprintf("anomaly:%d:opened:client", id), Template: notify.AnomalyOpenedClient, Locale: who.Locale,
-			To: who.ClientEmail, Data: data}); err != nil {
+	// Installments collected at once come in bursts: the messages wait as
+	// long as the refund does, and state the burst as it ended.
+	var hold time.Time
+	if f.Kind == KindAtOnce {
+		hold = now.Add(RefundSettle)
+	}
+	for _, m := range msgs {
+		m.NotBefore = hold
+		if err := notify.Enqueue(ctx, tx, m); err != nil {
 			return err
 		}
 	}
@@ -186,29 +223,26 @@ func (r *Reconciler) open(ctx context.Context, tx *sqlx.Tx, who *party, plan str
 	return nil
 }
 
-// openedData is what the "anomaly opened" messages say.
-func openedData(who *party, kind string, evidence []byte, excess int64, whatWeDo string, clientTold bool) map[string]any {
-	return map[string]any{
-		"ClientName": who.ClientName, "CoachName": who.CoachName, "OfferName": who.Offer, "Kind": kind,
-		"Evidence": string(evidence), "Excess": i18n.Money(excess, who.Currency, who.Locale),
-		"WhatWeDo": whatWeDo, "ClientTold": clientTold,
-	}
-}
-
-func tellCoach(ctx context.Context, tx *sqlx.Tx, anomalyID int64, who *party, data map[string]any) error {
-	return notify.Enqueue(ctx, tx, notify.Message{CoachID: who.CoachID, ClientID: &who.ClientID,
-		Cause: fmt.Sprintf("anomaly:%d:opened:coach", anomalyID), Template: notify.AnomalyOpenedCoach, Locale: "en",
-		To: who.CoachEmail, Data: data})
-}
-
-func whatWeDo(f Finding, autoRefund bool) string {
+// whatWeDo is what happens next: the excess refunded (or the coach's to
+// refund), a declined debit retried by Stripe, nothing more on a plan the
+// failure ended, the client asked to pay an installment nobody tried to
+// debit, a dispute's evidence to send, or the coach's review.
+func whatWeDo(f Finding, autoRefund, ended bool) string {
 	switch {
 	case f.Excess > 0 && autoRefund:
 		return "refund"
 	case f.Excess > 0:
 		return "review_refund"
-	case f.Kind == KindFailed || f.Kind == KindMissed:
+	case f.Kind == KindFailed && ended:
+		return "ended"
+	case f.Kind == KindFailed:
 		return "retry"
+	case f.Kind == KindMissed:
+		return "missed"
+	case f.Kind == KindRefundDispute && f.Evidence["what"] == "dispute" && DisputeDecided(fmt.Sprint(f.Evidence["status"])):
+		return "decided"
+	case f.Kind == KindRefundDispute && f.Evidence["what"] == "dispute":
+		return "dispute"
 	}
 	return "review"
 }
@@ -225,7 +259,8 @@ func (r *Reconciler) close(ctx context.Context, tx *sqlx.Tx, a Anomaly, state, b
 	}
 	var who party
 	if err := tx.GetContext(ctx, &who, `SELECT p.coach_id, p.client_id, c.email AS client_email, c.name AS client_name,
-		c.locale, co.name AS coach_name, co.email AS coach_email, o.name AS offer, p.currency, false AS auto_refund
+		c.locale, co.name AS coach_name, co.email AS coach_email, o.name AS offer, p.currency, false AS auto_refund,
+		`+partyColumns+`
 		FROM packs p JOIN clients c ON c.id = p.client_id JOIN coaches co ON co.id = p.coach_id
 		JOIN offers o ON o.id = p.offer_id WHERE p.id = $1`, *a.PackID); err != nil {
 		return err
@@ -241,7 +276,7 @@ func (r *Reconciler) close(ctx context.Context, tx *sqlx.Tx, a Anomaly, state, b
 // A payment by a known Stripe customer is shown and told to that client's
 // coach, who decides; the client is not written to about money that may
 // not even be theirs to explain.
-func openUnmatched(ctx context.Context, tx *sqlx.Tx, now time.Time) error {
+func openUnmatched(ctx context.Context, tx *sqlx.Tx, base string, now time.Time) error {
 	// A payment its invoice claimed after all (a delivery late by more than
 	// the window) was never unmatched.
 	if _, err := tx.ExecContext(ctx, `UPDATE anomalies a SET state = 'resolved', resolved_by = 'carnet',
@@ -286,12 +321,14 @@ func openUnmatched(ctx context.Context, tx *sqlx.Tx, now time.Time) error {
 		}
 		var who party
 		if err := tx.GetContext(ctx, &who, `SELECT c.coach_id, c.id AS client_id, co.email AS coach_email, co.name AS coach_name,
-			c.email AS client_email, c.name AS client_name, c.locale, '' AS offer, '' AS currency, false AS auto_refund
+			c.email AS client_email, c.name AS client_name, c.locale, '' AS offer, '' AS currency, false AS auto_refund,
+			`+partyColumns+`
 			FROM clients c JOIN coaches co ON co.id = c.coach_id WHERE c.id = $1`, *a.ClientID); err != nil {
 			return err
 		}
 		who.Currency = a.Currency
-		if err := tellCoach(ctx, tx, a.ID, &who, openedData(&who, KindUnmatched, a.Evidence, a.Excess, "review_refund", false)); err != nil {
+		n := news{ID: a.ID, Kind: KindUnmatched, Evidence: a.Evidence, Excess: a.Excess, WhatWeDo: "unmatched"}
+		if err := notify.Enqueue(ctx, tx, coachNews(base, &who, n)); err != nil {
 			return err
 		}
 	}

@@ -209,7 +209,7 @@ func (in *Intake) applyAndCheck(ctx context.Context, tx *sqlx.Tx, ev *stripe.Eve
 			}
 		}
 	}
-	return openUnmatched(ctx, tx, in.Now().UTC())
+	return openUnmatched(ctx, tx, baseURL(in.Billing), in.Now().UTC())
 }
 
 // apply routes an event to what it means for our rows. Unknown types are

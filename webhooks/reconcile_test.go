@@ -129,6 +129,9 @@ func TestInstallmentsCollectedInOneNight(t *testing.T) {
 		if excess != 30000 {
 			t.Fatalf("excess %d, want the two installments collected early (30000)", excess)
 		}
+		s.mu.Lock()
+		s.now = s.now.Add(RefundSettle) // the messages wait for the burst to settle
+		s.mu.Unlock()
 		msgs := box.flush()
 		coach, client := to(msgs, s.coach.Email), to(msgs, s.client.Email)
 		if len(coach) != 1 || len(client) != 1 {

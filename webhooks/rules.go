@@ -50,6 +50,7 @@ type Plan struct {
 	Plan         string // upfront, installments, manual
 	Status       string
 	Remaining    int
+	WrittenOff   int // sessions the pack's end took back (a full refund, a lost dispute)
 	GraceDays    int
 	Installments []Expected
 	Payments     []Observed
@@ -123,9 +124,12 @@ func Detect(p Plan, now time.Time) []Finding {
 		}
 		switch {
 		case o.Kind == "refund" || o.Kind == "dispute":
-			if p.Remaining > 0 || (o.Kind == "dispute" && o.Status != "lost" && o.Status != "won") {
+			// Sessions the client still had when the money went back: the
+			// ones left, or the ones the pack's end wrote off.
+			if p.Remaining > 0 || p.WrittenOff > 0 || (o.Kind == "dispute" && !DisputeDecided(o.Status)) {
 				out = append(out, Finding{Kind: KindRefundDispute, Cause: fmt.Sprintf("%s:payment:%d", o.Kind, o.ID),
-					Evidence: map[string]any{"payment": evidenceOf(o), "sessions_left": p.Remaining, "what": o.Kind, "status": o.Status}})
+					Evidence: map[string]any{"payment": evidenceOf(o), "sessions_left": p.Remaining, "written_off": p.WrittenOff,
+						"what": o.Kind, "status": o.Status}})
 			}
 			continue
 		case o.Kind != "charge" || o.Status != "succeeded":
@@ -204,6 +208,10 @@ func (f *Finding) add(paymentID, amount int64, evidence map[string]any) {
 		f.Cause, f.first = fmt.Sprintf("at_once:payment:%d", paymentID), paymentID
 	}
 }
+
+// DisputeDecided tells a dispute the bank has ruled on: nothing more can
+// be done about it, so its anomaly closes.
+func DisputeDecided(status string) bool { return status == "lost" || status == "won" }
 
 // SelfResolving kinds close by themselves once the plan agrees again.
 var SelfResolving = map[string]bool{KindFailed: true, KindMissed: true}

@@ -242,5 +242,5 @@ func (in *Intake) sweepDue(ctx context.Context) error {
 	}
 	// A payment left unpaired past its window is unmatched even if no
 	// event comes after it.
-	return db.InTx(ctx, in.DB, func(tx *sqlx.Tx) error { return openUnmatched(ctx, tx, in.Now().UTC()) })
+	return db.InTx(ctx, in.DB, func(tx *sqlx.Tx) error { return openUnmatched(ctx, tx, baseURL(in.Billing), in.Now().UTC()) })
 }

@@ -3,14 +3,19 @@ package main
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"maps"
 	"slices"
+	"strconv"
+	"strings"
+	"time"
 
 	"carnet/internal/auth"
 	"carnet/internal/db"
+	"carnet/internal/i18n"
 	"carnet/packs"
 	"carnet/webhooks"
 )
@@ -128,4 +133,65 @@ func (m *Main) stripeCmd(ctx context.Context, args []string, out io.Writer) erro
 		fmt.Fprintln(out, a)
 	}
 	return err
+}
+
+// unmatched [list|all] / unmatched settle ID NOTE: the payments from Stripe
+// customers no coach knows, which only whoever runs Carnet can see.
+func (m *Main) unmatched(ctx context.Context, args []string, out io.Writer) error {
+	usage := usageError("usage: carnet unmatched [list|all]\n       carnet unmatched settle ID NOTE")
+	verb := "list"
+	if len(args) > 0 {
+		verb = args[0]
+	}
+	if (verb == "settle") != (len(args) >= 3) || (verb != "list" && verb != "all" && verb != "settle") {
+		return usage
+	}
+	if err := m.Open(ctx); err != nil {
+		return err
+	}
+	defer m.Close()
+	show := func(a webhooks.Anomaly) {
+		var ev struct {
+			Stripe   string    `json:"stripe_id"`
+			Customer string    `json:"customer"`
+			At       time.Time `json:"at"`
+		}
+		_ = json.Unmarshal(a.Evidence, &ev)
+		line := fmt.Sprintf("%d\t%s\t%s\t%s\t%s\t%s", a.ID, i18n.Money(a.Excess, cmp.Or(deref(a.Currency), "EUR"), "en"),
+			ev.Stripe, ev.Customer, ev.At.UTC().Format(time.RFC3339), a.State)
+		if a.Resolution != "" {
+			line += "\t" + a.Resolution
+		}
+		fmt.Fprintln(out, line)
+	}
+	if verb == "settle" {
+		id, err := strconv.ParseInt(args[1], 10, 64)
+		if err != nil {
+			return usage
+		}
+		a, err := webhooks.SettleOrphan(ctx, m.DB, id, strings.Join(args[2:], " "), m.Now().UTC())
+		if err != nil {
+			return err
+		}
+		show(a)
+		return nil
+	}
+	list, err := webhooks.Orphans(ctx, m.DB, verb == "list")
+	if err != nil {
+		return err
+	}
+	if len(list) == 0 {
+		fmt.Fprintln(out, "no payment from an unknown customer to settle")
+	}
+	for _, a := range list {
+		show(a)
+	}
+	return nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }

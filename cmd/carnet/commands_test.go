@@ -94,3 +94,48 @@ func TestCoachCreate(t *testing.T) {
 		t.Fatal("unknown command accepted")
 	}
 }
+
+// The README's `carnet stripe send` lines run as written on the demo data:
+// the demo's checkout is paid by card, then its next debit fails.
+func TestReadmeStripeSendExamples(t *testing.T) {
+	t.Parallel()
+	d := testdb.New(t)
+	url := testdb.URLOf(t, d)
+	if out, err := runCmd(t, url, "demo"); err != nil || !strings.Contains(out, "checkout: pack 2,") {
+		t.Fatalf("demo: %v\n%s", err, out)
+	}
+	a := startAppOn(t, url)
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, l := range strings.Split(string(readme), "\n") {
+		if rest, ok := strings.CutPrefix(l, ".data/bin/carnet stripe send "); ok {
+			lines = append(lines, strings.TrimSpace(strings.Split(rest, "#")[0]))
+		}
+	}
+	if len(lines) != 2 {
+		t.Fatalf("README has %d stripe send lines: %q", len(lines), lines)
+	}
+	cfg := a.m.Config
+	cfg.BaseURL = a.base
+	for _, l := range lines {
+		args := append([]string{"stripe", "send"}, strings.Fields(l)...)
+		for i := range args { // the README's address is this test's server
+			args[i] = strings.Replace(args[i], "http://127.0.0.1:8080", a.base, 1)
+		}
+		if out, err := runCmdWith(t, cfg, args...); err != nil || !strings.HasPrefix(out, "200 ") {
+			t.Fatalf("%s: %v\n%s", l, err, out)
+		}
+	}
+	var got struct {
+		Status string `db:"status"`
+		Failed int    `db:"failed"`
+	}
+	_ = d.Get(&got, `SELECT status, (SELECT count(*) FROM installments WHERE pack_id = 2 AND status = 'failed') AS failed
+		FROM packs WHERE id = 2`)
+	if got.Status != "overdue" || got.Failed != 1 {
+		t.Fatalf("demo pack 2 after the README's lines: %+v", got)
+	}
+}

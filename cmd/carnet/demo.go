@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"carnet/billing"
 	"carnet/internal/api"
 	"carnet/internal/auth"
 	"carnet/internal/errs"
@@ -31,7 +32,12 @@ func (m *Main) demo(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	svc := &packs.Service{DB: m.DB, Now: m.Now}
-	if err := seedDemo(ctx, svc, coach); err != nil {
+	bill := m.billing
+	if m.StripeKey == "" && m.StripeAPIBase == "" {
+		bill = nil // no Stripe and no stripe-mock: no checkout to open
+	}
+	checkout, err := seedDemo(ctx, svc, bill, coach)
+	if err != nil {
 		return err
 	}
 	key, err := auth.IssueKey(ctx, m.DB, coach.ID, "demo")
@@ -51,10 +57,50 @@ func (m *Main) demo(ctx context.Context, out io.Writer) error {
   API key:  %s
   try:      curl -s -H 'Authorization: Bearer %s' %s/v1/clients
 `, coach.Name, coach.Email, m.BaseURL, web.SignInURL(m.BaseURL, signin), int(auth.SignInTTL/time.Minute), key, key, m.BaseURL)
+	if checkout.PackID != 0 {
+		fmt.Fprintf(out, "  checkout: pack %d, Mateo's \"10 séances\" in 3 installments, waits at %s\n"+
+			"            (or pay it: carnet stripe send card --pack %d)\n", checkout.PackID, checkout.URL, checkout.PackID)
+	}
 	return nil
 }
 
-func seedDemo(ctx context.Context, svc *packs.Service, coach auth.Coach) error {
+// seedDemo seeds the demo and returns its open checkout: pack 2 on a fresh
+// database, bought by Mateo through the local checkout and waiting for the
+// events the README's `carnet stripe send` examples send.
+func seedDemo(ctx context.Context, svc *packs.Service, bill *billing.Service, coach auth.Coach) (billing.Checkout, error) {
+	if err := seedPeople(ctx, svc, coach); err != nil || bill == nil {
+		return billing.Checkout{}, err
+	}
+	roster, err := svc.Clients(ctx, coach.ID, api.Page{Limit: 3})
+	if err != nil {
+		return billing.Checkout{}, err
+	}
+	var mateo packs.Client
+	for _, c := range roster.Data {
+		if c.Email == "mateo@example.com" {
+			mateo = c
+		}
+	}
+	var co billing.Checkout
+	var have []struct {
+		ID     int64  `db:"id"`
+		Status string `db:"status"`
+	}
+	if err := svc.DB.SelectContext(ctx, &have, `SELECT id, status FROM packs WHERE coach_id = $1 AND client_id = $2
+		ORDER BY id LIMIT 1`, coach.ID, mateo.ID); err != nil || len(have) > 0 {
+		if err == nil && have[0].Status == "pending" && bill.Local {
+			co = billing.Checkout{PackID: have[0].ID, URL: fmt.Sprintf("%s/checkout/local/%d", bill.BaseURL, have[0].ID)}
+		}
+		return co, err // seeded before: its checkout still waits, or was paid
+	}
+	offers, err := svc.Offers(ctx, coach.ID, "active", api.Page{Limit: 1}) // "10 séances", in 3 installments
+	if err != nil || len(offers.Data) == 0 {
+		return co, err
+	}
+	return bill.StartCheckout(ctx, coach, billing.CheckoutInput{ClientID: mateo.ID, OfferID: offers.Data[0].ID, Plan: billing.PlanInstallments})
+}
+
+func seedPeople(ctx context.Context, svc *packs.Service, coach auth.Coach) error {
 	ptr := func(n int) *int { return &n }
 	price := func(n int64) *int64 { return &n }
 	offers := []packs.OfferInput{

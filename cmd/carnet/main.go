@@ -40,6 +40,10 @@ const usage = `usage: carnet <command>
   stripe send ACTION --pack N [--url URL]
                              send the signed events Stripe would send for a test
                              payment (card, sepa, sepa_ok, next_paid, refund, ...)
+  unmatched [list|all]       payments from Stripe customers no coach knows
+  unmatched settle ID NOTE   settle one, saying what was done
+  messages render DIR        write every message in fr, es and en, from the demo's
+                             situations (docs/messages)
   demo                       seed the demo coach, offers and clients (idempotent)
                              and print a fresh API key and a curl line to try
 
@@ -71,6 +75,10 @@ func run(ctx context.Context, cfg Config, args []string, stdout, stderr io.Write
 		return m.verify(ctx, stdout)
 	case "stripe":
 		return m.stripeCmd(ctx, args[1:], stdout)
+	case "messages":
+		return m.messages(args[1:], stdout)
+	case "unmatched":
+		return m.unmatched(ctx, args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil

@@ -57,6 +57,7 @@ type Main struct {
 	srv           *http.Server
 	ops           *http.Server
 	jobs          *jobs.Client
+	billing       *billing.Service
 	webhookSecret string // the one webhooks are checked against
 }
 
@@ -90,6 +91,7 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := bill.Init(ctx); err != nil {
 		return err
 	}
+	m.billing = bill
 	secret := m.WebhookSecret
 	if secret == "" {
 		// Without a configured secret (no Stripe account), Carnet signs its

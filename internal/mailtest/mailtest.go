@@ -14,6 +14,7 @@ import (
 	"log"
 	"math/big"
 	"mime"
+	"mime/multipart"
 	"mime/quotedprintable"
 	"net"
 	"net/mail"
@@ -32,7 +33,8 @@ type Received struct {
 	To      []string
 	Header  mail.Header
 	Subject string
-	Body    string
+	Body    string // the plain-text part (or the whole body of a one-part message)
+	HTML    string // the text/html part of a multipart/alternative message
 }
 
 // Server is a real SMTP server (emersion/go-smtp) in the test process
@@ -171,15 +173,46 @@ func (s *session) Data(r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	body, err := io.ReadAll(quotedprintable.NewReader(msg.Body))
-	if err != nil {
-		return err
+	got := Received{From: s.from, To: s.to, Header: msg.Header, Subject: subject}
+	media, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	if err != nil || !strings.HasPrefix(media, "multipart/") {
+		if got.Body, err = decodePart(msg.Header.Get("Content-Transfer-Encoding"), msg.Body); err != nil {
+			return err
+		}
+	} else {
+		mr := multipart.NewReader(msg.Body, params["boundary"])
+		for {
+			p, err := mr.NextRawPart()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return err
+			}
+			text, err := decodePart(p.Header.Get("Content-Transfer-Encoding"), p)
+			if err != nil {
+				return err
+			}
+			switch ct, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type")); ct {
+			case "text/plain":
+				got.Body = text
+			case "text/html":
+				got.HTML = text
+			}
+		}
 	}
 	s.server.mu.Lock()
-	s.server.got = append(s.server.got, Received{From: s.from, To: s.to, Header: msg.Header, Subject: subject,
-		Body: strings.ReplaceAll(string(body), "\r\n", "\n")})
+	s.server.got = append(s.server.got, got)
 	s.server.mu.Unlock()
 	return nil
+}
+
+func decodePart(encoding string, r io.Reader) (string, error) {
+	if strings.EqualFold(encoding, "quoted-printable") {
+		r = quotedprintable.NewReader(r)
+	}
+	b, err := io.ReadAll(r)
+	return strings.ReplaceAll(string(b), "\r\n", "\n"), err
 }
 
 func (s *session) Reset()        { s.from, s.to = "", nil }
