@@ -141,7 +141,7 @@ func TestBrowserAnomalyCharterKeysTenancy(t *testing.T) {
 
 	// A key made on the settings page works, then is revoked and refused.
 	a.page(t, tab, "/app/settings")
-	txt = submit(t, tab, `#keys button:not(.danger)`, `#label`, "Zapier")
+	submit(t, tab, `#keys button:not(.danger)`, `#label`, "Zapier")
 	newKey := browsertest.Eval[string](t, tab, `document.querySelector("#new-key").textContent`)
 	if r := a.do("GET", "/v1/clients", newKey, nil); r.Status != 200 {
 		t.Fatalf("the new key: %d", r.Status)
