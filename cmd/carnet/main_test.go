@@ -180,3 +180,10 @@ func jsonString(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// localCheckoutPath is the path (with its signed token) of the local test
+// checkout a checkout answer points at.
+func localCheckoutPath(co map[string]any) string {
+	u := co["url"].(string)
+	return u[strings.Index(u, "/checkout/local/"):]
+}
