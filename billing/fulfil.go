@@ -134,12 +134,13 @@ func (s *Service) endIfReversed(ctx context.Context, tx *sqlx.Tx, p *packRef) er
 		LostAt   *time.Time `db:"lost_at"`
 		RefundAt *time.Time `db:"refund_at"`
 	}
-	if err := tx.GetContext(ctx, &r, `WITH pay AS (SELECT * FROM payments WHERE pack_id = $1),
-		charges AS (SELECT * FROM pay WHERE kind = 'charge' AND status = 'succeeded'),
+	if err := tx.GetContext(ctx, &r, `WITH pay AS (SELECT kind, status, amount, stripe_charge_id, stripe_payment_intent_id, occurred_at
+			FROM payments WHERE pack_id = $1),
+		charges AS (SELECT amount, stripe_charge_id, stripe_payment_intent_id FROM pay WHERE kind = 'charge' AND status = 'succeeded'),
 		remedies AS (SELECT coalesce(sum(amount), 0) AS total FROM pay WHERE kind = 'refund' AND status = 'remedy'),
-		lost AS (SELECT d.* FROM pay d WHERE d.kind = 'dispute' AND d.status = 'lost' AND EXISTS (SELECT 1 FROM charges c
+		lost AS (SELECT d.amount, d.occurred_at FROM pay d WHERE d.kind = 'dispute' AND d.status = 'lost' AND EXISTS (SELECT 1 FROM charges c
 			WHERE c.stripe_charge_id = d.stripe_charge_id OR c.stripe_payment_intent_id = d.stripe_payment_intent_id)),
-		refunds AS (SELECT * FROM pay WHERE kind = 'refund' AND status <> 'remedy')
+		refunds AS (SELECT amount, occurred_at FROM pay WHERE kind = 'refund' AND status <> 'remedy')
 		SELECT coalesce((SELECT sum(amount) FROM charges), 0) - (SELECT total FROM remedies) AS kept,
 			coalesce((SELECT sum(amount) FROM refunds), 0) + coalesce((SELECT sum(amount) FROM lost), 0)
 				- (SELECT total FROM remedies) AS outside,
