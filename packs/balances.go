@@ -62,7 +62,7 @@ func (s *Service) ClientBalance(ctx context.Context, coachID, clientID int64) (B
 	for _, row := range packs {
 		p := row.Pack
 		pb := PackBalance{Pack: p}
-		live := p.Status == "active" || p.Status == "overdue" || p.Status == "exhausted"
+		live := p.Status.Live()
 		if live && p.ValidUntil != nil && !now.Before(*p.ValidUntil) {
 			until := p.ValidUntil.Add(ExpiryGrace)
 			pb.Ended, pb.MarkableUntil = true, &until
@@ -79,7 +79,7 @@ func (s *Service) ClientBalance(ctx context.Context, coachID, clientID int64) (B
 		if len(next) == 1 {
 			pb.NextInstallment = &next[0]
 		}
-		if p.Kind == KindSessions && (p.Status == "active" || p.Status == "overdue") &&
+		if p.Kind == KindSessions && (p.Status == StatusActive || p.Status == StatusOverdue) &&
 			p.ValidUntil != nil && now.Before(*p.ValidUntil) {
 			b.SessionsRemaining += p.SessionsRemaining
 		}
