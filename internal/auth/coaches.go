@@ -116,15 +116,26 @@ func issueKey(ctx context.Context, e sqlx.ExecerContext, coachID int64, label st
 	return key, err
 }
 
-// CoachByKey authenticates an API key.
+// CoachByKey authenticates an API key; a key checked in the last
+// KeyCacheTTL is answered from memory.
 func CoachByKey(ctx context.Context, d *sqlx.DB, key string) (Coach, error) {
-	var c Coach
-	err := d.GetContext(ctx, &c, `SELECT `+qualified("c", coachColumns)+` FROM coaches c JOIN api_keys k ON k.coach_id = c.id
-		WHERE k.key_hash = $1 AND k.revoked_at IS NULL`, hashKey(key))
-	if db.NoRows(err) {
-		return c, errs.New(errs.Unauthorized, "unknown or revoked API key")
+	h, now := hashKey(key), time.Now()
+	if c, ok := cachedCoach(h, now); ok {
+		return c, nil
 	}
-	return c, err
+	var row struct {
+		Coach
+		KeyID int64 `db:"key_id"`
+	}
+	err := d.GetContext(ctx, &row, `SELECT `+qualified("c", coachColumns)+`, k.id AS key_id FROM coaches c
+		JOIN api_keys k ON k.coach_id = c.id WHERE k.key_hash = $1 AND k.revoked_at IS NULL`, h)
+	if db.NoRows(err) {
+		return Coach{}, errs.New(errs.Unauthorized, "unknown or revoked API key")
+	}
+	if err == nil {
+		cacheCoach(h, row.Coach, row.KeyID, now)
+	}
+	return row.Coach, err
 }
 
 func hashKey(key string) []byte {
@@ -168,5 +179,6 @@ func UpdateSettings(ctx context.Context, d *sqlx.DB, coachID int64, s CoachSetti
 	}
 	err := d.GetContext(ctx, &c, `UPDATE coaches SET locale = $2, timezone = $3, currency = $4 WHERE id = $1
 		RETURNING `+coachColumns, coachID, s.Locale, s.Timezone, s.Currency)
+	forgetKeys(coachID, 0) // the cached coach would show the old settings
 	return c, err
 }
