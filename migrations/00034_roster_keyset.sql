@@ -2,7 +2,7 @@
 -- The balances overview pages by keyset in name order: this index reads a
 -- page of a coach's clients without sorting all of them. Expand only: the
 -- previous binary ignores it.
-CREATE INDEX IF NOT EXISTS clients_coach_name_idx ON clients (coach_id, name, id);
+CREATE INDEX IF NOT EXISTS clients_roster_name_idx ON clients (coach_id, name, id);
 
 -- +goose Down
-DROP INDEX IF EXISTS clients_coach_name_idx;
+DROP INDEX IF EXISTS clients_roster_name_idx;

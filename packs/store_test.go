@@ -16,14 +16,14 @@ import (
 
 // world is one coach's database with a movable clock.
 type world struct {
-	t     *testing.T
+	t     testing.TB
 	s     *Service
 	coach auth.Coach
 	mu    sync.Mutex
 	now   time.Time
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	d := testdb.New(t)
 	w := &world{t: t, now: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
