@@ -126,9 +126,9 @@ func (s *Service) RecordOutcome(ctx context.Context, coachID, bookingID int64, i
 // applyOutcome writes a decision: the ledger entry (and the pack's balance),
 // the booking's outcome, the fee's charge.
 func (s *Service) applyOutcome(ctx context.Context, tx *sqlx.Tx, b bookingRow, d Decision, now, announced time.Time) (Booking, error) {
-	var packID *int64
-	if d.Pack != nil {
-		packID = &d.Pack.ID
+	var packID *int64 // the pack a counted outcome was charged to
+	if d.Entry != nil && d.Entry.PackID != 0 {
+		packID = &d.Entry.PackID
 	}
 	if d.Entry != nil {
 		e := entry{CoachID: b.CoachID, ClientID: b.ClientID, PackID: d.Entry.PackID, BookingID: &b.ID, Kind: d.Entry.Kind,
