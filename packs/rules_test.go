@@ -160,14 +160,34 @@ func TestGoodwillPack(t *testing.T) {
 		{"none", nil, 0},
 		{"exhausted but valid takes the gift", []PackState{pack(1, KindSessions, StatusExhausted, 0, day(10))}, 1},
 		{"expires first", []PackState{pack(1, KindSessions, StatusActive, 3, day(30)), pack(2, KindSessions, StatusExhausted, 0, day(5))}, 2},
-		{"period pack is not credited", []PackState{pack(3, KindPeriod, StatusActive, 0, day(30))}, 0},
+		{"a sessions pack before a period pack", []PackState{pack(3, KindPeriod, StatusActive, 0, day(30)), pack(4, KindSessions, StatusExhausted, 0, day(9))}, 4},
 		{"past validity", []PackState{pack(4, KindSessions, StatusActive, 3, day(0))}, 0},
 		{"overdue past grace", []PackState{overdue}, 0},
 	}
 	for _, c := range cases {
-		got, ok := GoodwillPack(c.packs, now)
-		if (c.want == 0) == ok || (ok && got.ID != c.want) {
-			t.Errorf("%s: got %d (%v), want %d", c.name, got.ID, ok, c.want)
+		got, period, ok := GoodwillPack(c.packs, now)
+		if (c.want == 0) == ok || (ok && got.ID != c.want) || period != nil {
+			t.Errorf("%s: got %d (%v, beside %v), want %d", c.name, got.ID, ok, period, c.want)
+		}
+	}
+	// Only a period pack: a credit of its own beside the newest one running.
+	ended := pack(8, KindPeriod, StatusActive, 0, day(0))
+	for _, c := range []struct {
+		name  string
+		packs []PackState
+		want  int64
+	}{
+		{"beside the running period pack", []PackState{pack(6, KindPeriod, StatusOverdue, 0, day(30))}, 6},
+		{"the newest of two", []PackState{pack(6, KindPeriod, StatusActive, 0, day(30)), pack(7, KindPeriod, StatusActive, 0, day(60))}, 7},
+		{"not beside an ended one", []PackState{ended}, 0},
+		{"not beside an exhausted one", []PackState{pack(9, KindPeriod, StatusExhausted, 0, day(30))}, 0},
+	} {
+		_, period, ok := GoodwillPack(c.packs, now)
+		if got := int64(0); ok != (c.want != 0) || (period != nil && period.ID != c.want) || (ok && period == nil) {
+			if period != nil {
+				got = period.ID
+			}
+			t.Errorf("%s: beside %d (%v), want %d", c.name, got, ok, c.want)
 		}
 	}
 }
