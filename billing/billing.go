@@ -45,13 +45,19 @@ const StripeTimeout = 20 * time.Second
 // (StripeTimeout when 0); apiBase, when set, points it at another server
 // (stripe-mock). Every call also carries its caller's context.
 func NewStripe(key, apiBase string, timeout time.Duration) *client.API {
+	return NewStripeVia(key, apiBase, timeout, nil)
+}
+
+// NewStripeVia is NewStripe whose calls go through transport (nil: Go's
+// default), so the metrics count and time each one.
+func NewStripeVia(key, apiBase string, timeout time.Duration, transport http.RoundTripper) *client.API {
 	if key == "" {
 		key = "sk_test_123" // what stripe-mock accepts
 	}
 	if timeout <= 0 {
 		timeout = StripeTimeout
 	}
-	httpClient := &http.Client{Timeout: timeout}
+	httpClient := &http.Client{Timeout: timeout, Transport: transport}
 	// One config each: stripe-go fills in a missing URL with the backend's own.
 	cfg := func() *stripe.BackendConfig {
 		c := &stripe.BackendConfig{HTTPClient: httpClient, LeveledLogger: &stripe.LeveledLogger{Level: stripe.LevelNull}}

@@ -33,6 +33,10 @@ func TestMetricsOnTheOperatorAddressOnly(t *testing.T) {
 	if r := a.do("POST", "/webhooks/stripe", "", `{"id":"evt_1"}`); r.Status != 400 {
 		t.Fatalf("unsigned webhook: %d", r.Status)
 	}
+	// A checkout asks Stripe (stripe-mock) for a customer, a product, a price and a session.
+	cl := a.must(201, "POST", "/v1/clients", key, map[string]any{"name": "Léa", "email": "lea-ops@example.com"})
+	offer := a.must(201, "POST", "/v1/offers", key, map[string]any{"name": "5", "kind": "sessions", "sessions": 5, "price_amount": 10000})
+	a.must(201, "POST", "/v1/checkout", key, map[string]any{"client_id": cl["id"], "offer_id": offer["id"], "plan": "upfront"})
 	if r := a.do("GET", "/metrics", "", nil); r.Status != 404 {
 		t.Fatalf("public /metrics answered %d, want 404", r.Status)
 	}
@@ -55,7 +59,10 @@ func TestMetricsOnTheOperatorAddressOnly(t *testing.T) {
 		`carnet_http_requests_total{method="GET",route="/v1/clients/:id",status="404"} 1`,
 		`carnet_http_request_duration_seconds_count{method="GET",route="/v1/clients"} 2`,
 		`carnet_webhook_events_total{outcome="refused",type=""} 1`,
-		`carnet_notifications_pending 0`,
+		`carnet_stripe_requests_total{endpoint="POST /v1/customers",result="200"} 1`,
+		`carnet_stripe_requests_total{endpoint="POST /v1/checkout/sessions",result="200"} 1`,
+		`carnet_stripe_request_duration_seconds_count{endpoint="POST /v1/customers"} 1`,
+		`carnet_notifications_pending `,
 		`carnet_database_scrape_errors 0`,
 		`go_sql_max_open_connections{db_name="carnet"}`,
 		`process_resident_memory_bytes`,

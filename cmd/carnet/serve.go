@@ -88,7 +88,7 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	svc := &packs.Service{DB: d, Now: m.Now, Links: links, BaseURL: m.BaseURL}
 	bill := &billing.Service{DB: d, Packs: svc, Now: m.Now, BaseURL: m.BaseURL, Local: m.StripeKey == "",
-		Stripe: billing.NewStripe(m.StripeKey, m.StripeAPIBase, m.StripeTimeout)}
+		Stripe: billing.NewStripeVia(m.StripeKey, m.StripeAPIBase, m.StripeTimeout, m.Metrics.Transport(nil))}
 	if err := bill.Init(ctx); err != nil {
 		return err
 	}
