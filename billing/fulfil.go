@@ -458,30 +458,17 @@ func (s *Service) InvoicePaid(ctx context.Context, tx *sqlx.Tx, inv *stripe.Invo
 	if _, _, err := packs.ActivatePack(ctx, tx, p.CoachID, p.ID, at); err != nil {
 		return err
 	}
-	// This invoice's installment if it has one, else the unpaid one due
-	// nearest the invoice's date: invoices arrive in any order, and the
-	// month-3 invoice must not settle installment 1.
-	// An installment the end of the plan cancelled still counts as paid if
-	// it was paid before the plan ended (a lost dispute), whichever of the
-	// two Carnet hears of first; paid after, it is a charge after the end.
-	var beforeEnd bool
-	if err := tx.GetContext(ctx, &beforeEnd, `SELECT coalesce($2 < (SELECT min(occurred_at) FROM payments
-		WHERE pack_id = $1 AND kind = 'dispute' AND status = 'lost'), false)`, p.ID, at); err != nil {
+	lostAt, err := lostDisputeAt(ctx, tx, p.ID)
+	if err != nil {
 		return err
 	}
-	var ids []int64
-	if err := tx.SelectContext(ctx, &ids, `UPDATE installments SET status = 'paid', paid_at = $3, stripe_invoice_id = $2
-		WHERE id = (SELECT id FROM installments WHERE pack_id = $1 AND (status <> 'cancelled' OR $5)
-			AND (stripe_invoice_id = $2 OR (stripe_invoice_id IS NULL AND status IN ('due', 'failed', 'cancelled')))
-			ORDER BY (stripe_invoice_id = $2) DESC NULLS LAST, (status = 'cancelled'),
-				abs(extract(epoch FROM due_at - $4::timestamptz)), seq LIMIT 1)
-		AND status <> 'paid' RETURNING id`, p.ID, inv.ID, at, unixTime(inv.Created, at), beforeEnd); err != nil {
+	i, ok, err := settleInstallment(ctx, tx, p.ID, InvoiceReport{Invoice: inv.ID, Created: unixTime(inv.Created, at),
+		PaidBeforeEnd: PaidBeforeEnd(at, lostAt)}, at)
+	if err != nil {
 		return err
 	}
-	if len(ids) == 1 {
-		pay.InstallmentID = &ids[0]
-	} else if err := tx.GetContext(ctx, &pay.InstallmentID, `SELECT id FROM installments WHERE stripe_invoice_id = $1 AND status = 'paid'`, inv.ID); err != nil && !db.NoRows(err) {
-		return err
+	if ok {
+		pay.InstallmentID = &i.ID
 	}
 	if err := s.recordPayment(ctx, tx, pay); err != nil {
 		return err
@@ -520,11 +507,8 @@ func (s *Service) InvoicePaymentFailed(ctx context.Context, tx *sqlx.Tx, inv *st
 		// The plan is over (Stripe is being told to stop): nothing is due.
 		return s.recordPayment(ctx, tx, failed)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE installments SET status = 'failed', stripe_invoice_id = $2
-		WHERE id = (SELECT id FROM installments WHERE pack_id = $1 AND status NOT IN ('paid', 'cancelled') AND (stripe_invoice_id = $2
-			OR (stripe_invoice_id IS NULL AND status = 'due'))
-			ORDER BY (stripe_invoice_id = $2) DESC NULLS LAST, abs(extract(epoch FROM due_at - $3::timestamptz)), seq LIMIT 1)`,
-		p.ID, inv.ID, unixTime(inv.Created, at)); err != nil {
+	if _, _, err := settleInstallment(ctx, tx, p.ID, InvoiceReport{Invoice: inv.ID, Created: unixTime(inv.Created, at),
+		Failed: true}, at); err != nil {
 		return err
 	}
 	if err := s.recordPayment(ctx, tx, failed); err != nil {
