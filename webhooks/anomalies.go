@@ -96,8 +96,24 @@ func loadPlan(ctx context.Context, tx *sqlx.Tx, packID int64) (Plan, party, erro
 		return p, who, err
 	}
 	err = tx.SelectContext(ctx, &p.Payments, `SELECT id, kind, status, amount, currency, installment_id, stripe_object_id,
-		stripe_charge_id, occurred_at FROM payments WHERE pack_id = $1 ORDER BY occurred_at, id`, packID)
+		stripe_charge_id, stripe_payment_intent_id, occurred_at FROM payments WHERE pack_id = $1 ORDER BY occurred_at, id`, packID)
 	return p, row.party, err
+}
+
+// EndIfReversed ends the pack when its refunds and disputes say so (Ends).
+// Billing runs it, through the wiring, where it records a refund, a dispute
+// or the charge they reverse, so that the rest of the event sees the pack
+// as it now is; the caller holds the pack's row lock.
+func (r *Reconciler) EndIfReversed(ctx context.Context, tx *sqlx.Tx, packID int64) error {
+	plan, _, err := loadPlan(ctx, tx, packID)
+	if err != nil {
+		return err
+	}
+	end, ok := Ends(plan)
+	if !ok {
+		return nil
+	}
+	return r.Billing.EndReversed(ctx, tx, packID, plan.Plan, end.Reason, end.At)
 }
 
 // CheckPack runs the rules on one pack inside the caller's transaction:

@@ -60,6 +60,7 @@ func newShop(t *testing.T) *shop {
 	s.bill.Jobs = j
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	s.rec = &Reconciler{DB: d, Billing: s.bill, Now: s.clock, Log: log}
+	s.bill.EndIfReversed = s.rec.EndIfReversed
 	s.in = &Intake{DB: d, Billing: s.bill, Reconciler: s.rec, Secret: secret, Now: s.clock, Log: log}
 	if s.coach, _, err = auth.CreateCoach(ctx, d, auth.NewCoach{Name: "Coach", Email: "coach@example.com", Currency: "EUR", Timezone: "Europe/Paris"}); err != nil {
 		t.Fatal(err)

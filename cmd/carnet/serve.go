@@ -97,6 +97,7 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.webhookSecret = secret
 	recon := &webhooks.Reconciler{DB: d, Billing: bill, Now: m.Now, Log: m.Log}
+	bill.EndIfReversed = recon.EndIfReversed
 	intake := &webhooks.Intake{DB: d, Billing: bill, Reconciler: recon, Secret: secret, Now: m.Now, Log: m.Log,
 		Observe: m.Metrics.Webhook}
 	dispatcher := &notify.Dispatcher{DB: d, SMTPURL: m.SMTPURL, From: m.MailFrom, Now: m.Now, Log: m.Log,
