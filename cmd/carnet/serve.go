@@ -74,6 +74,9 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := db.Migrate(ctx, d.DB); err != nil {
 		return err
 	}
+	if err := jobs.Migrate(ctx, d.DB); err != nil {
+		return err
+	}
 	links, err := auth.NewLinks(ctx, d, m.LinkSecret, m.Now)
 	if err != nil {
 		return err
@@ -105,7 +108,7 @@ func (m *Main) Open(ctx context.Context) error {
 
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &packs.ExpiryWorker{DB: d, Now: m.Now})
-	river.AddWorker(workers, &api.PurgeWorker{DB: d})
+	river.AddWorker(workers, &purgeWorker{DB: d})
 	river.AddWorker(workers, &packs.RemindWorker{DB: d, Now: m.Now})
 	river.AddWorker(workers, &billing.ScheduleWorker{Billing: bill})
 	river.AddWorker(workers, &billing.FeeWorker{Billing: bill})
@@ -115,7 +118,7 @@ func (m *Main) Open(ctx context.Context) error {
 	river.AddWorker(workers, &notify.DispatchWorker{Dispatcher: dispatcher})
 	m.jobs, err = jobs.New(d.DB, m.Log, workers, []*river.PeriodicJob{
 		jobs.Every(cmp.Or(m.ExpiryEvery, time.Minute), func() river.JobArgs { return packs.ExpireArgs{} }),
-		jobs.Every(time.Hour, func() river.JobArgs { return api.PurgeArgs{} }),
+		jobs.Every(time.Hour, func() river.JobArgs { return purgeArgs{} }),
 		jobs.Every(time.Hour, func() river.JobArgs { return packs.RemindArgs{} }),
 		jobs.Every(cmp.Or(m.DispatchEvery, 5*time.Second), func() river.JobArgs { return notify.DispatchArgs{} }),
 		jobs.Every(cmp.Or(m.SweepEvery, 10*time.Minute), func() river.JobArgs { return webhooks.SweepArgs{} }),

@@ -18,6 +18,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"carnet/internal/db"
+	"carnet/internal/jobs"
 	"carnet/migrations"
 )
 
@@ -126,6 +127,9 @@ func ensureTemplate(t testing.TB) (string, error) {
 		return "", err
 	}
 	err = db.Migrate(ctx, d.DB)
+	if err == nil {
+		err = jobs.Migrate(ctx, d.DB)
+	}
 	d.Close()
 	if err != nil {
 		return "", err
