@@ -17,7 +17,7 @@ import (
 
 // Routes mounts the coach's anomaly routes.
 func (r *Reconciler) Routes(coach *gin.RouterGroup) {
-	coach.GET("/anomalies", r.list)
+	coach.GET("/anomalies", r.getList)
 	coach.GET("/anomalies/:id", auth.WithCoachID(r.show))
 	coach.POST("/anomalies/:id/resolve", auth.WithCoachID(r.decide("resolved")))
 	coach.POST("/anomalies/:id/dismiss", auth.WithCoachID(r.decide("dismissed")))
@@ -26,7 +26,7 @@ func (r *Reconciler) Routes(coach *gin.RouterGroup) {
 
 var anomalyStates = map[string]bool{"": true, "open": true, "resolved": true, "dismissed": true}
 
-func (r *Reconciler) list(c *gin.Context) {
+func (r *Reconciler) getList(c *gin.Context) {
 	p, err := api.ParsePage(c)
 	if err != nil {
 		api.Fail(c, err)
@@ -48,10 +48,7 @@ func (r *Reconciler) list(c *gin.Context) {
 	if after == 0 {
 		after = 1<<63 - 1
 	}
-	var rows []Anomaly
-	err = r.DB.SelectContext(c.Request.Context(), &rows, `SELECT * FROM anomalies WHERE coach_id = $1 AND id < $2
-		AND ($3 = '' OR state = $3) AND ($4 = '' OR kind = $4) AND ($5 = 0 OR client_id = $5)
-		ORDER BY id DESC LIMIT $6`, auth.CoachOf(c).ID, after, state, kind, client, p.Limit+1)
+	rows, err := r.list(c.Request.Context(), auth.CoachOf(c).ID, after, state, kind, client, p.Limit+1)
 	api.Respond(c, http.StatusOK, api.NewList(rows, p.Limit, func(a Anomaly) int64 { return a.ID }), err)
 }
 
