@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 GO ?= go
 
-.PHONY: run test bench services chromium down
+.PHONY: run test bench services chromium down screenshots bench-pages
 
 ## run: bring up PostgreSQL and stripe-mock, seed the demo, serve the API
 run: services
@@ -33,6 +33,15 @@ services:
 
 chromium:
 	@scripts/chromium.sh >/dev/null
+
+## screenshots: regenerate docs/screenshots/ (the coach's pages, desktop and phone) in Chromium
+screenshots: services chromium
+	@source .data/services.env && CARNET_SCREENSHOTS=$(CURDIR)/docs/screenshots \
+		$(GO) test -count=1 -run 'TestBrowserEveryPage$$' ./cmd/carnet
+
+## bench-pages: render the coach's pages for 10,000 clients and print p50/p99 (docs/BENCHMARKS.md)
+bench-pages: services
+	@source .data/services.env && $(GO) test -run XXX -bench BenchmarkCoachPages -benchtime 200x ./cmd/carnet
 
 ## down: stop the services scripts/services.sh started
 down:

@@ -65,11 +65,17 @@ const (
 	// CoachSignIn (the coach's one-time sign-in link): CoachName, Link,
 	// Minutes (number: how long the link works).
 	CoachSignIn = "coach_sign_in"
+	// CheckoutLink (the coach sends a pack to pay): ClientName, CoachName,
+	// OfferName, Link.
+	CheckoutLink = "checkout_link"
+	// ClientLink (the client's own page): ClientName, CoachName, Link.
+	ClientLink = "client_link"
 )
 
 // Templates lists every template name.
 var Templates = []string{PackPurchased, LowBalance, PackExpiring, InstallmentDue, InstallmentFailed,
-	AnomalyOpenedClient, AnomalyOpenedCoach, AnomalyResolved, GoodwillGranted, MonthlySummary, CoachSignIn}
+	AnomalyOpenedClient, AnomalyOpenedCoach, AnomalyResolved, GoodwillGranted, MonthlySummary, CoachSignIn,
+	CheckoutLink, ClientLink}
 
 // Locales lists the languages Carnet writes in.
 var Locales = i18n.Locales

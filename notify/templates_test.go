@@ -32,7 +32,9 @@ var documented = map[string]map[string]any{
 	MonthlySummary: {"ClientName": "Léa", "CoachName": "Marc", "Month": "mars 2026",
 		"Sessions": [][2]string{{"lundi 2 mars 10:00", "suivie, 1 séance décomptée"}}, "Attended": 6,
 		"Missed": 0, "Cancelled": 1, "CoachCancelled": 1, "HasBalance": true, "Balance": 3},
-	CoachSignIn: {"CoachName": "Marc", "Link": "https://carnet.example/app/signin/t", "Minutes": 15},
+	CoachSignIn:  {"CoachName": "Marc", "Link": "https://carnet.example/app/signin/t", "Minutes": 15},
+	CheckoutLink: {"ClientName": "Léa", "CoachName": "Marc", "OfferName": "10 séances", "Link": "https://checkout.example/c"},
+	ClientLink:   {"ClientName": "Léa", "CoachName": "Marc", "Link": "https://carnet.example/c/cl_x"},
 }
 
 func TestEveryTemplateRendersInEveryLocale(t *testing.T) {

@@ -134,11 +134,18 @@ func (s *Service) getCharter(c *gin.Context) {
 }
 
 func (s *Service) listCharters(c *gin.Context) {
-	var rows []Charter
-	err := db.Q(c.Request.Context(), s.DB).SelectContext(c.Request.Context(), &rows, `SELECT * FROM charter_versions WHERE coach_id = $1
-		ORDER BY version DESC`, auth.CoachOf(c).ID)
-	if rows == nil {
-		rows = []Charter{}
-	}
+	rows, err := s.Charters(c.Request.Context(), auth.CoachOf(c).ID)
 	api.Respond(c, http.StatusOK, gin.H{"data": rows}, err)
 }
+
+// Charters lists a coach's charter versions, newest first.
+func (s *Service) Charters(ctx context.Context, coachID int64) ([]Charter, error) {
+	rows := []Charter{}
+	err := db.Q(ctx, s.DB).SelectContext(ctx, &rows, `SELECT * FROM charter_versions WHERE coach_id = $1
+		ORDER BY version DESC`, coachID)
+	return rows, err
+}
+
+// Preview is the charter in would publish, checked, without publishing it:
+// the coach reads exactly what a client will before it is final.
+func (in CharterInput) Preview(currency string) (Charter, error) { return in.charter(currency) }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -24,9 +23,8 @@ type App struct {
 	Anomalies *webhooks.Reconciler
 	Now       func() time.Time
 	BaseURL   string
-	Log       *slog.Logger
-	// Mailer is true when SMTP_URL is set: the sign-in page then says the
-	// link was sent rather than kept in the outbox.
+	// Mailer is true when SMTP_URL is set; without it the sign-in page says
+	// where a link can be had (carnet demo prints one).
 	Mailer bool
 	// StripeMode is local, test or live (billing.Mode).
 	StripeMode string

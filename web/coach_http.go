@@ -13,6 +13,32 @@ import (
 // the session: every id in a path is looked up within that coach only.
 func (a *App) coachRoutes(g *gin.RouterGroup) {
 	g.GET("", a.today)
+	g.GET("/clients", a.clients)
+	g.POST("/clients", a.postClient)
+	g.GET("/clients/:id", a.withID(a.client))
+	g.POST("/clients/:id", a.withID(a.postClientEdit))
+	g.POST("/clients/:id/sell", a.withID(a.postSell))
+	g.POST("/clients/:id/link", a.withID(a.postClientLink))
+	g.POST("/clients/:id/adjust", a.withID(a.postAdjust))
+	g.POST("/clients/:id/goodwill", a.withID(a.postGoodwill))
+	g.POST("/bookings/:id/waive", a.withID(a.postWaive))
+	g.GET("/sessions", a.sessions)
+	g.GET("/sessions/new", a.newSession)
+	g.POST("/sessions", a.postSession)
+	g.GET("/sessions/:id", a.withID(a.session))
+	g.POST("/sessions/:id", a.withID(a.postReschedule))
+	g.POST("/sessions/:id/cancel", a.withID(a.postCancelSession))
+	g.GET("/anomalies", a.anomalies)
+	g.GET("/anomalies/:id", a.withID(a.anomaly))
+	g.POST("/anomalies/:id/resolve", a.withID(a.postDecide("resolved")))
+	g.POST("/anomalies/:id/dismiss", a.withID(a.postDecide("dismissed")))
+	g.POST("/anomalies/:id/refund", a.withID(a.postRefund))
+	g.GET("/offers", a.offers)
+	g.POST("/offers", a.postOffer)
+	g.POST("/offers/:id/archive", a.withID(a.postArchiveOffer))
+	g.POST("/charter/preview", a.postCharterPreview)
+	g.POST("/charter", a.postCharter)
+	g.GET("/reports", a.reports)
 	g.GET("/settings", a.settings)
 	g.POST("/settings", a.postSettings)
 	g.POST("/settings/keys", a.postKey)
@@ -35,3 +61,11 @@ func (a *App) withID(fn func(c *gin.Context, id int64)) gin.HandlerFunc {
 }
 
 func (a *App) render(c *gin.Context, page string, v *View) { a.pages.Render(c, http.StatusOK, page, v) }
+
+// reports keeps the navigation's place for the reports pages, which come
+// with the reports work; meanwhile it points to the reports the API has.
+func (a *App) reports(c *gin.Context) {
+	v := a.view(c, "reports")
+	v.Title = v.T("reports.title")
+	a.render(c, "reports", v)
+}

@@ -77,10 +77,39 @@ func MustPages(dir, catalogDir string) *Pages {
 // goes through the View's methods (T, Money, Date, ...).
 var funcs = template.FuncMap{
 	"asset": assetURL,
-	// outcomes are the buttons of a participant still to settle.
-	"outcomes": func() []string {
-		return []string{packs.Attended, packs.NoShow, packs.Cancelled, packs.CoachCancelled}
+	"add":   func(a, b int) int { return a + b },
+	"abs": func(n int) int {
+		if n < 0 {
+			return -n
+		}
+		return n
 	},
+	"sign": func(n int) string {
+		if n < 0 {
+			return "-"
+		}
+		return "+"
+	},
+	// packOffer is the offer of one of the client's packs.
+	"packOffer": func(b packs.Balance, packID any) int64 {
+		var id int64
+		switch v := packID.(type) {
+		case int64:
+			id = v
+		case *int64:
+			if v != nil {
+				id = *v
+			}
+		}
+		for _, p := range b.Packs {
+			if p.ID == id {
+				return p.OfferID
+			}
+		}
+		return 0
+	},
+	"locales": func() []string { return i18n.Locales },
+	"actions": func() []string { return []string{packs.ActionDeduct, packs.ActionFee, packs.ActionNone} },
 	// dict builds a map for passing several values to a partial.
 	"dict": func(kv ...any) map[string]any {
 		m := map[string]any{}
@@ -95,11 +124,19 @@ var funcs = template.FuncMap{
 			if v != nil {
 				return *v
 			}
+		case *int:
+			if v != nil {
+				return *v
+			}
 		case *string:
 			if v != nil {
 				return *v
 			}
 		case *time.Time:
+			if v != nil {
+				return *v
+			}
+		case *packs.Charter:
 			if v != nil {
 				return *v
 			}
@@ -120,14 +157,60 @@ type View struct {
 	Notice   string // a success message, in words
 	Error    string // what went wrong, in words
 	SignedIn bool
+	Currency string // the signed-in coach's
 	Name     string // the signed-in person's name
 	Data     any
 	cat      *i18n.Catalog
+	memo     map[string]string // T without data, by id
 }
 
 // T writes a message of the page set's catalog; pairs are key, value, ...
 // ("Count", 3 chooses the plural form).
-func (v *View) T(id string, pairs ...any) string { return v.cat.T(v.Locale, id, pairs...) }
+func (v *View) T(id string, pairs ...any) string {
+	if len(pairs) == 0 {
+		// A page writes the same labels once per row: look each up once.
+		if s, ok := v.memo[id]; ok {
+			return s
+		}
+		if v.memo == nil {
+			v.memo = map[string]string{}
+		}
+		s := v.cat.T(v.Locale, id)
+		v.memo[id] = s
+		return s
+	}
+	for i, p := range pairs {
+		// Optional numbers reach templates as pointers; plurals need the number.
+		switch n := p.(type) {
+		case *int:
+			if n != nil {
+				pairs[i] = *n
+			}
+		case *int64:
+			if n != nil {
+				pairs[i] = *n
+			}
+		}
+	}
+	return v.cat.T(v.Locale, id, pairs...)
+}
+
+// In is the View for reading in another language (a preview of what a
+// client reads in theirs).
+func (v *View) In(locale string) *View {
+	w := *v
+	w.Locale, w.memo = i18n.Norm(locale), nil
+	return &w
+}
+
+// TOr writes a message, or fallback when the catalog has none (a status
+// Stripe may add one day is still shown, as its code).
+func (v *View) TOr(id, fallback string) string {
+	if s := v.cat.T(v.Locale, id); s != id {
+		return s
+	}
+	return fallback
+}
 
 // Money writes minor units in the reader's locale.
 func (v *View) Money(minor int64, currency string) string {

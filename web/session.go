@@ -109,7 +109,7 @@ func (a *App) view(c *gin.Context, nav string) *View {
 		loc = time.UTC
 	}
 	v := a.pages.NewView(coach.Locale, loc, a.Now())
-	v.SignedIn, v.Name, v.Nav, v.Here = true, coach.Name, nav, c.Request.URL.RequestURI()
+	v.SignedIn, v.Name, v.Nav, v.Here, v.Currency = true, coach.Name, nav, c.Request.URL.RequestURI(), coach.Currency
 	a.readFlash(c, v)
 	return v
 }

@@ -13,12 +13,13 @@ import (
 type signInData struct {
 	Next, Token string
 	Sent        bool
+	NoMailer    bool
 }
 
 func (a *App) signInPage(c *gin.Context) {
 	v := a.publicView(c)
 	v.Title = v.T("signin.title")
-	v.Data = signInData{Next: safeNext(c.Query("next")), Sent: c.Query("sent") == "1"}
+	v.Data = signInData{Next: safeNext(c.Query("next")), Sent: c.Query("sent") == "1", NoMailer: !a.Mailer}
 	a.pages.Render(c, http.StatusOK, "signin", v)
 }
 

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -17,7 +19,15 @@ type sessionView struct {
 
 type participant struct {
 	packs.Booking
-	Name string
+	Name    string
+	Choices []choice // one per outcome, while none is recorded
+}
+
+// choice is an outcome button and the page that prices it; built here once
+// per participant, as a page of 200 participants would otherwise assemble
+// 800 links in the template.
+type choice struct {
+	Outcome, Href string
 }
 
 type todayData struct {
@@ -74,11 +84,19 @@ func (a *App) withNames(c *gin.Context, list []packs.Session) ([]sessionView, er
 	if err != nil {
 		return nil, err
 	}
+	back := url.QueryEscape(c.Request.URL.RequestURI())
 	out := make([]sessionView, 0, len(list))
 	for _, s := range list {
 		sv := sessionView{Session: s, Ends: s.StartsAt.Add(time.Duration(s.DurationMinutes) * time.Minute)}
 		for _, b := range s.Bookings {
-			sv.Participants = append(sv.Participants, participant{Booking: b, Name: names[b.ClientID]})
+			p := participant{Booking: b, Name: names[b.ClientID]}
+			if b.Outcome == nil {
+				for _, o := range outcomeChoices {
+					p.Choices = append(p.Choices, choice{Outcome: o,
+						Href: fmt.Sprintf("/app/bookings/%d/outcome?outcome=%s&back=%s", b.ID, o, back)})
+				}
+			}
+			sv.Participants = append(sv.Participants, p)
 		}
 		out = append(out, sv)
 	}
@@ -117,6 +135,9 @@ func (a *App) outcomePreview(c *gin.Context, id int64) {
 	v.Data = d
 	a.render(c, "outcome", v)
 }
+
+// outcomeChoices are the buttons of a participant still to settle.
+var outcomeChoices = []string{packs.Attended, packs.NoShow, packs.Cancelled, packs.CoachCancelled}
 
 // outcomeCost says in words what an outcome costs under the charter that
 // judges it.

@@ -116,16 +116,6 @@ func (r *Reconciler) EndIfReversed(ctx context.Context, tx *sqlx.Tx, packID int6
 	return r.Billing.EndReversed(ctx, tx, packID, plan.Plan, end.Reason, end.At)
 }
 
-// list is the coach's anomalies older than before, newest first, of one
-// state, kind and client when given.
-func (r *Reconciler) list(ctx context.Context, coachID, before int64, state, kind string, client int64, limit int) ([]Anomaly, error) {
-	var rows []Anomaly
-	err := r.DB.SelectContext(ctx, &rows, `SELECT * FROM anomalies WHERE coach_id = $1 AND id < $2
-		AND ($3 = '' OR state = $3) AND ($4 = '' OR kind = $4) AND ($5 = 0 OR client_id = $5)
-		ORDER BY id DESC LIMIT $6`, coachID, before, state, kind, client, limit)
-	return rows, err
-}
-
 // CheckPack runs the rules on one pack inside the caller's transaction:
 // opens what is new (once per cause), and closes what has put itself right.
 func (r *Reconciler) CheckPack(ctx context.Context, tx *sqlx.Tx, packID int64) error {

@@ -4,20 +4,18 @@ import (
 	"context"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 	"github.com/jmoiron/sqlx"
 
 	"carnet/internal/api"
 	"carnet/internal/auth"
-	"carnet/internal/db"
 	"carnet/internal/errs"
 )
 
 // Routes mounts the coach's anomaly routes.
 func (r *Reconciler) Routes(coach *gin.RouterGroup) {
-	coach.GET("/anomalies", r.getList)
+	coach.GET("/anomalies", r.list)
 	coach.GET("/anomalies/:id", auth.WithCoachID(r.show))
 	coach.POST("/anomalies/:id/resolve", auth.WithCoachID(r.decide("resolved")))
 	coach.POST("/anomalies/:id/dismiss", auth.WithCoachID(r.decide("dismissed")))
@@ -26,15 +24,10 @@ func (r *Reconciler) Routes(coach *gin.RouterGroup) {
 
 var anomalyStates = map[string]bool{"": true, "open": true, "resolved": true, "dismissed": true}
 
-func (r *Reconciler) getList(c *gin.Context) {
+func (r *Reconciler) list(c *gin.Context) {
 	p, err := api.ParsePage(c)
 	if err != nil {
 		api.Fail(c, err)
-		return
-	}
-	state, kind := c.Query("state"), c.Query("kind")
-	if !anomalyStates[state] {
-		api.Fail(c, errs.Field("state", "must be open, resolved or dismissed"))
 		return
 	}
 	var client int64
@@ -44,33 +37,13 @@ func (r *Reconciler) getList(c *gin.Context) {
 			return
 		}
 	}
-	after := p.After
-	if after == 0 {
-		after = 1<<63 - 1
-	}
-	rows, err := r.list(c.Request.Context(), auth.CoachOf(c).ID, after, state, kind, client, p.Limit+1)
+	rows, err := r.List(c.Request.Context(), auth.CoachOf(c).ID, AnomalyFilter{State: c.Query("state"),
+		Kind: c.Query("kind"), ClientID: client, After: p.After, Limit: p.Limit})
 	api.Respond(c, http.StatusOK, api.NewList(rows, p.Limit, func(a Anomaly) int64 { return a.ID }), err)
 }
 
-// Detail is an anomaly with what the coach needs to answer it: for a
-// dispute, the charter the client accepted and the pack's attendance record.
-type Detail struct {
-	Anomaly
-	Charter    any `json:"accepted_charter,omitempty"`
-	Attendance any `json:"attendance,omitempty"`
-}
-
 func (r *Reconciler) show(c *gin.Context, coach auth.Coach, id int64) {
-	coachID := coach.ID
-	a, err := r.get(c.Request.Context(), r.DB, coachID, id)
-	if err != nil {
-		api.Fail(c, err)
-		return
-	}
-	d := Detail{Anomaly: a}
-	if a.PackID != nil && strings.HasPrefix(a.Cause, "dispute:") {
-		d.Charter, d.Attendance, err = disputeEvidence(c.Request.Context(), r.DB, coachID, *a.PackID)
-	}
+	d, err := r.Get(c.Request.Context(), coach.ID, id)
 	api.Respond(c, http.StatusOK, d, err)
 }
 
@@ -128,7 +101,6 @@ func scanMaps(rows *sqlx.Rows) ([]map[string]any, error) {
 // decide is the coach closing an anomaly, with who and why.
 func (r *Reconciler) decide(state string) func(c *gin.Context, coach auth.Coach, id int64) {
 	return func(c *gin.Context, coach auth.Coach, id int64) {
-		coachID := coach.ID
 		var in struct {
 			Note string `json:"note"`
 		}
@@ -136,26 +108,7 @@ func (r *Reconciler) decide(state string) func(c *gin.Context, coach auth.Coach,
 			api.Fail(c, err)
 			return
 		}
-		if in.Note = strings.TrimSpace(in.Note); in.Note == "" || len(in.Note) > 500 {
-			api.Fail(c, errs.Field("note", "say why (at most 500 characters)"))
-			return
-		}
-		ctx := c.Request.Context()
-		err := db.InTx(ctx, r.DB, func(tx *sqlx.Tx) error {
-			a, err := r.get(ctx, tx, coachID, id)
-			if err != nil {
-				return err
-			}
-			if a.State != "open" {
-				return errs.New(errs.Conflict, "anomaly %d is already %s", id, a.State)
-			}
-			return r.close(ctx, tx, a, state, "coach", in.Note, r.Now().UTC(), true)
-		})
-		if err != nil {
-			api.Fail(c, err)
-			return
-		}
-		a, err := r.get(ctx, db.Q(ctx, r.DB), coachID, id)
+		a, err := r.Decide(c.Request.Context(), coach.ID, id, state, in.Note)
 		api.Respond(c, http.StatusOK, a, err)
 	}
 }

@@ -44,8 +44,9 @@ func startBrowserApp(t *testing.T) (*app, *mailtest.Server) {
 	return a, mail
 }
 
-// coachIn creates a coach and signs a browser tab in with its API key.
-func (a *app) coachIn(t *testing.T, tab context.Context, email, locale string) auth.Coach {
+// coachIn creates a coach and signs a browser tab in with its API key,
+// which it returns for setting things up through the API.
+func (a *app) coachIn(t *testing.T, tab context.Context, email, locale string) (auth.Coach, string) {
 	t.Helper()
 	coach, key, err := auth.CreateCoach(context.Background(), a.m.DB, auth.NewCoach{
 		Name: "Coach " + email, Email: email, Currency: "EUR", Timezone: "Europe/Paris"})
@@ -58,12 +59,55 @@ func (a *app) coachIn(t *testing.T, tab context.Context, email, locale string) a
 	coach.Locale = locale
 	browsertest.Do(t, tab, "sign in with the key",
 		chromedp.Navigate(a.base+"/app/signin"),
-		chromedp.Click(`summary`),
-		chromedp.SendKeys(`#api_key`, key),
-		chromedp.Submit(`#api_key`),
-		chromedp.WaitVisible(`nav`),
+		browsertest.Click(`summary`),
+		browsertest.SendKeys(`#api_key`, key),
+		browsertest.Submit(`#api_key`),
+		browsertest.WaitVisible(`nav`),
 	)
-	return coach
+	return coach, key
+}
+
+// page opens a path of the app and waits for its heading.
+func (a *app) page(t *testing.T, tab context.Context, path string) string {
+	t.Helper()
+	browsertest.Do(t, tab, "open "+path, chromedp.Navigate(a.base+path), browsertest.WaitVisible(`h1`))
+	return browsertest.Text(t, tab)
+}
+
+// submit fills fields (selector, value pairs) and clicks a button, then
+// waits for the next page's heading.
+func submit(t *testing.T, tab context.Context, button string, fields ...string) string {
+	t.Helper()
+	var steps []chromedp.Action[chromedp.Void]
+	for i := 0; i+1 < len(fields); i += 2 {
+		steps = append(steps, browsertest.SetValue(fields[i], fields[i+1]))
+	}
+	steps = append(steps, browsertest.Click(button))
+	browsertest.Do(t, tab, "submit "+button, steps...)
+	waitLoaded(t, tab)
+	return browsertest.Text(t, tab)
+}
+
+// waitLoaded waits until the page that a click led to has loaded.
+func waitLoaded(t *testing.T, tab context.Context) {
+	t.Helper()
+	time.Sleep(150 * time.Millisecond) // let the click start its navigation
+	browsertest.Do(t, tab, "wait for the page", browsertest.WaitVisible(`h1`))
+	for range 50 {
+		if browsertest.Eval[string](t, tab, `document.readyState`) == "complete" {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func mustContain(t *testing.T, text string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(text, w) {
+			t.Fatalf("the page does not say %q; it says:\n%s", w, text)
+		}
+	}
 }
 
 // waitMail waits for a message to one address whose body matches re.
@@ -94,10 +138,10 @@ func TestBrowserSignInByEmailedLink(t *testing.T) {
 
 	browsertest.Do(t, tab, "ask for a link",
 		chromedp.Navigate(a.base+"/app/settings"),
-		chromedp.WaitVisible(`#email`),
-		chromedp.SendKeys(`#email`, "lien@example.com"),
-		chromedp.Submit(`#email`),
-		chromedp.WaitVisible(`.notice`),
+		browsertest.WaitVisible(`#email`),
+		browsertest.SendKeys(`#email`, "lien@example.com"),
+		browsertest.Submit(`#email`),
+		browsertest.WaitVisible(`.notice`),
 	)
 	// Before signing in, pages speak the browser's language (English here).
 	if txt := browsertest.Text(t, tab); !strings.Contains(txt, "a sign-in link is on its way") {
@@ -105,7 +149,7 @@ func TestBrowserSignInByEmailedLink(t *testing.T) {
 	}
 	link := waitMail(t, mail, "lien@example.com", regexp.MustCompile(`http://\S+/app/signin/si_\S+`))
 
-	browsertest.Do(t, tab, "open the link", chromedp.Navigate(link), chromedp.Click(`#signin-confirm`), chromedp.WaitVisible(`nav`))
+	browsertest.Do(t, tab, "open the link", chromedp.Navigate(link), browsertest.Click(`#signin-confirm`), browsertest.WaitVisible(`nav`))
 	// Signed in, the coach's own language (fr by default) and the page
 	// first asked for.
 	if loc := browsertest.Eval[string](t, tab, `location.pathname`); loc != "/app/settings" {
@@ -116,7 +160,7 @@ func TestBrowserSignInByEmailedLink(t *testing.T) {
 	}
 
 	other := browsertest.Incognito(t, tab)
-	browsertest.Do(t, other, "open the link again", chromedp.Navigate(link), chromedp.Click(`#signin-confirm`), chromedp.WaitVisible(`.error`))
+	browsertest.Do(t, other, "open the link again", chromedp.Navigate(link), browsertest.Click(`#signin-confirm`), browsertest.WaitVisible(`.error`))
 	if txt := browsertest.Text(t, other); !strings.Contains(txt, "already used") {
 		t.Fatalf("a used link should be refused, the page says: %s", txt)
 	}

@@ -137,7 +137,7 @@ func (m *Main) router(svc *packs.Service, bill *billing.Service, intake *webhook
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	app := &web.App{DB: m.DB, Packs: svc, Billing: bill, Anomalies: recon, Now: m.Now, BaseURL: m.BaseURL,
-		Log: m.Log, Mailer: m.SMTPURL != "", StripeMode: billing.Mode(m.StripeKey)}
+		Mailer: m.SMTPURL != "", StripeMode: billing.Mode(m.StripeKey)}
 	r.NoRoute(app.NotFound(api.NotFound))
 	r.NoMethod(api.MethodNotAllowed)
 	r.Use(api.Observe(m.Log), m.Metrics.Gin())

@@ -79,6 +79,16 @@ func SignInWithKey(ctx context.Context, d *sqlx.DB, key string, now time.Time) (
 }
 
 func openSession(ctx context.Context, e sqlx.ExecerContext, coachID int64, method string, now time.Time) (string, error) {
+	// Each sign-in sweeps the coach's expired sessions and spent links, so
+	// the tables hold only what can still be used.
+	if _, err := e.ExecContext(ctx, `DELETE FROM web_sessions WHERE coach_id = $1 AND expires_at <= $2`,
+		coachID, now.UTC()); err != nil {
+		return "", err
+	}
+	if _, err := e.ExecContext(ctx, `DELETE FROM web_signin_tokens WHERE coach_id = $1 AND expires_at <= $2`,
+		coachID, now.UTC().Add(-SignInTTL)); err != nil {
+		return "", err
+	}
 	token := "ws_" + randomToken(32)
 	_, err := e.ExecContext(ctx, `INSERT INTO web_sessions (token_hash, coach_id, created_at, expires_at, method)
 		VALUES ($1, $2, $3, $4, $5)`, hashKey(token), coachID, now.UTC(), now.UTC().Add(SessionTTL), method)

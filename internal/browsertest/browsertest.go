@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/dom"
 	"github.com/chromedp/chromedp"
 )
 
@@ -193,4 +195,52 @@ func Screenshot(t testing.TB, ctx context.Context, path string) {
 	if err := os.WriteFile(path, png, 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// css finds elements by CSS selector exactly (document.querySelectorAll),
+// where chromedp's default search would also match text and XPath.
+func css(sel string) chromedp.QueryOption {
+	return chromedp.ByFunc(func(ctx context.Context, t *chromedp.Target, n *chromedp.Node) ([]cdp.NodeID, error) {
+		res, err := cdp.Call(ctx, t, dom.QuerySelectorAll, dom.QuerySelectorAllParams{NodeID: n.NodeID, Selector: sel})
+		return res.NodeIDs, err
+	})
+}
+
+// Click clicks the first element matching a CSS selector.
+func Click(sel string) chromedp.Action[chromedp.Void] { return chromedp.Click(sel, css(sel)) }
+
+// WaitVisible waits for an element matching a CSS selector to be visible.
+func WaitVisible(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.WaitVisible(sel, css(sel))
+}
+
+// SetValue sets the value of the form field matching a CSS selector.
+func SetValue(sel, value string) chromedp.Action[chromedp.Void] {
+	return chromedp.SetValue(sel, value, css(sel))
+}
+
+// SendKeys types into the element matching a CSS selector.
+func SendKeys(sel, keys string) chromedp.Action[chromedp.Void] {
+	return chromedp.SendKeys(sel, keys, css(sel))
+}
+
+// Submit submits the form of the element matching a CSS selector.
+func Submit(sel string) chromedp.Action[chromedp.Void] { return chromedp.Submit(sel, css(sel)) }
+
+// WaitText waits until the page's text says want, and returns the text.
+func WaitText(t testing.TB, ctx context.Context, want string) string {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	var txt string
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		txt, _ = chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
+		cancel()
+		if strings.Contains(txt, want) {
+			return txt
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("the page never said %q; it says:\n%s", want, txt)
+	return txt
 }

@@ -38,12 +38,16 @@ func Open(ctx context.Context, url string) (*sqlx.DB, error) {
 
 // Migrator returns a goose provider over the embedded schema. The session
 // lock lets many processes start at once: one migrates, the others wait.
+// Work lands with version numbers reserved per change, in any order, so a
+// database that already has 00030 must still take a 00025 that lands after
+// it: out-of-order versions are applied, not refused.
 func Migrator(d *sql.DB) (*goose.Provider, error) {
 	locker, err := lock.NewPostgresSessionLocker()
 	if err != nil {
 		return nil, err
 	}
-	return goose.NewProvider(goose.DialectPostgres, d, migrations.FS, goose.WithSessionLocker(locker))
+	return goose.NewProvider(goose.DialectPostgres, d, migrations.FS, goose.WithSessionLocker(locker),
+		goose.WithAllowOutofOrder(true))
 }
 
 // Migrate applies every pending migration of ours (River's own are
@@ -65,11 +69,13 @@ func Current(ctx context.Context, d *sql.DB) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	current, target, err := p.GetVersions(ctx)
+	// Pending, not "highest applied == highest known": a lower version that
+	// landed late is pending too.
+	pending, err := p.HasPending(ctx)
 	if err != nil {
 		return false, err
 	}
-	return current == target, nil
+	return !pending, nil
 }
 
 // IsUniqueViolation tells a unique-constraint violation (SQLSTATE 23505),

@@ -136,3 +136,46 @@ func Clock(t time.Time, locale string) string {
 	}
 	return t.Format("15:04")
 }
+
+// ParseMoney reads an amount a person typed ("12", "12,50", "12.5",
+// "1 200,00") into minor units of currency; empty is zero.
+func ParseMoney(s, currency string) (int64, error) {
+	s = strings.NewReplacer(" ", "", "\u00a0", "", "\u202f", "").Replace(strings.TrimSpace(s))
+	if s == "" {
+		return 0, nil
+	}
+	exp, ok := decimals[strings.ToUpper(currency)]
+	if !ok {
+		exp = 2
+	}
+	whole, frac := s, ""
+	if i := strings.LastIndexAny(s, ".,"); i >= 0 && len(s)-i-1 <= exp && len(s)-i-1 > 0 {
+		whole, frac = s[:i], s[i+1:]
+	}
+	whole = strings.NewReplacer(".", "", ",", "").Replace(whole)
+	for len(frac) < exp {
+		frac += "0"
+	}
+	n, err := strconv.ParseInt(whole+frac, 10, 64)
+	if err != nil || n < 0 || whole == "" {
+		return 0, fmt.Errorf("not an amount: %q", s)
+	}
+	return n, nil
+}
+
+// Decimal writes minor units as a plain number for a form field ("12.50",
+// "500" for JPY), which ParseMoney reads back.
+func Decimal(minor int64, currency string) string {
+	exp, ok := decimals[strings.ToUpper(currency)]
+	if !ok {
+		exp = 2
+	}
+	if exp == 0 {
+		return strconv.FormatInt(minor, 10)
+	}
+	unit := int64(1)
+	for range exp {
+		unit *= 10
+	}
+	return fmt.Sprintf("%d.%0*d", minor/unit, exp, minor%unit)
+}

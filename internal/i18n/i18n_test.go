@@ -104,3 +104,20 @@ func TestDates(t *testing.T) {
 		}
 	}
 }
+
+func TestParseMoney(t *testing.T) {
+	for _, c := range []struct {
+		in, cur string
+		want    int64
+		ok      bool
+	}{
+		{"", "EUR", 0, true}, {"12", "EUR", 1200, true}, {"12,50", "EUR", 1250, true}, {"12.5", "EUR", 1250, true},
+		{"1 200,00", "EUR", 120000, true}, {"1.200,00", "EUR", 120000, true}, {"1,200.00", "USD", 120000, true},
+		{"500", "JPY", 500, true}, {"abc", "EUR", 0, false}, {"-5", "EUR", 0, false}, {",5", "EUR", 0, false},
+	} {
+		got, err := ParseMoney(c.in, c.cur)
+		if (err == nil) != c.ok || got != c.want {
+			t.Errorf("ParseMoney(%q, %s) = %d, %v; want %d ok=%v", c.in, c.cur, got, err, c.want, c.ok)
+		}
+	}
+}

@@ -1,0 +1,156 @@
+package web
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"carnet/internal/api"
+	"carnet/internal/errs"
+	"carnet/internal/i18n"
+	"carnet/packs"
+)
+
+type offersData struct {
+	Offers   []packs.Offer
+	Current  packs.Charter
+	Versions []packs.Charter
+	Preview  *packs.Charter // a charter read before publishing
+	Form     charterForm
+	Lang     string // the language the preview is read in
+}
+
+// charterForm is the charter form as typed (money in major units).
+type charterForm struct {
+	NoticeHours, GraceDays   string
+	LateAction, NoShowAction string
+	LateFee, NoShowFee       string
+	AutoRefund               bool
+}
+
+func formOf(ch packs.Charter) charterForm {
+	money := func(n int64) string {
+		if n == 0 {
+			return ""
+		}
+		return i18n.Decimal(n, ch.Currency)
+	}
+	return charterForm{NoticeHours: strconv.Itoa(ch.NoticeHours), GraceDays: strconv.Itoa(ch.GraceDays),
+		LateAction: ch.LateCancelAction, NoShowAction: ch.NoShowAction, LateFee: money(ch.LateCancelFee),
+		NoShowFee: money(ch.NoShowFee), AutoRefund: ch.AutoRefundExcess}
+}
+
+func (a *App) offers(c *gin.Context) { a.renderOffers(c, nil, nil) }
+
+func (a *App) renderOffers(c *gin.Context, preview *packs.Charter, form *charterForm) {
+	coach := coachOf(c)
+	v := a.view(c, "offers")
+	ctx := c.Request.Context()
+	list, err := a.Packs.Offers(ctx, coach.ID, "all", api.Page{Limit: 200})
+	if err != nil {
+		a.pages.Fail(c, v, err)
+		return
+	}
+	current, err := a.Packs.CurrentCharter(ctx, a.DB, coach)
+	if err != nil {
+		a.pages.Fail(c, v, err)
+		return
+	}
+	versions, err := a.Packs.Charters(ctx, coach.ID)
+	if err != nil {
+		a.pages.Fail(c, v, err)
+		return
+	}
+	d := offersData{Offers: list.Data, Current: current, Versions: versions, Preview: preview, Lang: v.Locale}
+	if form != nil {
+		d.Form = *form
+	} else {
+		d.Form = formOf(current)
+	}
+	if l := c.PostForm("lang"); i18n.Valid(l) {
+		d.Lang = l
+	}
+	v.Title = v.T("offers.title")
+	v.Data = d
+	a.render(c, "offers", v)
+}
+
+func optInt(c *gin.Context, name string) *int {
+	s := strings.TrimSpace(c.PostForm(name))
+	if s == "" {
+		return nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		n = -1 // refused by the rules with the field named
+	}
+	return &n
+}
+
+func (a *App) postOffer(c *gin.Context) {
+	coach := coachOf(c)
+	price, err := i18n.ParseMoney(c.PostForm("price"), coach.Currency)
+	if err != nil || price == 0 {
+		a.done(c, "/app/offers", errs.Field("price_amount", "must be an amount"), "")
+		return
+	}
+	upfront := true
+	in := packs.OfferInput{Name: c.PostForm("name"), Kind: c.PostForm("kind"), Sessions: optInt(c, "sessions"),
+		ValidityDays: optInt(c, "validity_days"), Months: optInt(c, "months"), WeeklyCap: optInt(c, "weekly_cap"),
+		PriceAmount: &price, Upfront: &upfront, Installments: optInt(c, "installments")}
+	if in.Kind == packs.KindSessions {
+		in.Months, in.WeeklyCap = nil, nil
+	} else {
+		in.Sessions, in.ValidityDays = nil, nil
+	}
+	_, err = a.Packs.CreateOffer(c.Request.Context(), coach, in)
+	a.done(c, "/app/offers", err, "offer_created")
+}
+
+func (a *App) postArchiveOffer(c *gin.Context, id int64) {
+	_, err := a.Packs.ArchiveOffer(c.Request.Context(), coachOf(c).ID, id)
+	a.done(c, "/app/offers", err, "offer_archived")
+}
+
+// charterInput reads the charter form; fees are typed in major units.
+func (a *App) charterInput(c *gin.Context) (packs.CharterInput, charterForm, error) {
+	coach := coachOf(c)
+	f := charterForm{NoticeHours: c.PostForm("notice_hours"), GraceDays: c.PostForm("grace_days"),
+		LateAction: c.PostForm("late_cancel_action"), NoShowAction: c.PostForm("no_show_action"),
+		LateFee: c.PostForm("late_cancel_fee"), NoShowFee: c.PostForm("no_show_fee"),
+		AutoRefund: c.PostForm("auto_refund_excess") == "1"}
+	in := packs.CharterInput{NoticeHours: optInt(c, "notice_hours"), GraceDays: optInt(c, "grace_days"),
+		LateCancelAction: f.LateAction, NoShowAction: f.NoShowAction, CoachCancel: "nothing", AutoRefundExcess: f.AutoRefund}
+	var err error
+	if in.LateCancelFee, err = i18n.ParseMoney(f.LateFee, coach.Currency); err != nil {
+		return in, f, errs.Field("late_cancel_fee", "must be an amount")
+	}
+	if in.NoShowFee, err = i18n.ParseMoney(f.NoShowFee, coach.Currency); err != nil {
+		return in, f, errs.Field("no_show_fee", "must be an amount")
+	}
+	return in, f, nil
+}
+
+// postCharterPreview shows the charter exactly as a client will read it,
+// in the language chosen, with the button that publishes it.
+func (a *App) postCharterPreview(c *gin.Context) {
+	in, f, err := a.charterInput(c)
+	var ch packs.Charter
+	if err == nil {
+		ch, err = in.Preview(coachOf(c).Currency)
+	}
+	if err != nil {
+		a.done(c, "/app/offers#charter", err, "")
+		return
+	}
+	a.renderOffers(c, &ch, &f)
+}
+
+func (a *App) postCharter(c *gin.Context) {
+	in, _, err := a.charterInput(c)
+	if err == nil {
+		_, err = a.Packs.PublishCharter(c.Request.Context(), coachOf(c), in)
+	}
+	a.done(c, "/app/offers#charter", err, "charter_published")
+}
