@@ -46,5 +46,6 @@ func (s *Service) postMyCheckout(c *gin.Context) {
 // Routes mounts checkout for coaches and for clients.
 func (s *Service) Routes(coach, client *gin.RouterGroup) {
 	coach.POST("/checkout", s.postCheckout)
+	coach.POST("/clients/:id/end", auth.WithCoachID(s.postEnd))
 	client.POST("/me/checkout", s.postMyCheckout)
 }

@@ -98,6 +98,11 @@ func (s *Service) ReopenInstallment(ctx context.Context, tx *sqlx.Tx, paymentID,
 // twice. A retry after KeyMemory first looks among the charge's refunds
 // for the one carrying cause.
 func (s *Service) RefundExcess(ctx context.Context, paymentID, amount int64, cause string, claimedAt time.Time) (string, error) {
+	return s.refund(ctx, paymentID, amount, cause, "duplicate", claimedAt)
+}
+
+// refund gives amount back from a payment for Stripe's reason, keyed by cause.
+func (s *Service) refund(ctx context.Context, paymentID, amount int64, cause, reason string, claimedAt time.Time) (string, error) {
 	p, err := getRefundable(ctx, s.DB, paymentID)
 	if err != nil {
 		return "", err
@@ -118,7 +123,7 @@ func (s *Service) RefundExcess(ctx context.Context, paymentID, amount int64, cau
 			return "", refundUnavailable(err)
 		}
 	}
-	params := &stripe.RefundParams{Charge: p.Charge, Amount: stripe.Int64(amount), Reason: stripe.String("duplicate"),
+	params := &stripe.RefundParams{Charge: p.Charge, Amount: stripe.Int64(amount), Reason: stripe.String(reason),
 		Metadata: map[string]string{"carnet_cause": cause}}
 	params.Context = ctx
 	params.IdempotencyKey = s.key("%s-refund", cause)

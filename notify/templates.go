@@ -62,6 +62,12 @@ const (
 	// HasBalance (bool: the client has a sessions pack), Balance (number of
 	// sessions left on them).
 	MonthlySummary = "monthly_summary"
+	// RelationshipEnded: ClientName, CoachName, EndedOn (a date), Unused
+	// ("finish", "refund" or "nothing": what becomes of the sessions left),
+	// SessionsLeft (number, on sessions packs), Refund (money refunded
+	// through Stripe, formatted; empty when none), RefundByHand (money the
+	// coach gives back in person, formatted; empty when none).
+	RelationshipEnded = "relationship_ended"
 	// CoachSignIn (the coach's one-time sign-in link): CoachName, Link,
 	// Minutes (number: how long the link works).
 	CoachSignIn = "coach_sign_in"
@@ -74,8 +80,8 @@ const (
 
 // Templates lists every template name.
 var Templates = []string{PackPurchased, LowBalance, PackExpiring, InstallmentDue, InstallmentFailed,
-	AnomalyOpenedClient, AnomalyOpenedCoach, AnomalyResolved, GoodwillGranted, MonthlySummary, CoachSignIn,
-	CheckoutLink, ClientLink}
+	AnomalyOpenedClient, AnomalyOpenedCoach, AnomalyResolved, GoodwillGranted, MonthlySummary, RelationshipEnded,
+	CoachSignIn, CheckoutLink, ClientLink}
 
 // Locales lists the languages Carnet writes in.
 var Locales = i18n.Locales

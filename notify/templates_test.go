@@ -32,6 +32,8 @@ var documented = map[string]map[string]any{
 	MonthlySummary: {"ClientName": "Léa", "CoachName": "Marc", "Month": "mars 2026",
 		"Sessions": [][2]string{{"lundi 2 mars 10:00", "suivie, 1 séance décomptée"}}, "Attended": 6,
 		"Missed": 0, "Cancelled": 1, "CoachCancelled": 1, "HasBalance": true, "Balance": 3},
+	RelationshipEnded: {"ClientName": "Léa", "CoachName": "Marc", "EndedOn": "2 mars 2026", "Unused": "refund",
+		"SessionsLeft": 3, "Refund": "135,00 €", "RefundByHand": ""},
 	CoachSignIn:  {"CoachName": "Marc", "Link": "https://carnet.example/app/signin/t", "Minutes": 15},
 	CheckoutLink: {"ClientName": "Léa", "CoachName": "Marc", "OfferName": "10 séances", "Link": "https://checkout.example/c"},
 	ClientLink:   {"ClientName": "Léa", "CoachName": "Marc", "Link": "https://carnet.example/c/cl_x"},

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"carnet/internal/api"
 	"carnet/internal/auth"
@@ -24,6 +25,7 @@ type CharterInput struct {
 	CoachCancel      string `json:"coach_cancel"`
 	GraceDays        *int   `json:"grace_days"`
 	AutoRefundExcess bool   `json:"auto_refund_excess"`
+	EndUnused        string `json:"end_unused"` // finish (default), refund or nothing
 }
 
 func (in CharterInput) charter(currency string) (Charter, error) {
@@ -44,6 +46,9 @@ func (in CharterInput) charter(currency string) (Charter, error) {
 	if in.CoachCancel != "" {
 		ch.CoachCancel = in.CoachCancel
 	}
+	if in.EndUnused != "" {
+		ch.EndUnused = in.EndUnused
+	}
 	ch.LateCancelFee, ch.NoShowFee, ch.AutoRefundExcess = in.LateCancelFee, in.NoShowFee, in.AutoRefundExcess
 	switch {
 	case ch.NoticeHours < 0 || ch.NoticeHours > 720:
@@ -54,6 +59,8 @@ func (in CharterInput) charter(currency string) (Charter, error) {
 		return ch, errs.Field("late_cancel_action", "must be deduct, fee or none")
 	case !validAction(ch.NoShowAction):
 		return ch, errs.Field("no_show_action", "must be deduct, fee or none")
+	case ch.EndUnused != EndFinish && ch.EndUnused != EndRefund && ch.EndUnused != EndNothing:
+		return ch, errs.Field("end_unused", "must be finish, refund or nothing")
 	case ch.CoachCancel != "nothing":
 		return ch, errs.Field("coach_cancel", "must be nothing: a session the coach cancels never costs the client")
 	}
@@ -86,19 +93,55 @@ func (s *Service) PublishCharter(ctx context.Context, coach auth.Coach, in Chart
 		if _, err := tx.ExecContext(ctx, `SELECT id FROM coaches WHERE id = $1 FOR UPDATE`, coach.ID); err != nil {
 			return err
 		}
-		return tx.GetContext(ctx, &ch, `INSERT INTO charter_versions (coach_id, version, notice_hours,
+		end := ch.EndUnused
+		if err := tx.GetContext(ctx, &ch, `INSERT INTO charter_versions (coach_id, version, notice_hours,
 			late_cancel_action, late_cancel_fee, no_show_action, no_show_fee, currency, coach_cancel,
 			grace_days, auto_refund_excess)
 			SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10
 			FROM charter_versions WHERE coach_id = $1 RETURNING *`,
 			coach.ID, ch.NoticeHours, ch.LateCancelAction, ch.LateCancelFee, ch.NoShowAction, ch.NoShowFee,
-			ch.Currency, ch.CoachCancel, ch.GraceDays, ch.AutoRefundExcess)
+			ch.Currency, ch.CoachCancel, ch.GraceDays, ch.AutoRefundExcess); err != nil {
+			return err
+		}
+		ch.EndUnused = end
+		_, err := tx.ExecContext(ctx, `INSERT INTO charter_end_terms (charter_version_id, unused) VALUES ($1, $2)`, ch.ID, end)
+		return err
 	})
 	return ch, err
 }
 
+// endTerms fills in what each charter says of unused sessions at the end
+// of a relationship (finish for versions published before it was asked).
+func endTerms(ctx context.Context, q sqlx.QueryerContext, chs []Charter) error {
+	ids := make([]int64, 0, len(chs))
+	for i := range chs {
+		chs[i].EndUnused = EndFinish
+		ids = append(ids, chs[i].ID)
+	}
+	var rows []struct {
+		ID     int64  `db:"charter_version_id"`
+		Unused string `db:"unused"`
+	}
+	if err := sqlx.SelectContext(ctx, q, &rows, `SELECT charter_version_id, unused FROM charter_end_terms
+		WHERE charter_version_id = ANY($1)`, pq.Array(ids)); err != nil {
+		return err
+	}
+	for _, r := range rows {
+		for i := range chs {
+			if chs[i].ID == r.ID {
+				chs[i].EndUnused = r.Unused
+			}
+		}
+	}
+	return nil
+}
+
 // CurrentCharter is the newest version, or the defaults when there is none.
 func (s *Service) CurrentCharter(ctx context.Context, q sqlx.QueryerContext, coach auth.Coach) (Charter, error) {
+	return currentCharter(ctx, q, coach)
+}
+
+func currentCharter(ctx context.Context, q sqlx.QueryerContext, coach auth.Coach) (Charter, error) {
 	var ch Charter
 	err := sqlx.GetContext(ctx, q, &ch, `SELECT * FROM charter_versions WHERE coach_id = $1
 		ORDER BY version DESC LIMIT 1`, coach.ID)
@@ -107,7 +150,12 @@ func (s *Service) CurrentCharter(ctx context.Context, q sqlx.QueryerContext, coa
 		ch.Currency = coach.Currency
 		return ch, nil
 	}
-	return ch, err
+	if err != nil {
+		return ch, err
+	}
+	one := []Charter{ch}
+	err = endTerms(ctx, q, one)
+	return one[0], err
 }
 
 // charterByID loads one version; id nil means the defaults.
@@ -143,6 +191,9 @@ func (s *Service) Charters(ctx context.Context, coachID int64) ([]Charter, error
 	rows := []Charter{}
 	err := db.Q(ctx, s.DB).SelectContext(ctx, &rows, `SELECT * FROM charter_versions WHERE coach_id = $1
 		ORDER BY version DESC`, coachID)
+	if err == nil {
+		err = endTerms(ctx, db.Q(ctx, s.DB), rows)
+	}
 	return rows, err
 }
 

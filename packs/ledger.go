@@ -28,6 +28,7 @@ type entry struct {
 	Reason                    string
 	Value                     *int64
 	Currency                  *string
+	GrantID                   *int64 // the goodwill grant a goodwill entry belongs to
 	At                        time.Time
 }
 
@@ -36,9 +37,9 @@ type entry struct {
 func addEntry(ctx context.Context, tx *sqlx.Tx, e entry) error {
 	ref, seq := db.Effect(ctx)
 	_, err := tx.ExecContext(ctx, `INSERT INTO ledger_entries (coach_id, client_id, pack_id, booking_id, kind,
-		delta, reason, value_amount, currency, created_at, request_ref, request_seq)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-		e.CoachID, e.ClientID, nullID(e.PackID), e.BookingID, e.Kind, e.Delta, e.Reason, e.Value, e.Currency, e.At, ref, seq)
+		delta, reason, value_amount, currency, goodwill_grant_id, created_at, request_ref, request_seq)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		e.CoachID, e.ClientID, nullID(e.PackID), e.BookingID, e.Kind, e.Delta, e.Reason, e.Value, e.Currency, e.GrantID, e.At, ref, seq)
 	return err
 }
 
@@ -137,34 +138,74 @@ func (s *Service) Adjust(ctx context.Context, coachID, clientID int64, in Adjust
 	return p, err
 }
 
-// GoodwillInput gives sessions to several clients at once, after an incident.
+// GoodwillInput compensates several clients at once after an incident:
+// linked to the session or the incident it makes up for, it gives each
+// client either sessions or another item (a consultation of Minutes, worth
+// ValueAmount).
 type GoodwillInput struct {
 	ClientIDs   []int64 `json:"client_ids"`
+	SessionID   *int64  `json:"session_id"`
+	Incident    string  `json:"incident"`
+	Item        string  `json:"item"` // sessions (the default) or consultation
 	Sessions    int     `json:"sessions"`
+	Minutes     int     `json:"minutes"` // a consultation's length
 	Note        string  `json:"note"`
 	ValueAmount int64   `json:"value_amount"` // what it costs the coach, per client, minor units
 }
 
+// Goodwill items.
+const (
+	ItemSessions     = "sessions"
+	ItemConsultation = "consultation"
+)
+
 // GoodwillGrant is what one client received.
 type GoodwillGrant struct {
-	ClientID int64 `json:"client_id"`
-	PackID   int64 `json:"pack_id"`
-	Sessions int   `json:"sessions"`
+	GrantID  int64  `json:"grant_id"`
+	ClientID int64  `json:"client_id"`
+	Item     string `json:"item"`
+	PackID   int64  `json:"pack_id,omitempty"` // the pack credited with the sessions
+	Sessions int    `json:"sessions"`
+	Minutes  int    `json:"minutes"`
+	Value    int64  `json:"value_amount"`
 }
 
-// GrantGoodwill credits each client's sessions pack that expires first. It is
-// all or nothing: a client with no pack to credit refuses the whole grant.
-func (s *Service) GrantGoodwill(ctx context.Context, coach auth.Coach, in GoodwillInput) ([]GoodwillGrant, error) {
-	in.Note = strings.TrimSpace(in.Note)
+func (in *GoodwillInput) validate() error {
+	in.Note, in.Incident = strings.TrimSpace(in.Note), strings.TrimSpace(in.Incident)
+	if in.Item == "" {
+		in.Item = ItemSessions
+	}
 	switch {
 	case len(in.ClientIDs) == 0 || len(in.ClientIDs) > 500:
-		return nil, errs.Field("client_ids", "name 1 to 500 clients")
-	case in.Sessions < 1 || in.Sessions > 20:
-		return nil, errs.Field("sessions", "must be from 1 to 20")
+		return errs.Field("client_ids", "name 1 to 500 clients")
+	case in.SessionID == nil && in.Incident == "":
+		return errs.Field("session_id", "name the session (session_id) or the incident (incident) this makes up for")
+	case len(in.Incident) > 200:
+		return errs.Field("incident", "must be at most 200 characters")
+	case in.Item != ItemSessions && in.Item != ItemConsultation:
+		return errs.Field("item", "must be sessions or consultation")
+	case in.Item == ItemSessions && (in.Sessions < 1 || in.Sessions > 20):
+		return errs.Field("sessions", "must be from 1 to 20")
+	case in.Item == ItemConsultation && in.Sessions != 0:
+		return errs.Field("sessions", "a consultation gives no sessions; set minutes")
+	case in.Item == ItemConsultation && (in.Minutes < 5 || in.Minutes > 480):
+		return errs.Field("minutes", "a consultation lasts from 5 to 480 minutes")
 	case in.Note == "" || len(in.Note) > 500:
-		return nil, errs.Field("note", "is required (at most 500 characters)")
+		return errs.Field("note", "is required (at most 500 characters)")
 	case in.ValueAmount < 0:
-		return nil, errs.Field("value_amount", "must not be negative")
+		return errs.Field("value_amount", "must not be negative")
+	}
+	return nil
+}
+
+// GrantGoodwill gives each client the item, all or nothing. Sessions go to
+// the client's sessions pack that expires first; a client who holds only a
+// period pack gets a credit of their own (a free sessions pack, valid as
+// long as their period pack and at least DefaultValidityDays); a client with
+// no pack at all refuses the whole grant. A consultation needs no pack.
+func (s *Service) GrantGoodwill(ctx context.Context, coach auth.Coach, in GoodwillInput) ([]GoodwillGrant, error) {
+	if err := in.validate(); err != nil {
+		return nil, err
 	}
 	// Lock clients' packs in one global order, so that two grants naming the
 	// same clients in another order never wait on each other.
@@ -176,46 +217,121 @@ func (s *Service) GrantGoodwill(ctx context.Context, coach auth.Coach, in Goodwi
 	grants := []GoodwillGrant{}
 	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
 		now := s.Now().UTC()
+		minutes := in.Minutes
+		if in.Item == ItemSessions {
+			// Time given: the sessions at the length of the session made up for.
+			length := 60
+			if in.SessionID != nil {
+				if err := tx.GetContext(ctx, &length, `SELECT duration_minutes FROM sessions WHERE coach_id = $1 AND id = $2`,
+					coach.ID, *in.SessionID); err != nil {
+					if db.NoRows(err) {
+						return errs.Field("session_id", "no session %d", *in.SessionID)
+					}
+					return err
+				}
+			}
+			minutes = in.Sessions * length
+		} else if in.SessionID != nil {
+			var n int
+			if err := tx.GetContext(ctx, &n, `SELECT count(*) FROM sessions WHERE coach_id = $1 AND id = $2`, coach.ID, *in.SessionID); err != nil || n == 0 {
+				return cmpErr(err, errs.Field("session_id", "no session %d", *in.SessionID))
+			}
+		}
+		var grantID int64
+		if err := tx.GetContext(ctx, &grantID, `INSERT INTO goodwill_grants (coach_id, session_id, incident, item, sessions,
+			minutes, value_amount, currency, note, clients, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+			RETURNING id`, coach.ID, in.SessionID, in.Incident, in.Item, in.Sessions, minutes, in.ValueAmount, coach.Currency,
+			in.Note, len(ids), now); err != nil {
+			return err
+		}
 		for _, clientID := range ids {
 			if _, err := getClient(ctx, tx, coach.ID, clientID, false); err != nil {
 				return errs.Field("client_ids", "no client %d", clientID)
 			}
-			states, err := lockPacks(ctx, tx, coach.ID, clientID, now)
+			value, cur := in.ValueAmount, coach.Currency
+			e := entry{CoachID: coach.ID, ClientID: clientID, Kind: "goodwill", Reason: in.Note, Value: &value,
+				Currency: &cur, GrantID: &grantID, At: now}
+			g := GoodwillGrant{GrantID: grantID, ClientID: clientID, Item: in.Item, Minutes: minutes, Value: value}
+			if in.Item == ItemConsultation {
+				// Given in person: the ledger records it and its value, no balance moves.
+				if err := addEntry(ctx, tx, e); err != nil {
+					return err
+				}
+				grants = append(grants, g)
+				continue
+			}
+			packID, err := goodwillPack(ctx, tx, coach.ID, clientID, now)
 			if err != nil {
 				return err
 			}
-			var sessionsPacks []PackState
-			for _, p := range states {
-				if p.Kind == KindSessions {
-					p.Remaining = max(p.Remaining, 1) // an exhausted pack still valid may take the gift
-					if p.Status == "exhausted" {
-						p.Status = "active"
-					}
-					sessionsPacks = append(sessionsPacks, p)
-				}
-			}
-			pick, ok := PickPack(sessionsPacks, now)
-			if !ok {
-				return errs.Field("client_ids", "client %d has no valid sessions pack to credit", clientID)
-			}
-			value, cur := in.ValueAmount, coach.Currency
-			if err := moveSessions(ctx, tx, entry{CoachID: coach.ID, ClientID: clientID, PackID: pick.ID,
-				Kind: "goodwill", Delta: in.Sessions, Reason: in.Note, Value: &value, Currency: &cur, At: now}); err != nil {
+			e.PackID, e.Delta = packID, in.Sessions
+			if err := moveSessions(ctx, tx, e); err != nil {
 				return err
 			}
 			var entryID int64
-			if err := tx.GetContext(ctx, &entryID, `SELECT max(id) FROM ledger_entries WHERE pack_id = $1 AND kind = 'goodwill'`, pick.ID); err != nil {
+			if err := tx.GetContext(ctx, &entryID, `SELECT max(id) FROM ledger_entries WHERE pack_id = $1 AND kind = 'goodwill'`, packID); err != nil {
 				return err
 			}
-			if err := NotifyClient(ctx, tx, pick.ID, notify.GoodwillGranted, fmt.Sprintf("goodwill:%d", entryID),
+			if err := NotifyClient(ctx, tx, packID, notify.GoodwillGranted, fmt.Sprintf("goodwill:%d", entryID),
 				map[string]any{"Sessions": in.Sessions, "Reason": in.Note}); err != nil {
 				return err
 			}
-			grants = append(grants, GoodwillGrant{ClientID: clientID, PackID: pick.ID, Sessions: in.Sessions})
+			g.PackID, g.Sessions = packID, in.Sessions
+			grants = append(grants, g)
 		}
 		return nil
 	})
 	return grants, err
+}
+
+func cmpErr(err, otherwise error) error {
+	if err != nil {
+		return err
+	}
+	return otherwise
+}
+
+// goodwillPack is the pack that takes a client's goodwill sessions: their
+// sessions pack that expires first, else a credit of their own beside their
+// period pack.
+func goodwillPack(ctx context.Context, tx *sqlx.Tx, coachID, clientID int64, now time.Time) (int64, error) {
+	states, err := lockPacks(ctx, tx, coachID, clientID, now)
+	if err != nil {
+		return 0, err
+	}
+	var sessionsPacks []PackState
+	var period *PackState
+	for _, p := range states {
+		switch {
+		case p.Kind == KindSessions:
+			p.Remaining = max(p.Remaining, 1) // an exhausted pack still valid may take the gift
+			if p.Status == "exhausted" {
+				p.Status = "active"
+			}
+			sessionsPacks = append(sessionsPacks, p)
+		case p.ValidUntil != nil && now.Before(*p.ValidUntil) && (p.Status == "active" || p.Status == "overdue"):
+			period = &p // a period pack still running, whatever its week holds
+		}
+	}
+	if pick, ok := PickPack(sessionsPacks, now); ok {
+		return pick.ID, nil
+	}
+	if period == nil {
+		return 0, errs.Field("client_ids", "client %d has no valid pack to credit", clientID)
+	}
+	until := now.AddDate(0, 0, DefaultValidityDays)
+	if period.ValidUntil.After(until) {
+		until = *period.ValidUntil
+	}
+	// A free sessions pack: no price, nothing credited by purchase; its
+	// sessions are the goodwill entry's, so its balance is its ledger.
+	var id int64
+	err = tx.GetContext(ctx, &id, `INSERT INTO packs (coach_id, client_id, offer_id, charter_version_id, kind, status, plan,
+		price_amount, currency, sessions_credited, sessions_remaining, validity_days, activated_at, valid_until)
+		SELECT coach_id, client_id, offer_id, charter_version_id, 'sessions', 'active', 'manual', 0, currency, 0, 0,
+			$3, $4, $5 FROM packs WHERE coach_id = $1 AND id = $2 RETURNING id`,
+		coachID, period.ID, DefaultValidityDays, now, until)
+	return id, err
 }
 
 // weekCount is how many sessions period pack p (its coach c) counted in

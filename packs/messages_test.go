@@ -61,7 +61,7 @@ func TestGoodwillMessageAgreesWithItsCount(t *testing.T) {
 			c := w.localeClient(l+string(rune('a'+n)), l)
 			w.pack(c.ID, 5)
 			if _, err := w.s.GrantGoodwill(context.Background(), w.coach, GoodwillInput{ClientIDs: []int64{c.ID}, Sessions: n,
-				Note: "séance du 3 annulée"}); err != nil {
+				Incident: "séance du 3 annulée", Note: "séance du 3 annulée"}); err != nil {
 				t.Fatal(err)
 			}
 			var given int64

@@ -55,6 +55,9 @@ func NewPendingPack(ctx context.Context, tx *sqlx.Tx, coachID, clientID, offerID
 	if _, err := getClient(ctx, tx, coachID, clientID, false); err != nil {
 		return p, err
 	}
+	if err := endedConflict(ctx, tx, coachID, clientID); err != nil {
+		return p, err
+	}
 	o, err := getOffer(ctx, tx, coachID, offerID)
 	if err != nil {
 		return p, errs.Field("offer_id", "no offer %d", offerID)

@@ -105,6 +105,13 @@ func (s *Service) Schedule(ctx context.Context, coachID int64, in SessionInput) 
 		if known != len(in.ClientIDs) {
 			return errs.Field("client_ids", "every participant must be one of your clients, named once")
 		}
+		ended, err := notBookable(ctx, tx, coachID, in.ClientIDs, sess.StartsAt)
+		if err != nil {
+			return err
+		}
+		if len(ended) > 0 {
+			return errs.Field("client_ids", "the relationship with client %d has ended: they can no longer be booked", ended[0])
+		}
 		if err := tx.GetContext(ctx, &sess, `INSERT INTO sessions (coach_id, title, starts_at, duration_minutes, kind)
 			VALUES ($1, $2, $3, $4, $5) RETURNING *`, coachID, sess.Title, sess.StartsAt, sess.DurationMinutes, sess.Kind); err != nil {
 			return err

@@ -278,13 +278,13 @@ func TestExpiryWaiverGoodwillAdjustmentKeepTheLedgerTrue(t *testing.T) {
 	}
 
 	// Goodwill to both, all or nothing.
-	grants, err := w.s.GrantGoodwill(ctx, w.coach, GoodwillInput{ClientIDs: []int64{a.ID, b.ID}, Sessions: 2,
+	grants, err := w.s.GrantGoodwill(ctx, w.coach, GoodwillInput{ClientIDs: []int64{a.ID, b.ID}, Sessions: 2, Incident: "hall closed",
 		Note: "hall closed on Monday", ValueAmount: 2000})
 	if err != nil || len(grants) != 2 || w.remaining(pa.ID) != 7 || w.remaining(pb.ID) != 7 {
 		t.Fatalf("goodwill: %v %v", err, grants)
 	}
 	nobody := w.client("nopack")
-	if _, err := w.s.GrantGoodwill(ctx, w.coach, GoodwillInput{ClientIDs: []int64{a.ID, nobody.ID}, Sessions: 1, Note: "x"}); errs.CodeOf(err) != errs.Invalid {
+	if _, err := w.s.GrantGoodwill(ctx, w.coach, GoodwillInput{ClientIDs: []int64{a.ID, nobody.ID}, Sessions: 1, Incident: "x", Note: "x"}); errs.CodeOf(err) != errs.Invalid {
 		t.Fatalf("goodwill to a client without pack: %v", err)
 	}
 	if w.remaining(pa.ID) != 7 {
@@ -434,7 +434,7 @@ func TestGoodwillInAnyOrderNeverDeadlocks(t *testing.T) {
 			if i%2 == 1 {
 				order = reversed
 			}
-			_, failures[i] = w.s.GrantGoodwill(context.Background(), w.coach, GoodwillInput{ClientIDs: order, Sessions: 1, Note: "storm"})
+			_, failures[i] = w.s.GrantGoodwill(context.Background(), w.coach, GoodwillInput{ClientIDs: order, Sessions: 1, Incident: "storm", Note: "storm"})
 		}()
 	}
 	wg.Wait()
@@ -545,7 +545,7 @@ func TestClientMessages(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := w.s.GrantGoodwill(ctx, w.coach, GoodwillInput{ClientIDs: []int64{c.ID}, Sessions: 1, Note: "closed hall"}); err != nil {
+	if _, err := w.s.GrantGoodwill(ctx, w.coach, GoodwillInput{ClientIDs: []int64{c.ID}, Sessions: 1, Incident: "closed hall", Note: "closed hall"}); err != nil {
 		t.Fatal(err)
 	}
 	want := "[pack_purchased:es low_balance:es goodwill_granted:es]"

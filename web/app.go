@@ -10,6 +10,7 @@ import (
 
 	"carnet/billing"
 	"carnet/packs"
+	"carnet/reports"
 	"carnet/webhooks"
 )
 
@@ -21,6 +22,7 @@ type App struct {
 	Packs     *packs.Service
 	Billing   *billing.Service
 	Anomalies *webhooks.Reconciler
+	Reports   *reports.Service
 	Now       func() time.Time
 	BaseURL   string
 	// Mailer is true when SMTP_URL is set; without it the sign-in page says

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/url"
@@ -235,7 +236,9 @@ func (a *App) postGoodwill(c *gin.Context, id int64) {
 		err = errs.Field("value_amount", "must be an amount")
 	} else {
 		_, err = a.Packs.GrantGoodwill(c.Request.Context(), coach, packs.GoodwillInput{ClientIDs: []int64{id},
-			Sessions: int(formInt(c, "sessions")), Note: c.PostForm("note"), ValueAmount: value})
+			Sessions: int(formInt(c, "sessions")), Note: c.PostForm("note"), ValueAmount: value,
+			// What it makes up for: the incident the form names, else the note's words.
+			Incident: cmp.Or(c.PostForm("incident"), c.PostForm("note"))})
 	}
 	a.done(c, fmt.Sprintf("/app/clients/%d", id), err, "goodwill_granted")
 }

@@ -38,13 +38,17 @@ func (a *App) coachRoutes(g *gin.RouterGroup) {
 	g.POST("/offers/:id/archive", a.withID(a.postArchiveOffer))
 	g.POST("/charter/preview", a.postCharterPreview)
 	g.POST("/charter", a.postCharter)
-	g.GET("/reports", a.reports)
 	g.GET("/settings", a.settings)
 	g.POST("/settings", a.postSettings)
 	g.POST("/settings/keys", a.postKey)
 	g.POST("/settings/keys/:id/revoke", a.withID(a.postRevokeKey))
 	g.GET("/bookings/:id/outcome", a.withID(a.outcomePreview))
 	g.POST("/bookings/:id/outcome", a.withID(a.postOutcome))
+	if a.Reports != nil { // an App built for a test of other pages may have none
+		g.GET("/reports", a.reportsPage)
+		g.GET("/reports/attendance", a.attendanceSheet)
+		a.Reports.Mount(g.Group("/reports/data"), coachOf)
+	}
 }
 
 // withID parses the :id of a path; anything but a positive integer is the
@@ -61,11 +65,3 @@ func (a *App) withID(fn func(c *gin.Context, id int64)) gin.HandlerFunc {
 }
 
 func (a *App) render(c *gin.Context, page string, v *View) { a.pages.Render(c, http.StatusOK, page, v) }
-
-// reports keeps the navigation's place for the reports pages, which come
-// with the reports work; meanwhile it points to the reports the API has.
-func (a *App) reports(c *gin.Context) {
-	v := a.view(c, "reports")
-	v.Title = v.T("reports.title")
-	a.render(c, "reports", v)
-}

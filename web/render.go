@@ -232,6 +232,9 @@ func (v *View) DateTime(t time.Time) string {
 	return i18n.Date(v.in(t), v.Locale) + " " + i18n.Clock(v.in(t), v.Locale)
 }
 
+// MonthName writes a month: "octobre 2026".
+func (v *View) MonthName(t time.Time) string { return i18n.Month(v.in(t), v.Locale) }
+
 // InputTime writes a time for an <input type="datetime-local"> in the
 // reader's zone; InputDate for <input type="date">.
 func (v *View) InputTime(t time.Time) string { return v.in(t).Format("2006-01-02T15:04") }

@@ -197,7 +197,7 @@ func TestCrashesApplyEachRequestOnce(t *testing.T) {
 	w.crashOn(failpoint.AfterCommit, call{path: "/v1/clients/" + w.client + "/adjustments", key: "adjust-1",
 		body: map[string]any{"pack_id": num(w.pack), "delta": 2, "reason": "séance offerte"}})
 	w.crashOn(failpoint.AfterCommit, call{path: "/v1/goodwill", key: "goodwill-1",
-		body: map[string]any{"client_ids": []int64{num(w.client)}, "sessions": 1, "note": "salle fermée", "value_amount": 4500}})
+		body: map[string]any{"client_ids": []int64{num(w.client)}, "sessions": 1, "incident": "salle fermée", "note": "salle fermée", "value_amount": 4500}})
 	if got := w.count(`SELECT sessions_remaining FROM packs WHERE id = $1`, num(w.pack)); got != 10-1+2+1 {
 		t.Fatalf("pack %s has %d sessions, want 12 (10 - 1 attended + 2 adjusted + 1 goodwill, once each)", w.pack, got)
 	}

@@ -16,7 +16,7 @@ func goodwillOnce(t *testing.T) (*app, string, map[string]any) {
 	offer := a.must(201, "POST", "/v1/offers", key, map[string]any{"name": "10", "kind": "sessions", "sessions": 10,
 		"price_amount": 45000, "currency": "EUR", "upfront": true})
 	a.must(201, "POST", "/v1/clients/"+id(client)+"/packs", key, map[string]any{"offer_id": offer["id"], "method": "cash"})
-	grant := map[string]any{"client_ids": []any{client["id"]}, "sessions": 1, "note": "salle fermée", "value_amount": 4500}
+	grant := map[string]any{"client_ids": []any{client["id"]}, "sessions": 1, "incident": "salle fermée", "note": "salle fermée", "value_amount": 4500}
 	a.must(201, "POST", "/v1/goodwill", key, grant, "Idempotency-Key", "gift-1")
 	return a, key, grant
 }

@@ -23,6 +23,7 @@ import (
 	"carnet/internal/metrics"
 	"carnet/notify"
 	"carnet/packs"
+	"carnet/reports"
 	"carnet/web"
 	"carnet/webhooks"
 )
@@ -113,6 +114,8 @@ func (m *Main) Open(ctx context.Context) error {
 	river.AddWorker(workers, &billing.ScheduleWorker{Billing: bill})
 	river.AddWorker(workers, &billing.FeeWorker{Billing: bill})
 	river.AddWorker(workers, &billing.StopPlanWorker{Billing: bill})
+	river.AddWorker(workers, &billing.EndRefundWorker{Billing: bill})
+	river.AddWorker(workers, &reports.FoldWorker{DB: d})
 	river.AddWorker(workers, &webhooks.RefundWorker{Reconciler: recon})
 	river.AddWorker(workers, &webhooks.SweepWorker{Intake: intake})
 	river.AddWorker(workers, &notify.DispatchWorker{Dispatcher: dispatcher})
@@ -122,6 +125,7 @@ func (m *Main) Open(ctx context.Context) error {
 		jobs.Every(time.Hour, func() river.JobArgs { return packs.RemindArgs{} }),
 		jobs.Every(cmp.Or(m.DispatchEvery, 5*time.Second), func() river.JobArgs { return notify.DispatchArgs{} }),
 		jobs.Every(cmp.Or(m.SweepEvery, 10*time.Minute), func() river.JobArgs { return webhooks.SweepArgs{} }),
+		jobs.Every(time.Minute, func() river.JobArgs { return reports.FoldArgs{} }),
 	})
 	if err != nil {
 		return err
@@ -136,7 +140,8 @@ func (m *Main) router(svc *packs.Service, bill *billing.Service, intake *webhook
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	app := &web.App{DB: m.DB, Packs: svc, Billing: bill, Anomalies: recon, Now: m.Now, BaseURL: m.BaseURL,
+	rep := &reports.Service{DB: m.DB, Now: m.Now}
+	app := &web.App{DB: m.DB, Packs: svc, Billing: bill, Anomalies: recon, Reports: rep, Now: m.Now, BaseURL: m.BaseURL,
 		Mailer: m.SMTPURL != "", StripeMode: billing.Mode(m.StripeKey)}
 	r.NoRoute(app.NotFound(api.NotFound))
 	r.NoMethod(api.MethodNotAllowed)
@@ -153,6 +158,7 @@ func (m *Main) router(svc *packs.Service, bill *billing.Service, intake *webhook
 	svc.Routes(coach, client)
 	bill.Routes(coach, client)
 	recon.Routes(coach)
+	rep.Routes(coach)
 	coach.GET("/notifications", notify.Handler(m.DB, func(c *gin.Context) int64 { return auth.CoachOf(c).ID }))
 	r.POST("/webhooks/stripe", intake.Handle)
 	if bill.Local {

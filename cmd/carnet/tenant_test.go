@@ -40,6 +40,7 @@ func TestTenantIsolation(t *testing.T) {
 		"GET /v1/clients/:id/balance":      nil,
 		"GET /v1/clients/:id/ledger":       nil,
 		"POST /v1/clients/:id/adjustments": map[string]any{"pack_id": pack["id"], "delta": 3, "reason": "x"},
+		"POST /v1/clients/:id/end":         map[string]any{"reason": "x"},
 		"GET /v1/offers/:id":               nil,
 		"POST /v1/offers/:id/archive":      nil,
 		"GET /v1/sessions/:id":             nil,
@@ -71,8 +72,11 @@ func TestTenantIsolation(t *testing.T) {
 		}
 	}
 	// Naming A's client in a body is refused the same way.
-	if r := a.do("POST", "/v1/goodwill", keyB, map[string]any{"client_ids": []any{client["id"]}, "sessions": 1, "note": "x"}); r.Status != 400 {
+	if r := a.do("POST", "/v1/goodwill", keyB, map[string]any{"client_ids": []any{client["id"]}, "sessions": 1, "incident": "x", "note": "x"}); r.Status != 400 {
 		t.Errorf("goodwill to A's client as B: %d %s", r.Status, r.Body)
+	}
+	if r := a.must(200, "GET", "/v1/reports/attendance?client_id="+id(client), keyB, nil); len(r["data"].([]any)) != 0 {
+		t.Errorf("B's attendance sheet shows A's client: %v", r["data"])
 	}
 	if r := a.do("POST", "/v1/sessions", keyB, map[string]any{"starts_at": a.clock(), "client_ids": []any{client["id"]}}); r.Status != 400 {
 		t.Errorf("session with A's client as B: %d %s", r.Status, r.Body)
@@ -85,6 +89,12 @@ func TestTenantIsolation(t *testing.T) {
 	}
 	if after := snapshot(a); after != before {
 		t.Fatalf("coach B changed coach A's data:\n%s\n%s", before, after)
+	}
+	// Goodwill to B's own client cannot name A's session.
+	own := a.must(201, "POST", "/v1/clients", keyB, map[string]any{"name": "B's client", "email": "bc@example.com"})
+	if r := a.do("POST", "/v1/goodwill", keyB, map[string]any{"client_ids": []any{own["id"]}, "session_id": sess["id"],
+		"sessions": 1, "note": "x"}); r.Status != 400 || !strings.Contains(string(r.Body), "no session") {
+		t.Errorf("goodwill for A's session as B: %d %s", r.Status, r.Body)
 	}
 }
 

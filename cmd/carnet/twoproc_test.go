@@ -20,7 +20,7 @@ func (w *world) script(send func(call) answer, deliver func([]byte)) {
 	send(call{path: "/v1/clients/" + w.client + "/adjustments", key: "adjust-1",
 		body: map[string]any{"pack_id": num(w.pack), "delta": 2, "reason": "séance offerte"}})
 	send(call{path: "/v1/goodwill", key: "goodwill-1",
-		body: map[string]any{"client_ids": []int64{num(w.client)}, "sessions": 1, "note": "salle fermée", "value_amount": 4500}})
+		body: map[string]any{"client_ids": []int64{num(w.client)}, "sessions": 1, "incident": "salle fermée", "note": "salle fermée", "value_amount": 4500}})
 	var packs []string
 	for _, key := range []string{"checkout-1", "checkout-2"} {
 		a := send(call{path: "/v1/checkout", key: key, body: map[string]any{"client_id": num(w.client), "offer_id": num(w.offer), "plan": "upfront"}})

@@ -1,0 +1,622 @@
+package reports
+
+import (
+	"embed"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/jmoiron/sqlx"
+
+	"carnet/internal/api"
+	"carnet/internal/auth"
+	"carnet/internal/errs"
+	"carnet/internal/i18n"
+)
+
+//go:embed locales/*.yaml
+var localeFS embed.FS
+
+// words are the reports' texts (CSV headings, chart labels, plain-word
+// summaries) in fr, es and en.
+var words = i18n.MustCatalog(localeFS, "locales")
+
+// Routes mounts the reports under the coach's /v1 group.
+func (s *Service) Routes(coach *gin.RouterGroup) {
+	r := coach.Group("/reports")
+	s.Mount(r, auth.CoachOf)
+	r.GET("/settings", s.getSettings)
+	r.PATCH("/settings", s.patchSettings)
+}
+
+// Mount serves each report (JSON, CSV, SVG) under g, for the coach that
+// coachOf finds: the API's key, or the web app's session.
+func (s *Service) Mount(g gin.IRouter, coachOf func(*gin.Context) auth.Coach) {
+	h := *s
+	h.coachOf = coachOf
+	g.GET("/attendance", h.getAttendance)
+	g.GET("/revenue", h.getRevenue)
+	g.GET("/owed", h.getOwed)
+	g.GET("/concentration", h.getConcentration)
+	g.GET("/reliability", h.getReliability)
+	g.GET("/coach-cancellations", h.getCoachCancellations)
+	g.GET("/payments-due", h.getPaymentsDue)
+	g.GET("/incidents", h.getIncidents)
+}
+
+// view is what every report handler needs: who asks, in which zone and
+// language, and which format they want.
+type view struct {
+	coach  auth.Coach
+	loc    *time.Location
+	lang   string
+	format string
+	now    time.Time
+	memo   map[string]string // words without data, looked up once per request (a CSV repeats them on every row)
+}
+
+func (s *Service) view(c *gin.Context, formats ...string) (view, error) {
+	v := view{coach: s.coachOf(c), format: c.DefaultQuery("format", "json"), now: s.Now().UTC(), memo: map[string]string{}}
+	v.loc = Location(v.coach)
+	v.lang = i18n.Norm(c.DefaultQuery("lang", v.coach.Locale)) // the coach's own language unless asked
+	for _, f := range append([]string{"json", "csv"}, formats...) {
+		if v.format == f {
+			return v, nil
+		}
+	}
+	return v, errs.Field("format", "must be one of %s", strings.Join(append([]string{"json", "csv"}, formats...), ", "))
+}
+
+func (v view) t(id string, pairs ...any) string {
+	if len(pairs) > 0 {
+		return words.T(v.lang, id, pairs...)
+	}
+	w, ok := v.memo[id]
+	if !ok {
+		w = words.T(v.lang, id)
+		v.memo[id] = w
+	}
+	return w
+}
+
+// money writes an amount for the reader, for charts and sentences; CSV and
+// JSON keep minor units.
+func (v view) money(n int64) string { return i18n.Money(n, v.coach.Currency, v.lang) }
+
+func (v view) local(t time.Time) string { return t.In(v.loc).Format("2006-01-02 15:04") }
+
+// sendCSV answers a download named name.csv.
+func sendCSV(c *gin.Context, name string, rows [][]string) {
+	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.csv"`, name))
+	c.Data(http.StatusOK, "text/csv; charset=utf-8", CSV(rows))
+}
+
+func sendSVG(c *gin.Context, ch Chart) {
+	c.Header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	c.Data(http.StatusOK, "image/svg+xml; charset=utf-8", ch.SVG())
+}
+
+func itoa[T ~int | ~int64](n T) string { return strconv.FormatInt(int64(n), 10) }
+
+func pct(r float64) string { return strconv.FormatFloat(r*100, 'f', 1, 64) }
+
+func (s *Service) getAttendance(c *gin.Context) {
+	v, err := s.view(c)
+	if err != nil {
+		api.Fail(c, err)
+		return
+	}
+	month, err := ParseMonth(c.Query("month"), v.loc, v.now)
+	if err != nil {
+		api.Fail(c, err)
+		return
+	}
+	var clientID int64
+	if q := c.Query("client_id"); q != "" {
+		if clientID, err = strconv.ParseInt(q, 10, 64); err != nil || clientID <= 0 {
+			api.Fail(c, errs.Field("client_id", "must be a client id"))
+			return
+		}
+	}
+	ctx, end := c.Request.Context(), month.AddDate(0, 1, 0)
+	if v.format == "csv" {
+		rows, _, err := s.AttendanceSheet(ctx, v.coach, month, clientID)
+		if err != nil {
+			api.Fail(c, err)
+			return
+		}
+		out := [][]string{{v.t("col_date"), v.t("col_time"), v.t("col_client"), v.t("col_session"), v.t("col_duration"),
+			v.t("col_outcome"), v.t("col_cost"), v.t("col_fee"), v.t("col_currency"), v.t("col_waived"),
+			v.t("col_waiver_reason"), v.t("col_confirmed"), v.t("col_booking")}}
+		for _, r := range rows {
+			at := r.StartsAt.In(v.loc)
+			outcome := v.t("outcome_none")
+			if r.Outcome != nil {
+				outcome = v.t("outcome_" + *r.Outcome)
+			}
+			waived, confirmed := "", ""
+			if r.Waived {
+				waived = v.t("yes")
+			}
+			if r.ClientConfirmedAt != nil {
+				confirmed = v.local(*r.ClientConfirmedAt)
+			}
+			out = append(out, []string{at.Format("2006-01-02"), at.Format("15:04"), Text(r.ClientName), Text(r.Title),
+				itoa(r.DurationMinutes), outcome, v.t("cost_" + r.Cost), itoa(r.FeeAmount), v.coach.Currency, waived,
+				Text(r.WaiverReason), confirmed, itoa(r.BookingID)})
+		}
+		sendCSV(c, "attendance-"+month.Format("2006-01"), out)
+		return
+	}
+	p, err := api.ParsePage(c)
+	if err != nil {
+		api.Fail(c, err)
+		return
+	}
+	var rows []AttendanceRow
+	var totals AttendanceTotals
+	err = s.read(ctx, func(q sqlx.QueryerContext) (err error) {
+		if rows, err = s.attendance(ctx, q, v.coach.ID, month, end, clientID, p.After, p.Limit+1); err != nil {
+			return err
+		}
+		totals, err = s.attendanceTotals(ctx, q, v.coach.ID, month, end, clientID)
+		return err
+	})
+	list := api.NewList(rows, p.Limit, func(r AttendanceRow) int64 { return r.BookingID })
+	api.Respond(c, http.StatusOK, gin.H{"month": month.Format("2006-01"), "timezone": v.loc.String(),
+		"currency": v.coach.Currency, "totals": totals, "data": list.Data, "next_cursor": list.NextCursor}, err)
+}
+
+// lastMonths are the twelve months ending with ?month= (default: this one).
+func (v view) lastMonths(c *gin.Context) ([]time.Time, error) {
+	last, err := ParseMonth(c.Query("month"), v.loc, v.now)
+	if err != nil {
+		return nil, err
+	}
+	return Months(last, MonthsShown, v.loc), nil
+}
+
+func (s *Service) getRevenue(c *gin.Context) {
+	v, err := s.view(c, "svg")
+	if err != nil {
+		api.Fail(c, err)
+		return
+	}
+	last, err := ParseMonth(c.Query("month"), v.loc, v.now)
+	if err != nil {
+		api.Fail(c, err)
+		return
+	}
+	months, rows, tot, err := s.Revenue(c.Request.Context(), v.coach, last)
+	if err != nil {
+		api.Fail(c, err)
+		return
+	}
+	switch v.format {
+	case "svg":
+		sendSVG(c, RevenueChart(months, rows, v.coach.Currency, v.lang))
+	case "csv":
+		out := [][]string{{v.t("col_month"), v.t("col_received"), v.t("col_stripe"), v.t("col_bank_transfer"),
+			v.t("col_cash"), v.t("col_other"), v.t("col_refunded"), v.t("col_net"), v.t("col_earned_sessions"),
+			v.t("col_earned_period"), v.t("col_earned"), v.t("col_currency")}}
+		for _, r := range rows {
+			out = append(out, []string{r.Month, itoa(r.Received), itoa(r.ByMethod["stripe"]), itoa(r.ByMethod["bank_transfer"]),
+				itoa(r.ByMethod["cash"]), itoa(r.ByMethod["other"]), itoa(r.Refunded), itoa(r.Net),
+				itoa(r.EarnedSessions), itoa(r.EarnedPeriod), itoa(r.Earned), v.coach.Currency})
+		}
+		sendCSV(c, "revenue-"+months[len(months)-1].Format("2006-01"), out)
+	default:
+		c.JSON(http.StatusOK, gin.H{"currency": v.coach.Currency, "timezone": v.loc.String(), "months": rows,
+			"totals": gin.H{"received": tot.Received, "refunded": tot.Refunded, "net": tot.Net,
+				"earned_sessions": tot.EarnedSessions, "earned_period": tot.EarnedPeriod, "earned": tot.Earned}})
+	}
+}
+
+// OwedClient is what one client is still owed.
+type OwedClient struct {
+	ClientID      int64      `json:"client_id"`
+	Name          string     `json:"name"`
+	Sessions      int        `json:"sessions"`
+	Value         int64      `json:"value"`
+	ExpiringValue int64      `json:"expiring_value"`
+	Packs         []OwedPack `json:"packs"`
+}
+
+func (s *Service) getOwed(c *gin.Context) {
+	v, err := s.view(c)
+	if err != nil {
+		api.Fail(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	if v.format == "csv" {
+		var packs []OwedPack
+		if err := s.read(ctx, func(q sqlx.QueryerContext) (err error) {
+			packs, err = s.owedPacks(ctx, q, v.coach, v.loc, v.now, 0, 0)
+			return err
+		}); err != nil {
+			api.Fail(c, err)
+			return
+		}
+		out := [][]string{{v.t("col_client"), v.t("col_pack"), v.t("col_kind"), v.t("col_sessions_left"),
+			v.t("col_days_left"), v.t("col_value"), v.t("col_currency"), v.t("col_valid_until"), v.t("col_expiring")}}
+		for _, p := range packs {
+			exp := ""
+			if p.Expiring {
+				exp = v.t("yes")
+			}
+			out = append(out, []string{Text(p.ClientName), itoa(p.PackID), v.t("kind_" + p.Kind), itoa(p.Remaining),
+				itoa(p.DaysLeft), itoa(p.Value), v.coach.Currency, v.local(p.ValidUntil), exp})
+		}
+		sendCSV(c, "owed-"+v.now.In(v.loc).Format("2006-01-02"), out)
+		return
+	}
+	page, err := api.ParsePage(c)
+	if err != nil {
+		api.Fail(c, err)
+		return
+	}
+	var packs []OwedPack
+	var total, expiring OwedTotal
+	err = s.read(ctx, func(q sqlx.QueryerContext) (err error) {
+		if packs, err = s.owedPacks(ctx, q, v.coach, v.loc, v.now, page.After, page.Limit+1); err != nil {
+			return err
+		}
+		total, expiring, err = s.owedTotals(ctx, q, v.coach, v.loc, v.now)
+		return err
+	})
+	if err != nil {
+		api.Fail(c, err)
+		return
+	}
+	clients := []OwedClient{}
+	for _, p := range packs {
+		if n := len(clients); n == 0 || clients[n-1].ClientID != p.ClientID {
+			clients = append(clients, OwedClient{ClientID: p.ClientID, Name: p.ClientName})
+		}
+		cl := &clients[len(clients)-1]
+		cl.Packs = append(cl.Packs, p)
+		cl.Sessions += p.Remaining
+		cl.Value += p.Value
+		if p.Expiring {
+			cl.ExpiringValue += p.Value
+		}
+	}
+	list := api.NewList(clients, page.Limit, func(c OwedClient) int64 { return c.ClientID })
+	c.JSON(http.StatusOK, gin.H{"currency": v.coach.Currency, "as_of": v.now, "total": total,
+		"expiring_within_30_days": expiring, "clients": list.Data, "next_cursor": list.NextCursor})
+}
+
+func (s *Service) getConcentration(c *gin.Context) {
+	v, err := s.view(c, "svg")
+	if err != nil {
+		api.Fail(c, err)
+		return
+	}
+	months, err := v.lastMonths(c)
+	if err != nil {
+		api.Fail(c, err)
+		return
+	}
+	from, to := months[0], months[len(months)-1].AddDate(0, 1, 0)
+	var rows []Share
+	err = s.read(c.Request.Context(), func(q sqlx.QueryerContext) (err error) {
+		rows, err = s.clientMoney(c.Request.Context(), q, v.coach, from, to)
+		return err
+	})
+	if err != nil {
+		api.Fail(c, err)
+		return
+	}
+	shares, total := Concentrate(rows)
+	page, err := api.ParsePage(c)
+	if err != nil {
+		api.Fail(c, err)
+		return
+	}
+	switch v.format {
+	case "svg":
+		// The chart shows the ten largest; the table lists everyone.
+		ch := Chart{Title: v.t("concentration_title"), Format: v.money, Series: []Series{{Name: v.t("col_net")}}}
+		for _, sh := range shares[:min(len(shares), 10)] {
+			label := sh.Name + " " + pct(sh.Share) + " %"
+			if sh.Flagged {
+				label = "⚠ " + label
+			}
+			ch.Labels = append(ch.Labels, label)
+			ch.Series[0].Values = append(ch.Series[0].Values, sh.Amount)
+		}
+		sendSVG(c, ch)
+	case "csv":
+		out := [][]string{{v.t("col_client"), v.t("col_net"), v.t("col_currency"), v.t("col_share"), v.t("col_flagged")}}
+		for _, sh := range shares {
+			flag := ""
+			if sh.Flagged {
+				flag = v.t("yes")
+			}
+			out = append(out, []string{Text(sh.Name), itoa(sh.Amount), v.coach.Currency, pct(sh.Share), flag})
+		}
+		sendCSV(c, "concentration-"+months[len(months)-1].Format("2006-01"), out)
+	default:
+		flagged := 0
+		for _, sh := range shares {
+			if sh.Flagged {
+				flagged++
+			}
+		}
+		// The largest first, as many as limit; the CSV has everyone.
+		c.JSON(http.StatusOK, gin.H{"currency": v.coach.Currency, "from": from.Format("2006-01"),
+			"to": months[len(months)-1].Format("2006-01"), "total": total, "flag_above": ConcentrationFlag,
+			"flagged": flagged, "paying_clients": len(shares), "clients": shares[:min(len(shares), page.Limit)]})
+	}
+}
+
+func (s *Service) getReliability(c *gin.Context) {
+	v, err := s.view(c)
+	if err != nil {
+		api.Fail(c, err)
+		return
+	}
+	p, err := ParsePeriod(c.Query("from"), c.Query("to"), v.loc, v.now)
+	if err != nil {
+		api.Fail(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	var threshold int
+	var rows []Reliability
+	err = s.read(ctx, func(q sqlx.QueryerContext) (err error) {
+		if threshold, err = s.threshold(ctx, q, v.coach.ID); err != nil {
+			return err
+		}
+		rows, err = s.reliability(ctx, q, v.coach.ID, p)
+		return err
+	})
+	if err != nil {
+		api.Fail(c, err)
+		return
+	}
+	rows = Judge(rows, threshold)
+	page, err := api.ParsePage(c)
+	if err != nil {
+		api.Fail(c, err)
+		return
+	}
+	if v.format != "csv" {
+		// The least reliable first, as many as limit; the CSV has everyone.
+		flagged := 0
+		for _, r := range rows {
+			if r.Flagged {
+				flagged++
+			}
+		}
+		shown := rows[:min(len(rows), page.Limit)]
+		for i := range shown {
+			shown[i].Summary = v.summary(shown[i], threshold)
+		}
+		c.JSON(http.StatusOK, gin.H{"from": p.From.Format("2006-01"), "to": p.To.AddDate(0, -1, 0).Format("2006-01"),
+			"threshold": threshold, "flagged": flagged, "clients_with_incidents": len(rows), "clients": shown})
+		return
+	}
+	for i := range rows {
+		rows[i].Summary = v.summary(rows[i], threshold)
+	}
+	last := p.To.AddDate(0, -1, 0).Format("2006-01")
+	out := [][]string{{v.t("col_client"), v.t("col_late_cancellations"), v.t("col_no_shows"), v.t("col_waived"),
+		v.t("col_failed_payments"), v.t("col_late_payments"), v.t("col_score"), v.t("col_flagged"), v.t("col_summary")}}
+	for _, r := range rows {
+		flag := ""
+		if r.Flagged {
+			flag = v.t("yes")
+		}
+		out = append(out, []string{Text(r.Name), itoa(r.LateCancelled), itoa(r.NoShows), itoa(r.Waived),
+			itoa(r.FailedPayments), itoa(r.LatePayments), itoa(r.Score), flag, Text(r.Summary)})
+	}
+	sendCSV(c, "reliability-"+p.From.Format("2006-01")+"-"+last, out)
+}
+
+// summary says a client's record in plain words, with CLDR plurals.
+func (v view) summary(r Reliability, threshold int) string {
+	s := v.t("reliability_facts", "Name", r.Name,
+		"LateCancellations", v.t("late_cancellations", "Count", r.LateCancelled),
+		"NoShows", v.t("no_shows", "Count", r.NoShows),
+		"Failed", v.t("failed_payments", "Count", r.FailedPayments),
+		"Late", v.t("late_payments", "Count", r.LatePayments))
+	if r.Waived > 0 {
+		s += " " + v.t("reliability_waived", "Count", r.Waived)
+	}
+	if r.Flagged {
+		s += " " + v.t("reliability_flagged", "Count", threshold)
+	}
+	return s
+}
+
+func (s *Service) getCoachCancellations(c *gin.Context) {
+	v, err := s.view(c)
+	if err != nil {
+		api.Fail(c, err)
+		return
+	}
+	p, err := ParsePeriod(c.Query("from"), c.Query("to"), v.loc, v.now)
+	if err != nil {
+		api.Fail(c, err)
+		return
+	}
+	var months []CancellationMonth
+	var clients []AfterCoach
+	err = s.read(c.Request.Context(), func(q sqlx.QueryerContext) (err error) {
+		months, clients, err = s.coachCancellations(c.Request.Context(), q, v.coach.ID, p)
+		return err
+	})
+	if err != nil {
+		api.Fail(c, err)
+		return
+	}
+	var bookings, cancelled, after, cancelledAfter, clientBookings, clientCancelled int
+	for i := range months {
+		months[i].Rate = Rate(months[i].CoachCancelled, months[i].Bookings)
+		bookings, cancelled = bookings+months[i].Bookings, cancelled+months[i].CoachCancelled
+	}
+	for i := range clients {
+		cl := &clients[i]
+		cl.RateAfter, cl.UsualRate = Rate(cl.CancelledAfter, cl.AfterCoach), Rate(cl.ClientCancelled, cl.ClientBookings)
+		after, cancelledAfter = after+cl.AfterCoach, cancelledAfter+cl.CancelledAfter
+		clientBookings, clientCancelled = clientBookings+cl.ClientBookings, clientCancelled+cl.ClientCancelled
+	}
+	// Those who cancel most more than usual after the coach cancelled first.
+	sort.SliceStable(clients, func(i, j int) bool {
+		return clients[i].RateAfter-clients[i].UsualRate > clients[j].RateAfter-clients[j].UsualRate
+	})
+	last := p.To.AddDate(0, -1, 0).Format("2006-01")
+	if v.format == "csv" {
+		out := [][]string{{v.t("col_month"), v.t("col_bookings"), v.t("col_coach_cancelled"), v.t("col_rate")}}
+		for _, m := range months {
+			out = append(out, []string{m.Month, itoa(m.Bookings), itoa(m.CoachCancelled), pct(m.Rate)})
+		}
+		out = append(out, nil, []string{v.t("col_client"), v.t("col_next_bookings"), v.t("col_cancelled_next"),
+			v.t("col_rate_after"), v.t("col_usual_rate")})
+		for _, cl := range clients {
+			out = append(out, []string{Text(cl.Name), itoa(cl.AfterCoach), itoa(cl.CancelledAfter), pct(cl.RateAfter), pct(cl.UsualRate)})
+		}
+		sendCSV(c, "coach-cancellations-"+p.From.Format("2006-01")+"-"+last, out)
+		return
+	}
+	page, err := api.ParsePage(c)
+	if err != nil {
+		api.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"from": p.From.Format("2006-01"), "to": last, "months": months,
+		"totals": gin.H{"bookings": bookings, "coach_cancelled": cancelled, "rate": Rate(cancelled, bookings)},
+		"after_coach_cancel": gin.H{"next_bookings": after, "cancelled_next": cancelledAfter,
+			"rate_after_coach_cancel": Rate(cancelledAfter, after),
+			"usual_rate":              Rate(clientCancelled, clientBookings)},
+		"clients_after_coach_cancel": len(clients), "clients": clients[:min(len(clients), page.Limit)]})
+}
+
+func (s *Service) getPaymentsDue(c *gin.Context) {
+	v, err := s.view(c)
+	if err != nil {
+		api.Fail(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	var rows []DueInstallment
+	var held []HeldAnomaly
+	err = s.read(ctx, func(q sqlx.QueryerContext) (err error) {
+		if rows, err = s.dueInstallments(ctx, q, v.coach.ID, v.now.AddDate(0, 0, 30)); err != nil {
+			return err
+		}
+		held, err = s.heldAnomalies(ctx, q, v.coach.ID)
+		return err
+	})
+	if err != nil {
+		api.Fail(c, err)
+		return
+	}
+	groups := map[string][]DueInstallment{"upcoming": {}, "overdue": {}, "failed": {}}
+	sums := map[string]int64{}
+	for _, r := range rows {
+		g := "upcoming"
+		switch {
+		case r.Status == "failed":
+			g = "failed"
+		case r.DueAt.Before(v.now):
+			g, r.Status = "overdue", "overdue"
+		}
+		groups[g] = append(groups[g], r)
+		sums[g] += r.Amount
+	}
+	var heldTotal int64
+	for _, a := range held {
+		heldTotal += a.Excess
+	}
+	if v.format == "csv" {
+		out := [][]string{{v.t("col_status"), v.t("col_due"), v.t("col_client"), v.t("col_pack"), v.t("col_seq"),
+			v.t("col_amount"), v.t("col_currency")}}
+		for _, g := range []string{"overdue", "failed", "upcoming"} {
+			for _, r := range groups[g] {
+				out = append(out, []string{v.t("due_" + g), r.DueAt.In(v.loc).Format("2006-01-02"), Text(r.ClientName),
+					itoa(r.PackID), itoa(r.Seq), itoa(r.Amount), r.Currency})
+			}
+		}
+		for _, a := range held {
+			out = append(out, []string{v.t("due_anomaly"), "", "", "", "", itoa(a.Excess), v.coach.Currency})
+		}
+		sendCSV(c, "payments-due-"+v.now.In(v.loc).Format("2006-01-02"), out)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"currency": v.coach.Currency, "as_of": v.now,
+		"upcoming": groups["upcoming"], "overdue": groups["overdue"], "failed": groups["failed"],
+		"totals":    gin.H{"upcoming": sums["upcoming"], "overdue": sums["overdue"], "failed": sums["failed"]},
+		"anomalies": gin.H{"open": len(held), "held": heldTotal, "data": held}})
+}
+
+func (s *Service) getIncidents(c *gin.Context) {
+	v, err := s.view(c)
+	if err != nil {
+		api.Fail(c, err)
+		return
+	}
+	p, err := ParsePeriod(c.Query("from"), c.Query("to"), v.loc, v.now)
+	if err != nil {
+		api.Fail(c, err)
+		return
+	}
+	var grants []GrantRow
+	err = s.read(c.Request.Context(), func(q sqlx.QueryerContext) (err error) {
+		grants, err = s.grants(c.Request.Context(), q, v.coach.ID, p)
+		return err
+	})
+	if err != nil {
+		api.Fail(c, err)
+		return
+	}
+	incidents := Incidents(grants)
+	last := p.To.AddDate(0, -1, 0).Format("2006-01")
+	if v.format == "csv" {
+		out := [][]string{{v.t("col_date"), v.t("col_session"), v.t("col_incident"), v.t("col_item"), v.t("col_clients"),
+			v.t("col_sessions_given"), v.t("col_minutes_given"), v.t("col_value_given"), v.t("col_currency"), v.t("col_note")}}
+		for _, inc := range incidents {
+			for _, g := range inc.Grants {
+				out = append(out, []string{v.local(g.CreatedAt), Text(inc.SessionTitle), Text(g.Incident), v.t("item_" + g.Item),
+					itoa(g.Clients), itoa(g.Sessions * g.Clients), itoa(g.Minutes * g.Clients), itoa(g.ValueGiven),
+					v.coach.Currency, Text(g.Note)})
+			}
+		}
+		sendCSV(c, "incidents-"+p.From.Format("2006-01")+"-"+last, out)
+		return
+	}
+	var value int64
+	var minutes, sessions int
+	for _, inc := range incidents {
+		value, minutes, sessions = value+inc.ValueGiven, minutes+inc.MinutesGiven, sessions+inc.SessionsGiven
+	}
+	c.JSON(http.StatusOK, gin.H{"from": p.From.Format("2006-01"), "to": last, "currency": v.coach.Currency,
+		"incidents": incidents, "totals": gin.H{"value_given": value, "minutes_given": minutes, "sessions_given": sessions}})
+}
+
+func (s *Service) getSettings(c *gin.Context) {
+	n, err := s.threshold(c.Request.Context(), s.DB, auth.CoachOf(c).ID)
+	api.Respond(c, http.StatusOK, Settings{ReliabilityThreshold: n}, err)
+}
+
+func (s *Service) patchSettings(c *gin.Context) {
+	var in struct {
+		ReliabilityThreshold *int `json:"reliability_threshold"`
+	}
+	if err := api.Decode(c, &in); err != nil {
+		api.Fail(c, err)
+		return
+	}
+	if in.ReliabilityThreshold == nil {
+		api.Fail(c, errs.Field("reliability_threshold", "is required"))
+		return
+	}
+	st, err := s.setThreshold(c.Request.Context(), auth.CoachOf(c).ID, *in.ReliabilityThreshold)
+	api.Respond(c, http.StatusOK, st, err)
+}

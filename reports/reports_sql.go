@@ -1,0 +1,543 @@
+package reports
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/jmoiron/sqlx"
+
+	"carnet/internal/auth"
+	"carnet/internal/db"
+	"carnet/internal/errs"
+	"carnet/internal/i18n"
+	"carnet/packs"
+)
+
+// Service reads the reports of one coach at a time; every query is scoped
+// by the coach's id.
+type Service struct {
+	DB  *sqlx.DB
+	Now func() time.Time
+
+	coachOf func(*gin.Context) auth.Coach // who asks, set by Mount
+}
+
+// read runs a report's queries in one read-only snapshot, so its totals
+// and its rows agree even while bookings are being recorded. JIT is off:
+// compiling these short queries costs more than running them.
+func (s *Service) read(ctx context.Context, fn func(q sqlx.QueryerContext) error) error {
+	tx, err := s.DB.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `SET LOCAL jit = off`); err != nil {
+		return err
+	}
+	return fn(tx)
+}
+
+// day is how a summary month is passed to PostgreSQL (a date column).
+func day(t time.Time) string { return t.Format("2006-01-02") }
+
+// AttendanceRow is one booking of the month.
+type AttendanceRow struct {
+	BookingID         int64      `db:"booking_id" json:"booking_id"`
+	SessionID         int64      `db:"session_id" json:"session_id"`
+	StartsAt          time.Time  `db:"starts_at" json:"starts_at"`
+	Title             string     `db:"title" json:"session_title"`
+	SessionKind       string     `db:"session_kind" json:"session_kind"`
+	DurationMinutes   int        `db:"duration_minutes" json:"duration_minutes"`
+	ClientID          int64      `db:"client_id" json:"client_id"`
+	ClientName        string     `db:"client_name" json:"client_name"`
+	Outcome           *string    `db:"outcome" json:"outcome"` // null: not recorded yet
+	Charged           bool       `db:"charged" json:"-"`
+	Cost              string     `db:"-" json:"cost"` // session, fee or none
+	FeeAmount         int64      `db:"fee" json:"fee_amount"`
+	PackID            *int64     `db:"pack_id" json:"pack_id,omitempty"`
+	PackKind          *string    `db:"pack_kind" json:"pack_kind,omitempty"`
+	Waived            bool       `db:"waived" json:"waived"`
+	WaiverReason      string     `db:"waiver_reason" json:"waiver_reason,omitempty"`
+	WaivedAt          *time.Time `db:"waived_at" json:"waived_at,omitempty"`
+	ClientConfirmedAt *time.Time `db:"client_confirmed_at" json:"client_confirmed_at"`
+}
+
+// attendanceFrom walks the month's sessions and, for each, its bookings
+// by index (OFFSET 0 keeps the planner from hashing the whole bookings
+// table instead: a month is a small part of it).
+const attendanceFrom = ` FROM sessions s CROSS JOIN LATERAL (SELECT * FROM bookings b WHERE b.session_id = s.id
+		AND ($4 = 0 OR b.client_id = $4) OFFSET 0) b
+	JOIN clients c ON c.id = b.client_id
+	LEFT JOIN ledger_entries ch ON ch.booking_id = b.id AND ch.kind IN ('attended', 'no_show', 'late_cancel')
+	LEFT JOIN ledger_entries w ON w.booking_id = b.id AND w.kind = 'waiver'
+	LEFT JOIN packs pk ON pk.id = ch.pack_id
+	WHERE s.coach_id = $1 AND s.starts_at >= $2 AND s.starts_at < $3`
+
+// attendance reads a month's bookings after the booking `after` (0: from
+// the start), at most limit (0: all of them).
+func (s *Service) attendance(ctx context.Context, q sqlx.QueryerContext, coachID int64, from, to time.Time, clientID, after int64, limit int) ([]AttendanceRow, error) {
+	query := `SELECT b.id AS booking_id, s.id AS session_id, s.starts_at, s.title, s.kind AS session_kind,
+		s.duration_minutes, b.client_id, c.name AS client_name, b.outcome, ch.id IS NOT NULL AS charged,
+		coalesce(ch.value_amount, 0) AS fee, ch.pack_id, pk.kind AS pack_kind, w.id IS NOT NULL AS waived,
+		coalesce(w.reason, '') AS waiver_reason, w.created_at AS waived_at, b.client_confirmed_at` + attendanceFrom + `
+		AND ($5 = 0 OR (s.starts_at, b.id) > (SELECT s2.starts_at, b2.id FROM bookings b2
+			JOIN sessions s2 ON s2.id = b2.session_id WHERE b2.coach_id = $1 AND b2.id = $5))
+		ORDER BY s.starts_at, b.id`
+	args := []any{coachID, from, to, clientID, after}
+	if limit > 0 {
+		query += ` LIMIT $6`
+		args = append(args, limit)
+	}
+	rows := []AttendanceRow{}
+	if err := sqlx.SelectContext(ctx, q, &rows, query, args...); err != nil {
+		return nil, err
+	}
+	for i := range rows {
+		rows[i].Cost = BookingCost(rows[i].Charged, rows[i].FeeAmount)
+	}
+	return rows, nil
+}
+
+// AttendanceTotals adds up the whole month (not only the page shown).
+type AttendanceTotals struct {
+	Bookings        int   `db:"bookings" json:"bookings"`
+	Attended        int   `db:"attended" json:"attended"`
+	NoShows         int   `db:"no_shows" json:"no_shows"`
+	Cancelled       int   `db:"cancelled" json:"cancelled"`
+	LateCancelled   int   `db:"late_cancelled" json:"late_cancelled"`
+	CoachCancelled  int   `db:"coach_cancelled" json:"coach_cancelled"`
+	NotRecorded     int   `db:"not_recorded" json:"not_recorded"`
+	SessionsCharged int   `db:"sessions_charged" json:"sessions_charged"`
+	FeesCharged     int64 `db:"fees_charged" json:"fees_charged"`
+	Waived          int   `db:"waived" json:"waived"`
+	Confirmed       int   `db:"confirmed" json:"client_confirmed"`
+}
+
+func (s *Service) attendanceTotals(ctx context.Context, q sqlx.QueryerContext, coachID int64, from, to time.Time, clientID int64) (AttendanceTotals, error) {
+	var t AttendanceTotals
+	err := sqlx.GetContext(ctx, q, &t, `SELECT count(*) AS bookings,
+		count(*) FILTER (WHERE b.outcome = 'attended') AS attended, count(*) FILTER (WHERE b.outcome = 'no_show') AS no_shows,
+		count(*) FILTER (WHERE b.outcome = 'cancelled') AS cancelled,
+		count(*) FILTER (WHERE b.outcome = 'late_cancelled') AS late_cancelled,
+		count(*) FILTER (WHERE b.outcome = 'coach_cancelled') AS coach_cancelled,
+		count(*) FILTER (WHERE b.outcome IS NULL) AS not_recorded,
+		count(ch.id) FILTER (WHERE coalesce(ch.value_amount, 0) = 0) AS sessions_charged,
+		coalesce(sum(ch.value_amount), 0) AS fees_charged, count(w.id) AS waived,
+		count(b.client_confirmed_at) AS confirmed`+attendanceFrom, coachID, from, to, clientID)
+	return t, err
+}
+
+// MonthMoney is one month of the revenue report, in the coach's currency.
+type MonthMoney struct {
+	Month          string           `json:"month"` // 2026-11
+	Received       int64            `json:"received"`
+	ByMethod       map[string]int64 `json:"received_by_method"`
+	Refunded       int64            `json:"refunded"` // refunds and lost disputes
+	Net            int64            `json:"net"`
+	EarnedSessions int64            `json:"earned_sessions"`
+	EarnedPeriod   int64            `json:"earned_period"`
+	Earned         int64            `json:"earned"`
+}
+
+// moneyRows is every payment of a coach in [$2, $3) that belongs to a
+// client, as money in (received) and money back (refunded). A fee's client
+// is looked up row by row: a join would hash the whole bookings table for
+// the few fees that name a booking. Stripe
+// reports a charge's refunds in one cumulative row that includes Carnet's
+// own remedies, which have rows of their own: only what it reports beyond
+// them counts again.
+const moneyRows = `SELECT p.occurred_at, coalesce(pk.client_id,
+		(SELECT client_id FROM bookings WHERE id = p.booking_id)) AS client_id,
+	CASE WHEN p.kind = 'manual' THEN split_part(p.status, ':', 1) ELSE 'stripe' END AS method,
+	CASE WHEN p.kind IN ('charge', 'fee') AND p.status = 'succeeded' THEN p.amount
+		WHEN p.kind = 'manual' THEN p.amount ELSE 0 END AS received,
+	CASE WHEN p.kind = 'refund' AND p.status = 'remedy' THEN p.amount
+		WHEN p.kind = 'refund' THEN greatest(0, p.amount - coalesce((SELECT sum(r.amount) FROM payments r
+			WHERE r.kind = 'refund' AND r.status = 'remedy' AND r.stripe_charge_id = p.stripe_charge_id), 0))
+		WHEN p.kind = 'dispute' AND p.status = 'lost' THEN p.amount ELSE 0 END AS refunded
+	FROM payments p LEFT JOIN packs pk ON pk.id = p.pack_id WHERE p.coach_id = $1 AND p.occurred_at >= $2 AND p.occurred_at < $3 AND p.currency = $4
+		AND (p.pack_id IS NOT NULL OR p.booking_id IS NOT NULL)`
+
+func (s *Service) revenue(ctx context.Context, q sqlx.QueryerContext, coach auth.Coach, loc *time.Location, months []time.Time) ([]MonthMoney, error) {
+	from, to := months[0], months[len(months)-1].AddDate(0, 1, 0)
+	out := make([]MonthMoney, len(months))
+	index := map[string]int{}
+	for i, m := range months {
+		out[i] = MonthMoney{Month: m.Format("2006-01"), ByMethod: map[string]int64{}}
+		index[out[i].Month] = i
+	}
+	var money []struct {
+		Month    string `db:"month"`
+		Method   string `db:"method"`
+		Received int64  `db:"received"`
+		Refunded int64  `db:"refunded"`
+	}
+	if err := sqlx.SelectContext(ctx, q, &money, `SELECT to_char(occurred_at AT TIME ZONE $5, 'YYYY-MM') AS month, method,
+		sum(received)::bigint AS received, sum(refunded)::bigint AS refunded FROM (`+moneyRows+`) x GROUP BY 1, 2`,
+		coach.ID, from, to, coach.Currency, loc.String()); err != nil {
+		return nil, err
+	}
+	for _, r := range money {
+		m := &out[index[r.Month]]
+		m.Received += r.Received
+		m.Refunded += r.Refunded
+		if r.Received != 0 {
+			m.ByMethod[r.Method] += r.Received
+		}
+	}
+	var earned []struct {
+		Month  string `db:"month"`
+		Amount int64  `db:"amount"`
+	}
+	if err := sqlx.SelectContext(ctx, q, &earned, `SELECT to_char(month, 'YYYY-MM') AS month, earned_sessions AS amount
+		FROM (`+coachMonths+`) m`, coach.ID, day(from), day(to)); err != nil {
+		return nil, err
+	}
+	for _, r := range earned {
+		out[index[r.Month]].EarnedSessions = r.Amount
+	}
+	var periods []struct {
+		Price int64      `db:"price_amount"`
+		Start time.Time  `db:"activated_at"`
+		End   time.Time  `db:"valid_until"`
+		Stop  *time.Time `db:"stop"`
+	}
+	if err := sqlx.SelectContext(ctx, q, &periods, `SELECT price_amount, activated_at, valid_until,
+		CASE WHEN status IN ('refunded', 'cancelled') THEN updated_at END AS stop
+		FROM packs WHERE coach_id = $1 AND kind = 'period' AND activated_at IS NOT NULL
+			AND activated_at < $3 AND valid_until > $2`, coach.ID, from, to); err != nil {
+		return nil, err
+	}
+	for _, p := range periods {
+		var stop time.Time
+		if p.Stop != nil {
+			stop = *p.Stop
+		}
+		for i, m := range months {
+			out[i].EarnedPeriod += packs.PeriodEarnedBy(p.Price, p.Start, p.End, stop, m.AddDate(0, 1, 0), loc) -
+				packs.PeriodEarnedBy(p.Price, p.Start, p.End, stop, m, loc)
+		}
+	}
+	for i := range out {
+		out[i].Net = out[i].Received - out[i].Refunded
+		out[i].Earned = out[i].EarnedSessions + out[i].EarnedPeriod
+	}
+	return out, nil
+}
+
+// Location is the coach's time zone, which decides the months.
+func Location(coach auth.Coach) *time.Location {
+	loc, err := time.LoadLocation(coach.Timezone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// Revenue is the twelve months ending with the month holding last, oldest
+// first, and their totals.
+func (s *Service) Revenue(ctx context.Context, coach auth.Coach, last time.Time) ([]time.Time, []MonthMoney, MonthMoney, error) {
+	loc := Location(coach)
+	months := Months(last, MonthsShown, loc)
+	var rows []MonthMoney
+	err := s.read(ctx, func(q sqlx.QueryerContext) (err error) {
+		rows, err = s.revenue(ctx, q, coach, loc, months)
+		return err
+	})
+	tot := MonthMoney{Month: "total", ByMethod: map[string]int64{}}
+	for _, r := range rows {
+		tot.Received += r.Received
+		tot.Refunded += r.Refunded
+		tot.Net += r.Net
+		tot.EarnedSessions += r.EarnedSessions
+		tot.EarnedPeriod += r.EarnedPeriod
+		tot.Earned += r.Earned
+		for m, n := range r.ByMethod {
+			tot.ByMethod[m] += n
+		}
+	}
+	return months, rows, tot, err
+}
+
+// AttendanceSheet is a month's every booking (one client's when clientID
+// is not 0) and the month's totals.
+func (s *Service) AttendanceSheet(ctx context.Context, coach auth.Coach, month time.Time, clientID int64) ([]AttendanceRow, AttendanceTotals, error) {
+	var rows []AttendanceRow
+	var totals AttendanceTotals
+	err := s.read(ctx, func(q sqlx.QueryerContext) (err error) {
+		if rows, err = s.attendance(ctx, q, coach.ID, month, month.AddDate(0, 1, 0), clientID, 0, 0); err != nil {
+			return err
+		}
+		totals, err = s.attendanceTotals(ctx, q, coach.ID, month, month.AddDate(0, 1, 0), clientID)
+		return err
+	})
+	return rows, totals, err
+}
+
+// Word is one of the reports' texts in lang, for pages that show them.
+func Word(lang, id string, pairs ...any) string { return words.T(lang, id, pairs...) }
+
+// RevenueChart draws the months' net received and earned, labelled in lang.
+func RevenueChart(months []time.Time, rows []MonthMoney, currency, lang string) Chart {
+	ch := Chart{Title: words.T(lang, "revenue_title"), Format: func(n int64) string { return i18n.Money(n, currency, lang) },
+		Series: []Series{{Name: words.T(lang, "received_net")}, {Name: words.T(lang, "earned")}}}
+	for i, r := range rows {
+		ch.Labels = append(ch.Labels, i18n.Month(months[i], lang))
+		ch.Series[0].Values = append(ch.Series[0].Values, r.Net)
+		ch.Series[1].Values = append(ch.Series[1].Values, r.Earned)
+	}
+	return ch
+}
+
+// OwedPack is one pack with service still owed.
+type OwedPack struct {
+	ClientID   int64     `db:"client_id" json:"client_id"`
+	ClientName string    `db:"client_name" json:"client_name"`
+	PackID     int64     `db:"pack_id" json:"pack_id"`
+	Kind       string    `db:"kind" json:"kind"`
+	Price      int64     `db:"price_amount" json:"price_amount"`
+	Credited   int       `db:"sessions_credited" json:"sessions_credited"`
+	Remaining  int       `db:"sessions_remaining" json:"sessions_remaining"`
+	Activated  time.Time `db:"activated_at" json:"activated_at"`
+	ValidUntil time.Time `db:"valid_until" json:"valid_until"`
+	DaysLeft   int       `db:"-" json:"days_left,omitempty"` // period packs
+	Value      int64     `db:"-" json:"value"`
+	Expiring   bool      `db:"-" json:"expires_within_30_days"`
+}
+
+// livePacks are a coach's packs that still owe service at now.
+const livePacks = `SELECT p.client_id, p.id AS pack_id, p.kind, p.price_amount, p.sessions_credited,
+	p.sessions_remaining, p.activated_at, p.valid_until FROM packs p
+	WHERE p.coach_id = $1 AND p.status IN ('active', 'overdue', 'exhausted') AND p.activated_at IS NOT NULL
+		AND p.valid_until > $2 AND p.currency = $3 AND (p.kind = 'period' OR p.sessions_remaining > 0)`
+
+// value sets what a live pack still owes, and whether it expires soon.
+func (r *OwedPack) value(now time.Time, loc *time.Location) {
+	if r.Kind == packs.KindSessions {
+		r.Value = packs.SessionsOwed(r.Price, r.Credited, r.Remaining)
+	} else {
+		r.Value = r.Price - packs.PeriodEarnedBy(r.Price, r.Activated, r.ValidUntil, time.Time{}, now, loc)
+		r.DaysLeft = packs.Days(now, r.ValidUntil, loc)
+	}
+	r.Expiring = !r.ValidUntil.After(now.AddDate(0, 0, 30))
+}
+
+// owedPacks reads the live packs of the clients after client `after`, at
+// most limit clients (0: all), in client order.
+func (s *Service) owedPacks(ctx context.Context, q sqlx.QueryerContext, coach auth.Coach, loc *time.Location, now time.Time, after int64, limit int) ([]OwedPack, error) {
+	if limit <= 0 {
+		limit = 1 << 30
+	}
+	var rows []OwedPack
+	if err := sqlx.SelectContext(ctx, q, &rows, `WITH live AS (`+livePacks+`),
+		page AS (SELECT DISTINCT client_id FROM live WHERE client_id > $4 ORDER BY client_id LIMIT $5)
+		SELECT live.*, c.name AS client_name FROM live JOIN page USING (client_id) JOIN clients c ON c.id = live.client_id
+		ORDER BY live.client_id, live.pack_id`, coach.ID, now, coach.Currency, after, limit); err != nil {
+		return nil, err
+	}
+	for i := range rows {
+		rows[i].value(now, loc)
+	}
+	return rows, nil
+}
+
+// OwedTotal adds up what is owed: all of it, and what expires within 30 days.
+type OwedTotal struct {
+	Sessions int   `db:"sessions" json:"sessions"`
+	Value    int64 `db:"value" json:"value"`
+	Packs    int   `db:"packs" json:"packs"`
+}
+
+// owedTotals adds up sessions packs in the database (the schema's
+// report_earned is EarnedSessions) and period packs, far fewer, here.
+func (s *Service) owedTotals(ctx context.Context, q sqlx.QueryerContext, coach auth.Coach, loc *time.Location, now time.Time) (OwedTotal, OwedTotal, error) {
+	var t struct {
+		All  OwedTotal `db:"all"`
+		Soon OwedTotal `db:"soon"`
+	}
+	if err := sqlx.GetContext(ctx, q, &t, `WITH live AS (`+livePacks+` AND p.kind = 'sessions')
+		SELECT coalesce(sum(sessions_remaining), 0) AS "all.sessions",
+			coalesce(sum(price_amount - report_earned(price_amount, sessions_credited, sessions_remaining)), 0) AS "all.value",
+			count(*) AS "all.packs",
+			coalesce(sum(sessions_remaining) FILTER (WHERE valid_until <= $4), 0) AS "soon.sessions",
+			coalesce(sum(price_amount - report_earned(price_amount, sessions_credited, sessions_remaining))
+				FILTER (WHERE valid_until <= $4), 0) AS "soon.value",
+			count(*) FILTER (WHERE valid_until <= $4) AS "soon.packs" FROM live`,
+		coach.ID, now, coach.Currency, now.AddDate(0, 0, 30)); err != nil {
+		return t.All, t.Soon, err
+	}
+	var period []OwedPack
+	if err := sqlx.SelectContext(ctx, q, &period, livePacks+` AND p.kind = 'period'`, coach.ID, now, coach.Currency); err != nil {
+		return t.All, t.Soon, err
+	}
+	for _, p := range period {
+		p.value(now, loc)
+		t.All.Value, t.All.Packs = t.All.Value+p.Value, t.All.Packs+1
+		if p.Expiring {
+			t.Soon.Value, t.Soon.Packs = t.Soon.Value+p.Value, t.Soon.Packs+1
+		}
+	}
+	return t.All, t.Soon, nil
+}
+
+func (s *Service) clientMoney(ctx context.Context, q sqlx.QueryerContext, coach auth.Coach, from, to time.Time) ([]Share, error) {
+	var rows []Share
+	err := sqlx.SelectContext(ctx, q, &rows, `SELECT x.client_id, c.name, sum(x.received - x.refunded)::bigint AS amount
+		FROM (`+moneyRows+`) x JOIN clients c ON c.id = x.client_id GROUP BY 1, 2`, coach.ID, from, to, coach.Currency)
+	return rows, err
+}
+
+// threshold is the coach's reliability threshold (3 until set).
+func (s *Service) threshold(ctx context.Context, q sqlx.QueryerContext, coachID int64) (int, error) {
+	var n int
+	err := sqlx.GetContext(ctx, q, &n, `SELECT reliability_threshold FROM report_settings WHERE coach_id = $1`, coachID)
+	if db.NoRows(err) {
+		return DefaultThreshold, nil
+	}
+	return n, err
+}
+
+// DefaultThreshold flags a client with three incidents in the period.
+const DefaultThreshold = 3
+
+// Settings are the coach's report settings.
+type Settings struct {
+	ReliabilityThreshold int `json:"reliability_threshold"`
+}
+
+func (s *Service) setThreshold(ctx context.Context, coachID int64, n int) (Settings, error) {
+	if n < 1 || n > 1000 {
+		return Settings{}, errs.Field("reliability_threshold", "must be a whole number from 1 to 1000")
+	}
+	_, err := s.DB.ExecContext(ctx, `INSERT INTO report_settings (coach_id, reliability_threshold, updated_at)
+		VALUES ($1, $2, $3) ON CONFLICT (coach_id) DO UPDATE SET reliability_threshold = excluded.reliability_threshold,
+		updated_at = excluded.updated_at`, coachID, n, s.Now().UTC())
+	return Settings{ReliabilityThreshold: n}, err
+}
+
+func (s *Service) reliability(ctx context.Context, q sqlx.QueryerContext, coachID int64, p Period) ([]Reliability, error) {
+	rows := []Reliability{}
+	err := sqlx.SelectContext(ctx, q, &rows, `WITH m AS (SELECT client_id, sum(late_cancelled) AS late_cancelled,
+			sum(no_shows) AS no_shows, sum(waived) AS waived FROM report_client_months
+			WHERE coach_id = $1 AND month >= $2 AND month < $3 AND late_cancelled + no_shows + waived > 0
+			GROUP BY client_id),
+		f AS (SELECT pk.client_id, count(*) AS n FROM payments p JOIN packs pk ON pk.id = p.pack_id
+			WHERE p.coach_id = $1 AND p.kind = 'charge' AND p.status = 'failed'
+				AND p.occurred_at >= $4 AND p.occurred_at < $5 GROUP BY 1),
+		l AS (SELECT pk.client_id, count(*) AS n FROM installments i JOIN packs pk ON pk.id = i.pack_id
+			LEFT JOIN charter_versions cv ON cv.id = pk.charter_version_id
+			WHERE i.coach_id = $1 AND i.due_at >= $4 AND i.due_at < $5
+				AND coalesce(i.paid_at, CASE WHEN i.status IN ('due', 'failed') THEN $6::timestamptz END)
+					> i.due_at + make_interval(days => coalesce(cv.grace_days, $7))
+			GROUP BY 1)
+		SELECT c.id AS client_id, c.name, coalesce(m.late_cancelled, 0) AS late_cancelled,
+			coalesce(m.no_shows, 0) AS no_shows, coalesce(m.waived, 0) AS waived,
+			coalesce(f.n, 0) AS failed_payments, coalesce(l.n, 0) AS late_payments
+		FROM (SELECT client_id FROM m UNION SELECT client_id FROM f UNION SELECT client_id FROM l) k
+		JOIN clients c ON c.coach_id = $1 AND c.id = k.client_id
+		LEFT JOIN m ON m.client_id = k.client_id LEFT JOIN f ON f.client_id = k.client_id
+		LEFT JOIN l ON l.client_id = k.client_id
+		WHERE coalesce(m.late_cancelled, 0) + coalesce(m.no_shows, 0) + coalesce(m.waived, 0)
+			+ coalesce(f.n, 0) + coalesce(l.n, 0) > 0`,
+		coachID, day(p.From), day(p.To), p.From, p.To, s.Now().UTC(), packs.DefaultCharter.GraceDays)
+	return rows, err
+}
+
+// CancellationMonth is the coach's own cancellations in one month.
+type CancellationMonth struct {
+	Month          string  `db:"month" json:"month"`
+	Bookings       int     `db:"bookings" json:"bookings"`
+	CoachCancelled int     `db:"coach_cancelled" json:"coach_cancelled"`
+	Rate           float64 `db:"-" json:"rate"`
+}
+
+// AfterCoach is how one client cancels right after the coach cancelled one
+// of their sessions, against how they usually cancel.
+type AfterCoach struct {
+	ClientID        int64   `db:"client_id" json:"client_id"`
+	Name            string  `db:"name" json:"name"`
+	AfterCoach      int     `db:"after_coach_cancel" json:"next_bookings"`
+	CancelledAfter  int     `db:"cancelled_after_coach" json:"cancelled_next"`
+	ClientBookings  int     `db:"client_bookings" json:"bookings"`
+	ClientCancelled int     `db:"client_cancelled" json:"cancelled"`
+	RateAfter       float64 `db:"-" json:"rate_after_coach_cancel"`
+	UsualRate       float64 `db:"-" json:"usual_rate"`
+}
+
+func (s *Service) coachCancellations(ctx context.Context, q sqlx.QueryerContext, coachID int64, p Period) ([]CancellationMonth, []AfterCoach, error) {
+	months := []CancellationMonth{}
+	if err := sqlx.SelectContext(ctx, q, &months, `SELECT to_char(month, 'YYYY-MM') AS month, bookings, coach_cancelled
+		FROM (`+coachMonths+`) m WHERE bookings <> 0 OR coach_cancelled <> 0 ORDER BY 1`,
+		coachID, day(p.From), day(p.To)); err != nil {
+		return nil, nil, err
+	}
+	clients := []AfterCoach{}
+	// Only the clients who booked right after a coach's cancellation, found
+	// by a partial index, then their usual rate over the same months.
+	if err := sqlx.SelectContext(ctx, q, &clients, `WITH k AS (SELECT DISTINCT client_id FROM report_client_months
+			WHERE coach_id = $1 AND month >= $2 AND month < $3 AND after_coach_cancel > 0)
+		SELECT r.client_id, c.name, sum(r.after_coach_cancel) AS after_coach_cancel,
+		sum(r.cancelled_after_coach) AS cancelled_after_coach,
+		sum(r.attended + r.no_shows + r.cancelled + r.late_cancelled) AS client_bookings,
+		sum(r.cancelled + r.late_cancelled) AS client_cancelled
+		FROM k JOIN report_client_months r ON r.coach_id = $1 AND r.client_id = k.client_id AND r.month >= $2 AND r.month < $3
+		JOIN clients c ON c.id = r.client_id
+		GROUP BY 1, 2 ORDER BY 1`, coachID, day(p.From), day(p.To)); err != nil {
+		return nil, nil, err
+	}
+	return months, clients, nil
+}
+
+// DueInstallment is an installment still expected.
+type DueInstallment struct {
+	ID         int64     `db:"id" json:"installment_id"`
+	PackID     int64     `db:"pack_id" json:"pack_id"`
+	ClientID   int64     `db:"client_id" json:"client_id"`
+	ClientName string    `db:"client_name" json:"client_name"`
+	Seq        int       `db:"seq" json:"seq"`
+	DueAt      time.Time `db:"due_at" json:"due_at"`
+	Amount     int64     `db:"amount" json:"amount"`
+	Currency   string    `db:"currency" json:"currency"`
+	Status     string    `db:"status" json:"status"` // due, overdue or failed
+}
+
+// HeldAnomaly is an open anomaly and the money it holds.
+type HeldAnomaly struct {
+	ID       int64   `db:"id" json:"anomaly_id"`
+	Kind     string  `db:"kind" json:"kind"`
+	ClientID *int64  `db:"client_id" json:"client_id"`
+	Excess   int64   `db:"excess_amount" json:"excess_amount"`
+	Currency *string `db:"currency" json:"currency"`
+}
+
+func (s *Service) dueInstallments(ctx context.Context, q sqlx.QueryerContext, coachID int64, until time.Time) ([]DueInstallment, error) {
+	rows := []DueInstallment{}
+	err := sqlx.SelectContext(ctx, q, &rows, `SELECT i.id, i.pack_id, pk.client_id, c.name AS client_name, i.seq, i.due_at,
+		i.amount, i.currency, i.status FROM installments i JOIN packs pk ON pk.id = i.pack_id
+		JOIN clients c ON c.id = pk.client_id
+		WHERE i.coach_id = $1 AND i.status IN ('due', 'failed') AND i.due_at < $2
+			AND pk.status NOT IN ('pending', 'cancelled', 'refunded')
+		ORDER BY i.due_at, i.id`, coachID, until)
+	return rows, err
+}
+
+func (s *Service) heldAnomalies(ctx context.Context, q sqlx.QueryerContext, coachID int64) ([]HeldAnomaly, error) {
+	rows := []HeldAnomaly{}
+	err := sqlx.SelectContext(ctx, q, &rows, `SELECT id, kind, client_id, excess_amount, currency FROM anomalies
+		WHERE coach_id = $1 AND state = 'open' AND excess_amount > 0 ORDER BY id`, coachID)
+	return rows, err
+}
+
+func (s *Service) grants(ctx context.Context, q sqlx.QueryerContext, coachID int64, p Period) ([]GrantRow, error) {
+	rows := []GrantRow{}
+	err := sqlx.SelectContext(ctx, q, &rows, `SELECT g.id, g.session_id, s.title AS session_title, s.starts_at AS session_starts_at,
+		g.incident, g.item, g.sessions, g.minutes, g.value_amount, g.note, g.created_at,
+		count(l.id) AS clients, coalesce(sum(l.value_amount), 0)::bigint AS value_given
+		FROM goodwill_grants g LEFT JOIN sessions s ON s.id = g.session_id
+		LEFT JOIN ledger_entries l ON l.goodwill_grant_id = g.id
+		WHERE g.coach_id = $1 AND g.created_at >= $2 AND g.created_at < $3
+		GROUP BY g.id, s.id ORDER BY g.created_at, g.id`, coachID, p.From, p.To)
+	return rows, err
+}
