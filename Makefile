@@ -34,10 +34,10 @@ services:
 chromium:
 	@scripts/chromium.sh >/dev/null
 
-## screenshots: regenerate docs/screenshots/ (the coach's pages, desktop and phone) in Chromium
+## screenshots: regenerate docs/screenshots/ (the coach's pages, desktop and phone; the client's) in Chromium
 screenshots: services chromium
 	@source .data/services.env && CARNET_SCREENSHOTS=$(CURDIR)/docs/screenshots \
-		$(GO) test -count=1 -run 'TestBrowserEveryPage$$' ./cmd/carnet
+		$(GO) test -count=1 -run 'TestBrowserEveryPage$$|TestBrowserClient|TestBrowserExpiredLink' ./cmd/carnet
 
 ## bench-pages: render the coach's pages for 10,000 clients and print p50/p99 (docs/BENCHMARKS.md)
 bench-pages: services

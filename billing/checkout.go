@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/jmoiron/sqlx"
@@ -27,6 +28,12 @@ type CheckoutInput struct {
 	ClientID int64  `json:"client_id"`
 	OfferID  int64  `json:"offer_id"`
 	Plan     string `json:"plan"`
+	// AgreementSHA256 is the hash of the agreement text the client read
+	// (GET /v1/me/agreement) and accepts; a client's own checkout needs it.
+	AgreementSHA256 string `json:"agreement_sha256"`
+	// Signer is set for a client's own checkout: the acceptance is recorded
+	// with the pack, from this address and browser.
+	Signer *packs.Signature `json:"-"`
 }
 
 // Checkout is where the client pays.
@@ -47,22 +54,9 @@ func providerFailed(err error) error {
 // Stripe Checkout Session for it. Every Stripe call carries a key derived
 // from our rows, so a retry after a crash asks Stripe for the same things.
 func (s *Service) StartCheckout(ctx context.Context, coach auth.Coach, in CheckoutInput) (Checkout, error) {
-	if in.Plan == "" {
-		in.Plan = PlanUpfront
-	}
-	offer, err := s.Packs.Offer(ctx, coach.ID, in.OfferID)
+	offer, n, err := s.planOf(ctx, coach, &in)
 	if err != nil {
-		return Checkout{}, errs.Field("offer_id", "no offer %d", in.OfferID)
-	}
-	n := 1
-	switch {
-	case in.Plan == PlanUpfront && offer.Upfront:
-	case in.Plan == PlanInstallments && offer.Installments != nil:
-		n = *offer.Installments
-	case in.Plan == PlanUpfront || in.Plan == PlanInstallments:
-		return Checkout{}, errs.Field("plan", "offer %d is not sold %s", offer.ID, in.Plan)
-	default:
-		return Checkout{}, errs.Field("plan", "must be upfront or installments")
+		return Checkout{}, err
 	}
 	client, err := s.Packs.Client(ctx, coach.ID, in.ClientID)
 	if err != nil {
@@ -73,7 +67,7 @@ func (s *Service) StartCheckout(ctx context.Context, coach auth.Coach, in Checko
 	// Session always find it. A retry of the same request takes the pack its
 	// first run claimed, and so asks Stripe for the same session.
 	claim := db.Detach(ctx)
-	pack, plan, err := s.claimCheckout(claim, coach, client, offer, in.Plan, n, db.RequestRefOf(ctx))
+	pack, plan, err := s.claimCheckout(claim, coach, client, offer, in, n, db.RequestRefOf(ctx))
 	if err != nil {
 		return Checkout{}, err
 	}
@@ -90,7 +84,7 @@ func (s *Service) StartCheckout(ctx context.Context, coach auth.Coach, in Checko
 
 // claimCheckout creates the pending pack with its expected payments, or,
 // for a retry of the request ref, returns the one its first run created.
-func (s *Service) claimCheckout(ctx context.Context, coach auth.Coach, client packs.Client, offer packs.Offer, plan string, n int, ref string) (packs.Pack, []Due, error) {
+func (s *Service) claimCheckout(ctx context.Context, coach auth.Coach, client packs.Client, offer packs.Offer, in CheckoutInput, n int, ref string) (packs.Pack, []Due, error) {
 	var pack packs.Pack
 	var dues []Due
 	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
@@ -123,10 +117,30 @@ func (s *Service) claimCheckout(ctx context.Context, coach auth.Coach, client pa
 		if ch.ID != 0 {
 			charterID = &ch.ID
 		}
-		if pack, err = packs.NewPendingPack(ctx, tx, coach.ID, client.ID, offer.ID, plan, n, charterID); err != nil {
+		now := s.Now().UTC()
+		var doc packs.AgreementDoc
+		if in.Signer != nil {
+			// The client accepts the very text they read: under this charter,
+			// with this plan; anything changed since means reading it again.
+			if doc, err = s.agreement(ctx, tx, coach, client.ID, offer, in.Plan, n, ch, now); err != nil {
+				return err
+			}
+			if in.AgreementSHA256 == "" {
+				return errs.Field("agreement_sha256", "read and accept the agreement first (GET /v1/me/agreement)")
+			}
+			if in.AgreementSHA256 != doc.SHA256() {
+				return errs.New(errs.Conflict, "the agreement changed since it was read; read it again before accepting")
+			}
+		}
+		if pack, err = packs.NewPendingPack(ctx, tx, coach.ID, client.ID, offer.ID, in.Plan, n, charterID); err != nil {
 			return err
 		}
-		dues = SplitInstallments(pack.PriceAmount, n, s.Now().UTC())
+		if in.Signer != nil {
+			if err := packs.RecordAcceptance(ctx, tx, pack, ch, doc, now, *in.Signer); err != nil {
+				return err
+			}
+		}
+		dues = SplitInstallments(pack.PriceAmount, n, now)
 		for _, d := range dues {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO installments (coach_id, pack_id, seq, due_at, amount, currency)
 				VALUES ($1, $2, $3, $4, $5, $6)`, coach.ID, pack.ID, d.Seq, d.DueAt, d.Amount, pack.Currency); err != nil {
@@ -157,7 +171,7 @@ func (s *Service) openSession(ctx context.Context, coach auth.Coach, client pack
 	params := &stripe.CheckoutSessionParams{
 		Customer:           stripe.String(customer),
 		ClientReferenceID:  stripe.String(packID),
-		PaymentMethodTypes: stripe.StringSlice([]string{"card", "sepa_debit"}),
+		PaymentMethodTypes: stripe.StringSlice(PaymentMethods(pack.Currency, coach.Timezone, pack.Plan)),
 		ConsentCollection:  &stripe.CheckoutSessionConsentCollectionParams{TermsOfService: stripe.String("required")},
 		SuccessURL:         stripe.String(s.BaseURL + "/checkout/done?pack=" + packID),
 		CancelURL:          stripe.String(s.BaseURL + "/checkout/cancelled?pack=" + packID),
@@ -172,6 +186,12 @@ func (s *Service) openSession(ctx context.Context, coach auth.Coach, client pack
 		params.LineItems = []*stripe.CheckoutSessionLineItemParams{{Quantity: stripe.Int64(1), Price: stripe.String(price)}}
 		// The card or mandate is kept for late-cancellation fees, off session.
 		params.PaymentIntentData = &stripe.CheckoutSessionPaymentIntentDataParams{Metadata: meta, SetupFutureUsage: stripe.String("off_session")}
+		if slices.Contains(PaymentMethods(pack.Currency, coach.Timezone, pack.Plan), "paypal") {
+			// PayPal is not kept for later without Stripe's recurring approval:
+			// paid by PayPal, a later fee is asked for, not charged.
+			params.PaymentMethodOptions = &stripe.CheckoutSessionPaymentMethodOptionsParams{
+				Paypal: &stripe.CheckoutSessionPaymentMethodOptionsPaypalParams{SetupFutureUsage: stripe.String("none")}}
+		}
 	} else {
 		params.Mode = stripe.String(string(stripe.CheckoutSessionModeSubscription))
 		monthly := plan[len(plan)-1].Amount

@@ -9,6 +9,7 @@ import (
 	"carnet/internal/auth"
 	"carnet/internal/db"
 	"carnet/internal/errs"
+	"carnet/packs"
 )
 
 func (s *Service) postCheckout(c *gin.Context) {
@@ -34,6 +35,7 @@ func (s *Service) postMyCheckout(c *gin.Context) {
 		return
 	}
 	in.ClientID = who.ClientID
+	in.Signer = &packs.Signature{IP: c.ClientIP(), UserAgent: c.Request.UserAgent()}
 	coach, err := auth.CoachByID(c.Request.Context(), db.Q(c.Request.Context(), s.DB), who.CoachID)
 	if err != nil {
 		api.Fail(c, err)
@@ -48,4 +50,5 @@ func (s *Service) Routes(coach, client *gin.RouterGroup) {
 	coach.POST("/checkout", s.postCheckout)
 	coach.POST("/clients/:id/end", auth.WithCoachID(s.postEnd))
 	client.POST("/me/checkout", s.postMyCheckout)
+	client.GET("/me/agreement", s.getMyAgreement)
 }

@@ -76,12 +76,15 @@ const (
 	CheckoutLink = "checkout_link"
 	// ClientLink (the client's own page): ClientName, CoachName, Link.
 	ClientLink = "client_link"
+	// FreshLink (a fresh link to the client's page, asked for from an
+	// expired or revoked one): ClientName, CoachName, URL, ValidUntil.
+	FreshLink = "fresh_link"
 )
 
 // Templates lists every template name.
 var Templates = []string{PackPurchased, LowBalance, PackExpiring, InstallmentDue, InstallmentFailed,
 	AnomalyOpenedClient, AnomalyOpenedCoach, AnomalyResolved, GoodwillGranted, MonthlySummary, RelationshipEnded,
-	CoachSignIn, CheckoutLink, ClientLink}
+	CoachSignIn, CheckoutLink, ClientLink, FreshLink}
 
 // Locales lists the languages Carnet writes in.
 var Locales = i18n.Locales

@@ -37,6 +37,8 @@ var documented = map[string]map[string]any{
 	CoachSignIn:  {"CoachName": "Marc", "Link": "https://carnet.example/app/signin/t", "Minutes": 15},
 	CheckoutLink: {"ClientName": "Léa", "CoachName": "Marc", "OfferName": "10 séances", "Link": "https://checkout.example/c"},
 	ClientLink:   {"ClientName": "Léa", "CoachName": "Marc", "Link": "https://carnet.example/c/cl_x"},
+	FreshLink: {"ClientName": "Léa", "CoachName": "Marc", "URL": "https://carnet.example/c/cl_x",
+		"ValidUntil": "9 mars 2026"},
 }
 
 func TestEveryTemplateRendersInEveryLocale(t *testing.T) {

@@ -2,7 +2,6 @@ package packs
 
 import (
 	"context"
-	"math"
 	"time"
 
 	"carnet/internal/api"
@@ -68,7 +67,7 @@ func (s *Service) ClientBalance(ctx context.Context, coachID, clientID int64) (B
 			pb.Ended, pb.MarkableUntil = true, &until
 		}
 		if p.Kind == KindPeriod && live && p.ValidUntil != nil {
-			days := max(0, int(math.Ceil(p.ValidUntil.Sub(now).Hours()/24)))
+			days := DaysLeft(p.ValidUntil, now)
 			pb.DaysLeft, pb.SessionsThisWeek = &days, &row.Week
 		}
 		var next []Installment

@@ -26,6 +26,8 @@ type CharterInput struct {
 	GraceDays        *int   `json:"grace_days"`
 	AutoRefundExcess bool   `json:"auto_refund_excess"`
 	EndUnused        string `json:"end_unused"` // finish (default), refund or nothing
+	// Agreement is the written points by locale: {"fr": {"included": ...}}.
+	Agreement Agreement `json:"agreement"`
 }
 
 func (in CharterInput) charter(currency string) (Charter, error) {
@@ -50,6 +52,10 @@ func (in CharterInput) charter(currency string) (Charter, error) {
 		ch.EndUnused = in.EndUnused
 	}
 	ch.LateCancelFee, ch.NoShowFee, ch.AutoRefundExcess = in.LateCancelFee, in.NoShowFee, in.AutoRefundExcess
+	var err error
+	if ch.Agreement, err = in.Agreement.check(); err != nil {
+		return ch, err
+	}
 	switch {
 	case ch.NoticeHours < 0 || ch.NoticeHours > 720:
 		return ch, errs.Field("notice_hours", "must be from 0 to 720 hours")
@@ -88,24 +94,28 @@ func (s *Service) PublishCharter(ctx context.Context, coach auth.Coach, in Chart
 	if err != nil {
 		return ch, err
 	}
+	points := ch.Agreement
 	err = db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
 		// Serialise publications per coach so versions stay 1, 2, 3...
 		if _, err := tx.ExecContext(ctx, `SELECT id FROM coaches WHERE id = $1 FOR UPDATE`, coach.ID); err != nil {
 			return err
 		}
 		end := ch.EndUnused
-		if err := tx.GetContext(ctx, &ch, `INSERT INTO charter_versions (coach_id, version, notice_hours,
+		err := tx.GetContext(ctx, &ch, `INSERT INTO charter_versions (coach_id, version, notice_hours,
 			late_cancel_action, late_cancel_fee, no_show_action, no_show_fee, currency, coach_cancel,
 			grace_days, auto_refund_excess)
 			SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10
 			FROM charter_versions WHERE coach_id = $1 RETURNING *`,
 			coach.ID, ch.NoticeHours, ch.LateCancelAction, ch.LateCancelFee, ch.NoShowAction, ch.NoShowFee,
-			ch.Currency, ch.CoachCancel, ch.GraceDays, ch.AutoRefundExcess); err != nil {
+			ch.Currency, ch.CoachCancel, ch.GraceDays, ch.AutoRefundExcess)
+		if err != nil {
 			return err
 		}
-		ch.EndUnused = end
-		_, err := tx.ExecContext(ctx, `INSERT INTO charter_end_terms (charter_version_id, unused) VALUES ($1, $2)`, ch.ID, end)
-		return err
+		ch.EndUnused, ch.Agreement = end, points
+		if _, err := tx.ExecContext(ctx, `INSERT INTO charter_end_terms (charter_version_id, unused) VALUES ($1, $2)`, ch.ID, end); err != nil {
+			return err
+		}
+		return insertPoints(ctx, tx, ch)
 	})
 	return ch, err
 }
@@ -147,14 +157,17 @@ func currentCharter(ctx context.Context, q sqlx.QueryerContext, coach auth.Coach
 		ORDER BY version DESC LIMIT 1`, coach.ID)
 	if db.NoRows(err) {
 		ch = DefaultCharter
-		ch.Currency = coach.Currency
+		ch.Currency, ch.Agreement = coach.Currency, Agreement{}
 		return ch, nil
 	}
 	if err != nil {
 		return ch, err
 	}
 	one := []Charter{ch}
-	err = endTerms(ctx, q, one)
+	if err = endTerms(ctx, q, one); err != nil {
+		return one[0], err
+	}
+	err = loadPoints(ctx, q, &one[0])
 	return one[0], err
 }
 
@@ -193,6 +206,11 @@ func (s *Service) Charters(ctx context.Context, coachID int64) ([]Charter, error
 		ORDER BY version DESC`, coachID)
 	if err == nil {
 		err = endTerms(ctx, db.Q(ctx, s.DB), rows)
+	}
+	for i := range rows {
+		if err == nil {
+			err = loadPoints(ctx, db.Q(ctx, s.DB), &rows[i])
+		}
 	}
 	return rows, err
 }

@@ -59,7 +59,7 @@ func (s *Service) postClientLink(c *gin.Context, coach auth.Coach, id int64) {
 			return
 		}
 	}
-	ttl := 7 * 24 * time.Hour
+	ttl := LinkTTL
 	if in.TTLHours != nil {
 		ttl = time.Duration(*in.TTLHours) * time.Hour
 		if ttl < time.Hour || ttl > auth.MaxLinkTTL {
@@ -71,8 +71,19 @@ func (s *Service) postClientLink(c *gin.Context, coach auth.Coach, id int64) {
 		api.Fail(c, err)
 		return
 	}
-	token, expires := s.Links.Issue(coach.ID, id, ttl)
-	c.JSON(http.StatusCreated, ClientLink{Token: token, URL: s.BaseURL + "/c/" + token, ExpiresAt: expires})
+	token, expires, err := s.Links.IssueStored(c.Request.Context(), s.DB, coach.ID, id, ttl)
+	api.Respond(c, http.StatusCreated, ClientLink{Token: token, URL: s.BaseURL + "/c/" + token, ExpiresAt: expires}, err)
+}
+
+// postRevokeLinks revokes every link the client was given and signs them
+// out of their page on every device.
+func (s *Service) postRevokeLinks(c *gin.Context, coach auth.Coach, id int64) {
+	if _, err := s.Client(c.Request.Context(), coach.ID, id); err != nil {
+		api.Fail(c, err)
+		return
+	}
+	err := s.Links.RevokeLinks(c.Request.Context(), coach.ID, id)
+	api.Respond(c, http.StatusOK, gin.H{"client_id": id, "revoked": true}, err)
 }
 
 // Me is what a client sees of their own profile: not the coach's notes.

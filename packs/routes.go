@@ -13,6 +13,7 @@ func (s *Service) Routes(coach, client *gin.RouterGroup) {
 	coach.GET("/clients/:id", auth.WithCoachID(s.getClient))
 	coach.PATCH("/clients/:id", auth.WithCoachID(s.patchClient))
 	coach.POST("/clients/:id/links", auth.WithCoachID(s.postClientLink))
+	coach.POST("/clients/:id/links/revoke", auth.WithCoachID(s.postRevokeLinks))
 	coach.POST("/clients/:id/packs", auth.WithCoachID(s.postManualPack))
 	coach.GET("/clients/:id/balance", auth.WithCoachID(s.getBalance))
 	coach.GET("/clients/:id/ledger", auth.WithCoachID(s.getLedger))
@@ -28,6 +29,7 @@ func (s *Service) Routes(coach, client *gin.RouterGroup) {
 	coach.POST("/charter", s.postCharter)
 	coach.GET("/charter", s.getCharter)
 	coach.GET("/charter/versions", s.listCharters)
+	coach.GET("/packs/:id/agreement", auth.WithCoachID(s.getPackAgreement))
 
 	coach.POST("/sessions", s.postSession)
 	coach.GET("/sessions", s.listSessions)
@@ -44,4 +46,6 @@ func (s *Service) Routes(coach, client *gin.RouterGroup) {
 	client.GET("/me/bookings", s.getMyBookings)
 	client.GET("/me/bookings/:id/cancellation", withClientID(s.getMyCancellation))
 	client.POST("/me/bookings/:id/cancel", withClientID(s.postMyCancellation))
+	client.POST("/me/bookings/:id/confirm", withClientID(s.postMyConfirmation))
+	client.GET("/me/packs/:id/agreement", withClientID(s.getMyPackAgreement))
 }

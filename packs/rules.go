@@ -23,22 +23,24 @@ const (
 
 // Charter is one version of a coach's policy, the one a client signs.
 type Charter struct {
-	ID               int64  `db:"id" json:"id"`
-	CoachID          int64  `db:"coach_id" json:"-"`
-	Version          int    `db:"version" json:"version"`
-	NoticeHours      int    `db:"notice_hours" json:"notice_hours"`
-	LateCancelAction string `db:"late_cancel_action" json:"late_cancel_action"`
-	LateCancelFee    int64  `db:"late_cancel_fee" json:"late_cancel_fee"`
-	NoShowAction     string `db:"no_show_action" json:"no_show_action"`
-	NoShowFee        int64  `db:"no_show_fee" json:"no_show_fee"`
-	Currency         string `db:"currency" json:"currency"`
-	CoachCancel      string `db:"coach_cancel" json:"coach_cancel"`
-	GraceDays        int    `db:"grace_days" json:"grace_days"`
-	AutoRefundExcess bool   `db:"auto_refund_excess" json:"auto_refund_excess"`
+	ID               int64     `db:"id" json:"id"`
+	CoachID          int64     `db:"coach_id" json:"-"`
+	Version          int       `db:"version" json:"version"`
+	NoticeHours      int       `db:"notice_hours" json:"notice_hours"`
+	LateCancelAction string    `db:"late_cancel_action" json:"late_cancel_action"`
+	LateCancelFee    int64     `db:"late_cancel_fee" json:"late_cancel_fee"`
+	NoShowAction     string    `db:"no_show_action" json:"no_show_action"`
+	NoShowFee        int64     `db:"no_show_fee" json:"no_show_fee"`
+	Currency         string    `db:"currency" json:"currency"`
+	CoachCancel      string    `db:"coach_cancel" json:"coach_cancel"`
+	GraceDays        int       `db:"grace_days" json:"grace_days"`
+	AutoRefundExcess bool      `db:"auto_refund_excess" json:"auto_refund_excess"`
+	CreatedAt        time.Time `db:"created_at" json:"created_at"`
 	// EndUnused is what becomes of a client's unused sessions when the
 	// coach ends the relationship (kept in charter_end_terms).
-	EndUnused string    `db:"-" json:"end_unused"`
-	CreatedAt time.Time `db:"created_at" json:"created_at"`
+	EndUnused string `db:"-" json:"end_unused"`
+	// Agreement is the version's written points (charter_agreements).
+	Agreement Agreement `db:"-" json:"agreement"`
 }
 
 // DefaultCharter applies to a coach who has not published one yet: DESIGN's

@@ -9,6 +9,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"carnet/billing"
+	"carnet/internal/auth"
 	"carnet/packs"
 	"carnet/reports"
 	"carnet/webhooks"
@@ -33,6 +34,7 @@ type App struct {
 
 	pages  *Pages
 	secure bool
+	links  *auth.Links // client links and the client's page sessions
 }
 
 // coachPages are the coach app's pages, parsed once.
@@ -56,6 +58,7 @@ func (a *App) Routes(r gin.IRouter) {
 	app.POST("/signout", a.postSignOut)
 	app.POST("/signout-everywhere", a.postSignOutEverywhere)
 	a.coachRoutes(app)
+	app.GET("/packs/:id/agreement", a.coachSignedAgreement)
 }
 
 // NotFound answers an unknown /app path with the 404 page, and any other

@@ -122,7 +122,13 @@ func (a *App) charterInput(c *gin.Context) (packs.CharterInput, charterForm, err
 		AutoRefund: c.PostForm("auto_refund_excess") == "1"}
 	in := packs.CharterInput{NoticeHours: optInt(c, "notice_hours"), GraceDays: optInt(c, "grace_days"),
 		LateCancelAction: f.LateAction, NoShowAction: f.NoShowAction, CoachCancel: "nothing", AutoRefundExcess: f.AutoRefund}
-	var err error
+	// The agreement's written points are not on this form: a new version
+	// keeps the current ones rather than dropping them.
+	current, err := a.Packs.CurrentCharter(c.Request.Context(), a.DB, coach)
+	if err != nil {
+		return in, f, err
+	}
+	in.Agreement = current.Agreement
 	if in.LateCancelFee, err = i18n.ParseMoney(f.LateFee, coach.Currency); err != nil {
 		return in, f, errs.Field("late_cancel_fee", "must be an amount")
 	}

@@ -157,6 +157,7 @@ type View struct {
 	Notice   string // a success message, in words
 	Error    string // what went wrong, in words
 	SignedIn bool
+	Home     string // where the brand leads: /app for the coach, /client for a client
 	Currency string // the signed-in coach's
 	Name     string // the signed-in person's name
 	Data     any

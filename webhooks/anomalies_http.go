@@ -63,7 +63,8 @@ func disputeEvidence(ctx context.Context, d *sqlx.DB, coachID, packID int64) (an
 	if err != nil {
 		return nil, nil, err
 	}
-	rows, err = d.QueryxContext(ctx, `SELECT s.starts_at, s.duration_minutes, b.outcome, b.outcome_at, b.announced_at, e.kind AS ledger, e.delta
+	rows, err = d.QueryxContext(ctx, `SELECT s.starts_at, s.duration_minutes, b.outcome, b.outcome_at, b.announced_at, e.kind AS ledger, e.delta,
+		b.client_confirmed_at
 		FROM ledger_entries e JOIN bookings b ON b.id = e.booking_id JOIN sessions s ON s.id = b.session_id
 		WHERE e.pack_id = $1 AND e.coach_id = $2 ORDER BY s.starts_at`, packID, coachID)
 	if err != nil {

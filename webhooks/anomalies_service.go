@@ -9,6 +9,7 @@ import (
 
 	"carnet/internal/db"
 	"carnet/internal/errs"
+	"carnet/packs"
 )
 
 // AnomalyFilter picks a coach's anomalies: by state, kind and client, newest
@@ -42,9 +43,10 @@ func (r *Reconciler) List(ctx context.Context, coachID int64, f AnomalyFilter) (
 // and when Carnet will refund the excess by itself, if it will.
 type Detail struct {
 	Anomaly
-	Charter    any        `json:"accepted_charter,omitempty"`
-	Attendance any        `json:"attendance,omitempty"`
-	AutoRefund *time.Time `json:"auto_refund_at,omitempty"`
+	Charter    any               `json:"accepted_charter,omitempty"`
+	Agreement  *packs.Acceptance `json:"signed_agreement,omitempty"` // for a dispute: what the client signed
+	Attendance any               `json:"attendance,omitempty"`
+	AutoRefund *time.Time        `json:"auto_refund_at,omitempty"`
 }
 
 // Get returns one of a coach's anomalies with its details.
@@ -57,6 +59,14 @@ func (r *Reconciler) Get(ctx context.Context, coachID, id int64) (Detail, error)
 	d := Detail{Anomaly: a}
 	if a.PackID != nil && strings.HasPrefix(a.Cause, "dispute:") {
 		if d.Charter, d.Attendance, err = disputeEvidence(ctx, r.DB, coachID, *a.PackID); err != nil {
+			return d, err
+		}
+		// A pack bought before agreements existed, or by the coach's own checkout, has none.
+		signed, err := packs.SignedAgreement(ctx, q, coachID, 0, *a.PackID)
+		switch {
+		case err == nil:
+			d.Agreement = &signed
+		case errs.CodeOf(err) != errs.NotFound:
 			return d, err
 		}
 	}

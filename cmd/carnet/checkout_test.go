@@ -21,8 +21,9 @@ func TestPurchaseEndToEndWithoutStripeAccount(t *testing.T) {
 	c := a.must(201, "POST", "/v1/clients", key, map[string]any{"name": "Léa", "email": "lea@example.com"})
 	tok := a.must(201, "POST", "/v1/clients/"+id(c)+"/links", key, nil)["token"].(string)
 
-	// The client buys through the link, in three installments.
-	co := a.must(201, "POST", "/v1/me/checkout", tok, map[string]any{"offer_id": offer["id"], "plan": "installments"})
+	// The client buys through the link, in three installments, after accepting the agreement.
+	ag := a.must(200, "GET", "/v1/me/agreement?plan=installments&offer_id="+id(offer), tok, nil)
+	co := a.must(201, "POST", "/v1/me/checkout", tok, map[string]any{"offer_id": offer["id"], "plan": "installments", "agreement_sha256": ag["sha256"]})
 	page := strings.TrimPrefix(co["url"].(string), "http://carnet.test")
 	if !strings.HasPrefix(page, "/checkout/local/") {
 		t.Fatalf("checkout url %v", co["url"])
@@ -91,10 +92,12 @@ func TestCheckoutWhenStripeFailsOverHTTP(t *testing.T) {
 	c := a.must(201, "POST", "/v1/clients", key, map[string]any{"name": "Léa", "email": "lea@example.com"})
 	tok := a.must(201, "POST", "/v1/clients/"+id(c)+"/links", key, nil)["token"].(string)
 
+	accepted := map[string]any{"offer_id": offer["id"], "plan": "installments",
+		"agreement_sha256": a.must(200, "GET", "/v1/me/agreement?plan=installments&offer_id="+id(offer), tok, nil)["sha256"]}
 	proxy.Inject(stripefault.Rule{Method: "POST", Path: "/v1/checkout/sessions", On: []int{1}, Fault: stripefault.ServerError},
 		stripefault.Rule{Method: "POST", Path: "/v1/customers", On: []int{1}, Fault: stripefault.RateLimited})
 	for _, r := range []reply{
-		a.do("POST", "/v1/me/checkout", tok, map[string]any{"offer_id": offer["id"], "plan": "installments"}),
+		a.do("POST", "/v1/me/checkout", tok, accepted),
 		a.do("POST", "/v1/checkout", key, map[string]any{"client_id": c["id"], "offer_id": offer["id"]}),
 	} {
 		if r.Status != http.StatusBadGateway || r.code(t) != "unavailable" {
@@ -111,7 +114,7 @@ func TestCheckoutWhenStripeFailsOverHTTP(t *testing.T) {
 	if n := a.count(`SELECT count(*) FROM installments WHERE status <> 'cancelled'`); n != 0 {
 		t.Fatalf("%d installments still expected after failed checkouts", n)
 	}
-	co := a.must(201, "POST", "/v1/me/checkout", tok, map[string]any{"offer_id": offer["id"], "plan": "installments"})
+	co := a.must(201, "POST", "/v1/me/checkout", tok, accepted)
 	if co["checkout_session_id"] == "" {
 		t.Fatalf("checkout once Stripe answers: %v", co)
 	}

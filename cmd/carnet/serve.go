@@ -151,6 +151,7 @@ func (m *Main) router(svc *packs.Service, bill *billing.Service, intake *webhook
 	r.GET("/readyz", m.ready)
 	web.Routes(r)
 	app.Routes(r)
+	app.ClientRoutes(r, links)
 
 	idem := api.Idempotent(m.DB, m.IdempotencyWait)
 	coach := r.Group("/v1", auth.RequireCoach(m.DB), idem)

@@ -1,0 +1,24 @@
+package billing
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestPaymentMethods(t *testing.T) {
+	for _, c := range []struct {
+		currency, tz, plan string
+		want               []string
+	}{
+		{"EUR", "Europe/Paris", PlanUpfront, []string{"card", "sepa_debit", "paypal"}},
+		{"EUR", "Europe/Madrid", PlanInstallments, []string{"card", "sepa_debit"}},
+		{"GBP", "Europe/London", PlanUpfront, []string{"card", "paypal"}},
+		{"USD", "America/New_York", PlanUpfront, []string{"card"}},
+		{"JPY", "Europe/Paris", PlanUpfront, []string{"card"}},
+		{"eur", "UTC", PlanUpfront, []string{"card", "sepa_debit"}},
+	} {
+		if got := PaymentMethods(c.currency, c.tz, c.plan); !slices.Equal(got, c.want) {
+			t.Errorf("PaymentMethods(%s, %s, %s) = %v, want %v", c.currency, c.tz, c.plan, got, c.want)
+		}
+	}
+}
