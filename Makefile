@@ -4,7 +4,10 @@
 SHELL := /bin/bash
 GO ?= go
 
-.PHONY: run test bench services chromium down screenshots bench-pages
+.PHONY: run test bench services test-services chromium lint fuzz down screenshots bench-pages
+
+# Each fuzz target runs this long in `make test` (its seed corpus always runs).
+FUZZTIME ?= 10s
 
 ## run: bring up PostgreSQL and stripe-mock, seed the demo, serve the API
 run: services
@@ -13,13 +16,26 @@ run: services
 	.data/bin/carnet demo && \
 	exec .data/bin/carnet serve
 
-## test: bring up the same services (and Chromium for the browser tests), check formatting and vet,
-## run every test with the race detector
-test: services chromium
+## test: bring up the test services (and Chromium for the browser tests), check formatting, vet,
+## go.mod, the linter, run every test with the race detector, then a short fuzz run of each target
+test: test-services chromium
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.data/*'))" || \
 		{ echo "gofmt would change:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
-	@source .data/services.env && $(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) mod tidy -diff
+	@scripts/lint.sh
+	@source .data/services-test.env && $(GO) test -race -count=1 -timeout 20m ./...
+	@$(MAKE) --no-print-directory fuzz
+
+## lint: golangci-lint v2 with .golangci.yml (built once into .data/bin)
+lint:
+	@scripts/lint.sh
+
+## fuzz: each fuzz target for $(FUZZTIME): no panic, no 500
+fuzz: test-services
+	@source .data/services-test.env && \
+	$(GO) test -run '^$$' -fuzz '^FuzzWebhookIntake$$' -fuzztime $(FUZZTIME) -parallel 2 ./webhooks && \
+	$(GO) test -run '^$$' -fuzz '^FuzzJSONBodies$$' -fuzztime $(FUZZTIME) -parallel 2 ./cmd/carnet
 
 ## bench: measure Carnet beside pgbench on the same tables (figures for docs/BENCHMARKS.md)
 bench: services
@@ -30,6 +46,9 @@ bench: services
 
 services:
 	@scripts/services.sh up
+
+test-services:
+	@scripts/services.sh up test
 
 chromium:
 	@scripts/chromium.sh >/dev/null

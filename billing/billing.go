@@ -43,23 +43,34 @@ type Service struct {
 	keyPrefix string
 }
 
-// NewStripe returns a stripe-go client; apiBase, when set, points it at
-// another server (stripe-mock).
-func NewStripe(key, apiBase string) *client.API {
+// StripeTimeout bounds one HTTP call to Stripe, retries included in none:
+// a call that hangs fails after it instead of holding a request for ever.
+const StripeTimeout = 20 * time.Second
+
+// NewStripe returns a stripe-go client whose calls time out after timeout
+// (StripeTimeout when 0); apiBase, when set, points it at another server
+// (stripe-mock). Every call also carries its caller's context.
+func NewStripe(key, apiBase string, timeout time.Duration) *client.API {
 	if key == "" {
 		key = "sk_test_123" // what stripe-mock accepts
 	}
-	var backends *stripe.Backends
-	if apiBase != "" {
-		cfg := &stripe.BackendConfig{URL: stripe.String(strings.TrimRight(apiBase, "/")),
-			HTTPClient: &http.Client{Timeout: 30 * time.Second}, LeveledLogger: &stripe.LeveledLogger{Level: stripe.LevelNull}}
-		backends = &stripe.Backends{
-			API:     stripe.GetBackendWithConfig(stripe.APIBackend, cfg),
-			Connect: stripe.GetBackendWithConfig(stripe.ConnectBackend, cfg),
-			Uploads: stripe.GetBackendWithConfig(stripe.UploadsBackend, cfg),
-		}
+	if timeout <= 0 {
+		timeout = StripeTimeout
 	}
-	return client.New(key, backends)
+	httpClient := &http.Client{Timeout: timeout}
+	// One config each: stripe-go fills in a missing URL with the backend's own.
+	cfg := func() *stripe.BackendConfig {
+		c := &stripe.BackendConfig{HTTPClient: httpClient, LeveledLogger: &stripe.LeveledLogger{Level: stripe.LevelNull}}
+		if apiBase != "" {
+			c.URL = stripe.String(strings.TrimRight(apiBase, "/"))
+		}
+		return c
+	}
+	return client.New(key, &stripe.Backends{
+		API:     stripe.GetBackendWithConfig(stripe.APIBackend, cfg()),
+		Connect: stripe.GetBackendWithConfig(stripe.ConnectBackend, cfg()),
+		Uploads: stripe.GetBackendWithConfig(stripe.UploadsBackend, cfg()),
+	})
 }
 
 // Init loads the deployment's idempotency-key prefix: Stripe keeps keys per

@@ -3,7 +3,6 @@ package billing
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"strconv"
 
@@ -47,7 +46,7 @@ type Checkout struct {
 // checkout: plain words, never Stripe's text or address; the cause stays
 // in the error chain for the logs.
 func providerFailed(err error) error {
-	return fmt.Errorf("%w: %w", errs.New(errs.Unavailable, "Stripe did not answer; nothing was charged; try again"), err)
+	return errs.Wrap(err, errs.Unavailable, "Stripe did not answer; nothing was charged; try again")
 }
 
 // StartCheckout opens a pending pack with its expected payments, then a
@@ -99,7 +98,7 @@ func (s *Service) claimCheckout(ctx context.Context, coach auth.Coach, client pa
 					id); err != nil {
 					return err
 				}
-				if err := tx.GetContext(ctx, &pack, `SELECT * FROM packs WHERE id = $1`, id); err != nil {
+				if err := tx.GetContext(ctx, &pack, `SELECT `+db.Columns[packs.Pack]("")+` FROM packs WHERE id = $1`, id); err != nil {
 					return err
 				}
 				return tx.SelectContext(ctx, &dues, `SELECT seq AS "seq", due_at AS "dueat", amount AS "amount"
@@ -209,6 +208,7 @@ func (s *Service) openSession(ctx context.Context, coach auth.Coach, client pack
 		// subscription's is, so invoices can be traced back to the pack.
 		params.SubscriptionData = &stripe.CheckoutSessionSubscriptionDataParams{Metadata: meta}
 	}
+	params.Context = ctx
 	params.IdempotencyKey = s.key("pack-%d-checkout", pack.ID)
 	cs, err := s.Stripe.CheckoutSessions.New(params)
 	if err != nil {
@@ -217,7 +217,7 @@ func (s *Service) openSession(ctx context.Context, coach auth.Coach, client pack
 	failpoint.Hit(failpoint.AfterStripe)
 	url := cs.URL
 	if s.Local {
-		url = s.BaseURL + "/checkout/local/" + packID
+		url = s.BaseURL + "/checkout/local/" + packID + "?token=" + s.Packs.Links.IssueCheckout(pack.ID)
 	}
 	if _, err := db.Q(ctx, s.DB).ExecContext(ctx, `UPDATE packs SET stripe_checkout_session_id = $2, stripe_customer_id = $3
 		WHERE id = $1`, pack.ID, cs.ID, customer); err != nil {
@@ -234,6 +234,7 @@ func (s *Service) ensureCustomer(ctx context.Context, coachID int64, c packs.Cli
 	params := &stripe.CustomerParams{Email: stripe.String(c.Email), Name: stripe.String(c.Name),
 		PreferredLocales: stripe.StringSlice([]string{c.Locale})}
 	params.AddMetadata("carnet_client_id", strconv.FormatInt(c.ID, 10))
+	params.Context = ctx
 	params.IdempotencyKey = s.key("client-%d-customer", c.ID)
 	cus, err := s.Stripe.Customers.New(params)
 	if err != nil {
@@ -254,6 +255,7 @@ func (s *Service) ensureProduct(ctx context.Context, o packs.Offer) (string, err
 	}
 	params := &stripe.ProductParams{Name: stripe.String(o.Name)}
 	params.AddMetadata("carnet_offer_id", strconv.FormatInt(o.ID, 10))
+	params.Context = ctx
 	params.IdempotencyKey = s.key("offer-%d-product", o.ID)
 	p, err := s.Stripe.Products.New(params)
 	if err != nil {
@@ -279,6 +281,7 @@ func (s *Service) ensurePrice(ctx context.Context, o packs.Offer, product, colum
 	if monthly {
 		params.Recurring = &stripe.PriceRecurringParams{Interval: stripe.String("month"), IntervalCount: stripe.Int64(1)}
 	}
+	params.Context = ctx
 	params.IdempotencyKey = s.key("offer-%d-%s", o.ID, column)
 	p, err := s.Stripe.Prices.New(params)
 	if err != nil {

@@ -91,6 +91,7 @@ func (s *Service) ChargeFee(ctx context.Context, bookingID int64) error {
 	if s.Now().Sub(claimedAt) > KeyMemory {
 		list := &stripe.PaymentIntentListParams{Customer: f.Customer}
 		list.Limit = stripe.Int64(100)
+		list.Context = ctx
 		it := s.Stripe.PaymentIntents.List(list)
 		for n := 0; n < 100 && it.Next(); n++ {
 			if pi := it.PaymentIntent(); pi.Metadata["carnet_booking_id"] == strconv.FormatInt(bookingID, 10) {
@@ -101,7 +102,9 @@ func (s *Service) ChargeFee(ctx context.Context, bookingID int64) error {
 			return fmt.Errorf("look for the fee: %w", err)
 		}
 	}
-	pms := s.Stripe.PaymentMethods.List(&stripe.PaymentMethodListParams{Customer: f.Customer})
+	pmList := &stripe.PaymentMethodListParams{Customer: f.Customer}
+	pmList.Context = ctx
+	pms := s.Stripe.PaymentMethods.List(pmList)
 	var pm string
 	if pms.Next() {
 		pm = pms.PaymentMethod().ID
@@ -116,6 +119,7 @@ func (s *Service) ChargeFee(ctx context.Context, bookingID int64) error {
 		Customer: f.Customer, PaymentMethod: stripe.String(pm), Confirm: stripe.Bool(true), OffSession: stripe.Bool(true),
 		Description: stripe.String("Late cancellation or no-show fee"),
 		Metadata:    map[string]string{"carnet_booking_id": strconv.FormatInt(bookingID, 10)}}
+	params.Context = ctx
 	params.IdempotencyKey = s.key("booking-%d-fee", bookingID)
 	pi, err := s.Stripe.PaymentIntents.New(params)
 	if err != nil {

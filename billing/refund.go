@@ -146,5 +146,5 @@ func (s *Service) refund(ctx context.Context, paymentID, amount int64, cause, re
 // refundUnavailable is what the caller is told when Stripe fails during a
 // refund: plain words, the cause kept in the chain for the logs.
 func refundUnavailable(err error) error {
-	return fmt.Errorf("%w: %w", errs.New(errs.Unavailable, "Stripe did not answer; try again: a refund is never made twice"), err)
+	return errs.Wrap(err, errs.Unavailable, "Stripe did not answer; try again: a refund is never made twice")
 }

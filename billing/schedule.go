@@ -50,6 +50,7 @@ func (s *Service) BindSchedule(ctx context.Context, packID int64) error {
 		return nil
 	}
 	create := &stripe.SubscriptionScheduleParams{FromSubscription: p.Subscription}
+	create.Context = ctx
 	create.IdempotencyKey = s.key("pack-%d-schedule", packID)
 	sched, err := s.Stripe.SubscriptionSchedules.New(create)
 	if err != nil {
@@ -67,6 +68,7 @@ func (s *Service) BindSchedule(ctx context.Context, packID int64) error {
 			Items:      []*stripe.SubscriptionSchedulePhaseItemParams{{Price: stripe.String(phase.Items[0].Price.ID), Quantity: stripe.Int64(1)}},
 		}},
 	}
+	update.Context = ctx
 	update.IdempotencyKey = s.key("pack-%d-schedule-bind", packID)
 	if _, err := s.Stripe.SubscriptionSchedules.Update(sched.ID, update); err != nil {
 		return fmt.Errorf("bind schedule: %w", err)

@@ -47,10 +47,12 @@ func (s *Service) StopPlan(ctx context.Context, packID int64) error {
 	switch {
 	case p.Schedule != nil:
 		params := &stripe.SubscriptionScheduleCancelParams{}
+		params.Context = ctx
 		params.IdempotencyKey = s.key("pack-%d-stop-schedule", packID)
 		_, err = s.Stripe.SubscriptionSchedules.Cancel(*p.Schedule, params)
 	case p.Subscription != nil:
 		params := &stripe.SubscriptionCancelParams{}
+		params.Context = ctx
 		params.IdempotencyKey = s.key("pack-%d-stop-subscription", packID)
 		_, err = s.Stripe.Subscriptions.Cancel(*p.Subscription, params)
 	}

@@ -53,7 +53,7 @@ func (s *Service) ClientBalance(ctx context.Context, coachID, clientID int64) (B
 		Pack
 		Week int `db:"week_count"`
 	}
-	if err := db.Q(ctx, s.DB).SelectContext(ctx, &packs, `SELECT p.*, `+weekCount("$3")+` AS week_count
+	if err := db.Q(ctx, s.DB).SelectContext(ctx, &packs, `SELECT `+db.Columns[Pack]("p")+`, `+weekCount("$3")+` AS week_count
 		FROM packs p JOIN coaches c ON c.id = p.coach_id WHERE p.coach_id = $1 AND p.client_id = $2
 		ORDER BY p.id DESC`, coachID, clientID, now); err != nil {
 		return b, err
@@ -121,7 +121,7 @@ func (s *Service) Roster(ctx context.Context, coachID int64, sort, cursor string
 		}
 	}
 	var rows []RosterRow
-	err := db.Q(ctx, s.DB).SelectContext(ctx, &rows, `SELECT * FROM (
+	err := db.Q(ctx, s.DB).SelectContext(ctx, &rows, `SELECT client_id, name, email, sessions_remaining, active_packs, next_expiry FROM (
 		SELECT c.id AS client_id, c.name, c.email,
 		  coalesce(sum(p.sessions_remaining) FILTER (WHERE p.kind = 'sessions'), 0)::int AS sessions_remaining,
 		  count(p.id)::int AS active_packs, min(p.valid_until) AS next_expiry

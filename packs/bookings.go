@@ -57,7 +57,7 @@ func judgingCharter(ctx context.Context, q sqlx.QueryerContext, coachID, clientI
 		case len(ids) == 1:
 			ch = DefaultCharter
 		default:
-			err = sqlx.GetContext(ctx, q, &ch, `SELECT * FROM charter_versions WHERE coach_id = $1
+			err = sqlx.GetContext(ctx, q, &ch, `SELECT `+charterCols+` FROM charter_versions WHERE coach_id = $1
 				ORDER BY version DESC LIMIT 1`, coachID)
 			if db.NoRows(err) {
 				ch, err = DefaultCharter, nil

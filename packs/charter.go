@@ -105,7 +105,7 @@ func (s *Service) PublishCharter(ctx context.Context, coach auth.Coach, in Chart
 			late_cancel_action, late_cancel_fee, no_show_action, no_show_fee, currency, coach_cancel,
 			grace_days, auto_refund_excess)
 			SELECT $1, coalesce(max(version), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, $10
-			FROM charter_versions WHERE coach_id = $1 RETURNING *`,
+			FROM charter_versions WHERE coach_id = $1 RETURNING `+charterCols,
 			coach.ID, ch.NoticeHours, ch.LateCancelAction, ch.LateCancelFee, ch.NoShowAction, ch.NoShowFee,
 			ch.Currency, ch.CoachCancel, ch.GraceDays, ch.AutoRefundExcess)
 		if err != nil {
@@ -153,7 +153,7 @@ func (s *Service) CurrentCharter(ctx context.Context, q sqlx.QueryerContext, coa
 
 func currentCharter(ctx context.Context, q sqlx.QueryerContext, coach auth.Coach) (Charter, error) {
 	var ch Charter
-	err := sqlx.GetContext(ctx, q, &ch, `SELECT * FROM charter_versions WHERE coach_id = $1
+	err := sqlx.GetContext(ctx, q, &ch, `SELECT `+charterCols+` FROM charter_versions WHERE coach_id = $1
 		ORDER BY version DESC LIMIT 1`, coach.ID)
 	if db.NoRows(err) {
 		ch = DefaultCharter
@@ -177,7 +177,7 @@ func charterByID(ctx context.Context, q sqlx.QueryerContext, coachID int64, id *
 		return DefaultCharter, nil
 	}
 	var ch Charter
-	err := sqlx.GetContext(ctx, q, &ch, `SELECT * FROM charter_versions WHERE coach_id = $1 AND id = $2`, coachID, *id)
+	err := sqlx.GetContext(ctx, q, &ch, `SELECT `+charterCols+` FROM charter_versions WHERE coach_id = $1 AND id = $2`, coachID, *id)
 	return ch, err
 }
 
@@ -202,7 +202,7 @@ func (s *Service) listCharters(c *gin.Context) {
 // Charters lists a coach's charter versions, newest first.
 func (s *Service) Charters(ctx context.Context, coachID int64) ([]Charter, error) {
 	rows := []Charter{}
-	err := db.Q(ctx, s.DB).SelectContext(ctx, &rows, `SELECT * FROM charter_versions WHERE coach_id = $1
+	err := db.Q(ctx, s.DB).SelectContext(ctx, &rows, `SELECT `+charterCols+` FROM charter_versions WHERE coach_id = $1
 		ORDER BY version DESC`, coachID)
 	if err == nil {
 		err = endTerms(ctx, db.Q(ctx, s.DB), rows)

@@ -8,6 +8,7 @@ import (
 
 	"carnet/internal/api"
 	"carnet/internal/auth"
+	"carnet/internal/db"
 	"carnet/internal/errs"
 )
 
@@ -53,7 +54,12 @@ func (s *Service) postClientLink(c *gin.Context, coach auth.Coach, id int64) {
 	in := struct {
 		TTLHours *int `json:"ttl_hours"`
 	}{}
-	if body, _ := api.ReadBody(c); len(body) > 0 {
+	body, err := api.ReadBody(c)
+	if err != nil {
+		api.Fail(c, err)
+		return
+	}
+	if len(body) > 0 {
 		if err := api.DecodeBytes(body, &in); err != nil {
 			api.Fail(c, err)
 			return
@@ -71,7 +77,7 @@ func (s *Service) postClientLink(c *gin.Context, coach auth.Coach, id int64) {
 		api.Fail(c, err)
 		return
 	}
-	token, expires, err := s.Links.IssueStored(c.Request.Context(), s.DB, coach.ID, id, ttl)
+	token, expires, err := s.Links.IssueStored(c.Request.Context(), db.Q(c.Request.Context(), s.DB), coach.ID, id, ttl)
 	api.Respond(c, http.StatusCreated, ClientLink{Token: token, URL: s.BaseURL + "/c/" + token, ExpiresAt: expires}, err)
 }
 

@@ -22,7 +22,7 @@ func (s *Service) CreateClient(ctx context.Context, coachID int64, in ClientInpu
 		return c, err
 	}
 	err := db.Q(ctx, s.DB).GetContext(ctx, &c, `INSERT INTO clients (coach_id, name, email, phone, locale, notes)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`, coachID, c.Name, c.Email, c.Phone, c.Locale, c.Notes)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING `+clientCols, coachID, c.Name, c.Email, c.Phone, c.Locale, c.Notes)
 	if db.IsUniqueViolation(err, "clients_coach_email_key") {
 		return c, clientEmailTaken(c.Email)
 	}
@@ -36,7 +36,7 @@ func (s *Service) Client(ctx context.Context, coachID, id int64) (Client, error)
 
 func getClient(ctx context.Context, q sqlx.QueryerContext, coachID, id int64, lock bool) (Client, error) {
 	var c Client
-	query := `SELECT * FROM clients WHERE coach_id = $1 AND id = $2`
+	query := `SELECT ` + clientCols + ` FROM clients WHERE coach_id = $1 AND id = $2`
 	if lock {
 		query += ` FOR UPDATE`
 	}
@@ -59,7 +59,7 @@ func (s *Service) UpdateClient(ctx context.Context, coachID, id int64, in Client
 			return err
 		}
 		err = tx.GetContext(ctx, &c, `UPDATE clients SET name = $3, email = $4, phone = $5, locale = $6,
-			notes = $7, updated_at = now() WHERE coach_id = $1 AND id = $2 RETURNING *`,
+			notes = $7, updated_at = now() WHERE coach_id = $1 AND id = $2 RETURNING `+clientCols,
 			coachID, id, c.Name, c.Email, c.Phone, c.Locale, c.Notes)
 		if db.IsUniqueViolation(err, "clients_coach_email_key") {
 			return clientEmailTaken(c.Email)
@@ -72,7 +72,7 @@ func (s *Service) UpdateClient(ctx context.Context, coachID, id int64, in Client
 // Clients lists a coach's clients, oldest first, one page at a time.
 func (s *Service) Clients(ctx context.Context, coachID int64, p api.Page) (api.List[Client], error) {
 	var rows []Client
-	err := db.Q(ctx, s.DB).SelectContext(ctx, &rows, `SELECT * FROM clients WHERE coach_id = $1 AND id > $2
+	err := db.Q(ctx, s.DB).SelectContext(ctx, &rows, `SELECT `+clientCols+` FROM clients WHERE coach_id = $1 AND id > $2
 		ORDER BY id LIMIT $3`, coachID, p.After, p.Limit+1)
 	return api.NewList(rows, p.Limit, func(c Client) int64 { return c.ID }), err
 }

@@ -2,6 +2,7 @@ package packs
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 	"time"
 
@@ -65,7 +66,8 @@ func EndRelationship(ctx context.Context, tx *sqlx.Tx, coach auth.Coach, clientI
 	if ended, err := ClientEnded(ctx, tx, coach.ID, clientID); err != nil || ended {
 		return e, cmpErr(err, errs.New(errs.Conflict, "the relationship with client %d has already ended", clientID))
 	}
-	var charterIDs []*int64
+	// A pack bought before any charter names none (NULL): the defaults.
+	var charterIDs []sql.NullInt64
 	if err := tx.SelectContext(ctx, &charterIDs, `SELECT charter_version_id FROM packs WHERE coach_id = $1 AND client_id = $2
 		AND activated_at IS NOT NULL ORDER BY activated_at DESC, id DESC LIMIT 1`, coach.ID, clientID); err != nil {
 		return e, err
@@ -73,7 +75,11 @@ func EndRelationship(ctx context.Context, tx *sqlx.Tx, coach auth.Coach, clientI
 	var ch Charter
 	var err error
 	if len(charterIDs) == 1 {
-		if ch, err = charterByID(ctx, tx, coach.ID, charterIDs[0]); err == nil && ch.ID != 0 {
+		var id *int64
+		if charterIDs[0].Valid {
+			id = &charterIDs[0].Int64
+		}
+		if ch, err = charterByID(ctx, tx, coach.ID, id); err == nil && ch.ID != 0 {
 			one := []Charter{ch}
 			err = endTerms(ctx, tx, one)
 			ch = one[0]

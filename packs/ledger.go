@@ -118,7 +118,7 @@ func (s *Service) Adjust(ctx context.Context, coachID, clientID int64, in Adjust
 	}
 	var p Pack
 	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		if err := tx.GetContext(ctx, &p, `SELECT * FROM packs WHERE coach_id = $1 AND client_id = $2 AND id = $3
+		if err := tx.GetContext(ctx, &p, `SELECT `+packCols+` FROM packs WHERE coach_id = $1 AND client_id = $2 AND id = $3
 			FOR UPDATE`, coachID, clientID, in.PackID); err != nil {
 			if db.NoRows(err) {
 				return errs.Field("pack_id", "client %d has no pack %d", clientID, in.PackID)
@@ -133,7 +133,7 @@ func (s *Service) Adjust(ctx context.Context, coachID, clientID int64, in Adjust
 		if err != nil {
 			return err
 		}
-		return tx.GetContext(ctx, &p, `SELECT * FROM packs WHERE id = $1`, p.ID)
+		return tx.GetContext(ctx, &p, `SELECT `+packCols+` FROM packs WHERE id = $1`, p.ID)
 	})
 	return p, err
 }

@@ -42,7 +42,7 @@ func Ended(status string) bool { return status == "refunded" || status == "cance
 // dispute): its remaining sessions are written off by a refund_reversal entry.
 func EndRefunded(ctx context.Context, tx *sqlx.Tx, packID int64, reason string, at time.Time) error {
 	var p Pack
-	if err := tx.GetContext(ctx, &p, `SELECT * FROM packs WHERE id = $1 FOR UPDATE`, packID); err != nil {
+	if err := tx.GetContext(ctx, &p, `SELECT `+packCols+` FROM packs WHERE id = $1 FOR UPDATE`, packID); err != nil {
 		return err
 	}
 	if p.Status == "refunded" || p.Status == "cancelled" {

@@ -67,7 +67,7 @@ func NewPendingPack(ctx context.Context, tx *sqlx.Tx, coachID, clientID, offerID
 	}
 	err = tx.GetContext(ctx, &p, `INSERT INTO packs (coach_id, client_id, offer_id, charter_version_id, kind,
 		plan, installments, price_amount, currency, months, validity_days, weekly_cap)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING *`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING `+packCols,
 		coachID, clientID, offerID, charterID, o.Kind, plan, installments, o.PriceAmount, o.Currency,
 		o.Months, o.ValidityDays, o.WeeklyCap)
 	return p, err
@@ -79,7 +79,7 @@ func NewPendingPack(ctx context.Context, tx *sqlx.Tx, coachID, clientID, offerID
 // so a duplicate confirmation credits nothing.
 func ActivatePack(ctx context.Context, tx *sqlx.Tx, coachID, packID int64, at time.Time) (Pack, bool, error) {
 	var p Pack
-	err := tx.GetContext(ctx, &p, `SELECT * FROM packs WHERE coach_id = $1 AND id = $2 FOR UPDATE`, coachID, packID)
+	err := tx.GetContext(ctx, &p, `SELECT `+packCols+` FROM packs WHERE coach_id = $1 AND id = $2 FOR UPDATE`, coachID, packID)
 	if db.NoRows(err) {
 		return p, false, errs.NotFoundf("no pack %d", packID)
 	}
@@ -107,7 +107,7 @@ func ActivatePack(ctx context.Context, tx *sqlx.Tx, coachID, packID int64, at ti
 	}
 	err = tx.GetContext(ctx, &p, `UPDATE packs SET status = 'active', activated_at = $3, valid_until = $4,
 		sessions_credited = $5, sessions_remaining = $5, updated_at = $3
-		WHERE coach_id = $1 AND id = $2 RETURNING *`, coachID, packID, at, until, credit)
+		WHERE coach_id = $1 AND id = $2 RETURNING `+packCols, coachID, packID, at, until, credit)
 	if err != nil {
 		return p, false, err
 	}

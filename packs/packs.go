@@ -10,6 +10,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"carnet/internal/auth"
+	"carnet/internal/db"
 )
 
 // Service is the packs domain bound to its database and clock.
@@ -22,3 +23,13 @@ type Service struct {
 	// owes a fee; billing charges it. Nil: fees are only recorded.
 	OnFee func(ctx context.Context, tx *sqlx.Tx, bookingID int64) error
 }
+
+// What this binary reads of each table, named column by column and never
+// `*`: a column a newer release added must not break it (see db.Columns).
+var (
+	packCols    = db.Columns[Pack]("")
+	sessionCols = db.Columns[Session]("")
+	clientCols  = db.Columns[Client]("")
+	charterCols = db.Columns[Charter]("")
+	offerCols   = db.Columns[Offer]("")
+)

@@ -113,7 +113,7 @@ func (s *Service) Schedule(ctx context.Context, coachID int64, in SessionInput) 
 			return errs.Field("client_ids", "the relationship with client %d has ended: they can no longer be booked", ended[0])
 		}
 		if err := tx.GetContext(ctx, &sess, `INSERT INTO sessions (coach_id, title, starts_at, duration_minutes, kind)
-			VALUES ($1, $2, $3, $4, $5) RETURNING *`, coachID, sess.Title, sess.StartsAt, sess.DurationMinutes, sess.Kind); err != nil {
+			VALUES ($1, $2, $3, $4, $5) RETURNING `+sessionCols, coachID, sess.Title, sess.StartsAt, sess.DurationMinutes, sess.Kind); err != nil {
 			return err
 		}
 		// Made now by the service's clock: a cancellation is judged against it.
@@ -135,7 +135,7 @@ func loadBookings(ctx context.Context, q sqlx.QueryerContext, sess *Session) err
 // SessionByID returns one session with its bookings.
 func (s *Service) SessionByID(ctx context.Context, coachID, id int64) (Session, error) {
 	var sess Session
-	err := db.Q(ctx, s.DB).GetContext(ctx, &sess, `SELECT * FROM sessions WHERE coach_id = $1 AND id = $2`, coachID, id)
+	err := db.Q(ctx, s.DB).GetContext(ctx, &sess, `SELECT `+sessionCols+` FROM sessions WHERE coach_id = $1 AND id = $2`, coachID, id)
 	if db.NoRows(err) {
 		return sess, errs.NotFoundf("no session %d", id)
 	}
@@ -152,7 +152,7 @@ func (s *Service) Reschedule(ctx context.Context, coachID, id int64, in SessionI
 	}
 	var sess Session
 	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		err := tx.GetContext(ctx, &sess, `SELECT * FROM sessions WHERE coach_id = $1 AND id = $2 FOR UPDATE`, coachID, id)
+		err := tx.GetContext(ctx, &sess, `SELECT `+sessionCols+` FROM sessions WHERE coach_id = $1 AND id = $2 FOR UPDATE`, coachID, id)
 		if db.NoRows(err) {
 			return errs.NotFoundf("no session %d", id)
 		}
@@ -171,7 +171,7 @@ func (s *Service) Reschedule(ctx context.Context, coachID, id int64, in SessionI
 			return err
 		}
 		if err := tx.GetContext(ctx, &sess, `UPDATE sessions SET title = $3, starts_at = $4, duration_minutes = $5
-			WHERE coach_id = $1 AND id = $2 RETURNING *`, coachID, id, sess.Title, sess.StartsAt, sess.DurationMinutes); err != nil {
+			WHERE coach_id = $1 AND id = $2 RETURNING `+sessionCols, coachID, id, sess.Title, sess.StartsAt, sess.DurationMinutes); err != nil {
 			return err
 		}
 		return loadBookings(ctx, tx, &sess)
@@ -197,7 +197,7 @@ func (s *Service) Sessions(ctx context.Context, coach auth.Coach, period, date s
 		return nil, err
 	}
 	rows := []Session{}
-	if err := db.Q(ctx, s.DB).SelectContext(ctx, &rows, `SELECT * FROM sessions WHERE coach_id = $1
+	if err := db.Q(ctx, s.DB).SelectContext(ctx, &rows, `SELECT `+sessionCols+` FROM sessions WHERE coach_id = $1
 		AND starts_at >= $2 AND starts_at < $3 ORDER BY starts_at, id`, coach.ID, from, to); err != nil {
 		return nil, err
 	}

@@ -82,7 +82,7 @@ func ExpireDue(ctx context.Context, d *sqlx.DB, now time.Time) (int, error) {
 	n := 0
 	err := db.InTx(ctx, d, func(tx *sqlx.Tx) error {
 		var due []Pack
-		if err := tx.SelectContext(ctx, &due, `SELECT * FROM packs WHERE status IN ('active', 'overdue', 'exhausted')
+		if err := tx.SelectContext(ctx, &due, `SELECT `+packCols+` FROM packs WHERE status IN ('active', 'overdue', 'exhausted')
 			AND valid_until <= $1 ORDER BY id LIMIT 500 FOR UPDATE SKIP LOCKED`, now.Add(-ExpiryGrace)); err != nil {
 			return err
 		}

@@ -28,7 +28,8 @@ func (w *FoldWorker) Work(ctx context.Context, _ *river.Job[FoldArgs]) error { r
 // both; deltas still being written wait for the next fold; two folds at
 // once cannot take the same delta twice.
 func Fold(ctx context.Context, d *sqlx.DB) error {
-	_, err := d.ExecContext(ctx, `WITH moved AS (DELETE FROM report_coach_month_deltas RETURNING *)
+	_, err := d.ExecContext(ctx, `WITH moved AS (DELETE FROM report_coach_month_deltas
+		RETURNING coach_id, month, earned_sessions, bookings, coach_cancelled)
 		INSERT INTO report_coach_months AS r (coach_id, month, earned_sessions, bookings, coach_cancelled)
 		SELECT coach_id, month, sum(earned_sessions), sum(bookings), sum(coach_cancelled) FROM moved GROUP BY 1, 2
 		ON CONFLICT (coach_id, month) DO UPDATE SET earned_sessions = r.earned_sessions + excluded.earned_sessions,

@@ -32,7 +32,7 @@ func (s *Service) read(ctx context.Context, fn func(q sqlx.QueryerContext) error
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback()
+	defer func() { _ = tx.Rollback() }() // read-only: nothing to keep
 	if _, err := tx.ExecContext(ctx, `SET LOCAL jit = off`); err != nil {
 		return err
 	}
@@ -67,7 +67,7 @@ type AttendanceRow struct {
 // attendanceFrom walks the month's sessions and, for each, its bookings
 // by index (OFFSET 0 keeps the planner from hashing the whole bookings
 // table instead: a month is a small part of it).
-const attendanceFrom = ` FROM sessions s CROSS JOIN LATERAL (SELECT * FROM bookings b WHERE b.session_id = s.id
+const attendanceFrom = ` FROM sessions s CROSS JOIN LATERAL (SELECT b.id, b.client_id, b.outcome, b.client_confirmed_at FROM bookings b WHERE b.session_id = s.id
 		AND ($4 = 0 OR b.client_id = $4) OFFSET 0) b
 	JOIN clients c ON c.id = b.client_id
 	LEFT JOIN ledger_entries ch ON ch.booking_id = b.id AND ch.kind IN ('attended', 'no_show', 'late_cancel')

@@ -1,22 +1,28 @@
 #!/usr/bin/env bash
 # Local dev/test services for carnet: PostgreSQL + stripe-mock.
 #
-#   scripts/services.sh up    start (or reuse) services, write .data/services.env
-#   scripts/services.sh down  stop what this script started (local PG cluster, stripe-mock)
-#   scripts/services.sh env   print .data/services.env
+#   scripts/services.sh up        start (or reuse) services, write .data/services.env
+#   scripts/services.sh up test   the same for tests: .data/services-test.env
+#   scripts/services.sh down      stop what this script started (local PG clusters, stripe-mock)
+#   scripts/services.sh env [test] print the env file
 #
-# .data/services.env holds exactly:
+# The env file holds exactly:
 #   export DATABASE_URL='postgres://...'
 #   export STRIPE_API_BASE='http://127.0.0.1:PORT'
 #
 # PostgreSQL, first match wins:
 #   1. $DATABASE_URL from the environment, used as-is (must answer).
 #   2. A server on 127.0.0.1:5432 that lets us in without a password.
-#   3. A project-local cluster in .data/pg (trust auth, loopback only, port 54329+).
+#   3. A project-local cluster (trust auth, loopback only, port 54329+):
+#      .data/pg for `up` (`make run`), durable: fsync and synchronous_commit
+#      on, so what it acknowledged survives a crash of the machine;
+#      .data/pg-test for `up test` (`make test`), fast: fsync off, as test
+#      data is thrown away.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DATA="$ROOT/.data"
+PROFILE=run   # or test: see the header
 ENV_FILE="$DATA/services.env"
 
 PGROOT="$DATA/pg"
@@ -184,44 +190,67 @@ fix_ownership() {
 pg_initdb() {
   local locale_opt=(--no-locale)
   if locale -a 2>/dev/null | grep -qixE 'c\.utf-?8'; then locale_opt=(--locale=C.UTF-8); fi
-  log "postgres: initdb in .data/pg/data"
+  log "postgres: initdb in ${PGROOT#"$ROOT"/}/data"
   rm -rf "$PGDATA_DIR"   # leftovers of an interrupted initdb
   fix_ownership
   as_pg "$PGBIN/initdb" -D "$PGDATA_DIR" -U postgres --auth=trust -E UTF8 "${locale_opt[@]}" >"$PGROOT/initdb.out" 2>&1 \
-    || { tail -n 20 "$PGROOT/initdb.out" >&2; die "initdb failed (see .data/pg/initdb.out)"; }
+    || { tail -n 20 "$PGROOT/initdb.out" >&2; die "initdb failed (see ${PGROOT#"$ROOT"/}/initdb.out)"; }
   # Our settings live in carnet.conf (rewritten on every start, see pg_start).
   echo "include_if_exists = 'carnet.conf'" >>"$PGDATA_DIR/postgresql.conf"
 }
 
 pg_start() {
-  local port sockdir
+  local port sockdir try before
   port=$(free_port "$(cat "$PGPORT_FILE" 2>/dev/null || echo "$PG_DEFAULT_PORT")")
-  echo "$port" >"$PGPORT_FILE"
   sockdir=$PGSOCK
   # Unix socket paths are limited to ~107 bytes; we connect over TCP anyway.
   if (( ${#sockdir} + 20 > 100 )); then sockdir=""; fi
   mkdir -p "$PGSOCK"
-  # Same effect as `-c ...` on the command line, but robust to odd paths and
-  # also applies if someone starts the cluster by hand.
-  cat >"$PGDATA_DIR/carnet.conf" <<CONF
+  # A port free a moment ago may be taken before the postmaster binds it
+  # (another checkout, a test's own server): then try the next free one.
+  for ((try = 1; ; try++)); do
+    echo "$port" >"$PGPORT_FILE"
+    # Same effect as `-c ...` on the command line, but robust to odd paths and
+    # also applies if someone starts the cluster by hand.
+    {
+      cat <<CONF
 port = $port
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '${sockdir//\'/\'\'}'
-# test speed over durability
-fsync = off
-synchronous_commit = off
-full_page_writes = off
 max_connections = 200
 CONF
-  fix_ownership
-  log "postgres: starting local cluster on 127.0.0.1:$port"
-  # Fully detached: no inherited stdout/stderr (CI would wait on the pipe) and no lock fd.
-  if ! as_pg "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -l "$PGLOG" -w -t 60 start \
-      </dev/null >"$PGROOT/pg_ctl.out" 2>&1 9>&-; then
+      pg_profile_conf
+    } >"$PGDATA_DIR/carnet.conf"
+    fix_ownership
+    log "postgres: starting local cluster on 127.0.0.1:$port"
+    before=$(wc -l <"$PGLOG" 2>/dev/null || echo 0)
+    # Fully detached: no inherited stdout/stderr (CI would wait on the pipe) and no lock fd.
+    if as_pg "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -l "$PGLOG" -w -t 60 start \
+        </dev/null >"$PGROOT/pg_ctl.out" 2>&1 9>&-; then
+      return 0
+    fi
+    if ((try < 5)) && tail -n +$((before + 1)) "$PGLOG" 2>/dev/null | grep -q 'Address already in use'; then
+      log "postgres: port $port was taken meanwhile; trying another"
+      port=$(free_port $((port + 1)))
+      continue
+    fi
     tail -n 20 "$PGLOG" >&2 2>/dev/null || true
-    die "pg_ctl start failed (see .data/pg/log)"
+    die "pg_ctl start failed (see ${PGROOT#"$ROOT"/}/log)"
+  done
+}
+
+# Durability by profile: `make run` keeps what it acknowledged; tests trade
+# that for speed (their databases are thrown away).
+pg_profile_conf() {
+  if [[ $PROFILE == test ]]; then
+    printf '%s\n' "# tests: speed over durability" "fsync = off" "synchronous_commit = off" "full_page_writes = off"
+  else
+    printf '%s\n' "# make run: what was acknowledged survives a crash" "fsync = on" "synchronous_commit = on" "full_page_writes = on"
   fi
 }
+
+# The fsync setting the profile wants.
+pg_want_fsync() { if [[ $PROFILE == test ]]; then echo off; else echo on; fi; }
 
 # psql to the local cluster over TCP as postgres (trust auth).
 psql_local() {
@@ -254,13 +283,20 @@ use_local_cluster() {
     if pg_wait "$(pg_pid_port)" 15; then
       log "postgres: reusing local cluster"
     elif pg_running; then
-      die "local cluster is running but does not answer (see .data/pg/log)"
+      die "local cluster is running but does not answer (see ${PGROOT#"$ROOT"/}/log)"
     fi
+  fi
+  # A cluster started with another profile's settings (or by an older
+  # version of this script, which made every cluster fast) is restarted
+  # with the right ones.
+  if pg_running && [[ $(psql_local "$(pg_pid_port)" -c 'show fsync' 2>/dev/null) != "$(pg_want_fsync)" ]]; then
+    log "postgres: local cluster runs with fsync=$(psql_local "$(pg_pid_port)" -c 'show fsync' 2>/dev/null), restarting it with the $PROFILE settings"
+    as_pg "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -m fast -w stop >/dev/null
   fi
   pg_running || pg_start
   port=$(pg_pid_port)
   echo "$port" >"$PGPORT_FILE"
-  pg_wait "$port" 15 || die "local cluster does not answer on 127.0.0.1:$port (see .data/pg/log)"
+  pg_wait "$port" 15 || die "local cluster does not answer on 127.0.0.1:$port (see ${PGROOT#"$ROOT"/}/log)"
   if ! psql_local "$port" -c "select 1 from pg_database where datname = 'carnet'" | grep -q 1; then
     psql_local "$port" -c 'create database carnet' >/dev/null
     log "postgres: created database carnet"
@@ -270,7 +306,7 @@ use_local_cluster() {
 
 pg_down() {
   [[ -f $PGDATA_DIR/PG_VERSION ]] || return 0
-  find_pg_bin || { log "postgres: no PostgreSQL binaries, cannot stop .data/pg"; return 0; }
+  find_pg_bin || { log "postgres: no PostgreSQL binaries, cannot stop ${PGROOT#"$ROOT"/}"; return 0; }
   if pg_running; then
     log "postgres: stopping local cluster"
     as_pg "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -m fast -w stop >/dev/null
@@ -297,6 +333,29 @@ sm_pid() {
   echo "$pid"
 }
 
+# Pids listening on 127.0.0.1:$1, from ss or else from /proc.
+port_owner_pids() {
+  local port=$1 inode p
+  if command -v ss >/dev/null 2>&1; then
+    ss -Hltnp "sport = :$port" 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u
+    return 0
+  fi
+  # /proc/net/tcp: local address as HEXIP:HEXPORT, state 0A is LISTEN.
+  for inode in $(awk -v p="$(printf ':%04X' "$port")" '$2 ~ p"$" && $4 == "0A" {print $10}' /proc/net/tcp /proc/net/tcp6 2>/dev/null); do
+    for p in /proc/[0-9]*; do
+      if ls -l "$p/fd" 2>/dev/null | grep -q "socket:\[$inode\]"; then echo "${p#/proc/}"; fi
+    done
+  done | sort -u
+}
+
+# True only if the process listening on the port is the stripe-mock we
+# started (its pid file): anything else answering there is a stranger, and
+# Carnet must not take it for stripe-mock.
+sm_owns_port() {
+  local pid=$1 port=$2
+  port_owner_pids "$port" | grep -qx "$pid"
+}
+
 sm_build() {
   [[ -x $SM_BIN ]] && return 0
   command -v go >/dev/null 2>&1 || PATH=$PATH:/usr/local/go/bin
@@ -311,7 +370,7 @@ sm_build() {
 
 sm_up() {
   local pid port i
-  if pid=$(sm_pid) && port=$(cat "$SM_PORT_FILE" 2>/dev/null) && http_ok "$port"; then
+  if pid=$(sm_pid) && port=$(cat "$SM_PORT_FILE" 2>/dev/null) && sm_owns_port "$pid" "$port" && http_ok "$port"; then
     log "stripe-mock: reusing pid $pid on 127.0.0.1:$port"
     SM_URL="http://127.0.0.1:$port"
     return 0
@@ -319,7 +378,30 @@ sm_up() {
   sm_down quiet   # a live but unresponsive one
   sm_build
   port=$(free_port "$SM_DEFAULT_PORT")
+  local try
+  for ((try = 1; try <= 3; try++)); do
+    sm_start "$port"
+    for ((i = 0; i < 300; i++)); do
+      if pid=$(sm_pid) && sm_owns_port "$pid" "$port" && http_ok "$port"; then
+        SM_URL="http://127.0.0.1:$port"
+        return 0
+      fi
+      if [[ -s $SM_PID_FILE ]] && ! sm_pid >/dev/null; then break; fi   # it died
+      sleep 0.1
+    done
+    # The port, free a moment ago, was taken before stripe-mock bound it.
+    grep -q 'address already in use' "$SM_LOG" 2>/dev/null || break
+    sm_down quiet
+    port=$(free_port $((port + 1)))
+  done
+  tail -n 20 "$SM_LOG" >&2 || true
+  die "stripe-mock did not come up (see .data/stripe-mock.log)"
+}
+
+sm_start() {
+  local port=$1
   log "stripe-mock: starting on 127.0.0.1:$port"
+  rm -f "$SM_PID_FILE"
   # -https-addr: with only -http-addr, stripe-mock v0.183 still opens HTTPS on
   # *:12112 (all interfaces, clashes between checkouts); pin it to a random
   # loopback port instead.
@@ -334,13 +416,6 @@ sm_up() {
       "$SM_BIN" -http-addr "127.0.0.1:$port" -https-addr 127.0.0.1:0 </dev/null >"$SM_LOG" 2>&1 &
   )
   echo "$port" >"$SM_PORT_FILE"
-  for ((i = 0; i < 300; i++)); do
-    http_ok "$port" && { SM_URL="http://127.0.0.1:$port"; return 0; }
-    if [[ -s $SM_PID_FILE ]] && ! sm_pid >/dev/null; then break; fi   # it died
-    sleep 0.1
-  done
-  tail -n 20 "$SM_LOG" >&2 || true
-  die "stripe-mock did not come up (see .data/stripe-mock.log)"
 }
 
 sm_down() {
@@ -361,14 +436,14 @@ cmd_up() {
   PG_URL="" SM_URL=""
   if [[ -n ${DATABASE_URL:-} ]]; then
     use_env_database_url
-  elif ! try_port_5432; then
+  elif [[ -n ${SERVICES_LOCAL_PG:-} ]] || ! try_port_5432; then   # SERVICES_LOCAL_PG=1: never 5432
     use_local_cluster
   fi
   sm_up
   printf 'export DATABASE_URL=%s\nexport STRIPE_API_BASE=%s\n' \
     "$(shell_quote "$PG_URL")" "$(shell_quote "$SM_URL")" >"$ENV_FILE.tmp"
   mv "$ENV_FILE.tmp" "$ENV_FILE"
-  log "ready: source .data/services.env"
+  log "ready: source ${ENV_FILE#"$ROOT"/}"
 }
 
 cmd_down() {
@@ -376,17 +451,35 @@ cmd_down() {
   take_lock
   sm_down
   pg_down
-  rm -f "$ENV_FILE"   # would point at stopped services
+  use_profile test
+  pg_down
+  rm -f "$DATA/services.env" "$DATA/services-test.env"   # would point at stopped services
 }
 
 cmd_env() {
-  [[ -f $ENV_FILE ]] || die "no .data/services.env: run scripts/services.sh up first"
+  [[ -f $ENV_FILE ]] || die "no ${ENV_FILE#"$ROOT"/}: run scripts/services.sh up ${PROFILE/run/} first"
   cat "$ENV_FILE"
 }
+
+# use_profile test switches to the test cluster and its env file.
+use_profile() {
+  PROFILE=$1
+  if [[ $PROFILE == test ]]; then
+    ENV_FILE="$DATA/services-test.env"
+    PGROOT="$DATA/pg-test"
+    PGDATA_DIR="$PGROOT/data" PGSOCK="$PGROOT/sock" PGLOG="$PGROOT/log" PGPORT_FILE="$PGROOT/port"
+  fi
+}
+
+case "${2:-}" in
+  "" | run) ;;
+  test) use_profile test ;;
+  *) echo "usage: $0 up|down|env [test]" >&2; exit 2 ;;
+esac
 
 case "${1:-}" in
   up) cmd_up ;;
   down) cmd_down ;;
   env) cmd_env ;;
-  *) echo "usage: $0 up|down|env" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|env [test]" >&2; exit 2 ;;
 esac

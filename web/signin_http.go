@@ -45,6 +45,8 @@ func (a *App) signInConfirm(c *gin.Context) {
 func (a *App) postSignInToken(c *gin.Context) {
 	_, session, err := auth.UseSignIn(c.Request.Context(), a.DB, c.Param("token"), a.Now())
 	if err != nil {
+		// A guessed link counts against the address, as a wrong key does.
+		err = auth.CountFailure(c.Request.Context(), a.DB, c.ClientIP(), a.Now(), c.Param("token"), err)
 		a.doneOut(c, "/app/signin", err)
 		return
 	}
@@ -53,7 +55,7 @@ func (a *App) postSignInToken(c *gin.Context) {
 
 func (a *App) postSignInKey(c *gin.Context) {
 	key := strings.TrimSpace(c.PostForm("api_key"))
-	_, session, err := auth.SignInWithKey(c.Request.Context(), a.DB, key, a.Now())
+	_, session, err := auth.SignInWithKey(c.Request.Context(), a.DB, key, c.ClientIP(), a.Now())
 	if err != nil {
 		a.doneOut(c, "/app/signin", err)
 		return

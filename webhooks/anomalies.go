@@ -27,6 +27,9 @@ type Reconciler struct {
 	Log     *slog.Logger
 }
 
+// anomalyCols is what this binary reads of an anomaly (never `*`: see db.Columns).
+var anomalyCols = db.Columns[Anomaly]("")
+
 // Anomaly is one disagreement between the plan and Stripe, with its evidence.
 type Anomaly struct {
 	ID          int64           `db:"id" json:"id"`
@@ -146,7 +149,7 @@ func (r *Reconciler) CheckPack(ctx context.Context, tx *sqlx.Tx, packID int64) e
 		}
 	}
 	var open []Anomaly
-	if err := tx.SelectContext(ctx, &open, `SELECT * FROM anomalies WHERE pack_id = $1 AND state = 'open' FOR UPDATE`, packID); err != nil {
+	if err := tx.SelectContext(ctx, &open, `SELECT `+anomalyCols+` FROM anomalies WHERE pack_id = $1 AND state = 'open' FOR UPDATE`, packID); err != nil {
 		return err
 	}
 	for _, a := range open {
@@ -413,7 +416,7 @@ func (r *Reconciler) RefundExcess(ctx context.Context, coachID, id int64, by str
 			}
 		}
 		if err := db.InTx(ctx, r.DB, func(tx *sqlx.Tx) error { return r.claimRefunds(ctx, tx, id) }); err != nil {
-			return a, err
+			return r.refundedMeanwhile(ctx, coachID, a, err)
 		}
 	}
 	var claims []struct {
@@ -454,9 +457,21 @@ func (r *Reconciler) RefundExcess(ctx context.Context, coachID, id int64, by str
 		return r.close(ctx, tx, a, "resolved", by, "excess refunded", r.Now().UTC(), true)
 	})
 	if err != nil {
-		return a, err
+		return r.refundedMeanwhile(ctx, coachID, a, err)
 	}
 	return r.get(ctx, r.DB, coachID, id)
+}
+
+// refundedMeanwhile answers a try that lost the race to a concurrent one
+// (the coach's click and the automatic job): when that one refunded and
+// resolved the anomaly, this try is a retry of it and succeeds the same.
+func (r *Reconciler) refundedMeanwhile(ctx context.Context, coachID int64, a Anomaly, err error) (Anomaly, error) {
+	if errs.CodeOf(err) == errs.Conflict {
+		if now, gerr := r.get(ctx, r.DB, coachID, a.ID); gerr == nil && now.State != "open" && now.RefundID != nil {
+			return now, nil
+		}
+	}
+	return a, err
 }
 
 // releaseClaim gives up a refund Stripe refused and unfreezes the anomaly,
@@ -534,7 +549,7 @@ func (r *Reconciler) claimRefunds(ctx context.Context, tx *sqlx.Tx, id int64) er
 
 func (r *Reconciler) get(ctx context.Context, q sqlx.QueryerContext, coachID, id int64) (Anomaly, error) {
 	var a Anomaly
-	err := sqlx.GetContext(ctx, q, &a, `SELECT * FROM anomalies WHERE id = $1 AND ($2 = 0 OR coach_id = $2)`, id, coachID)
+	err := sqlx.GetContext(ctx, q, &a, `SELECT `+anomalyCols+` FROM anomalies WHERE id = $1 AND ($2 = 0 OR coach_id = $2)`, id, coachID)
 	if db.NoRows(err) {
 		return a, errs.NotFoundf("no anomaly %d", id)
 	}

@@ -32,7 +32,7 @@ func (r *Reconciler) List(ctx context.Context, coachID int64, f AnomalyFilter) (
 		after = 1<<63 - 1
 	}
 	rows := []Anomaly{}
-	err := db.Q(ctx, r.DB).SelectContext(ctx, &rows, `SELECT * FROM anomalies WHERE coach_id = $1 AND id < $2
+	err := db.Q(ctx, r.DB).SelectContext(ctx, &rows, `SELECT `+anomalyCols+` FROM anomalies WHERE coach_id = $1 AND id < $2
 		AND ($3 = '' OR state = $3) AND ($4 = '' OR kind = $4) AND ($5 = 0 OR client_id = $5)
 		ORDER BY id DESC LIMIT $6`, coachID, after, f.State, f.Kind, f.ClientID, f.Limit+1)
 	return rows, err

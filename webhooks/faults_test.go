@@ -23,7 +23,7 @@ import (
 func (s *shop) viaProxy() *stripefault.Proxy {
 	s.t.Helper()
 	p := stripefault.New(s.t, os.Getenv("STRIPE_API_BASE"))
-	s.bill.Stripe = billing.NewStripe("", p.URL)
+	s.bill.Stripe = billing.NewStripe("", p.URL, 0)
 	stripefault.FastRetries(s.bill.Stripe)
 	return p
 }

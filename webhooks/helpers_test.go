@@ -27,7 +27,7 @@ const secret = "whsec_test_carnet"
 
 // shop is one coach selling through stripe-mock, with Carnet's intake.
 type shop struct {
-	t      *testing.T
+	t      testing.TB
 	in     *Intake
 	rec    *Reconciler
 	bill   *billing.Service
@@ -38,7 +38,7 @@ type shop struct {
 	now    time.Time
 }
 
-func newShop(t *testing.T) *shop {
+func newShop(t testing.TB) *shop {
 	t.Helper()
 	base := os.Getenv("STRIPE_API_BASE")
 	if base == "" {
@@ -46,11 +46,15 @@ func newShop(t *testing.T) *shop {
 	}
 	d := testdb.New(t)
 	s := &shop{t: t, now: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
-	s.packs = &packs.Service{DB: d, Now: s.clock}
+	links, err := auth.NewLinks(context.Background(), d, "test-link-secret", s.clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.packs = &packs.Service{DB: d, Now: s.clock, Links: links}
 	s.bill = &billing.Service{DB: d, Packs: s.packs, Now: s.clock, BaseURL: "http://carnet.test", Local: true,
-		Stripe: billing.NewStripe("", base)}
+		Stripe: billing.NewStripe("", base, 0)}
 	ctx := context.Background()
-	if err := s.bill.Init(ctx); err != nil {
+	if err = s.bill.Init(ctx); err != nil {
 		t.Fatal(err)
 	}
 	j, err := jobs.InsertOnly(d.DB)

@@ -5,16 +5,19 @@ package webhooks
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 	"github.com/stripe/stripe-go/v76"
 	"github.com/stripe/stripe-go/v76/webhook"
 
@@ -32,8 +35,8 @@ const NoInvoiceLinks = "2025-03-31"
 // Tolerance is how old a signature may be (Stripe's own default).
 const Tolerance = 300 * time.Second
 
-// MaxPayload caps an event's body.
-const MaxPayload = 1 << 20
+// MaxPayload caps an event's body: the API's own limit.
+const MaxPayload = api.MaxBody
 
 // Intake receives Stripe's webhooks.
 type Intake struct {
@@ -53,28 +56,30 @@ type Intake struct {
 
 // Result says what became of one delivery.
 type Result struct {
-	Received  bool   `json:"received"`
-	Duplicate bool   `json:"duplicate,omitempty"`
-	EventID   string `json:"event_id"`
+	Received  bool `json:"received"`
+	Duplicate bool `json:"duplicate,omitempty"`
+	// Applied is false when the event was stored but its content could not
+	// be applied (the reason is kept with it and logged).
+	Applied *bool  `json:"applied,omitempty"`
+	EventID string `json:"event_id"`
 }
 
 // ErrBadSignature is a delivery we cannot trust: refused, nothing stored.
 var ErrBadSignature = errs.New(errs.Invalid, "bad or missing Stripe-Signature")
 
-// Receive checks, stores and applies one delivery.
+// Receive checks, stores and applies one delivery. Whatever a validly
+// signed delivery holds is stored and acknowledged; only a bad signature is
+// refused, and only Carnet's own failure asks for a retry.
 func (in *Intake) Receive(ctx context.Context, payload []byte, signature string) (Result, error) {
-	// Accounts often run newer API versions than stripe-go v76's 2023-10-16:
-	// accept them on purpose and read objects defensively.
-	ev, err := webhook.ConstructEventWithOptions(payload, signature, in.Secret,
-		webhook.ConstructEventOptions{Tolerance: Tolerance, IgnoreAPIVersionMismatch: true})
-	if err != nil {
-		if errors.Is(err, webhook.ErrNotSigned) || errors.Is(err, webhook.ErrInvalidHeader) ||
-			errors.Is(err, webhook.ErrNoValidSignature) || errors.Is(err, webhook.ErrTooOld) {
-			in.observe("", "refused")
-			return Result{}, ErrBadSignature
-		}
+	if err := webhook.ValidatePayloadWithTolerance(payload, signature, in.Secret, Tolerance); err != nil {
 		in.observe("", "refused")
-		return Result{}, errs.New(errs.Invalid, "the event is not valid JSON")
+		return Result{}, ErrBadSignature
+	}
+	// Accounts often run newer API versions than stripe-go v76's 2023-10-16:
+	// accept them on purpose (no version check here) and read objects defensively.
+	var ev stripe.Event
+	if err := json.Unmarshal(payload, &ev); err != nil {
+		ev = stripe.Event{} // signed but unreadable: kept under its hash
 	}
 	res, err := in.ingest(ctx, payload, &ev)
 	switch {
@@ -82,6 +87,8 @@ func (in *Intake) Receive(ctx context.Context, payload []byte, signature string)
 		in.observe(string(ev.Type), "failed")
 	case res.Duplicate:
 		in.observe(string(ev.Type), "duplicate")
+	case res.Applied != nil && !*res.Applied:
+		in.observe(cleanText(string(ev.Type)), "stored")
 	default:
 		in.observe(string(ev.Type), "applied")
 	}
@@ -95,14 +102,16 @@ func (in *Intake) observe(eventType, outcome string) {
 }
 
 // ingest stores an event once and applies it; Receive and the sweep share it.
+// An event whose content Carnet cannot apply (a negative amount, text
+// PostgreSQL cannot hold, no type) is stored with the reason and
+// acknowledged: Stripe's retries would bring the same content for three
+// days, and the raw payload stays for a later replay.
 func (in *Intake) ingest(ctx context.Context, payload []byte, ev *stripe.Event) (Result, error) {
-	if ev.ID == "" || ev.Type == "" || ev.Data == nil {
-		return Result{}, errs.New(errs.Invalid, "the event has no id, type or data")
-	}
-	res := Result{Received: true, EventID: ev.ID}
+	id := storedEventID(ev.ID, payload)
+	res := Result{Received: true, EventID: id}
 	err := db.InTx(ctx, in.DB, func(tx *sqlx.Tx) error {
 		r, err := tx.ExecContext(ctx, `INSERT INTO webhook_events (id, type, api_version, payload) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (id) DO NOTHING`, ev.ID, string(ev.Type), ev.APIVersion, payload)
+			ON CONFLICT (id) DO NOTHING`, id, cleanText(string(ev.Type)), cleanText(ev.APIVersion), payload)
 		if err != nil {
 			return err
 		}
@@ -110,14 +119,78 @@ func (in *Intake) ingest(ctx context.Context, payload []byte, ev *stripe.Event) 
 			res.Duplicate = true
 			return nil
 		}
-		if err := in.applyAndCheck(ctx, tx, ev); err != nil {
-			return fmt.Errorf("apply %s %s: %w", ev.Type, ev.ID, err)
+		var reason error
+		if ev.ID == "" || ev.Type == "" || ev.Data == nil {
+			reason = errors.New("the event has no id, type or data")
+		} else if _, err := tx.ExecContext(ctx, `SAVEPOINT apply`); err != nil {
+			return err
+		} else if err := in.applySafely(ctx, tx, ev); err != nil {
+			if !contentError(err) {
+				return fmt.Errorf("apply %s %s: %w", ev.Type, id, err)
+			}
+			if _, err := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT apply`); err != nil {
+				return err
+			}
+			reason = err
+		}
+		if reason != nil {
+			in.Log.ErrorContext(ctx, "webhook stored, not applied", "event_id", id, "type", cleanText(string(ev.Type)), "err", reason)
+			res.Applied = new(bool)
+			_, err = tx.ExecContext(ctx, `UPDATE webhook_events SET last_error = $2 WHERE id = $1`, id, cleanText(reason.Error()))
+			return err
 		}
 		failpoint.HitFor(failpoint.MidWebhook, ev.ID)
-		_, err = tx.ExecContext(ctx, `UPDATE webhook_events SET processed_at = $2 WHERE id = $1`, ev.ID, in.Now().UTC())
+		_, err = tx.ExecContext(ctx, `UPDATE webhook_events SET processed_at = $2 WHERE id = $1`, id, in.Now().UTC())
 		return err
 	})
 	return res, err
+}
+
+// applySafely applies the event and turns a panic on odd content into an
+// error of its content: it is stored, acknowledged and logged, not retried.
+func (in *Intake) applySafely(ctx context.Context, tx *sqlx.Tx, ev *stripe.Event) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = errs.New(errs.Invalid, "applying the event panicked: %v", r)
+		}
+	}()
+	return in.applyAndCheck(ctx, tx, ev)
+}
+
+// contentError tells an error caused by what the event holds (its data
+// breaks a rule, a constraint or a type of the database), which a retry
+// would only repeat, from Carnet's own failure (the database unreachable,
+// a deadlock, Stripe not answering a re-read), which a retry may cure.
+func contentError(err error) bool {
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) {
+		class := string(pqErr.Code)[:2]
+		return class == "22" || class == "23" // data exception, integrity constraint
+	}
+	if e := errs.AsError(err); e != nil {
+		return e.Code != errs.Internal && e.Code != errs.Unavailable
+	}
+	return false
+}
+
+// storedEventID is the key an event is stored under: its own id when
+// PostgreSQL text can hold it, else a hash of it (or of the whole payload
+// when it has none), so that a redelivery still finds its first copy.
+func storedEventID(id string, payload []byte) string {
+	if id != "" && cleanText(id) == id && len(id) <= 255 {
+		return id
+	}
+	src := []byte(id)
+	if id == "" {
+		src = payload
+	}
+	sum := sha256.Sum256(src)
+	return "carnet_hash_" + hex.EncodeToString(sum[:])
+}
+
+// cleanText makes a string storable as PostgreSQL text: valid UTF-8, no NUL.
+func cleanText(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\ufffd"), "\x00", "")
 }
 
 // applyAndCheck applies the event, then runs the reconciler on every pack it
@@ -180,16 +253,20 @@ func (in *Intake) apply(ctx context.Context, tx *sqlx.Tx, ev *stripe.Event) erro
 	return nil
 }
 
-// decodeThen reads the event's object as T. An object we cannot read is
-// stored all the same and acknowledged: refusing it would only make Stripe
-// retry, then disable the endpoint.
+// decodeThen reads the event's object as T. An object we cannot read is an
+// error of the event's content: stored all the same, with the reason, and
+// acknowledged (refusing it would only make Stripe retry, then disable the
+// endpoint).
 func decodeThen[T any](ev *stripe.Event, fn func(*T) error) error {
 	var id struct {
 		ID string `json:"id"`
 	}
 	obj := new(T)
-	if json.Unmarshal(ev.Data.Raw, &id) != nil || id.ID == "" || json.Unmarshal(ev.Data.Raw, obj) != nil {
-		return nil
+	if err := json.Unmarshal(ev.Data.Raw, &id); err != nil || id.ID == "" {
+		return errs.New(errs.Invalid, "the event's object has no id")
+	}
+	if err := json.Unmarshal(ev.Data.Raw, obj); err != nil {
+		return errs.New(errs.Invalid, "the event's object cannot be read as a %T: %v", obj, err)
 	}
 	return fn(obj)
 }
@@ -221,18 +298,11 @@ func withNewerInvoiceFields(ev *stripe.Event, inv *stripe.Invoice) *stripe.Invoi
 // have sent (a bad signature), 5xx only when Carnet failed and wants the
 // retry, and 200 to everything else, known or not.
 func (in *Intake) Handle(c *gin.Context) {
-	payload, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, MaxPayload))
+	payload, err := api.ReadBody(c) // capped at MaxPayload: 413 too_large beyond
 	if err != nil {
-		api.Fail(c, errs.New(errs.Invalid, "the body is unreadable or larger than 1 MiB"))
-		return
-	}
-	res, err := in.Receive(c.Request.Context(), payload, c.GetHeader("Stripe-Signature"))
-	if err != nil {
-		if errs.CodeOf(err) == errs.Internal {
-			in.Log.Error("webhook", "err", err)
-		}
 		api.Fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, res)
+	res, err := in.Receive(c.Request.Context(), payload, c.GetHeader("Stripe-Signature"))
+	api.Respond(c, http.StatusOK, res, err) // Fail logs Carnet's own failure
 }

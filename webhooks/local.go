@@ -3,12 +3,14 @@ package webhooks
 import (
 	"html/template"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/stripe/stripe-go/v76/webhook"
 
 	"carnet/internal/api"
+	"carnet/internal/auth"
 	"carnet/internal/errs"
 )
 
@@ -17,6 +19,22 @@ import (
 // events Stripe would send, through the same intake.
 type LocalCheckout struct {
 	Intake *Intake
+	Links  *auth.Links // checks the signed token of the page's URL
+}
+
+// pack reads the pack id and refuses without the token Carnet handed out
+// with the checkout URL: the same answer as an unknown pack, so a stranger
+// learns nothing.
+func (l *LocalCheckout) pack(c *gin.Context) (int64, bool) {
+	id, err := api.PathID(c, "id")
+	if err == nil && !l.Links.VerifyCheckout(id, c.Query("token")) {
+		err = errs.NotFoundf("no checkout for pack %s, or this link is not the one Carnet gave", c.Param("id"))
+	}
+	if err != nil {
+		api.Fail(c, err)
+		return 0, false
+	}
+	return id, true
 }
 
 // Routes mounts the page.
@@ -49,9 +67,8 @@ type localInstallment struct {
 }
 
 func (l *LocalCheckout) page(c *gin.Context) {
-	id, err := api.PathID(c, "id")
-	if err != nil {
-		api.Fail(c, err)
+	id, ok := l.pack(c)
+	if !ok {
 		return
 	}
 	var v struct {
@@ -92,9 +109,8 @@ func (l *LocalCheckout) page(c *gin.Context) {
 }
 
 func (l *LocalCheckout) act(c *gin.Context) {
-	id, err := api.PathID(c, "id")
-	if err != nil {
-		api.Fail(c, err)
+	id, ok := l.pack(c)
+	if !ok {
 		return
 	}
 	in := l.Intake
@@ -107,8 +123,15 @@ func (l *LocalCheckout) act(c *gin.Context) {
 	for _, p := range payloads {
 		signed := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: p, Secret: in.Secret})
 		if _, err := in.Receive(c.Request.Context(), p, signed.Header); err != nil {
-			answer = err.Error()
+			// Plain words for the page; the cause goes to the log.
+			answer = "Carnet could not record this payment; try again"
+			if e := errs.AsError(err); e != nil && e.Cause == nil {
+				answer = e.Message
+			} else {
+				in.Log.ErrorContext(c.Request.Context(), "local checkout", "pack_id", id, "err", err)
+			}
 		}
 	}
-	c.Redirect(http.StatusSeeOther, c.Request.URL.Path+"?answer="+template.URLQueryEscaper(answer))
+	q := url.Values{"token": {c.Query("token")}, "answer": {answer}}
+	c.Redirect(http.StatusSeeOther, c.Request.URL.Path+"?"+q.Encode())
 }

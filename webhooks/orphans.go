@@ -16,7 +16,7 @@ import (
 // sees and settles it (carnet unmatched). open: only those not settled.
 func Orphans(ctx context.Context, d *sqlx.DB, open bool) ([]Anomaly, error) {
 	out := []Anomaly{}
-	err := d.SelectContext(ctx, &out, `SELECT * FROM anomalies WHERE kind = $1 AND coach_id IS NULL
+	err := d.SelectContext(ctx, &out, `SELECT `+anomalyCols+` FROM anomalies WHERE kind = $1 AND coach_id IS NULL
 		AND (state = 'open' OR NOT $2) ORDER BY id`, KindUnmatched, open)
 	return out, err
 }
@@ -31,7 +31,7 @@ func SettleOrphan(ctx context.Context, d *sqlx.DB, id int64, note string, now ti
 	}
 	var a Anomaly
 	err := db.InTx(ctx, d, func(tx *sqlx.Tx) error {
-		err := tx.GetContext(ctx, &a, `SELECT * FROM anomalies WHERE id = $1 AND kind = $2 AND coach_id IS NULL FOR UPDATE`,
+		err := tx.GetContext(ctx, &a, `SELECT `+anomalyCols+` FROM anomalies WHERE id = $1 AND kind = $2 AND coach_id IS NULL FOR UPDATE`,
 			id, KindUnmatched)
 		switch {
 		case db.NoRows(err):
@@ -44,7 +44,7 @@ func SettleOrphan(ctx context.Context, d *sqlx.DB, id int64, note string, now ti
 			return errs.New(errs.Conflict, "payment %d was already settled: %s", id, a.Resolution)
 		}
 		return tx.GetContext(ctx, &a, `UPDATE anomalies SET state = 'resolved', resolved_by = 'operator', resolution = $2,
-			closed_at = $3, updated_at = $3 WHERE id = $1 RETURNING *`, id, note, now)
+			closed_at = $3, updated_at = $3 WHERE id = $1 RETURNING `+anomalyCols, id, note, now)
 	})
 	return a, err
 }

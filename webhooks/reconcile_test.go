@@ -27,13 +27,13 @@ import (
 
 // mailbox sends the outbox through a real SMTP server and returns what it got.
 type mailbox struct {
-	t      *testing.T
+	t      testing.TB
 	server *mailtest.Server
 	worker *notify.DispatchWorker
 }
 
 func (s *shop) mailbox() *mailbox {
-	srv, _ := mailtest.Start(s.t, mailtest.PlainSMTP)
+	srv, _ := mailtest.Start(s.t.(*testing.T), mailtest.PlainSMTP)
 	d := &notify.Dispatcher{DB: s.packs.DB, SMTPURL: srv.URL("smtp"), From: "carnet@localhost", Now: s.clock,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	return &mailbox{t: s.t, server: srv, worker: &notify.DispatchWorker{Dispatcher: d}}
@@ -509,7 +509,7 @@ func TestConcurrentRefundsOfOneAnomaly(t *testing.T) {
 	t.Parallel()
 	s := newShop(t)
 	stripe := stripefault.New(t, os.Getenv("STRIPE_API_BASE"))
-	s.bill.Stripe = billing.NewStripe("", stripe.URL)
+	s.bill.Stripe = billing.NewStripe("", stripe.URL, 0)
 	s.charter(false)
 	ctx := context.Background()
 	co, _ := s.checkout(billing.PlanInstallments)

@@ -188,6 +188,7 @@ const RateLimitPause = time.Second
 // rate-limited request (only lock timeouts), so on a 429 each pauses, then
 // resumes the list after the last object done.
 func (in *Intake) each(ctx context.Context, list *stripe.ListParams, open func() iterator, do func(obj any) (id string, err error)) error {
+	list.Context = ctx // the job's context: a stopping worker cancels the call
 	for try := 0; ; try++ {
 		it := open()
 		for it.Next() {

@@ -74,7 +74,6 @@ type result struct {
 	n       int
 	elapsed time.Duration
 	lat     []time.Duration
-	anchor  string
 }
 
 func (r result) row() string {
@@ -407,7 +406,7 @@ COMMIT;
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
-		return result{}, fmt.Errorf("pgbench: %v\n%s", err, out.String())
+		return result{}, fmt.Errorf("pgbench: %w\n%s", err, out.String())
 	}
 	// Each log line: client transaction latency(us) script epoch epoch_us.
 	var lat []time.Duration

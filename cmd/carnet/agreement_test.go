@@ -74,7 +74,7 @@ func TestAgreementIsReadAcceptedAndKept(t *testing.T) {
 	}
 
 	// Paid, then disputed: the evidence carries the signed agreement.
-	res, err := http.PostForm(a.base+"/checkout/local/"+pack, url.Values{"action": {"card"}})
+	res, err := http.PostForm(a.base+localCheckoutPath(co), url.Values{"action": {"card"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -105,7 +105,7 @@ func TestBrowserAnomalyCharterKeysTenancy(t *testing.T) {
 	c := a.must(201, "POST", "/v1/clients", key, map[string]any{"name": "Emma Clarke", "email": "emma@example.com", "locale": "en"})
 	co := a.must(201, "POST", "/v1/checkout", key, map[string]any{"client_id": c["id"], "offer_id": offer["id"]})
 	pack := int64(co["pack_id"].(float64))
-	if r, err := http.PostForm(a.base+fmt.Sprintf("/checkout/local/%d", pack), map[string][]string{"action": {"card"}}); err != nil {
+	if r, err := http.PostForm(a.base+localCheckoutPath(co), map[string][]string{"action": {"card"}}); err != nil {
 		t.Fatal(err)
 	} else {
 		r.Body.Close()
@@ -141,7 +141,7 @@ func TestBrowserAnomalyCharterKeysTenancy(t *testing.T) {
 
 	// A key made on the settings page works, then is revoked and refused.
 	a.page(t, tab, "/app/settings")
-	txt = submit(t, tab, `#keys button:not(.danger)`, `#label`, "Zapier")
+	submit(t, tab, `#keys button:not(.danger)`, `#label`, "Zapier")
 	newKey := browsertest.Eval[string](t, tab, `document.querySelector("#new-key").textContent`)
 	if r := a.do("GET", "/v1/clients", newKey, nil); r.Status != 200 {
 		t.Fatalf("the new key: %d", r.Status)

@@ -35,7 +35,7 @@ func TestBrowserEveryPage(t *testing.T) {
 	}
 	co := a.must(201, "POST", "/v1/checkout", key, map[string]any{"client_id": clients[2], "offer_id": ten["id"], "plan": "installments"})
 	pack := int64(co["pack_id"].(float64))
-	if r, err := http.PostForm(a.base+fmt.Sprintf("/checkout/local/%d", pack), map[string][]string{"action": {"card"}}); err != nil {
+	if r, err := http.PostForm(a.base+localCheckoutPath(co), map[string][]string{"action": {"card"}}); err != nil {
 		t.Fatal(err)
 	} else {
 		r.Body.Close()

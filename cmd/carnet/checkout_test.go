@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"carnet/internal/stripefault"
-	"carnet/internal/testdb"
 )
 
 // The whole purchase, offline: checkout, the local page plays Stripe, the
@@ -86,7 +85,7 @@ func TestPurchaseEndToEndWithoutStripeAccount(t *testing.T) {
 func TestCheckoutWhenStripeFailsOverHTTP(t *testing.T) {
 	t.Parallel()
 	proxy := stripefault.New(t, os.Getenv("STRIPE_API_BASE"))
-	a := startAppWith(t, testdb.URLOf(t, testdb.New(t)), proxy.URL)
+	a := startAppWith(t, "", func(m *Main) { m.StripeAPIBase = proxy.URL })
 	key := a.coach("faults@example.com")
 	offer := a.must(201, "POST", "/v1/offers", key, map[string]any{"name": "10", "kind": "sessions", "sessions": 10, "price_amount": 45000, "installments": 3})
 	c := a.must(201, "POST", "/v1/clients", key, map[string]any{"name": "Léa", "email": "lea@example.com"})
@@ -100,7 +99,7 @@ func TestCheckoutWhenStripeFailsOverHTTP(t *testing.T) {
 		a.do("POST", "/v1/me/checkout", tok, accepted),
 		a.do("POST", "/v1/checkout", key, map[string]any{"client_id": c["id"], "offer_id": offer["id"]}),
 	} {
-		if r.Status != http.StatusBadGateway || r.code(t) != "unavailable" {
+		if r.Status != http.StatusServiceUnavailable || r.code(t) != "unavailable" || r.Header.Get("Retry-After") == "" {
 			t.Fatalf("checkout while Stripe fails: %d %s", r.Status, r.Body)
 		}
 		msg := r.json(t)["error"].(map[string]any)["message"]

@@ -19,6 +19,10 @@ type Config struct {
 	SMTPURL       string // SMTP_URL
 	MailFrom      string // CARNET_MAIL_FROM
 	LogLevel      slog.Level
+	// TrustedProxies (CARNET_TRUSTED_PROXIES, comma-separated addresses or
+	// CIDRs): the load balancers whose X-Forwarded-For names the caller.
+	// None by default: the caller is the connection's peer.
+	TrustedProxies []string
 }
 
 // ConfigFromEnv reads the environment, with the defaults README.md lists.
@@ -33,6 +37,11 @@ func ConfigFromEnv() Config {
 		WebhookSecret: os.Getenv("STRIPE_WEBHOOK_SECRET"),
 		SMTPURL:       os.Getenv("SMTP_URL"),
 		MailFrom:      env("CARNET_MAIL_FROM", "carnet@localhost"),
+	}
+	for _, p := range strings.Split(os.Getenv("CARNET_TRUSTED_PROXIES"), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			c.TrustedProxies = append(c.TrustedProxies, p)
+		}
 	}
 	if c.OpsAddr == "off" {
 		c.OpsAddr = ""

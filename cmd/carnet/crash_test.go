@@ -64,7 +64,7 @@ func (w *world) setUp(send func(call) answer) {
 
 func num(s string) int64 {
 	var n int64
-	fmt.Sscan(s, &n)
+	_, _ = fmt.Sscan(s, &n)
 	return n
 }
 

@@ -160,7 +160,7 @@ func TestEndingFinishOrNothing(t *testing.T) {
 	if r := a.do("POST", "/v1/sessions", key, map[string]any{"starts_at": a.clock().Add(time.Hour), "client_ids": []any{y["id"]}}); r.Status != 400 {
 		t.Fatalf("booking Y: %d", r.Status)
 	}
-	if out, err := runCmd(t, a.m.Config.DatabaseURL, "verify"); err != nil {
+	if out, err := runCmd(t, a.m.DatabaseURL, "verify"); err != nil {
 		t.Fatalf("verify after the endings: %v\n%s", err, out)
 	}
 }

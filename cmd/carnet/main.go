@@ -54,6 +54,9 @@ func run(ctx context.Context, cfg Config, args []string, stdout, stderr io.Write
 		return usageError(usage)
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	// Anything that logs through slog's or the log package's default (a
+	// library, a stray call) writes the same JSON lines.
+	slog.SetDefault(log)
 	m := &Main{Config: cfg, Log: log}
 	switch args[0] {
 	case "serve":

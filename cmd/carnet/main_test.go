@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -19,32 +20,57 @@ import (
 
 // app is the real program, started on a free port against its own database.
 type app struct {
-	t    *testing.T
+	t    testing.TB
 	m    *Main
 	base string
 	mu   sync.Mutex
 	now  time.Time
+	logs *logBuffer // what the program logged, as JSON lines
 }
 
-func startApp(t *testing.T) *app {
+// logBuffer collects log lines written from many goroutines.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func startApp(t testing.TB) *app {
 	t.Helper()
 	return startAppOn(t, testdb.URLOf(t, testdb.New(t)))
 }
 
 // startAppOn starts the program against an existing database.
-func startAppOn(t *testing.T, url string) *app {
+func startAppOn(t testing.TB, url string) *app {
 	t.Helper()
-	return startAppWith(t, url, os.Getenv("STRIPE_API_BASE"))
+	return startAppWith(t, url, nil)
 }
 
-// startAppWith starts the program with Stripe's API at stripeBase (a
-// fault-injecting proxy in front of stripe-mock, say).
-func startAppWith(t *testing.T, url, stripeBase string) *app {
+// startAppWith starts the program against url (a fresh database when
+// empty), after opt changed its settings.
+func startAppWith(t testing.TB, url string, opt func(*Main)) *app {
 	t.Helper()
-	a := &app{t: t, now: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
-	cfg := Config{DatabaseURL: url, Addr: "127.0.0.1:0", StripeAPIBase: stripeBase}
+	if url == "" {
+		url = testdb.URLOf(t, testdb.New(t))
+	}
+	a := &app{t: t, now: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC), logs: &logBuffer{}}
+	cfg := Config{DatabaseURL: url, Addr: "127.0.0.1:0", StripeAPIBase: os.Getenv("STRIPE_API_BASE")}
 	cfg.BaseURL = "http://carnet.test"
-	a.m = &Main{Config: cfg, Now: a.clock, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), ExpiryEvery: time.Second}
+	a.m = &Main{Config: cfg, Now: a.clock, Log: slog.New(slog.NewJSONHandler(a.logs, nil)), ExpiryEvery: time.Second}
+	if opt != nil {
+		opt(a.m)
+	}
 	if err := a.m.Run(context.Background()); err != nil {
 		t.Fatalf("start carnet: %v", err)
 	}
@@ -77,7 +103,7 @@ type reply struct {
 }
 
 // json decodes the reply body into a map (or whatever v is).
-func (r reply) json(t *testing.T) map[string]any {
+func (r reply) json(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(r.Body, &m); err != nil {
@@ -87,7 +113,7 @@ func (r reply) json(t *testing.T) map[string]any {
 }
 
 // code is the error code of an error reply, "" otherwise.
-func (r reply) code(t *testing.T) string {
+func (r reply) code(t testing.TB) string {
 	t.Helper()
 	e, _ := r.json(t)["error"].(map[string]any)
 	if e == nil {
@@ -154,4 +180,18 @@ func id(m map[string]any) string {
 func jsonString(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// accepted reads the agreement a client link is shown for offer and plan
+// and returns its hash, as the client's page sends it with the checkout.
+func (a *app) accepted(tok string, offer any, plan string) any {
+	a.t.Helper()
+	return a.must(200, "GET", fmt.Sprintf("/v1/me/agreement?plan=%s&offer_id=%v", plan, offer), tok, nil)["sha256"]
+}
+
+// localCheckoutPath is the path (with its signed token) of the local test
+// checkout a checkout answer points at.
+func localCheckoutPath(co map[string]any) string {
+	u := co["url"].(string)
+	return u[strings.Index(u, "/checkout/local/"):]
 }

@@ -35,7 +35,6 @@ func BenchmarkCoachPages(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	const n = 10000
 	seed := []string{
 		`INSERT INTO offers (coach_id, name, kind, sessions, validity_days, price_amount, currency, upfront, installments)
 		 VALUES ($1, '10 séances', 'sessions', 10, 180, 45000, 'EUR', true, 3)`,
@@ -65,7 +64,7 @@ func BenchmarkCoachPages(b *testing.B) {
 			b.Fatalf("%s: %v", q, err)
 		}
 	}
-	_, session, err := auth.SignInWithKey(ctx, m.DB, mustKey(b, m, coach.ID), now)
+	_, session, err := auth.SignInWithKey(ctx, m.DB, mustKey(b, m, coach.ID), "", now)
 	if err != nil {
 		b.Fatal(err)
 	}

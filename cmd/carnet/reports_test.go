@@ -388,7 +388,7 @@ func TestIncidentCost(t *testing.T) {
 		t.Fatalf("incidents CSV: %d %s", r.Status, r.Body)
 	}
 	// The free pack of her own keeps the ledger true.
-	if out, err := runCmd(t, a.m.Config.DatabaseURL, "verify"); err != nil {
+	if out, err := runCmd(t, a.m.DatabaseURL, "verify"); err != nil {
 		t.Fatalf("verify after the goodwill: %v\n%s", err, out)
 	}
 }
@@ -403,7 +403,7 @@ func TestReportPages(t *testing.T) {
 	c := a.must(201, "POST", "/v1/clients", key, map[string]any{"name": "Zoé Brun", "email": "zoe@example.com"})
 	a.must(201, "POST", "/v1/clients/"+id(c)+"/packs", key, map[string]any{"offer_id": ten["id"], "method": "cash"})
 	a.attend(key, c["id"])
-	_, token, err := auth.SignInWithKey(context.Background(), a.m.DB, key, a.clock())
+	_, token, err := auth.SignInWithKey(context.Background(), a.m.DB, key, "127.0.0.1", a.clock())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -44,6 +45,12 @@ type Main struct {
 	// How long a retry waits for the first request with its
 	// Idempotency-Key before answering 409 (api.DefaultIdempotencyWait).
 	IdempotencyWait time.Duration
+
+	// StripeTimeout bounds one call to Stripe (billing.StripeTimeout unless set).
+	StripeTimeout time.Duration
+	// Timeouts of the HTTP server, unless set: ReadTimeout (headers and
+	// body) 30 s, WriteTimeout 60 s, IdleTimeout 120 s.
+	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 
 	Metrics *metrics.Metrics
 	OpsAddr string // where /metrics and pprof listen, once Run returned ("" when off)
@@ -84,7 +91,7 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	svc := &packs.Service{DB: d, Now: m.Now, Links: links, BaseURL: m.BaseURL}
 	bill := &billing.Service{DB: d, Packs: svc, Now: m.Now, BaseURL: m.BaseURL, Local: m.StripeKey == "",
-		Stripe: billing.NewStripe(m.StripeKey, m.StripeAPIBase)}
+		Stripe: billing.NewStripe(m.StripeKey, m.StripeAPIBase, m.StripeTimeout)}
 	if err := bill.Init(ctx); err != nil {
 		return err
 	}
@@ -140,12 +147,18 @@ func (m *Main) router(svc *packs.Service, bill *billing.Service, intake *webhook
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
+	// The caller's address decides the throttle of failed authentications:
+	// X-Forwarded-For is believed only from the proxies the operator names.
+	if err := r.SetTrustedProxies(m.TrustedProxies); err != nil {
+		m.Log.Error("CARNET_TRUSTED_PROXIES", "err", err)
+		_ = r.SetTrustedProxies(nil)
+	}
 	rep := &reports.Service{DB: m.DB, Now: m.Now}
 	app := &web.App{DB: m.DB, Packs: svc, Billing: bill, Anomalies: recon, Reports: rep, Now: m.Now, BaseURL: m.BaseURL,
 		Mailer: m.SMTPURL != "", StripeMode: billing.Mode(m.StripeKey)}
 	r.NoRoute(app.NotFound(api.NotFound))
 	r.NoMethod(api.MethodNotAllowed)
-	r.Use(api.Observe(m.Log), m.Metrics.Gin())
+	r.Use(api.Observe(m.Log), m.Metrics.Gin(), api.LimitBody(api.MaxBody))
 
 	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	r.GET("/readyz", m.ready)
@@ -154,7 +167,7 @@ func (m *Main) router(svc *packs.Service, bill *billing.Service, intake *webhook
 	app.ClientRoutes(r, links)
 
 	idem := api.Idempotent(m.DB, m.IdempotencyWait)
-	coach := r.Group("/v1", auth.RequireCoach(m.DB), idem)
+	coach := r.Group("/v1", auth.RequireCoach(m.DB, m.Now), idem)
 	client := r.Group("/v1", links.RequireClient(), idem)
 	svc.Routes(coach, client)
 	bill.Routes(coach, client)
@@ -163,12 +176,14 @@ func (m *Main) router(svc *packs.Service, bill *billing.Service, intake *webhook
 	coach.GET("/notifications", notify.Handler(m.DB, func(c *gin.Context) int64 { return auth.CoachOf(c).ID }))
 	r.POST("/webhooks/stripe", intake.Handle)
 	if bill.Local {
-		(&webhooks.LocalCheckout{Intake: intake}).Routes(r)
+		(&webhooks.LocalCheckout{Intake: intake, Links: links}).Routes(r)
 	}
 	return r
 }
 
-// ready answers 200 only when the database answers and its schema is current.
+// ready answers 200 only when the database answers and its schema is
+// current or ahead (a newer release migrated it, compatibly, during a
+// rolling deploy); otherwise 503 with the reason.
 func (m *Main) ready(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
 	defer cancel()
@@ -176,6 +191,7 @@ func (m *Main) ready(c *gin.Context) {
 	switch {
 	case err != nil:
 		m.Log.Warn("not ready", "err", err)
+		c.Header("Retry-After", strconv.Itoa(api.RetryAfterSeconds))
 		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "database unreachable"})
 	case !current:
 		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "migrations pending"})
@@ -194,7 +210,14 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
 	}
 	m.Addr = ln.Addr().String()
-	m.srv = &http.Server{Handler: m.Handler, ReadHeaderTimeout: 10 * time.Second}
+	// A client that sends its headers and never finishes its body loses the
+	// connection after ReadTimeout; a reader that stops reading, after
+	// WriteTimeout (longer than any Stripe call, so an answer can be sent).
+	m.srv = &http.Server{Handler: m.Handler, ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:  cmp.Or(m.ReadTimeout, 30*time.Second),
+		WriteTimeout: cmp.Or(m.WriteTimeout, 60*time.Second),
+		IdleTimeout:  cmp.Or(m.IdleTimeout, 120*time.Second),
+		ErrorLog:     slog.NewLogLogger(m.Log.Handler(), slog.LevelWarn)}
 	go func() {
 		if err := m.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			m.Log.Error("serve", "err", err)

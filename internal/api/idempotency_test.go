@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -74,7 +75,7 @@ func (r *rig) handle(c *gin.Context) {
 	}
 	switch r.fail.Load() {
 	case 500:
-		api.Fail(c, io.ErrUnexpectedEOF)
+		api.Fail(c, errors.New("a bug of ours")) // (a lost connection would be a 503)
 		return
 	case 409:
 		api.Fail(c, errs.New(errs.Conflict, "refused"))
@@ -275,7 +276,7 @@ func TestInTxJoinsTheRequestUnderASavepoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tx.Rollback()
+	defer func() { _ = tx.Rollback() }()
 	ctx := db.WithRequestTx(context.Background(), tx, "ref")
 	if err := db.InTx(ctx, d, func(tx *sqlx.Tx) error {
 		_, err := tx.Exec(`INSERT INTO effects (note) VALUES ('kept')`)

@@ -29,14 +29,9 @@ type Coach struct {
 	CreatedAt time.Time `db:"created_at" json:"created_at"`
 }
 
-// coachColumns are the columns a Coach scans: never "*", so a column a
-// newer release adds cannot break this binary during a rolling deploy.
-const coachColumns = "id, name, email, currency, timezone, locale, created_at"
-
-// qualified prefixes each of columns with alias.
-func qualified(alias, columns string) string {
-	return alias + "." + strings.ReplaceAll(columns, ", ", ", "+alias+".")
-}
+// coachCols are the columns a Coach scans: never "*", so a column a newer
+// release adds cannot break this binary during a rolling deploy.
+var coachCols = db.Columns[Coach]("")
 
 // NewCoach is what it takes to create a coach.
 type NewCoach struct {
@@ -81,7 +76,7 @@ func CreateCoach(ctx context.Context, d *sqlx.DB, n NewCoach) (Coach, string, er
 	var key string
 	err := db.InTx(ctx, d, func(tx *sqlx.Tx) error {
 		err := tx.GetContext(ctx, &c, `INSERT INTO coaches (name, email, currency, timezone)
-			VALUES ($1, $2, $3, $4) RETURNING `+coachColumns, n.Name, n.Email, n.Currency, n.Timezone)
+			VALUES ($1, $2, $3, $4) RETURNING `+coachCols, n.Name, n.Email, n.Currency, n.Timezone)
 		if db.IsUniqueViolation(err, "coaches_email_key") {
 			return errs.New(errs.Conflict, "a coach with email %s already exists", n.Email)
 		}
@@ -97,7 +92,7 @@ func CreateCoach(ctx context.Context, d *sqlx.DB, n NewCoach) (Coach, string, er
 // CoachByEmail finds a coach by email.
 func CoachByEmail(ctx context.Context, d sqlx.QueryerContext, email string) (Coach, error) {
 	var c Coach
-	err := sqlx.GetContext(ctx, d, &c, `SELECT `+coachColumns+` FROM coaches WHERE lower(email) = lower($1)`, email)
+	err := sqlx.GetContext(ctx, d, &c, `SELECT `+coachCols+` FROM coaches WHERE lower(email) = lower($1)`, email)
 	if db.NoRows(err) {
 		return c, errs.NotFoundf("no coach with email %s", email)
 	}
@@ -118,9 +113,15 @@ func issueKey(ctx context.Context, e sqlx.ExecerContext, coachID int64, label st
 
 // CoachByKey authenticates an API key.
 func CoachByKey(ctx context.Context, d *sqlx.DB, key string) (Coach, error) {
+	return coachByKeyFrom(ctx, d, key, "", time.Now())
+}
+
+// coachByKeyFrom authenticates an API key sent from addr: a blocked address
+// is refused like an unknown key (the caller then learns why).
+func coachByKeyFrom(ctx context.Context, d *sqlx.DB, key, addr string, now time.Time) (Coach, error) {
 	var c Coach
-	err := d.GetContext(ctx, &c, `SELECT `+qualified("c", coachColumns)+` FROM coaches c JOIN api_keys k ON k.coach_id = c.id
-		WHERE k.key_hash = $1 AND k.revoked_at IS NULL`, hashKey(key))
+	err := d.GetContext(ctx, &c, `SELECT `+db.Columns[Coach]("c")+` FROM coaches c JOIN api_keys k ON k.coach_id = c.id
+		WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND `+notBlocked, hashKey(key), addr, now.UTC())
 	if db.NoRows(err) {
 		return c, errs.New(errs.Unauthorized, "unknown or revoked API key")
 	}
@@ -141,7 +142,7 @@ func randomToken(n int) string {
 // CoachByID loads a coach.
 func CoachByID(ctx context.Context, d sqlx.QueryerContext, id int64) (Coach, error) {
 	var c Coach
-	err := sqlx.GetContext(ctx, d, &c, `SELECT `+coachColumns+` FROM coaches WHERE id = $1`, id)
+	err := sqlx.GetContext(ctx, d, &c, `SELECT `+coachCols+` FROM coaches WHERE id = $1`, id)
 	if db.NoRows(err) {
 		return c, errs.NotFoundf("no coach %d", id)
 	}
@@ -167,6 +168,6 @@ func UpdateSettings(ctx context.Context, d *sqlx.DB, coachID int64, s CoachSetti
 		return c, errs.Field("timezone", "must be an IANA time zone such as Europe/Paris")
 	}
 	err := d.GetContext(ctx, &c, `UPDATE coaches SET locale = $2, timezone = $3, currency = $4 WHERE id = $1
-		RETURNING `+coachColumns, coachID, s.Locale, s.Timezone, s.Currency)
+		RETURNING `+coachCols, coachID, s.Locale, s.Timezone, s.Currency)
 	return c, err
 }

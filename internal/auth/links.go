@@ -50,9 +50,13 @@ func (l *Links) Issue(coachID, clientID int64, ttl time.Duration) (string, time.
 	return "cl_" + payload + "." + l.sign(payload), expires
 }
 
-func (l *Links) sign(payload string) string {
+func (l *Links) sign(payload string) string { return l.signFor("client-link:", payload) }
+
+// signFor signs payload for one purpose, so a token of one kind is never
+// accepted as another.
+func (l *Links) signFor(purpose, payload string) string {
 	m := hmac.New(sha256.New, l.secret)
-	m.Write([]byte("client-link:" + payload))
+	m.Write([]byte(purpose + payload))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
@@ -75,6 +79,12 @@ type LinkCheck struct {
 
 // Check reads a link; the error is only for a database that failed.
 func (l *Links) Check(ctx context.Context, token string) (LinkCheck, error) {
+	return l.checkFrom(ctx, token, "")
+}
+
+// checkFrom reads a link sent from addr: a blocked address is refused like
+// a bad link, in the same query that finds the client.
+func (l *Links) checkFrom(ctx context.Context, token, addr string) (LinkCheck, error) {
 	bad := LinkCheck{State: LinkInvalid}
 	body, ok := strings.CutPrefix(token, "cl_")
 	parts := strings.Split(body, ".")
@@ -87,19 +97,21 @@ func (l *Links) Check(ctx context.Context, token string) (LinkCheck, error) {
 	}
 	nums := make([]int64, 3)
 	for i := range nums {
-		var err error
-		if nums[i], err = strconv.ParseInt(parts[i], 10, 64); err != nil {
-			return bad, nil
+		n, err := strconv.ParseInt(parts[i], 10, 64)
+		if err != nil {
+			return bad, nil //nolint:nilerr // a malformed link is a bad link, not a failure
 		}
+		nums[i] = n
 	}
 	lc := LinkCheck{CoachID: nums[0], ClientID: nums[1], ExpiresAt: time.Unix(nums[2], 0).UTC(), State: LinkValid}
 	var st struct {
 		Exists  bool `db:"client_exists"`
 		Revoked bool `db:"revoked"`
 	}
-	if err := l.d.GetContext(ctx, &st, `SELECT EXISTS (SELECT 1 FROM clients WHERE coach_id = $1 AND id = $2) AS client_exists,
-		EXISTS (SELECT 1 FROM client_links WHERE token_hash = $3 AND revoked_at IS NOT NULL) AS revoked`,
-		lc.CoachID, lc.ClientID, hashKey(token)); err != nil {
+	if err := l.d.GetContext(ctx, &st, `SELECT EXISTS (SELECT 1 FROM clients WHERE coach_id = $1 AND id = $4)
+		AND `+notBlocked+` AS client_exists,
+		EXISTS (SELECT 1 FROM client_links WHERE token_hash = $5 AND revoked_at IS NOT NULL) AS revoked`,
+		lc.CoachID, addr, l.now().UTC(), lc.ClientID, hashKey(token)); err != nil {
 		return bad, err
 	}
 	switch {
@@ -116,7 +128,12 @@ func (l *Links) Check(ctx context.Context, token string) (LinkCheck, error) {
 // Verify checks a link's signature and expiry, that it was not revoked and
 // that its client still exists, and returns whom it names.
 func (l *Links) Verify(ctx context.Context, token string) (coachID, clientID int64, err error) {
-	lc, err := l.Check(ctx, token)
+	return l.verifyFrom(ctx, token, "")
+}
+
+// verifyFrom is Verify for a link sent from addr (see checkFrom).
+func (l *Links) verifyFrom(ctx context.Context, token, addr string) (coachID, clientID int64, err error) {
+	lc, err := l.checkFrom(ctx, token, addr)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -131,7 +148,9 @@ func (l *Links) Verify(ctx context.Context, token string) (coachID, clientID int
 func (l *Links) IssueStored(ctx context.Context, q sqlx.ExecerContext, coachID, clientID int64, ttl time.Duration) (string, time.Time, error) {
 	token, expires := l.Issue(coachID, clientID, ttl)
 	_, err := q.ExecContext(ctx, `INSERT INTO client_links (token_hash, coach_id, client_id, issued_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5)`, hashKey(token), coachID, clientID, l.now().UTC(), expires)
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (token_hash) DO NOTHING`, hashKey(token), coachID, clientID, l.now().UTC(), expires)
+	// A second link asked for in the same second is the same token: the
+	// same row.
 	return token, expires, err
 }
 
@@ -175,4 +194,32 @@ func (l *Links) ClientBySession(ctx context.Context, token string) (ClientAuth, 
 func (l *Links) CloseSession(ctx context.Context, token string) error {
 	_, err := l.d.ExecContext(ctx, `DELETE FROM client_web_sessions WHERE token_hash = $1`, hashKey(token))
 	return err
+}
+
+// CheckoutTTL is how long a local test checkout page stays usable: the page
+// also plays the later months of an installment plan.
+const CheckoutTTL = MaxLinkTTL
+
+// IssueCheckout signs the token that opens the local test checkout of one
+// pack (Carnet without a Stripe account): pack ids are sequential, so the
+// page must not open to whoever guesses one.
+func (l *Links) IssueCheckout(packID int64) string {
+	expires := l.now().Add(CheckoutTTL).UTC().Unix()
+	payload := fmt.Sprintf("%d.%d", packID, expires)
+	return "co_" + payload + "." + l.signFor("local-checkout:", payload)
+}
+
+// VerifyCheckout tells whether token opens the local checkout of packID.
+func (l *Links) VerifyCheckout(packID int64, token string) bool {
+	body, ok := strings.CutPrefix(token, "co_")
+	parts := strings.Split(body, ".")
+	if !ok || len(parts) != 3 || parts[0] != strconv.FormatInt(packID, 10) {
+		return false
+	}
+	payload := parts[0] + "." + parts[1]
+	if !hmac.Equal([]byte(parts[2]), []byte(l.signFor("local-checkout:", payload))) {
+		return false
+	}
+	expires, err := strconv.ParseInt(parts[1], 10, 64)
+	return err == nil && l.now().Before(time.Unix(expires, 0))
 }

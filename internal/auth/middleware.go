@@ -1,8 +1,10 @@
 package auth
 
 import (
+	"context"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/jmoiron/sqlx"
@@ -24,23 +26,48 @@ func bearer(c *gin.Context) string {
 	return ""
 }
 
-// RequireCoach authenticates the coach's API key (Authorization: Bearer ck_...).
-func RequireCoach(d *sqlx.DB) gin.HandlerFunc {
+// RequireCoach authenticates the coach's API key (Authorization: Bearer
+// ck_...). Failures are counted per address (see MaxFailures).
+func RequireCoach(d *sqlx.DB, now func() time.Time) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		key := bearer(c)
 		if !strings.HasPrefix(key, "ck_") {
-			api.Fail(c, errs.New(errs.Unauthorized, "an API key is required: Authorization: Bearer ck_..."))
+			failed(c, d, now, key, errs.New(errs.Unauthorized, "an API key is required: Authorization: Bearer ck_..."))
 			return
 		}
-		coach, err := CoachByKey(c.Request.Context(), d, key)
+		coach, err := coachByKeyFrom(c.Request.Context(), d, key, c.ClientIP(), now())
 		if err != nil {
-			api.Fail(c, err)
+			failed(c, d, now, key, err)
 			return
 		}
 		c.Set(coachKey, coach)
 		api.SetScope(c, "coach:"+strconv.FormatInt(coach.ID, 10))
 		c.Next()
 	}
+}
+
+// failed answers a failed authentication (see CountFailure).
+func failed(c *gin.Context, d *sqlx.DB, now func() time.Time, sent string, err error) {
+	api.Fail(c, CountFailure(c.Request.Context(), d, c.ClientIP(), now(), sent, err))
+}
+
+// CountFailure counts a credential that was sent and refused against the
+// caller's address (a missing one guesses nothing) and returns what to
+// answer: err, or past the allowance 429 rate_limited with Retry-After.
+func CountFailure(ctx context.Context, d *sqlx.DB, addr string, now time.Time, sent string, err error) error {
+	if sent == "" || errs.CodeOf(err) != errs.Unauthorized {
+		return err
+	}
+	wait, rerr := recordFailure(ctx, d, addr, now.UTC())
+	switch {
+	case rerr != nil:
+		return rerr
+	case wait > 0:
+		e := errs.New(errs.RateLimited, "too many failed attempts from your address; try again in %d seconds", RetryAfter(wait))
+		e.RetryAfter = RetryAfter(wait)
+		return e
+	}
+	return err
 }
 
 // CoachOf returns the coach RequireCoach authenticated.
@@ -53,11 +80,13 @@ func CoachOf(c *gin.Context) Coach {
 type ClientAuth struct{ CoachID, ClientID int64 }
 
 // RequireClient authenticates a client link (Authorization: Bearer cl_...).
+// Failures are counted per address, as for API keys.
 func (l *Links) RequireClient() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		coachID, clientID, err := l.Verify(c.Request.Context(), bearer(c))
+		token := bearer(c)
+		coachID, clientID, err := l.verifyFrom(c.Request.Context(), token, c.ClientIP())
 		if err != nil {
-			api.Fail(c, err)
+			failed(c, l.d, l.now, token, err)
 			return
 		}
 		c.Set(clientKey, ClientAuth{CoachID: coachID, ClientID: clientID})

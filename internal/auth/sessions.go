@@ -68,11 +68,11 @@ func UseSignIn(ctx context.Context, d *sqlx.DB, token string, now time.Time) (Co
 }
 
 // SignInWithKey opens a session for the coach an API key names (the demo's
-// way in).
-func SignInWithKey(ctx context.Context, d *sqlx.DB, key string, now time.Time) (Coach, string, error) {
-	c, err := CoachByKey(ctx, d, key)
+// way in). Failures from addr are throttled like the API's.
+func SignInWithKey(ctx context.Context, d *sqlx.DB, key, addr string, now time.Time) (Coach, string, error) {
+	c, err := coachByKeyFrom(ctx, d, key, addr, now)
 	if err != nil {
-		return c, "", err
+		return c, "", CountFailure(ctx, d, addr, now, key, err)
 	}
 	s, err := openSession(ctx, d, c.ID, ByAPIKey, now)
 	return c, s, err
@@ -98,7 +98,7 @@ func openSession(ctx context.Context, e sqlx.ExecerContext, coachID int64, metho
 // CoachBySession finds the coach of a live session.
 func CoachBySession(ctx context.Context, d *sqlx.DB, token string, now time.Time) (Coach, error) {
 	var c Coach
-	err := d.GetContext(ctx, &c, `SELECT `+qualified("c", coachColumns)+` FROM coaches c
+	err := d.GetContext(ctx, &c, `SELECT `+db.Columns[Coach]("c")+` FROM coaches c
 		JOIN web_sessions s ON s.coach_id = c.id WHERE s.token_hash = $1 AND s.expires_at > $2`,
 		hashKey(token), now.UTC())
 	if db.NoRows(err) {

@@ -63,7 +63,9 @@ func Migrate(ctx context.Context, d *sql.DB) error {
 	return nil
 }
 
-// Current reports whether the schema is at the newest embedded version.
+// Current reports whether the schema is at the newest embedded version or
+// ahead of it: during a rolling deploy the newer release migrates first, and
+// its migrations are written so that this binary still runs on them.
 func Current(ctx context.Context, d *sql.DB) (bool, error) {
 	p, err := Migrator(d)
 	if err != nil {

@@ -120,8 +120,8 @@ func (r *request) savepoint(ctx context.Context, fn func(tx *sqlx.Tx) error) err
 		return err
 	}
 	if err := fn(r.tx); err != nil {
-		if _, rbErr := r.tx.ExecContext(context.WithoutCancel(ctx), "ROLLBACK TO SAVEPOINT "+name); rbErr != nil && rbErr != sql.ErrTxDone {
-			return fmt.Errorf("%w (and rolling back: %v)", err, rbErr)
+		if _, rbErr := r.tx.ExecContext(context.WithoutCancel(ctx), "ROLLBACK TO SAVEPOINT "+name); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
+			return fmt.Errorf("%w (and rolling back: %w)", err, rbErr)
 		}
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -65,4 +66,19 @@ func (q quiet) WithGroup(n string) slog.Handler      { return quiet{q.Handler.Wi
 // enqueue work some serve process will run).
 func InsertOnly(d *sql.DB) (*Client, error) {
 	return river.NewClient(riverdatabasesql.New(d), &river.Config{})
+}
+
+// Schema is the text of every migration River brings, in order: what its
+// tables look like in the version go.mod pins. The test template is named
+// after it, so a River upgrade that changes them builds a new template.
+func Schema() (string, error) {
+	m, err := rivermigrate.New(riverdatabasesql.New(nil), nil)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	for _, v := range m.AllVersions() {
+		fmt.Fprintf(&b, "-- river %d %s\n%s\n", v.Version, v.Name, v.SQLUp)
+	}
+	return b.String(), nil
 }

@@ -183,7 +183,7 @@ func (s *session) Data(r io.Reader) error {
 		mr := multipart.NewReader(msg.Body, params["boundary"])
 		for {
 			p, err := mr.NextRawPart()
-			if err == io.EOF {
+			if errors.Is(err, io.EOF) {
 				break
 			}
 			if err != nil {

@@ -46,7 +46,7 @@ func New(d *sqlx.DB) *Metrics {
 	m.stripeLatency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "carnet_stripe_request_duration_seconds",
 		Help: "Time Stripe took to answer, by endpoint.", Buckets: latencyBuckets}, []string{"endpoint"})
 	m.webhooks = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "carnet_webhook_events_total",
-		Help: "Stripe webhook deliveries, by event type and outcome (applied, duplicate, refused, failed)."},
+		Help: "Stripe webhook deliveries, by event type and outcome (applied, stored: kept but not applicable, duplicate, refused, failed)."},
 		[]string{"type", "outcome"})
 	m.messages = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "carnet_notifications_total",
 		Help: "Outbox messages handled by this process's dispatcher, by outcome (sent, kept, retry, failed)."},

@@ -93,7 +93,11 @@ func adminDB(t testing.TB) *sqlx.DB {
 // once across every test process (an advisory lock serialises them).
 func ensureTemplate(t testing.TB) (string, error) {
 	ctx := context.Background()
-	name := "carnet_tpl_" + schemaHash()
+	hash, err := schemaHash()
+	if err != nil {
+		return "", err
+	}
+	name := "carnet_tpl_" + hash
 	admin := adminDB(t)
 	defer admin.Close()
 	conn, err := admin.Connx(ctx)
@@ -104,7 +108,7 @@ func ensureTemplate(t testing.TB) (string, error) {
 	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(727274)`); err != nil {
 		return "", err
 	}
-	defer conn.ExecContext(ctx, `SELECT pg_advisory_unlock(727274)`)
+	defer func() { _, _ = conn.ExecContext(ctx, `SELECT pg_advisory_unlock(727274)`) }()
 
 	var exists bool
 	if err := conn.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name); err != nil {
@@ -138,11 +142,20 @@ func ensureTemplate(t testing.TB) (string, error) {
 	return name, err
 }
 
-// schemaHash names the schema: our migrations plus River's, whose version
-// go.mod pins (bump the string with it).
-func schemaHash() string {
+// schemaHash names the schema: our migrations plus River's, as the River
+// version this binary is built with has them (so a River upgrade that
+// brings migrations builds a new template by itself).
+func schemaHash() (string, error) {
+	river, err := jobs.Schema()
+	if err != nil {
+		return "", fmt.Errorf("read River's migrations: %w", err)
+	}
+	return schemaHashFor(river), nil
+}
+
+func schemaHashFor(river string) string {
 	h := sha256.New()
-	h.Write([]byte("river v0.41.0"))
+	h.Write([]byte(river))
 	_ = fs.WalkDir(migrations.FS, ".", func(path string, e fs.DirEntry, err error) error {
 		if err != nil || e.IsDir() {
 			return err
