@@ -12,13 +12,14 @@ import (
 	"carnet/internal/api"
 	"carnet/internal/auth"
 	"carnet/internal/errs"
+	"carnet/webhooks"
 )
 
 // LocalCheckout stands in for Stripe's checkout page when Carnet runs
 // without a Stripe account: each button makes Carnet receive the signed
 // events Stripe would send, through the same intake.
 type LocalCheckout struct {
-	Intake *Intake
+	Intake *webhooks.Intake
 	Links  *auth.Links // checks the signed token of the page's URL
 }
 

@@ -119,6 +119,31 @@ func (r *Reconciler) EndIfReversed(ctx context.Context, tx *sqlx.Tx, packID int6
 	return r.Billing.EndReversed(ctx, tx, packID, plan.Plan, end.Reason, end.At)
 }
 
+// OpenUnmatched opens an anomaly for each payment that belongs to no pack
+// (see openUnmatched), in the caller's transaction.
+func (r *Reconciler) OpenUnmatched(ctx context.Context, tx *sqlx.Tx) error {
+	return openUnmatched(ctx, tx, baseURL(r.Billing), r.Now().UTC())
+}
+
+// CheckDue runs the rules on every live plan with an installment past due,
+// which is how a missed installment is found with no webhook at all, each
+// pack in its own transaction; then opens what is unmatched.
+func (r *Reconciler) CheckDue(ctx context.Context) error {
+	var ids []int64
+	if err := r.DB.SelectContext(ctx, &ids, `SELECT DISTINCT i.pack_id FROM installments i JOIN packs p ON p.id = i.pack_id
+		WHERE i.status IN ('due', 'failed') AND i.due_at <= $1 AND p.status NOT IN ('pending', 'cancelled')`, r.Now().UTC()); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := db.InTx(ctx, r.DB, func(tx *sqlx.Tx) error { return r.CheckPack(ctx, tx, id) }); err != nil {
+			return err
+		}
+	}
+	// A payment left unpaired past its window is unmatched even if no
+	// event comes after it.
+	return db.InTx(ctx, r.DB, func(tx *sqlx.Tx) error { return r.OpenUnmatched(ctx, tx) })
+}
+
 // CheckPack runs the rules on one pack inside the caller's transaction:
 // opens what is new (once per cause), and closes what has put itself right.
 func (r *Reconciler) CheckPack(ctx context.Context, tx *sqlx.Tx, packID int64) error {
@@ -415,7 +440,7 @@ func (r *Reconciler) RefundExcess(ctx context.Context, coachID, id int64, by str
 				return a, err
 			}
 		}
-		if err := db.InTx(ctx, r.DB, func(tx *sqlx.Tx) error { return r.claimRefunds(ctx, tx, id) }); err != nil {
+		if err := db.InTx(ctx, r.DB, func(tx *sqlx.Tx) error { return r.ClaimRefunds(ctx, tx, id) }); err != nil {
 			return r.refundedMeanwhile(ctx, coachID, a, err)
 		}
 	}
@@ -495,10 +520,10 @@ func refundCause(anomalyID, paymentID int64) string {
 	return fmt.Sprintf("anomaly-%d-payment-%d", anomalyID, paymentID)
 }
 
-// claimRefunds freezes an open anomaly's refund plan and claims each
+// ClaimRefunds freezes an open anomaly's refund plan and claims each
 // payment's part, never more than what the payment has left after the
 // refunds other anomalies claimed from it.
-func (r *Reconciler) claimRefunds(ctx context.Context, tx *sqlx.Tx, id int64) error {
+func (r *Reconciler) ClaimRefunds(ctx context.Context, tx *sqlx.Tx, id int64) error {
 	var a struct {
 		State       string          `db:"state"`
 		RefundingAt *time.Time      `db:"refunding_at"`

@@ -22,8 +22,10 @@ import (
 	"carnet/internal/db"
 	"carnet/internal/jobs"
 	"carnet/internal/metrics"
+	"carnet/localstripe"
 	"carnet/notify"
 	"carnet/packs"
+	"carnet/reconcile"
 	"carnet/reports"
 	"carnet/web"
 	"carnet/webhooks"
@@ -107,7 +109,7 @@ func (m *Main) Open(ctx context.Context) error {
 		secret = "whsec_" + hex.EncodeToString(b)
 	}
 	m.webhookSecret = secret
-	recon := &webhooks.Reconciler{DB: d, Billing: bill, Now: m.Now, Log: m.Log}
+	recon := &reconcile.Reconciler{DB: d, Billing: bill, Now: m.Now, Log: m.Log}
 	bill.EndIfReversed = recon.EndIfReversed
 	intake := &webhooks.Intake{DB: d, Billing: bill, Reconciler: recon, Secret: secret, Now: m.Now, Log: m.Log,
 		Observe: m.Metrics.Webhook}
@@ -123,7 +125,7 @@ func (m *Main) Open(ctx context.Context) error {
 	river.AddWorker(workers, &billing.StopPlanWorker{Billing: bill})
 	river.AddWorker(workers, &billing.EndRefundWorker{Billing: bill})
 	river.AddWorker(workers, &reports.FoldWorker{DB: d})
-	river.AddWorker(workers, &webhooks.RefundWorker{Reconciler: recon})
+	river.AddWorker(workers, &reconcile.RefundWorker{Reconciler: recon})
 	river.AddWorker(workers, &webhooks.SweepWorker{Intake: intake})
 	river.AddWorker(workers, &notify.DispatchWorker{Dispatcher: dispatcher})
 	m.jobs, err = jobs.New(d.DB, m.Log, workers, []*river.PeriodicJob{
@@ -143,7 +145,7 @@ func (m *Main) Open(ctx context.Context) error {
 	return nil
 }
 
-func (m *Main) router(svc *packs.Service, bill *billing.Service, intake *webhooks.Intake, recon *webhooks.Reconciler, links *auth.Links) http.Handler {
+func (m *Main) router(svc *packs.Service, bill *billing.Service, intake *webhooks.Intake, recon *reconcile.Reconciler, links *auth.Links) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
@@ -176,7 +178,7 @@ func (m *Main) router(svc *packs.Service, bill *billing.Service, intake *webhook
 	coach.GET("/notifications", notify.Handler(m.DB, func(c *gin.Context) int64 { return auth.CoachOf(c).ID }))
 	r.POST("/webhooks/stripe", intake.Handle)
 	if bill.Local {
-		(&webhooks.LocalCheckout{Intake: intake, Links: links}).Routes(r)
+		(&localstripe.LocalCheckout{Intake: intake, Links: links}).Routes(r)
 	}
 	return r
 }
