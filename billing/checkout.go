@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 	"github.com/stripe/stripe-go/v76"
 
 	"carnet/internal/auth"
@@ -92,10 +93,10 @@ func (s *Service) claimCheckout(ctx context.Context, coach auth.Coach, client pa
 			err := tx.GetContext(ctx, &id, `SELECT pack_id FROM checkout_requests WHERE request_ref = $1 AND coach_id = $2`, ref, coach.ID)
 			if err == nil {
 				// A first run that Stripe failed abandoned it: open it again.
-				if _, err := tx.ExecContext(ctx, `WITH reopened AS (UPDATE packs SET status = 'pending'
-						WHERE id = $1 AND status = 'cancelled' AND stripe_checkout_session_id IS NULL RETURNING id)
+				if _, err := tx.ExecContext(ctx, `WITH reopened AS (UPDATE packs SET status = $2
+						WHERE id = $1 AND status = ANY($3) AND stripe_checkout_session_id IS NULL RETURNING id)
 					UPDATE installments SET status = 'due' WHERE pack_id IN (SELECT id FROM reopened) AND status = 'cancelled'`,
-					id); err != nil {
+					id, packs.StatusPending, pq.Array(packs.MovableTo(packs.StatusPending))); err != nil {
 					return err
 				}
 				if err := tx.GetContext(ctx, &pack, `SELECT `+db.Columns[packs.Pack]("")+` FROM packs WHERE id = $1`, id); err != nil {

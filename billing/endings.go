@@ -58,7 +58,7 @@ func (s *Service) EndClient(ctx context.Context, coach auth.Coach, clientID int6
 		}
 		for i := range e.Packs {
 			p := &e.Packs[i]
-			if e.Unused != packs.EndFinish && p.Plan == "installments" {
+			if e.Unused != packs.EndFinish && p.Plan == PlanInstallments {
 				if err := s.enqueueOnce(ctx, tx, StopPlanArgs{PackID: p.PackID}); err != nil {
 					return err
 				}

@@ -24,12 +24,12 @@ import (
 
 // packRef is the locked pack an event is about.
 type packRef struct {
-	ID           int64   `db:"id"`
-	CoachID      int64   `db:"coach_id"`
-	ClientID     int64   `db:"client_id"`
-	Plan         string  `db:"plan"`
-	Status       string  `db:"status"`
-	Subscription *string `db:"stripe_subscription_id"`
+	ID           int64        `db:"id"`
+	CoachID      int64        `db:"coach_id"`
+	ClientID     int64        `db:"client_id"`
+	Plan         string       `db:"plan"`
+	Status       packs.Status `db:"status"`
+	Subscription *string      `db:"stripe_subscription_id"`
 }
 
 // findPack locks the pack named by any of the references, in this order:

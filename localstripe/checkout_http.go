@@ -9,9 +9,11 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/stripe/stripe-go/v76/webhook"
 
+	"carnet/billing"
 	"carnet/internal/api"
 	"carnet/internal/auth"
 	"carnet/internal/errs"
+	"carnet/packs"
 	"carnet/webhooks"
 )
 
@@ -73,12 +75,12 @@ func (l *LocalCheckout) page(c *gin.Context) {
 		return
 	}
 	var v struct {
-		ID           int64  `db:"id"`
-		Offer        string `db:"offer"`
-		Status       string `db:"status"`
-		Remaining    int    `db:"sessions_remaining"`
-		Plan         string `db:"plan"`
-		Kind         string `db:"kind"`
+		ID           int64        `db:"id"`
+		Offer        string       `db:"offer"`
+		Status       packs.Status `db:"status"`
+		Remaining    int          `db:"sessions_remaining"`
+		Plan         string       `db:"plan"`
+		Kind         string       `db:"kind"`
 		Installments []localInstallment
 		Actions      []string
 		Labels       map[string]string
@@ -96,9 +98,9 @@ func (l *LocalCheckout) page(c *gin.Context) {
 		return
 	}
 	switch {
-	case v.Status == "pending":
+	case v.Status == packs.StatusPending:
 		v.Actions = []string{"card", "declined", "sepa", "sepa_ok", "sepa_fail", "expire"}
-	case v.Plan == "installments":
+	case v.Plan == billing.PlanInstallments:
 		v.Actions = []string{"next_paid", "next_failed", "refund", "dispute_lost"}
 	default:
 		v.Actions = []string{"refund", "dispute_lost"}

@@ -12,6 +12,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/stripe/stripe-go/v76/webhook"
 
+	"carnet/billing"
 	"carnet/internal/errs"
 )
 
@@ -73,7 +74,7 @@ func Simulate(ctx context.Context, d *sqlx.DB, packID int64, action string, at t
 	intent, charge := "pi_local_"+id, "ch_local_"+id
 	meta := map[string]any{"carnet_pack_id": id}
 	cur := lower(p.Currency)
-	upfront := p.Plan != "installments"
+	upfront := p.Plan != billing.PlanInstallments
 	session := func(paymentStatus, status string) map[string]any {
 		cs := map[string]any{"id": *p.Checkout, "object": "checkout.session", "status": status,
 			"payment_status": paymentStatus, "amount_total": p.FirstAmount, "currency": cur,

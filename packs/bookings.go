@@ -2,11 +2,11 @@ package packs
 
 import (
 	"context"
-	"database/sql"
 	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"carnet/internal/db"
 	"carnet/internal/errs"
@@ -22,14 +22,23 @@ type OutcomeInput struct {
 // bookingRow is a booking locked with what judging it needs.
 type bookingRow struct {
 	Booking
-	StartsAt    time.Time  `db:"starts_at"`
-	CancelledAt *time.Time `db:"session_cancelled_at"`
+	StartsAt      time.Time  `db:"starts_at"`
+	CancelledAt   *time.Time `db:"session_cancelled_at"`
+	Currency      string     `db:"coach_currency"`
+	Bought        bool       `db:"bought"`
+	NewestCharter *int64     `db:"newest_charter"`
 }
 
+// lockBooking locks a booking and reads, in the same statement, what its
+// judging needs beside the packs: the coach's currency and the client's
+// newest activated pack's charter version.
 func lockBooking(ctx context.Context, tx *sqlx.Tx, coachID, id int64) (bookingRow, error) {
 	var b bookingRow
-	err := tx.GetContext(ctx, &b, `SELECT `+bookingCols+`, s.starts_at, s.cancelled_at AS session_cancelled_at
-		FROM bookings b JOIN sessions s ON s.id = b.session_id
+	err := tx.GetContext(ctx, &b, `SELECT `+bookingCols+`, s.starts_at, s.cancelled_at AS session_cancelled_at,
+		co.currency AS coach_currency, n.id IS NOT NULL AS bought, n.charter_version_id AS newest_charter
+		FROM bookings b JOIN sessions s ON s.id = b.session_id JOIN coaches co ON co.id = b.coach_id
+		LEFT JOIN LATERAL (SELECT id, charter_version_id FROM packs WHERE coach_id = b.coach_id AND client_id = b.client_id
+			AND activated_at IS NOT NULL ORDER BY activated_at DESC, id DESC LIMIT 1) n ON true
 		WHERE b.coach_id = $1 AND b.id = $2 FOR UPDATE OF b`, coachID, id)
 	if db.NoRows(err) {
 		return b, errs.NotFoundf("no booking %d", id)
@@ -37,65 +46,45 @@ func lockBooking(ctx context.Context, tx *sqlx.Tx, coachID, id int64) (bookingRo
 	return b, err
 }
 
-// judgingCharter is the charter a booking is judged by: the version accepted
-// with the pack that pays for it; without one, the version of the client's
-// newest pack; a client who never bought is judged by the coach's current
-// charter. A pack bought before any charter was published carries the defaults.
-func judgingCharter(ctx context.Context, q sqlx.QueryerContext, coachID, clientID int64, pick *PackState) (Charter, error) {
-	var ch Charter
-	var err error
-	if pick != nil {
-		ch, err = charterByID(ctx, q, coachID, pick.CharterID)
-	} else {
-		var ids []sql.NullInt64
-		err = sqlx.SelectContext(ctx, q, &ids, `SELECT charter_version_id FROM packs WHERE coach_id = $1 AND client_id = $2
-			AND activated_at IS NOT NULL ORDER BY activated_at DESC, id DESC LIMIT 1`, coachID, clientID)
-		switch {
-		case err != nil:
-		case len(ids) == 1 && ids[0].Valid:
-			ch, err = charterByID(ctx, q, coachID, &ids[0].Int64)
-		case len(ids) == 1:
-			ch = DefaultCharter
-		default:
-			err = sqlx.GetContext(ctx, q, &ch, `SELECT `+charterCols+` FROM charter_versions WHERE coach_id = $1
-				ORDER BY version DESC LIMIT 1`, coachID)
-			if db.NoRows(err) {
-				ch, err = DefaultCharter, nil
-			}
-		}
+// outcomeFacts locks the client's packs and loads the charters that may
+// judge the booking: the plain values Decide reads.
+func outcomeFacts(ctx context.Context, tx *sqlx.Tx, coachID int64, b bookingRow, asked string, now, announced time.Time) (OutcomeFacts, error) {
+	f := OutcomeFacts{BookingID: b.ID, SessionID: b.SessionID, ClientID: b.ClientID, Asked: asked, Announced: announced,
+		Now: now, StartsAt: b.StartsAt, BookedAt: b.CreatedAt, SessionCancelled: b.CancelledAt != nil, Recorded: b.Outcome,
+		Bought: b.Bought, NewestCharter: b.NewestCharter, Currency: b.Currency}
+	if b.Outcome != nil {
+		return f, nil // a retry or a conflict: nothing else to read
 	}
-	if err == nil && ch.Currency == "" {
-		err = sqlx.GetContext(ctx, q, &ch.Currency, `SELECT currency FROM coaches WHERE id = $1`, coachID)
-	}
-	return ch, err
-}
-
-// judge finds the pack that would pay for a booking (locking the client's
-// packs) and what the outcome costs under the charter that applies; with no
-// pack to pay, capped is the period pack only its weekly cap keeps out.
-func judge(ctx context.Context, tx *sqlx.Tx, coachID int64, b bookingRow, outcome string, announced time.Time) (string, Charge, Charter, *PackState, *PackState, error) {
 	states, err := lockPacks(ctx, tx, coachID, b.ClientID, b.StartsAt)
 	if err != nil {
-		return "", Charge{}, Charter{}, nil, nil, err
+		return f, err
 	}
-	var pick, capped *PackState
-	if p, ok := PickPack(states, b.StartsAt); ok {
-		pick = &p
-	} else if p, ok := CappedPack(states, b.StartsAt); ok {
-		capped = &p
+	f.Packs = states
+	ids := []int64{}
+	for _, p := range states {
+		if p.CharterID != nil {
+			ids = append(ids, *p.CharterID)
+		}
 	}
-	ch, err := judgingCharter(ctx, tx, coachID, b.ClientID, pick)
-	if err != nil {
-		return "", Charge{}, Charter{}, nil, nil, err
+	if b.NewestCharter != nil {
+		ids = append(ids, *b.NewestCharter)
 	}
-	final, charge := Judge(ch, outcome, b.StartsAt, announced)
-	return final, charge, ch, pick, capped, nil
+	var charters []Charter
+	if err := tx.SelectContext(ctx, &charters, `SELECT `+charterCols+` FROM charter_versions WHERE coach_id = $1 AND (id = ANY($2)
+		OR id = (SELECT id FROM charter_versions WHERE coach_id = $1 ORDER BY version DESC LIMIT 1))`,
+		coachID, pq.Array(ids)); err != nil {
+		return f, err
+	}
+	f.Charters = make(map[int64]Charter, len(charters))
+	for _, c := range charters {
+		f.Charters[c.ID] = c
+	}
+	return f, nil
 }
 
-// RecordOutcome settles a booking exactly once. The same outcome sent again
-// returns the booking as it is; another outcome for a settled booking is a
-// conflict. A counted outcome with no usable pack is insufficient_balance and
-// changes nothing, except a client's late cancellation, which always stands.
+// RecordOutcome settles a booking exactly once: lock, load plain values,
+// Decide, apply. The same outcome sent again returns the booking as it is;
+// another outcome for a settled booking is a conflict.
 func (s *Service) RecordOutcome(ctx context.Context, coachID, bookingID int64, in OutcomeInput) (Booking, error) {
 	now := s.Now().UTC()
 	announced := now
@@ -116,91 +105,70 @@ func (s *Service) RecordOutcome(ctx context.Context, coachID, bookingID int64, i
 		if err != nil {
 			return err
 		}
-		if b.Outcome != nil {
-			if sameOutcome(*b.Outcome, in.Outcome) {
-				out = b.Booking
-				return nil
-			}
-			return errs.New(errs.Conflict, "booking %d is already %s", bookingID, *b.Outcome)
-		}
-		switch {
-		case b.CancelledAt != nil && in.Outcome != CoachCancelled:
-			return errs.New(errs.Conflict, "session %d was cancelled by the coach", b.SessionID)
-		case (in.Outcome == Attended || in.Outcome == NoShow) && now.Before(b.StartsAt):
-			return errs.Field("outcome", "attendance can be recorded once the session has started")
-		case in.Outcome == Cancelled && announced.Before(b.CreatedAt):
-			// Nobody cancels a booking before it exists: an earlier date
-			// would only make a late cancellation look timely.
-			return errs.Field("announced_at", "is before the booking was made (%s)", b.CreatedAt.Format(time.RFC3339))
-		case in.Outcome == Cancelled && !announced.Before(b.StartsAt):
-			return errs.New(errs.Conflict, "the session started at %s: a cancellation must come before the start",
-				b.StartsAt.Format(time.RFC3339))
-		}
-		outcome, charge, ch, pick, capped, err := judge(ctx, tx, coachID, b, in.Outcome, announced)
+		f, err := outcomeFacts(ctx, tx, coachID, b, in.Outcome, now, announced)
 		if err != nil {
 			return err
 		}
-		var packID *int64
-		if charge.Kind != "" {
-			e := entry{CoachID: coachID, ClientID: b.ClientID, BookingID: &b.ID, Kind: charge.Kind, At: now}
-			if pick != nil {
-				packID, e.PackID = &pick.ID, pick.ID
-			}
-			switch {
-			case charge.Fee > 0:
-				// Money, not a session: owed whether or not a pack is left.
-				e.Value, e.Currency = &charge.Fee, &ch.Currency
-				err = addEntry(ctx, tx, e)
-			case pick == nil && outcome == LateCancelled:
-				// Nothing left to take: the cancellation stands all the same.
-			case pick == nil && capped != nil:
-				return errs.New(errs.InsufficientBalance,
-					"the weekly cap of pack %d is reached: %d of %d sessions already counted in the week of the session of %s",
-					capped.ID, capped.WeekCount, *capped.WeeklyCap, b.StartsAt.Format(time.RFC3339))
-			case pick == nil:
-				return errs.New(errs.InsufficientBalance,
-					"client %d has no usable pack for the session of %s", b.ClientID, b.StartsAt.Format(time.RFC3339))
-			case pick.Kind == KindSessions:
-				e.Delta = -1
-				if err = moveSessions(ctx, tx, e); err == nil {
-					err = afterDeduction(ctx, tx, pick.ID)
-				}
-			default:
-				err = addEntry(ctx, tx, e) // a period pack counts the session
-			}
-			if err != nil {
-				return err
-			}
+		d := Decide(f)
+		switch {
+		case d.Refusal != nil:
+			return d.Refusal
+		case d.Replay:
+			out = b.Booking
+			return nil
 		}
-		var charterID *int64
-		if ch.ID != 0 {
-			charterID = &ch.ID
-		}
-		var ann *time.Time
-		if outcome == Cancelled || outcome == LateCancelled {
-			ann = &announced
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE bookings SET outcome = $3, outcome_at = $4, announced_at = $5,
-			pack_id = $6, fee_amount = $7, charter_version_id = $8 WHERE coach_id = $1 AND id = $2`,
-			coachID, bookingID, outcome, now, ann, packID, charge.Fee, charterID); err != nil {
-			return err
-		}
-		if charge.Fee > 0 && s.OnFee != nil {
-			if err := s.OnFee(ctx, tx, bookingID); err != nil {
-				return err
-			}
-		}
-		b, err = lockBooking(ctx, tx, coachID, bookingID)
-		out = b.Booking
+		out, err = s.applyOutcome(ctx, tx, b, d, now, announced)
 		return err
 	})
 	return out, err
 }
 
-// sameOutcome tells a retry of what was recorded from a new decision; a
-// client cancellation is recorded as cancelled or late_cancelled.
-func sameOutcome(recorded, requested string) bool {
-	return recorded == requested || (requested == Cancelled && recorded == LateCancelled)
+// applyOutcome writes a decision: the ledger entry (and the pack's balance),
+// the booking's outcome, the fee's charge.
+func (s *Service) applyOutcome(ctx context.Context, tx *sqlx.Tx, b bookingRow, d Decision, now, announced time.Time) (Booking, error) {
+	var packID *int64 // the pack a counted outcome was charged to
+	if d.Entry != nil && d.Entry.PackID != 0 {
+		packID = &d.Entry.PackID
+	}
+	if d.Entry != nil {
+		e := entry{CoachID: b.CoachID, ClientID: b.ClientID, PackID: d.Entry.PackID, BookingID: &b.ID, Kind: d.Entry.Kind,
+			Delta: d.Entry.Delta, At: now}
+		if d.Entry.Fee > 0 {
+			e.Value, e.Currency = &d.Entry.Fee, &d.Entry.Currency
+		}
+		var err error
+		if e.Delta != 0 {
+			var left int
+			if left, err = moveSessions(ctx, tx, e); err == nil {
+				err = afterDeduction(ctx, tx, e.PackID, left)
+			}
+		} else {
+			err = addEntry(ctx, tx, e)
+		}
+		if err != nil {
+			return Booking{}, err
+		}
+	}
+	var charterID *int64
+	if d.Charter.ID != 0 {
+		charterID = &d.Charter.ID
+	}
+	var ann *time.Time
+	if d.Outcome == Cancelled || d.Outcome == LateCancelled {
+		ann = &announced
+	}
+	var out Booking
+	if err := tx.GetContext(ctx, &out, `UPDATE bookings b SET outcome = $3, outcome_at = $4, announced_at = $5,
+		pack_id = $6, fee_amount = $7, charter_version_id = $8 WHERE coach_id = $1 AND id = $2 RETURNING `+bookingCols,
+		b.CoachID, b.ID, d.Outcome, now, ann, packID, d.Charge.Fee, charterID); err != nil {
+		return out, err
+	}
+	if d.Charge.Fee > 0 && s.OnFee != nil {
+		if err := s.OnFee(ctx, tx, b.ID); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
 }
 
 // Waive gives back what a booking cost — its session, or its fee — once,
@@ -237,7 +205,7 @@ func (s *Service) Waive(ctx context.Context, coachID, bookingID int64, reason st
 				e.PackID = *charge.PackID
 			}
 			if e.Delta != 0 {
-				err = moveSessions(ctx, tx, e)
+				_, err = moveSessions(ctx, tx, e)
 			} else {
 				err = addEntry(ctx, tx, e)
 			}
@@ -303,12 +271,14 @@ func (s *Service) PreviewCancellation(ctx context.Context, coachID, clientID, bo
 		case !now.Before(b.StartsAt):
 			return errs.New(errs.Conflict, "the session has started; it can no longer be cancelled")
 		}
-		outcome, charge, ch, _, _, err := judge(ctx, tx, coachID, b, Cancelled, now)
+		f, err := outcomeFacts(ctx, tx, coachID, b, Cancelled, now, now)
 		if err != nil {
 			return err
 		}
+		d := f.cost() // a cancellation has no refusal of its own
+		ch, charge := d.Charter, d.Charge
 		p = CancellationPreview{BookingID: bookingID, StartsAt: b.StartsAt, NoticeHours: ch.NoticeHours,
-			FreeUntil: b.StartsAt.Add(-time.Duration(ch.NoticeHours) * time.Hour), Late: outcome == LateCancelled,
+			FreeUntil: b.StartsAt.Add(-time.Duration(ch.NoticeHours) * time.Hour), Late: d.Outcome == LateCancelled,
 			Counted: charge.Session, FeeAmount: charge.Fee}
 		if charge.Fee > 0 {
 			p.Currency = ch.Currency

@@ -40,7 +40,7 @@ type PlanPayment struct {
 
 // Usable tells whether the pack can pay for a session now.
 func (p PackView) Usable(now time.Time) bool {
-	return (p.Status == "active" || p.Status == "overdue") && p.ValidUntil != nil && now.Before(*p.ValidUntil)
+	return (p.Status == StatusActive || p.Status == StatusOverdue) && p.ValidUntil != nil && now.Before(*p.ValidUntil)
 }
 
 // DaysLeft is how many days of validity remain, a started day counting as

@@ -26,7 +26,7 @@ func (s *Service) ClientHome(ctx context.Context, who auth.ClientAuth) (ClientHo
 	}
 	var ids []int64
 	for _, pb := range bal.Packs {
-		if pb.Status != "cancelled" { // an abandoned checkout is nothing the client holds
+		if pb.Status != StatusCancelled { // an abandoned checkout is nothing the client holds
 			h.Packs = append(h.Packs, PackView{PackBalance: pb})
 			ids = append(ids, pb.ID)
 		}

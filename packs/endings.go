@@ -100,8 +100,8 @@ func EndRelationship(ctx context.Context, tx *sqlx.Tx, coach auth.Coach, clientI
 	}
 	if err := tx.SelectContext(ctx, &e.Packs, `SELECT id, kind, plan, price_amount, sessions_credited, sessions_remaining,
 		activated_at, valid_until FROM packs WHERE coach_id = $1 AND client_id = $2
-		AND status IN ('active', 'overdue', 'exhausted') AND activated_at IS NOT NULL AND valid_until > $3
-		ORDER BY id FOR UPDATE`, coach.ID, clientID, now); err != nil {
+		AND status = ANY($4) AND activated_at IS NOT NULL AND valid_until > $3
+		ORDER BY id FOR UPDATE`, coach.ID, clientID, now, pq.Array(statusList(liveStatuses...))); err != nil {
 		return e, err
 	}
 	why := "relationship ended"
@@ -127,8 +127,9 @@ func EndRelationship(ctx context.Context, tx *sqlx.Tx, coach auth.Coach, clientI
 			}
 			if err == nil {
 				// Its validity ends now: a period pack has then earned its price.
-				_, err = tx.ExecContext(ctx, `UPDATE packs SET status = 'expired', sessions_remaining = 0, valid_until = $2,
-					overdue_since = NULL, updated_at = $2 WHERE id = $1`, p.PackID, now)
+				_, err = tx.ExecContext(ctx, `UPDATE packs SET status = $3, sessions_remaining = 0, valid_until = $2,
+					overdue_since = NULL, updated_at = $2 WHERE id = $1 AND status = ANY($4)`, p.PackID, now,
+					StatusExpired, pq.Array(MovableTo(StatusExpired)))
 			}
 		}
 		if err != nil {

@@ -55,20 +55,22 @@ func nullID(id int64) *int64 {
 // the caller's transaction. The conditional UPDATE is what keeps a balance
 // from going below zero when requests race; the pack turns exhausted at zero
 // and active again when sessions come back.
-func moveSessions(ctx context.Context, tx *sqlx.Tx, e entry) error {
-	res, err := tx.ExecContext(ctx, `UPDATE packs SET sessions_remaining = sessions_remaining + $3,
-		status = CASE WHEN status IN ('active', 'exhausted') THEN
-			CASE WHEN sessions_remaining + $3 = 0 THEN 'exhausted' ELSE 'active' END ELSE status END,
+func moveSessions(ctx context.Context, tx *sqlx.Tx, e entry) (int, error) {
+	var left []int
+	err := tx.SelectContext(ctx, &left, `UPDATE packs SET sessions_remaining = sessions_remaining + $3,
+		status = CASE WHEN status = $5 AND sessions_remaining + $3 = 0 THEN $6
+			WHEN status = $6 AND sessions_remaining + $3 > 0 THEN $5 ELSE status END,
 		updated_at = $4
-		WHERE coach_id = $1 AND id = $2 AND kind = 'sessions' AND sessions_remaining + $3 >= 0`,
-		e.CoachID, e.PackID, e.Delta, e.At)
+		WHERE coach_id = $1 AND id = $2 AND kind = 'sessions' AND sessions_remaining + $3 >= 0
+		RETURNING sessions_remaining`,
+		e.CoachID, e.PackID, e.Delta, e.At, StatusActive, StatusExhausted)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	if n, _ := res.RowsAffected(); n != 1 {
-		return errs.New(errs.InsufficientBalance, "pack %d has not enough sessions left", e.PackID)
+	if len(left) != 1 {
+		return 0, errs.New(errs.InsufficientBalance, "pack %d has not enough sessions left", e.PackID)
 	}
-	return addEntry(ctx, tx, e)
+	return left[0], addEntry(ctx, tx, e)
 }
 
 // LedgerEntry is a ledger line as people read it.
@@ -128,7 +130,7 @@ func (s *Service) Adjust(ctx context.Context, coachID, clientID int64, in Adjust
 		if p.Kind != KindSessions || p.ActivatedAt == nil {
 			return errs.Field("pack_id", "only an activated sessions pack has a balance to adjust")
 		}
-		err := moveSessions(ctx, tx, entry{CoachID: coachID, ClientID: clientID, PackID: p.ID, Kind: "adjustment",
+		_, err := moveSessions(ctx, tx, entry{CoachID: coachID, ClientID: clientID, PackID: p.ID, Kind: "adjustment",
 			Delta: in.Delta, Reason: in.Reason, At: s.Now().UTC()})
 		if err != nil {
 			return err
@@ -265,7 +267,7 @@ func (s *Service) GrantGoodwill(ctx context.Context, coach auth.Coach, in Goodwi
 				return err
 			}
 			e.PackID, e.Delta = packID, in.Sessions
-			if err := moveSessions(ctx, tx, e); err != nil {
+			if _, err := moveSessions(ctx, tx, e); err != nil {
 				return err
 			}
 			var entryID int64
@@ -299,24 +301,11 @@ func goodwillPack(ctx context.Context, tx *sqlx.Tx, coachID, clientID int64, now
 	if err != nil {
 		return 0, err
 	}
-	var sessionsPacks []PackState
-	var period *PackState
-	for _, p := range states {
-		switch {
-		case p.Kind == KindSessions:
-			p.Remaining = max(p.Remaining, 1) // an exhausted pack still valid may take the gift
-			if p.Status == "exhausted" {
-				p.Status = "active"
-			}
-			sessionsPacks = append(sessionsPacks, p)
-		case p.ValidUntil != nil && now.Before(*p.ValidUntil) && (p.Status == "active" || p.Status == "overdue"):
-			period = &p // a period pack still running, whatever its week holds
-		}
-	}
-	if pick, ok := PickPack(sessionsPacks, now); ok {
+	pick, period, ok := GoodwillPack(states, now)
+	switch {
+	case ok && period == nil:
 		return pick.ID, nil
-	}
-	if period == nil {
+	case !ok:
 		return 0, errs.Field("client_ids", "client %d has no valid pack to credit", clientID)
 	}
 	until := now.AddDate(0, 0, DefaultValidityDays)
@@ -328,9 +317,9 @@ func goodwillPack(ctx context.Context, tx *sqlx.Tx, coachID, clientID int64, now
 	var id int64
 	err = tx.GetContext(ctx, &id, `INSERT INTO packs (coach_id, client_id, offer_id, charter_version_id, kind, status, plan,
 		price_amount, currency, sessions_credited, sessions_remaining, validity_days, activated_at, valid_until)
-		SELECT coach_id, client_id, offer_id, charter_version_id, 'sessions', 'active', 'manual', 0, currency, 0, 0,
+		SELECT coach_id, client_id, offer_id, charter_version_id, 'sessions', $6, 'manual', 0, currency, 0, 0,
 			$3, $4, $5 FROM packs WHERE coach_id = $1 AND id = $2 RETURNING id`,
-		coachID, period.ID, DefaultValidityDays, now, until)
+		coachID, period.ID, DefaultValidityDays, now, until, StatusActive)
 	return id, err
 }
 
@@ -346,22 +335,20 @@ func weekCount(at string) string {
 }
 
 // lockPacks locks a client's packs that may still pay, in id order (so two
-// transactions never wait on each other in a cycle), with each period pack's
-// count for the week of at.
+// transactions never wait on each other in a cycle), in one statement, with
+// each capped period pack's count for the week of at: the count is the
+// costly part, and only a weekly cap reads it.
 func lockPacks(ctx context.Context, tx *sqlx.Tx, coachID, clientID int64, at time.Time) ([]PackState, error) {
-	var ids []int64
-	if err := tx.SelectContext(ctx, &ids, `SELECT id FROM packs WHERE coach_id = $1 AND client_id = $2
-		AND status IN ('active', 'overdue', 'exhausted') ORDER BY id FOR UPDATE`, coachID, clientID); err != nil {
-		return nil, err
-	}
 	var states []PackState
 	err := tx.SelectContext(ctx, &states, `SELECT p.id, p.kind, p.status, p.sessions_remaining, p.activated_at,
 		p.valid_until, p.overdue_since, p.weekly_cap,
-		coalesce(cv.grace_days, $3) AS grace_days, p.charter_version_id,
-		`+weekCount("$4")+` AS week_count
+		coalesce(cv.grace_days, $4) AS grace_days, p.charter_version_id,
+		CASE WHEN p.kind = 'period' AND p.weekly_cap IS NOT NULL THEN `+weekCount("$5")+` ELSE 0 END AS week_count
 		FROM packs p JOIN coaches c ON c.id = p.coach_id
 		LEFT JOIN charter_versions cv ON cv.id = p.charter_version_id
-		WHERE p.id = ANY($1) AND p.coach_id = $2 ORDER BY p.id`, pq.Array(ids), coachID, DefaultCharter.GraceDays, at)
+		WHERE p.coach_id = $1 AND p.client_id = $2 AND p.status = ANY($3)
+		ORDER BY p.id FOR UPDATE OF p`, coachID, clientID, pq.Array(statusList(liveStatuses...)),
+		DefaultCharter.GraceDays, at)
 	return states, err
 }
 

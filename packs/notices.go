@@ -110,15 +110,8 @@ const LowBalanceAt = 2
 
 // afterDeduction tells the client when a sessions pack comes down to its
 // last two sessions, once per pack.
-func afterDeduction(ctx context.Context, tx *sqlx.Tx, packID int64) error {
-	var left int
-	err := tx.GetContext(ctx, &left, `SELECT sessions_remaining FROM packs WHERE id = $1 AND kind = 'sessions'`, packID)
-	switch {
-	case db.NoRows(err): // a period pack: no balance to tell
-		return nil
-	case err != nil:
-		return err
-	case left != LowBalanceAt:
+func afterDeduction(ctx context.Context, tx *sqlx.Tx, packID int64, left int) error {
+	if left != LowBalanceAt {
 		return nil
 	}
 	return NotifyClient(ctx, tx, packID, notify.LowBalance, fmt.Sprintf("pack:%d:low", packID), nil)

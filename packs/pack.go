@@ -25,7 +25,7 @@ type Pack struct {
 	OfferID           int64      `db:"offer_id" json:"offer_id"`
 	CharterVersionID  *int64     `db:"charter_version_id" json:"charter_version_id"`
 	Kind              string     `db:"kind" json:"kind"`
-	Status            string     `db:"status" json:"status"`
+	Status            Status     `db:"status" json:"status"`
 	Plan              string     `db:"plan" json:"plan"`
 	Installments      int        `db:"installments" json:"installments"`
 	PriceAmount       int64      `db:"price_amount" json:"price_amount"`
@@ -83,7 +83,7 @@ func ActivatePack(ctx context.Context, tx *sqlx.Tx, coachID, packID int64, at ti
 	if db.NoRows(err) {
 		return p, false, errs.NotFoundf("no pack %d", packID)
 	}
-	if err != nil || p.Status != "pending" {
+	if err != nil || p.Status != StatusPending {
 		return p, false, err
 	}
 	at = at.UTC()
@@ -105,9 +105,9 @@ func ActivatePack(ctx context.Context, tx *sqlx.Tx, coachID, packID int64, at ti
 		}
 		until = AddMonths(at, *p.Months, tz)
 	}
-	err = tx.GetContext(ctx, &p, `UPDATE packs SET status = 'active', activated_at = $3, valid_until = $4,
+	err = tx.GetContext(ctx, &p, `UPDATE packs SET status = $6, activated_at = $3, valid_until = $4,
 		sessions_credited = $5, sessions_remaining = $5, updated_at = $3
-		WHERE coach_id = $1 AND id = $2 RETURNING `+packCols, coachID, packID, at, until, credit)
+		WHERE coach_id = $1 AND id = $2 AND status = $7 RETURNING `+packCols, coachID, packID, at, until, credit, StatusActive, StatusPending)
 	if err != nil {
 		return p, false, err
 	}

@@ -57,16 +57,18 @@ func (s *Service) PreviewOutcome(ctx context.Context, coachID, bookingID int64, 
 			return errs.New(errs.Conflict, "booking %d is already %s", bookingID, *b.Outcome)
 		}
 		p.ClientID, p.StartsAt = b.ClientID, b.StartsAt
-		final, charge, ch, pick, capped, err := judge(ctx, tx, coachID, b, outcome, now)
+		f, err := outcomeFacts(ctx, tx, coachID, b, outcome, now, now)
 		if err != nil {
 			return err
 		}
-		p.Outcome, p.Charge, p.NoticeHours, p.Currency = final, charge, ch.NoticeHours, ch.Currency
-		if pick != nil {
-			p.PackID, p.PackKind, p.Remaining = pick.ID, pick.Kind, pick.Remaining
+		// Judged as Decide judges; a missing pack is shown, not refused.
+		d := f.cost()
+		p.Outcome, p.Charge, p.NoticeHours, p.Currency = d.Outcome, d.Charge, d.Charter.NoticeHours, d.Charter.Currency
+		if d.Pack != nil {
+			p.PackID, p.PackKind, p.Remaining = d.Pack.ID, d.Pack.Kind, d.Pack.Remaining
 		} else {
-			p.NoPack = charge.Kind != "" && charge.Fee == 0
-			p.CapReached = p.NoPack && capped != nil
+			p.NoPack = d.Charge.Kind != "" && d.Charge.Fee == 0
+			p.CapReached = p.NoPack && d.Capped != nil
 		}
 		return errPreview
 	})

@@ -16,14 +16,14 @@ import (
 
 // world is one coach's database with a movable clock.
 type world struct {
-	t     *testing.T
+	t     testing.TB
 	s     *Service
 	coach auth.Coach
 	mu    sync.Mutex
 	now   time.Time
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	d := testdb.New(t)
 	w := &world{t: t, now: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
@@ -625,5 +625,31 @@ func TestRescheduleAndList(t *testing.T) {
 	}
 	if _, err := w.s.Reschedule(ctx, w.coach.ID, past.ID, SessionInput{StartsAt: &later}); errs.CodeOf(err) != errs.Conflict {
 		t.Fatalf("moving a recorded session: %v", err)
+	}
+}
+
+// Only a charged outcome names the pack that paid: a timely cancellation and
+// a coach's cancellation leave the booking without a pack, its balance whole.
+func TestUnchargedOutcomesNameNoPack(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	c := w.client("nopack")
+	p := w.pack(c.ID, 5)
+	for _, outcome := range []string{Cancelled, CoachCancelled, Attended} {
+		start := w.clock().Add(72 * time.Hour)
+		if outcome == Attended {
+			start = w.clock().Add(-time.Hour)
+		}
+		s := w.session(start, c.ID)
+		b, err := w.outcome(s.Bookings[0].ID, outcome)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if charged := outcome == Attended; (b.PackID != nil) != charged || (charged && *b.PackID != p.ID) {
+			t.Errorf("%s: booking names pack %v", outcome, b.PackID)
+		}
+	}
+	if left := w.remaining(p.ID); left != 4 {
+		t.Errorf("balance %d, want 4: only the attendance counts", left)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"carnet/internal/db"
 )
@@ -82,8 +83,9 @@ func ExpireDue(ctx context.Context, d *sqlx.DB, now time.Time) (int, error) {
 	n := 0
 	err := db.InTx(ctx, d, func(tx *sqlx.Tx) error {
 		var due []Pack
-		if err := tx.SelectContext(ctx, &due, `SELECT `+packCols+` FROM packs WHERE status IN ('active', 'overdue', 'exhausted')
-			AND valid_until <= $1 ORDER BY id LIMIT 500 FOR UPDATE SKIP LOCKED`, now.Add(-ExpiryGrace)); err != nil {
+		if err := tx.SelectContext(ctx, &due, `SELECT `+packCols+` FROM packs WHERE status = ANY($2)
+			AND valid_until <= $1 ORDER BY id LIMIT 500 FOR UPDATE SKIP LOCKED`, now.Add(-ExpiryGrace),
+			pq.Array(MovableTo(StatusExpired))); err != nil {
 			return err
 		}
 		for _, p := range due {
@@ -93,8 +95,9 @@ func ExpireDue(ctx context.Context, d *sqlx.DB, now time.Time) (int, error) {
 					return err
 				}
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE packs SET status = 'expired', sessions_remaining = 0,
-				updated_at = $2 WHERE id = $1`, p.ID, now); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE packs SET status = $3, sessions_remaining = 0,
+				updated_at = $2 WHERE id = $1 AND status = ANY($4)`, p.ID, now, StatusExpired,
+				pq.Array(MovableTo(StatusExpired))); err != nil {
 				return err
 			}
 			n++

@@ -75,11 +75,11 @@ func loadPlan(ctx context.Context, tx *sqlx.Tx, packID int64) (Plan, party, erro
 	var p Plan
 	var who party
 	var row struct {
-		Plan      string `db:"plan"`
-		Status    string `db:"status"`
-		Remaining int    `db:"sessions_remaining"`
-		Grace     int    `db:"grace_days"`
-		Written   int    `db:"written_off"`
+		Plan      string       `db:"plan"`
+		Status    packs.Status `db:"status"`
+		Remaining int          `db:"sessions_remaining"`
+		Grace     int          `db:"grace_days"`
+		Written   int          `db:"written_off"`
 		party
 	}
 	err := tx.GetContext(ctx, &row, `SELECT p.plan, p.status, p.sessions_remaining, coalesce(cv.grace_days, 7) AS grace_days,
@@ -209,7 +209,7 @@ func (r *Reconciler) CheckPack(ctx context.Context, tx *sqlx.Tx, packID int64) e
 // opens, so that a burst of charges (a whole night's) is refunded as one.
 const RefundSettle = 15 * time.Minute
 
-func (r *Reconciler) open(ctx context.Context, tx *sqlx.Tx, who *party, plan, status string, packID int64, f Finding, now time.Time) error {
+func (r *Reconciler) open(ctx context.Context, tx *sqlx.Tx, who *party, plan string, status packs.Status, packID int64, f Finding, now time.Time) error {
 	evidence, _ := json.Marshal(f.Evidence)
 	refunds, _ := json.Marshal(f.Refunds)
 	// One anomaly per cause: a known one that is still open takes the newest

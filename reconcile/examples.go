@@ -78,7 +78,7 @@ func Examples(base, locale string) []Example {
 			id++
 			for _, m := range anomalyMessages(base, &who, s.plan.Plan, s.plan.Status, id, f) {
 				name := m.Template + "-" + f.Kind
-				if f.Kind == KindFailed && s.plan.Status == "cancelled" {
+				if f.Kind == KindFailed && s.plan.Status == packs.StatusCancelled {
 					name += "-first_debit_returned"
 				}
 				out = append(out, Example{Name: name, Message: m})

@@ -39,7 +39,7 @@ func baseURL(b *billing.Service) string {
 // coach always; the client too, but for a failed monthly debit, which
 // installment_failed already told them, unless that failure ended the plan
 // (a returned first SEPA debit); not for a dispute already decided.
-func anomalyMessages(base string, who *party, plan, status string, id int64, f Finding) []notify.Message {
+func anomalyMessages(base string, who *party, plan string, status packs.Status, id int64, f Finding) []notify.Message {
 	evidence, _ := json.Marshal(f.Evidence)
 	ended := packs.Ended(status)
 	// A dispute the bank already ruled on is the client's own doing: only

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"carnet/billing"
+	"carnet/packs"
 )
 
 // Anomaly kinds (DESIGN's table).
@@ -51,7 +52,7 @@ type Observed struct {
 type Plan struct {
 	PackID       int64
 	Plan         string // upfront, installments, manual
-	Status       string
+	Status       packs.Status
 	Remaining    int
 	WrittenOff   int // sessions the pack's end took back (a full refund, a lost dispute)
 	GraceDays    int
@@ -159,7 +160,7 @@ func Detect(p Plan, now time.Time) []Finding {
 		}
 		seen[e.ID] = o
 		switch {
-		case p.Plan == "installments" && o.Currency == e.Currency && o.Amount >= 2*e.Amount:
+		case p.Plan == billing.PlanInstallments && o.Currency == e.Currency && o.Amount >= 2*e.Amount:
 			// One payment covering more than one installment.
 			ev := evidenceOf(o)
 			ev["installment"], ev["expected"] = e.Seq, e.Amount
@@ -171,7 +172,7 @@ func Detect(p Plan, now time.Time) []Finding {
 				f.Excess, f.Refunds = excess(o.ID, o.Amount-e.Amount)
 			}
 			out = append(out, f)
-		case p.Plan == "installments" && o.At.Before(e.DueAt.Add(-EarlyTolerance)):
+		case p.Plan == billing.PlanInstallments && o.At.Before(e.DueAt.Add(-EarlyTolerance)):
 			// Installments collected ahead of the plan, typically all in one night.
 			ev := evidenceOf(o)
 			ev["installment"], ev["due_at"] = e.Seq, e.DueAt
@@ -189,7 +190,7 @@ func Detect(p Plan, now time.Time) []Finding {
 		case e.Status == "failed":
 			out = append(out, Finding{Kind: KindFailed, Cause: fmt.Sprintf("failed:installment:%d", e.ID),
 				Evidence: map[string]any{"installment": e.Seq, "due_at": e.DueAt, "amount": e.Amount, "currency": e.Currency}})
-		case e.Status == "due" && p.Status != "pending" && p.Status != "cancelled" && !now.Before(e.DueAt.Add(grace)):
+		case e.Status == "due" && p.Status != packs.StatusPending && p.Status != packs.StatusCancelled && !now.Before(e.DueAt.Add(grace)):
 			out = append(out, Finding{Kind: KindMissed, Cause: fmt.Sprintf("missed:installment:%d", e.ID),
 				Evidence: map[string]any{"installment": e.Seq, "due_at": e.DueAt, "grace_days": p.GraceDays, "amount": e.Amount, "currency": e.Currency}})
 		}

@@ -129,6 +129,11 @@ func run(ctx context.Context, c config) error {
 		return err
 	}
 	results = append(results, pg)
+	same, err := pgbenchSameSQL(ctx, c, d, dbURL, bookings)
+	if err != nil {
+		return err
+	}
+	results = append(results, same)
 
 	fmt.Fprintln(os.Stderr, "seeding", c.checkouts, "checkouts")
 	payloads, err := seedCheckouts(ctx, api, d, c.checkouts)
@@ -178,6 +183,8 @@ func run(ctx context.Context, c config) error {
 	}
 	fmt.Printf("\nattendance over HTTP / pgbench minimal deduction: %.2f\n",
 		(float64(att.n)/att.elapsed.Seconds())/(float64(pg.n)/pg.elapsed.Seconds()))
+	fmt.Printf("attendance over HTTP / pgbench, the same SQL: %.2f\n",
+		(float64(att.n)/att.elapsed.Seconds())/(float64(same.n)/same.elapsed.Seconds()))
 	fmt.Printf("server resident memory: after attendance %s, after webhooks %s, peak %s\n",
 		rssAttendance, rssWebhooks, srv.peak())
 	return nil
@@ -374,20 +381,11 @@ func seedAttendance(api *client, c config) (bookings, packs []int64, err error) 
 // pgbenchMinimal runs the least a deduction can cost in PostgreSQL, on the
 // same packs and ledger tables, with as many clients as there were workers.
 func pgbenchMinimal(ctx context.Context, c config, d *sqlx.DB, dbURL string, packs []int64) (result, error) {
-	bin := c.pgbench
-	if bin == "" {
-		bin = findPgbench()
-	}
 	// Enough sessions that no deduction is refused during the run.
 	if _, err := d.ExecContext(ctx, `UPDATE packs SET sessions_credited = 1000000, sessions_remaining = 1000000 WHERE id = ANY($1)`,
 		packIDs(packs)); err != nil {
 		return result{}, err
 	}
-	dir, err := os.MkdirTemp("", "carnet-bench")
-	if err != nil {
-		return result{}, err
-	}
-	defer os.RemoveAll(dir)
 	script := fmt.Sprintf(`\set i random(0, %d)
 BEGIN;
 UPDATE packs SET sessions_remaining = sessions_remaining - 1
@@ -395,11 +393,79 @@ UPDATE packs SET sessions_remaining = sessions_remaining - 1
 INSERT INTO ledger_entries (coach_id, client_id, pack_id, kind, delta, reason) VALUES (:coach_id, :client_id, :pack_id, 'adjustment', -1, 'bench');
 COMMIT;
 `, len(packs)-1, joinIDs(packs))
-	file := filepath.Join(dir, "minimal.sql")
+	return runPgbench(ctx, c, dbURL, "pgbench minimal deduction (anchor)", script)
+}
+
+// sameSQL is what Carnet sends PostgreSQL to mark one attendance
+// (packs.RecordOutcome: the booking, the packs, the charters, the deduction,
+// the ledger entry, the booking's outcome), copied from packs/bookings.go and
+// packs/ledger.go: keep it in step when they change. Two differences, so a
+// booking may be marked again: the entry has no booking (one charge per
+// booking is a unique index), and the booking's outcome is overwritten.
+const sameSQL = `\set i random(0, %d)
+BEGIN;
+SELECT b.id AS booking_id, b.coach_id, b.session_id, b.client_id, b.outcome, b.outcome_at, b.announced_at, b.pack_id AS old_pack,
+	b.fee_amount, b.charter_version_id, b.created_at,
+	EXISTS (SELECT 1 FROM ledger_entries w WHERE w.booking_id = b.id AND w.kind = 'waiver') AS waived, s.starts_at, s.cancelled_at AS session_cancelled_at,
+	co.currency AS coach_currency, n.id IS NOT NULL AS bought, n.charter_version_id AS newest_charter
+	FROM bookings b JOIN sessions s ON s.id = b.session_id JOIN coaches co ON co.id = b.coach_id
+	LEFT JOIN LATERAL (SELECT id, charter_version_id FROM packs WHERE coach_id = b.coach_id AND client_id = b.client_id
+		AND activated_at IS NOT NULL ORDER BY activated_at DESC, id DESC LIMIT 1) n ON true
+	WHERE b.coach_id = %d AND b.id = (ARRAY[%s])[:i + 1] FOR UPDATE OF b \gset
+SELECT p.id AS pack_id, p.kind, p.status, p.sessions_remaining, p.activated_at, p.valid_until, p.overdue_since, p.weekly_cap,
+	coalesce(cv.grace_days, 7) AS grace_days, p.charter_version_id AS pack_charter,
+	CASE WHEN p.kind = 'period' AND p.weekly_cap IS NOT NULL THEN (SELECT count(*) FROM ledger_entries e JOIN bookings b ON b.id = e.booking_id
+		JOIN sessions s ON s.id = b.session_id
+		WHERE e.pack_id = p.id AND e.kind IN ('attended', 'no_show', 'late_cancel')
+		AND date_trunc('week', s.starts_at AT TIME ZONE c.timezone) = date_trunc('week', :starts_at::timestamptz AT TIME ZONE c.timezone)
+		AND NOT EXISTS (SELECT 1 FROM ledger_entries w WHERE w.booking_id = e.booking_id AND w.kind = 'waiver')) ELSE 0 END AS week_count
+	FROM packs p JOIN coaches c ON c.id = p.coach_id LEFT JOIN charter_versions cv ON cv.id = p.charter_version_id
+	WHERE p.coach_id = :coach_id AND p.client_id = :client_id AND p.status = ANY('{active,overdue,exhausted}')
+	ORDER BY p.id FOR UPDATE OF p \gset
+SELECT id, coach_id, version, notice_hours, late_cancel_action, late_cancel_fee, no_show_action, no_show_fee,
+	currency, coach_cancel, grace_days, auto_refund_excess, created_at
+	FROM charter_versions WHERE coach_id = :coach_id AND (id = ANY('{}'::bigint[])
+	OR id = (SELECT id FROM charter_versions WHERE coach_id = :coach_id ORDER BY version DESC LIMIT 1));
+UPDATE packs SET sessions_remaining = sessions_remaining + -1,
+	status = CASE WHEN status = 'active' AND sessions_remaining + -1 = 0 THEN 'exhausted'
+		WHEN status = 'exhausted' AND sessions_remaining + -1 > 0 THEN 'active' ELSE status END, updated_at = now()
+	WHERE coach_id = :coach_id AND id = :pack_id AND kind = 'sessions' AND sessions_remaining + -1 >= 0 RETURNING sessions_remaining;
+INSERT INTO ledger_entries (coach_id, client_id, pack_id, booking_id, kind, delta, reason, value_amount, currency, created_at,
+	request_ref, request_seq) VALUES (:coach_id, :client_id, :pack_id, NULL, 'attended', -1, '', NULL, NULL, now(), NULL, NULL);
+UPDATE bookings b SET outcome = 'attended', outcome_at = now(), announced_at = NULL, pack_id = :pack_id, fee_amount = 0,
+	charter_version_id = NULL WHERE coach_id = :coach_id AND id = :booking_id RETURNING b.id, b.coach_id, b.session_id, b.client_id,
+	b.outcome, b.outcome_at, b.announced_at, b.pack_id, b.fee_amount, b.charter_version_id, b.created_at,
+	EXISTS (SELECT 1 FROM ledger_entries w WHERE w.booking_id = b.id AND w.kind = 'waiver') AS waived;
+COMMIT;
+`
+
+// pgbenchSameSQL replays sameSQL on the bookings just marked, with as many
+// clients as there were workers: what the statements cost without Carnet.
+func pgbenchSameSQL(ctx context.Context, c config, d *sqlx.DB, dbURL string, bookings []int64) (result, error) {
+	var coachID int64
+	if err := d.GetContext(ctx, &coachID, `SELECT coach_id FROM bookings WHERE id = $1`, bookings[0]); err != nil {
+		return result{}, err
+	}
+	return runPgbench(ctx, c, dbURL, "pgbench, the same SQL", fmt.Sprintf(sameSQL, len(bookings)-1, coachID, joinIDs(bookings)))
+}
+
+// runPgbench runs script for c.pgbenchSeconds and reads each transaction's
+// latency from pgbench's log.
+func runPgbench(ctx context.Context, c config, dbURL, name, script string) (result, error) {
+	bin := c.pgbench
+	if bin == "" {
+		bin = findPgbench()
+	}
+	dir, err := os.MkdirTemp("", "carnet-bench")
+	if err != nil {
+		return result{}, err
+	}
+	defer os.RemoveAll(dir)
+	file := filepath.Join(dir, "script.sql")
 	if err := os.WriteFile(file, []byte(script), 0o600); err != nil {
 		return result{}, err
 	}
-	fmt.Fprintln(os.Stderr, "running: pgbench minimal deduction")
+	fmt.Fprintln(os.Stderr, "running:", name)
 	cmd := exec.CommandContext(ctx, bin, "-n", "-M", "prepared", "-c", strconv.Itoa(c.workers), "-j", "2",
 		"-T", strconv.Itoa(c.pgbenchSeconds), "-l", "--log-prefix", filepath.Join(dir, "log"), "-f", file, dbURL)
 	cmd.Dir = dir
@@ -420,7 +486,7 @@ COMMIT;
 			}
 		}
 	}
-	return result{name: "pgbench minimal deduction (anchor)", n: len(lat), elapsed: time.Duration(c.pgbenchSeconds) * time.Second, lat: lat}, nil
+	return result{name: name, n: len(lat), elapsed: time.Duration(c.pgbenchSeconds) * time.Second, lat: lat}, nil
 }
 
 func packIDs(ids []int64) string { return "{" + joinIDs(ids) + "}" }

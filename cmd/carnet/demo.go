@@ -83,12 +83,12 @@ func seedDemo(ctx context.Context, svc *packs.Service, bill *billing.Service, co
 	}
 	var co billing.Checkout
 	var have []struct {
-		ID     int64  `db:"id"`
-		Status string `db:"status"`
+		ID     int64        `db:"id"`
+		Status packs.Status `db:"status"`
 	}
 	if err := svc.DB.SelectContext(ctx, &have, `SELECT id, status FROM packs WHERE coach_id = $1 AND client_id = $2
 		ORDER BY id LIMIT 1`, coach.ID, mateo.ID); err != nil || len(have) > 0 {
-		if err == nil && have[0].Status == "pending" && bill.Local {
+		if err == nil && have[0].Status == packs.StatusPending && bill.Local {
 			co = billing.Checkout{PackID: have[0].ID, URL: fmt.Sprintf("%s/checkout/local/%d", bill.BaseURL, have[0].ID)}
 		}
 		return co, err // seeded before: its checkout still waits, or was paid

@@ -1,0 +1,109 @@
+package packs
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+)
+
+// go test -run '^$' -bench . ./packs prints what the rules and the hot
+// statements cost; figures, never assertions (docs/BENCHMARKS.md).
+
+func benchFacts() OutcomeFacts {
+	start := time.Date(2026, 12, 10, 18, 0, 0, 0, time.UTC)
+	act, until, later := start.AddDate(0, 0, -20), start.AddDate(0, 0, 20), start.AddDate(0, 0, 40)
+	v := int64(3)
+	ch := Charter{ID: 3, Version: 1, NoticeHours: 24, LateCancelAction: ActionFee, LateCancelFee: 1500,
+		NoShowAction: ActionDeduct, Currency: "EUR"}
+	return OutcomeFacts{Asked: Attended, Now: start.Add(time.Hour), Announced: start.Add(time.Hour), StartsAt: start,
+		BookedAt: act, Bought: true, NewestCharter: &v, Currency: "EUR", Charters: map[int64]Charter{3: ch},
+		Packs: []PackState{
+			{ID: 1, Kind: KindSessions, Status: StatusActive, Remaining: 4, ActivatedAt: &act, ValidUntil: &later, CharterID: &v},
+			{ID: 2, Kind: KindSessions, Status: StatusActive, Remaining: 1, ActivatedAt: &act, ValidUntil: &until, CharterID: &v},
+		}}
+}
+
+func BenchmarkDecide(b *testing.B) {
+	f := benchFacts()
+	for b.Loop() {
+		if d := Decide(f); d.Entry == nil {
+			b.Fatal("no entry")
+		}
+	}
+}
+
+func BenchmarkPickPack(b *testing.B) {
+	f := benchFacts()
+	for b.Loop() {
+		if _, ok := PickPack(f.Packs, f.StartsAt); !ok {
+			b.Fatal("no pack")
+		}
+	}
+}
+
+func BenchmarkCanMove(b *testing.B) {
+	for b.Loop() {
+		_ = MovableTo(StatusRefunded)
+	}
+}
+
+// BenchmarkRecordOutcome is the hot path: one attendance, its statements
+// and its transaction on the real database, one booking after another.
+func BenchmarkRecordOutcome(b *testing.B) {
+	w := newWorld(b)
+	c := w.client("bench")
+	w.pack(c.ID, 20)
+	if _, err := w.s.DB.Exec(`UPDATE packs SET sessions_credited = 1000000, sessions_remaining = 1000000
+		WHERE client_id = $1`, c.ID); err != nil {
+		b.Fatal(err)
+	}
+	var bookings []int64
+	for range b.N {
+		s := w.session(w.clock().Add(-time.Hour), c.ID)
+		bookings = append(bookings, s.Bookings[0].ID)
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		if _, err := w.outcome(bookings[i], Attended); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkClientBalance reads one client's balance: two statements
+// whatever the number of packs.
+func BenchmarkClientBalance(b *testing.B) {
+	w := newWorld(b)
+	c := w.client("bench")
+	for range 5 {
+		w.pack(c.ID, 10)
+	}
+	ctx := context.Background()
+	for b.Loop() {
+		if bal, err := w.s.ClientBalance(ctx, w.coach.ID, c.ID); err != nil || len(bal.Packs) != 5 {
+			b.Fatal(bal, err)
+		}
+	}
+}
+
+// BenchmarkRosterPage reads a page of the balances overview by its cursor.
+func BenchmarkRosterPage(b *testing.B) {
+	w := newWorld(b)
+	for i := range 300 {
+		c := w.client(fmt.Sprintf("client-%03d", i))
+		if i%3 == 0 {
+			w.pack(c.ID, 5)
+		}
+	}
+	ctx := context.Background()
+	first, err := w.s.Roster(ctx, w.coach.ID, "name", "", 250)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if page, err := w.s.Roster(ctx, w.coach.ID, "name", first.NextCursor, 50); err != nil || len(page.Data) != 50 {
+			b.Fatal(len(page.Data), err)
+		}
+	}
+}
