@@ -33,6 +33,12 @@ type Service struct {
 	Jobs interface {
 		InsertTx(ctx context.Context, tx *sql.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
 	}
+	// EndIfReversed is the reconciler's rule for when money going back ends
+	// a pack, run where a refund, a dispute or the charge they reverse is
+	// recorded, so that the rest of the event sees the pack ended. Imports
+	// point webhooks → reconcile → billing, so the wiring gives it; nil:
+	// money going back ends no pack.
+	EndIfReversed func(ctx context.Context, tx *sqlx.Tx, packID int64) error
 
 	keyPrefix string
 }

@@ -118,53 +118,26 @@ func (s *Service) linkReversals(ctx context.Context, tx *sqlx.Tx, p *packRef, ch
 	return s.endIfReversed(ctx, tx, p)
 }
 
-// endIfReversed ends a pack once its money has gone back. An installment
-// plan ends when a dispute on one of its debits is lost (the client
-// repudiated the plan). An upfront pack ends when refunds by someone other
-// than Carnet and lost disputes give back all the client paid and Carnet
-// kept: a duplicate given back by hand or by a dispute leaves it paid.
-// Stripe reports a charge's refunds, Carnet's 'remedy' refunds of an excess
-// included, in one cumulative row, so Carnet's remedies are subtracted.
-// Only money linked to the pack counts: nothing happens before both a
-// charge and its reversal are known, whatever their order.
+// endIfReversed asks the reconciler's rule whether the pack's money has
+// gone back (see EndIfReversed on Service).
 func (s *Service) endIfReversed(ctx context.Context, tx *sqlx.Tx, p *packRef) error {
-	var r struct {
-		Kept     int64      `db:"kept"`
-		Outside  int64      `db:"outside"`
-		LostAt   *time.Time `db:"lost_at"`
-		RefundAt *time.Time `db:"refund_at"`
-	}
-	if err := tx.GetContext(ctx, &r, `WITH pay AS (SELECT kind, status, amount, stripe_charge_id, stripe_payment_intent_id, occurred_at
-			FROM payments WHERE pack_id = $1),
-		charges AS (SELECT amount, stripe_charge_id, stripe_payment_intent_id FROM pay WHERE kind = 'charge' AND status = 'succeeded'),
-		remedies AS (SELECT coalesce(sum(amount), 0) AS total FROM pay WHERE kind = 'refund' AND status = 'remedy'),
-		lost AS (SELECT d.amount, d.occurred_at FROM pay d WHERE d.kind = 'dispute' AND d.status = 'lost' AND EXISTS (SELECT 1 FROM charges c
-			WHERE c.stripe_charge_id = d.stripe_charge_id OR c.stripe_payment_intent_id = d.stripe_payment_intent_id)),
-		refunds AS (SELECT amount, occurred_at FROM pay WHERE kind = 'refund' AND status <> 'remedy')
-		SELECT coalesce((SELECT sum(amount) FROM charges), 0) - (SELECT total FROM remedies) AS kept,
-			coalesce((SELECT sum(amount) FROM refunds), 0) + coalesce((SELECT sum(amount) FROM lost), 0)
-				- (SELECT total FROM remedies) AS outside,
-			(SELECT min(occurred_at) FROM lost) AS lost_at,
-			(SELECT max(occurred_at) FROM (SELECT occurred_at FROM refunds UNION ALL SELECT occurred_at FROM lost) x) AS refund_at`,
-		p.ID); err != nil {
-		return err
-	}
-	at, reason := r.RefundAt, "payment refunded in full"
-	switch {
-	case p.Plan == PlanInstallments && r.LostAt != nil:
-		at, reason = r.LostAt, "dispute lost"
-	case p.Plan == PlanInstallments || r.Kept <= 0 || r.Outside < r.Kept || at == nil:
-		return nil
-	case r.LostAt != nil:
-		reason = "dispute lost"
-	}
-	if err := packs.EndRefunded(ctx, tx, p.ID, reason, *at); err != nil {
-		return err
-	}
-	if p.Plan != PlanInstallments || s.Jobs == nil {
+	if s.EndIfReversed == nil {
 		return nil
 	}
-	return s.enqueueOnce(ctx, tx, StopPlanArgs{PackID: p.ID})
+	return s.EndIfReversed(ctx, tx, p.ID)
+}
+
+// EndReversed ends a pack whose money went back, as the reconciler's rule
+// (Ends) decided: its sessions are written off and an installment plan is
+// told to stop at Stripe.
+func (s *Service) EndReversed(ctx context.Context, tx *sqlx.Tx, packID int64, plan, reason string, at time.Time) error {
+	if err := packs.EndRefunded(ctx, tx, packID, reason, at); err != nil {
+		return err
+	}
+	if plan != PlanInstallments || s.Jobs == nil {
+		return nil
+	}
+	return s.enqueueOnce(ctx, tx, StopPlanArgs{PackID: packID})
 }
 
 func unixTime(sec int64, fallback time.Time) time.Time {
@@ -459,30 +432,17 @@ func (s *Service) InvoicePaid(ctx context.Context, tx *sqlx.Tx, inv *stripe.Invo
 	if _, _, err := packs.ActivatePack(ctx, tx, p.CoachID, p.ID, at); err != nil {
 		return err
 	}
-	// This invoice's installment if it has one, else the unpaid one due
-	// nearest the invoice's date: invoices arrive in any order, and the
-	// month-3 invoice must not settle installment 1.
-	// An installment the end of the plan cancelled still counts as paid if
-	// it was paid before the plan ended (a lost dispute), whichever of the
-	// two Carnet hears of first; paid after, it is a charge after the end.
-	var beforeEnd bool
-	if err := tx.GetContext(ctx, &beforeEnd, `SELECT coalesce($2 < (SELECT min(occurred_at) FROM payments
-		WHERE pack_id = $1 AND kind = 'dispute' AND status = 'lost'), false)`, p.ID, at); err != nil {
+	lostAt, err := lostDisputeAt(ctx, tx, p.ID)
+	if err != nil {
 		return err
 	}
-	var ids []int64
-	if err := tx.SelectContext(ctx, &ids, `UPDATE installments SET status = 'paid', paid_at = $3, stripe_invoice_id = $2
-		WHERE id = (SELECT id FROM installments WHERE pack_id = $1 AND (status <> 'cancelled' OR $5)
-			AND (stripe_invoice_id = $2 OR (stripe_invoice_id IS NULL AND status IN ('due', 'failed', 'cancelled')))
-			ORDER BY (stripe_invoice_id = $2) DESC NULLS LAST, (status = 'cancelled'),
-				abs(extract(epoch FROM due_at - $4::timestamptz)), seq LIMIT 1)
-		AND status <> 'paid' RETURNING id`, p.ID, inv.ID, at, unixTime(inv.Created, at), beforeEnd); err != nil {
+	i, ok, err := settleInstallment(ctx, tx, p.ID, InvoiceReport{Invoice: inv.ID, Created: unixTime(inv.Created, at),
+		PaidBeforeEnd: PaidBeforeEnd(at, lostAt)}, at)
+	if err != nil {
 		return err
 	}
-	if len(ids) == 1 {
-		pay.InstallmentID = &ids[0]
-	} else if err := tx.GetContext(ctx, &pay.InstallmentID, `SELECT id FROM installments WHERE stripe_invoice_id = $1 AND status = 'paid'`, inv.ID); err != nil && !db.NoRows(err) {
-		return err
+	if ok {
+		pay.InstallmentID = &i.ID
 	}
 	if err := s.recordPayment(ctx, tx, pay); err != nil {
 		return err
@@ -521,11 +481,8 @@ func (s *Service) InvoicePaymentFailed(ctx context.Context, tx *sqlx.Tx, inv *st
 		// The plan is over (Stripe is being told to stop): nothing is due.
 		return s.recordPayment(ctx, tx, failed)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE installments SET status = 'failed', stripe_invoice_id = $2
-		WHERE id = (SELECT id FROM installments WHERE pack_id = $1 AND status NOT IN ('paid', 'cancelled') AND (stripe_invoice_id = $2
-			OR (stripe_invoice_id IS NULL AND status = 'due'))
-			ORDER BY (stripe_invoice_id = $2) DESC NULLS LAST, abs(extract(epoch FROM due_at - $3::timestamptz)), seq LIMIT 1)`,
-		p.ID, inv.ID, unixTime(inv.Created, at)); err != nil {
+	if _, _, err := settleInstallment(ctx, tx, p.ID, InvoiceReport{Invoice: inv.ID, Created: unixTime(inv.Created, at),
+		Failed: true}, at); err != nil {
 		return err
 	}
 	if err := s.recordPayment(ctx, tx, failed); err != nil {

@@ -7,7 +7,6 @@ import (
 
 	"carnet/internal/api"
 	"carnet/internal/auth"
-	"carnet/internal/db"
 	"carnet/internal/errs"
 )
 
@@ -151,11 +150,7 @@ type MyBooking struct {
 
 func (s *Service) getMyBookings(c *gin.Context) {
 	who := auth.ClientOf(c)
-	rows := []MyBooking{}
-	err := db.Q(c.Request.Context(), s.DB).SelectContext(c.Request.Context(), &rows, `SELECT `+bookingCols+`,
-		to_char(s.starts_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS starts_at, s.duration_minutes, s.title
-		FROM bookings b JOIN sessions s ON s.id = b.session_id
-		WHERE b.coach_id = $1 AND b.client_id = $2 ORDER BY s.starts_at DESC LIMIT 200`, who.CoachID, who.ClientID)
+	rows, err := s.myBookings(c.Request.Context(), who.CoachID, who.ClientID)
 	api.Respond(c, http.StatusOK, gin.H{"data": rows}, err)
 }
 
@@ -165,9 +160,7 @@ func (s *Service) getMyCancellation(c *gin.Context, who auth.ClientAuth, id int6
 }
 
 func (s *Service) postMyCancellation(c *gin.Context, who auth.ClientAuth, id int64) {
-	var owner int64
-	if err := db.Q(c.Request.Context(), s.DB).GetContext(c.Request.Context(), &owner, `SELECT client_id FROM bookings WHERE coach_id = $1 AND id = $2`,
-		who.CoachID, id); err != nil || owner != who.ClientID {
+	if owner, err := s.bookingClient(c.Request.Context(), who.CoachID, id); err != nil || owner != who.ClientID {
 		api.Fail(c, errs.NotFoundf("no booking %d", id))
 		return
 	}

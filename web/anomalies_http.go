@@ -1,15 +1,14 @@
 package web
 
 import (
+	"carnet/reconcile"
 	"fmt"
 
 	"github.com/gin-gonic/gin"
-
-	"carnet/webhooks"
 )
 
 type anomalyRow struct {
-	webhooks.Anomaly
+	reconcile.Anomaly
 	Client string
 }
 
@@ -22,12 +21,12 @@ func (a *App) anomalies(c *gin.Context) {
 	coach := coachOf(c)
 	v := a.view(c, "anomalies")
 	ctx := c.Request.Context()
-	open, err := a.Anomalies.List(ctx, coach.ID, webhooks.AnomalyFilter{State: "open", Limit: 200})
+	open, err := a.Anomalies.List(ctx, coach.ID, reconcile.AnomalyFilter{State: "open", Limit: 200})
 	if err != nil {
 		a.pages.Fail(c, v, err)
 		return
 	}
-	all, err := a.Anomalies.List(ctx, coach.ID, webhooks.AnomalyFilter{Limit: 100})
+	all, err := a.Anomalies.List(ctx, coach.ID, reconcile.AnomalyFilter{Limit: 100})
 	if err != nil {
 		a.pages.Fail(c, v, err)
 		return
@@ -43,7 +42,7 @@ func (a *App) anomalies(c *gin.Context) {
 		a.pages.Fail(c, v, err)
 		return
 	}
-	row := func(x webhooks.Anomaly) anomalyRow {
+	row := func(x reconcile.Anomaly) anomalyRow {
 		r := anomalyRow{Anomaly: x}
 		if x.ClientID != nil {
 			r.Client = names[*x.ClientID]
@@ -65,7 +64,7 @@ func (a *App) anomalies(c *gin.Context) {
 }
 
 type anomalyData struct {
-	webhooks.Detail
+	reconcile.Detail
 	Client    string
 	Currency  string
 	Evidence  []evidenceLine

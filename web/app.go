@@ -11,8 +11,8 @@ import (
 	"carnet/billing"
 	"carnet/internal/auth"
 	"carnet/packs"
+	"carnet/reconcile"
 	"carnet/reports"
-	"carnet/webhooks"
 )
 
 // App is the coach's application in the browser, under /app. Its pages call
@@ -22,7 +22,7 @@ type App struct {
 	DB        *sqlx.DB
 	Packs     *packs.Service
 	Billing   *billing.Service
-	Anomalies *webhooks.Reconciler
+	Anomalies *reconcile.Reconciler
 	Reports   *reports.Service
 	Now       func() time.Time
 	BaseURL   string

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"carnet/billing"
+	"carnet/reconcile"
 )
 
 // From 2025-03-31.basil a dispute names the charge and PaymentIntent, the
@@ -98,7 +99,7 @@ func TestPlanEndingWithAFailedInstallment(t *testing.T) {
 	s.deliver(newEvent("charge.dispute.closed", s.now.Add(time.Hour), map[string]any{"id": "dp_x", "object": "dispute",
 		"amount": 15000, "currency": "eur", "charge": "ch_x1", "payment_intent": "pi_x1", "status": "lost"}))
 	var resolution string
-	_ = s.packs.DB.Get(&resolution, `SELECT state || ': ' || resolution FROM anomalies WHERE kind = $1`, KindFailed)
+	_ = s.packs.DB.Get(&resolution, `SELECT state || ': ' || resolution FROM anomalies WHERE kind = $1`, reconcile.KindFailed)
 	if resolution != "resolved: the plan ended" {
 		t.Fatalf("the failed installment's anomaly: %q", resolution)
 	}
@@ -113,7 +114,7 @@ func TestPlanEndingWithAFailedInstallment(t *testing.T) {
 		"charge:failed:15000,charge:failed:15000,charge:succeeded:15000,charge:succeeded:15000,dispute:lost:15000"; got != want {
 		t.Fatalf("state %q, want %q", got, want)
 	}
-	if a := s.anomalies(); a[KindChargeAfterEnd] != "open " {
+	if a := s.anomalies(); a[reconcile.KindChargeAfterEnd] != "open " {
 		t.Fatalf("anomalies %v, want the retry collected after the end", a)
 	}
 }
@@ -154,7 +155,7 @@ func TestRetryPaidBeforeThePlanEnded(t *testing.T) {
 			t.Fatalf("dispute first %v: state %q, want %q", disputeFirst, got, want)
 		}
 	}
-	if a := s.anomalies(); a[KindChargeAfterEnd] != "" {
+	if a := s.anomalies(); a[reconcile.KindChargeAfterEnd] != "" {
 		t.Fatalf("a retry paid before the end was taken for a charge after it: %v", a)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"carnet/internal/errs"
 	"carnet/internal/stripefault"
 	"carnet/packs"
+	"carnet/reconcile"
 )
 
 // viaProxy points the shop's Stripe calls at a fault-injecting proxy in
@@ -153,8 +154,8 @@ func TestAnomalyRefundWhenStripeFails(t *testing.T) {
 	ctx := context.Background()
 	co, _ := s.checkout(billing.PlanUpfront)
 	s.deliver(newEvent("payment_intent.succeeded", s.now, paymentIntent("pi_over", co.PackID, 50000, "succeeded")))
-	var a Anomaly
-	if err := s.packs.DB.Get(&a, `SELECT * FROM anomalies WHERE kind = $1`, KindAmount); err != nil {
+	var a reconcile.Anomaly
+	if err := s.packs.DB.Get(&a, `SELECT * FROM anomalies WHERE kind = $1`, reconcile.KindAmount); err != nil {
 		t.Fatal(err)
 	}
 	p := s.viaProxy()
@@ -179,7 +180,7 @@ func TestAnomalyRefundWhenStripeFails(t *testing.T) {
 		}
 		_, err := s.rec.RefundExcess(ctx, s.coach.ID, a.ID, "coach")
 		plain(t, err, p, failed)
-		got, err := s.rec.get(context.Background(), s.packs.DB, s.coach.ID, a.ID)
+		got, err := s.rec.Get(context.Background(), s.coach.ID, a.ID)
 		if err != nil || got.State != "open" || got.RefundingAt == nil {
 			t.Fatalf("try %d: anomaly %+v %v, want open and frozen for its refund", try, got, err)
 		}
@@ -224,8 +225,8 @@ func TestRefundWhenStripeCannotNameTheCharge(t *testing.T) {
 	ctx := context.Background()
 	co, _ := s.checkout(billing.PlanUpfront)
 	s.deliver(newEvent("checkout.session.completed", s.now, checkoutSession(co, "payment", "paid", "pi_nocharge", "", 50000)))
-	var a Anomaly
-	if err := s.packs.DB.Get(&a, `SELECT * FROM anomalies WHERE kind = $1`, KindAmount); err != nil {
+	var a reconcile.Anomaly
+	if err := s.packs.DB.Get(&a, `SELECT * FROM anomalies WHERE kind = $1`, reconcile.KindAmount); err != nil {
 		t.Fatal(err)
 	}
 	p := s.viaProxy()
@@ -235,7 +236,7 @@ func TestRefundWhenStripeCannotNameTheCharge(t *testing.T) {
 	var claims, remedies int
 	_ = s.packs.DB.Get(&claims, `SELECT count(*) FROM anomaly_refunds`)
 	_ = s.packs.DB.Get(&remedies, `SELECT count(*) FROM payments WHERE status = 'remedy'`)
-	got, _ := s.rec.get(ctx, s.packs.DB, s.coach.ID, a.ID)
+	got, _ := s.rec.Get(ctx, s.coach.ID, a.ID)
 	if claims != 0 || remedies != 0 || got.RefundingAt != nil || got.State != "open" {
 		t.Fatalf("after Stripe failed to name the charge: %d claims, %d remedies, anomaly %s frozen %v", claims, remedies, got.State, got.RefundingAt)
 	}

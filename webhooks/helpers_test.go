@@ -21,6 +21,7 @@ import (
 	"carnet/internal/jobs"
 	"carnet/internal/testdb"
 	"carnet/packs"
+	"carnet/reconcile"
 )
 
 const secret = "whsec_test_carnet"
@@ -29,7 +30,7 @@ const secret = "whsec_test_carnet"
 type shop struct {
 	t      testing.TB
 	in     *Intake
-	rec    *Reconciler
+	rec    *reconcile.Reconciler
 	bill   *billing.Service
 	packs  *packs.Service
 	coach  auth.Coach
@@ -63,7 +64,8 @@ func newShop(t testing.TB) *shop {
 	}
 	s.bill.Jobs = j
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	s.rec = &Reconciler{DB: d, Billing: s.bill, Now: s.clock, Log: log}
+	s.rec = &reconcile.Reconciler{DB: d, Billing: s.bill, Now: s.clock, Log: log}
+	s.bill.EndIfReversed = s.rec.EndIfReversed
 	s.in = &Intake{DB: d, Billing: s.bill, Reconciler: s.rec, Secret: secret, Now: s.clock, Log: log}
 	if s.coach, _, err = auth.CreateCoach(ctx, d, auth.NewCoach{Name: "Coach", Email: "coach@example.com", Currency: "EUR", Timezone: "Europe/Paris"}); err != nil {
 		t.Fatal(err)

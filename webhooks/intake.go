@@ -26,6 +26,7 @@ import (
 	"carnet/internal/db"
 	"carnet/internal/errs"
 	"carnet/internal/failpoint"
+	"carnet/reconcile"
 )
 
 // NoInvoiceLinks is the first API version (2025-03-31.basil) whose
@@ -42,7 +43,7 @@ const MaxPayload = api.MaxBody
 type Intake struct {
 	DB         *sqlx.DB
 	Billing    *billing.Service
-	Reconciler *Reconciler // checks every pack an event touched; nil: no checks
+	Reconciler *reconcile.Reconciler // checks every pack an event touched; nil: no checks
 	Secret     string
 	Now        func() time.Time
 	Log        *slog.Logger
@@ -209,7 +210,7 @@ func (in *Intake) applyAndCheck(ctx context.Context, tx *sqlx.Tx, ev *stripe.Eve
 			}
 		}
 	}
-	return openUnmatched(ctx, tx, baseURL(in.Billing), in.Now().UTC())
+	return in.Reconciler.OpenUnmatched(ctx, tx)
 }
 
 // apply routes an event to what it means for our rows. Unknown types are

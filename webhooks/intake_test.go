@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"carnet/billing"
+	"carnet/reconcile"
 )
 
 func TestUpfrontCardPurchase(t *testing.T) {
@@ -432,7 +433,7 @@ func TestNewerAPIInstallmentsPairWithTheirInvoices(t *testing.T) {
 		t.Fatalf("%d installments know their PaymentIntent and charge, want 2", links)
 	}
 	var unmatched []string
-	_ = s.packs.DB.Select(&unmatched, `SELECT evidence->>'stripe_id' FROM anomalies WHERE kind = $1`, KindUnmatched)
+	_ = s.packs.DB.Select(&unmatched, `SELECT evidence->>'stripe_id' FROM anomalies WHERE kind = $1`, reconcile.KindUnmatched)
 	if len(unmatched) != 1 || unmatched[0] != "pi_basil_other" {
 		t.Fatalf("unmatched payments %v, want only pi_basil_other", unmatched)
 	}

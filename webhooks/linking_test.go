@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"carnet/billing"
+	"carnet/reconcile"
 )
 
 // perms returns the identity, its reverse and n more random orders of k events.
@@ -64,9 +65,9 @@ func TestInvoicesPaidBeforeTheirPlanIsKnown(t *testing.T) {
 		if got := s.state(co.PackID); got != want {
 			t.Fatalf("trial %d, order %v: state %q, want %q", trial, perm, got, want)
 		}
-		s.noOpen(KindUnmatched, "invoices linked once their subscription was known")
+		s.noOpen(reconcile.KindUnmatched, "invoices linked once their subscription was known")
 	}
-	if a := s.anomalies(); a[KindAtOnce] != "" || a[KindChargeAfterEnd] != "" || a[KindMissed] != "" {
+	if a := s.anomalies(); a[reconcile.KindAtOnce] != "" || a[reconcile.KindChargeAfterEnd] != "" || a[reconcile.KindMissed] != "" {
 		t.Fatalf("plans paid on their dates raised %v", a)
 	}
 	s.verify()
@@ -94,10 +95,10 @@ func TestIntentPaidBeforeItsCheckoutIsKnown(t *testing.T) {
 		if got := s.state(co.PackID); got != want {
 			t.Fatalf("trial %d, order %v: state %q, want %q", trial, perm, got, want)
 		}
-		s.noOpen(KindUnmatched, "a payment linked once its intent was known")
+		s.noOpen(reconcile.KindUnmatched, "a payment linked once its intent was known")
 	}
 	// The refund is the coach's to judge; the payment itself paid the pack.
-	if a := s.anomalies(); a[KindChargeAfterEnd] != "" || a[KindDuplicate] != "" {
+	if a := s.anomalies(); a[reconcile.KindChargeAfterEnd] != "" || a[reconcile.KindDuplicate] != "" {
 		t.Fatalf("a payment that paid its pack raised %v", a)
 	}
 	s.verify()
@@ -133,7 +134,7 @@ func TestInvoicesAndTheirCheckoutAtOnce(t *testing.T) {
 		if got := s.state(co.PackID); got != want {
 			t.Fatalf("trial %d: state %q, want %q", trial, got, want)
 		}
-		s.noOpen(KindUnmatched, "invoices delivered with their checkout")
+		s.noOpen(reconcile.KindUnmatched, "invoices delivered with their checkout")
 	}
 	s.verify()
 }
@@ -167,7 +168,7 @@ func TestFailedDebitBeforeItsPlanIsKnown(t *testing.T) {
 			t.Fatalf("order %v: after the retry %q, want %q", perm, got, want)
 		}
 	}
-	s.noOpen(KindUnmatched, "a failed debit linked to its plan")
-	s.noOpen(KindFailed, "a failed debit paid on its retry")
+	s.noOpen(reconcile.KindUnmatched, "a failed debit linked to its plan")
+	s.noOpen(reconcile.KindFailed, "a failed debit paid on its retry")
 	s.verify()
 }

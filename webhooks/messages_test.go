@@ -12,6 +12,7 @@ import (
 	"carnet/internal/mailtest"
 	"carnet/notify"
 	"carnet/packs"
+	"carnet/reconcile"
 )
 
 func (s *shop) setCoachLocale(locale string) {
@@ -58,7 +59,7 @@ func (s *shop) checkAtOnce(coach, client mailtest.Received, packID int64, coachL
 		Excess   int64  `db:"excess_amount"`
 		Currency string `db:"currency"`
 	}
-	if err := s.packs.DB.Get(&a, `SELECT id, excess_amount, currency FROM anomalies WHERE kind = $1`, KindAtOnce); err != nil {
+	if err := s.packs.DB.Get(&a, `SELECT id, excess_amount, currency FROM anomalies WHERE kind = $1`, reconcile.KindAtOnce); err != nil {
 		s.t.Fatal(err)
 	}
 	paid := s.earlyPayments(packID)
@@ -84,13 +85,13 @@ func (s *shop) checkAtOnce(coach, client mailtest.Received, packID int64, coachL
 			s.t.Errorf("coach (%s) lacks installment %d (%q, %q, %s):\n%s", coachLocale, p.Seq, label, value, p.Invoice, coach.Body)
 		}
 	}
-	for _, want := range []string{notify.Words.T(coachLocale, "kind."+KindAtOnce), i18n.Money(a.Excess, a.Currency, coachLocale),
+	for _, want := range []string{notify.Words.T(coachLocale, "kind."+reconcile.KindAtOnce), i18n.Money(a.Excess, a.Currency, coachLocale),
 		fmt.Sprintf("http://carnet.test/app/anomalies/%d", a.ID)} {
 		if !strings.Contains(coach.Subject+coach.Body, want) {
 			s.t.Errorf("coach (%s) lacks %q:\n%s\n%s", coachLocale, want, coach.Subject, coach.Body)
 		}
 	}
-	if strings.ContainsAny(coach.Body, "{}") || strings.Contains(coach.Body, KindAtOnce) || !strings.Contains(coach.HTML, "<table") {
+	if strings.ContainsAny(coach.Body, "{}") || strings.Contains(coach.Body, reconcile.KindAtOnce) || !strings.Contains(coach.HTML, "<table") {
 		s.t.Errorf("coach (%s) message is not written for a person:\n%s\n%s", coachLocale, coach.Body, coach.HTML)
 	}
 }
@@ -118,7 +119,7 @@ func TestAnomalyMessagesWaitForTheBurst(t *testing.T) {
 			}
 			s.advance(5 * time.Minute)
 			s.deliver(night[3]) // the last installment, minutes later
-			s.advance(RefundSettle)
+			s.advance(reconcile.RefundSettle)
 			msgs := box.flush()
 			coach, client := to(msgs, s.coach.Email), to(msgs, s.client.Email)
 			if len(coach) != 1 || len(client) != 1 {
@@ -143,7 +144,7 @@ func TestAnomalyUpdateAfterTheMessageWent(t *testing.T) {
 	for _, e := range night[:3] {
 		s.deliver(e)
 	}
-	s.advance(RefundSettle)
+	s.advance(reconcile.RefundSettle)
 	if msgs := box.flush(); len(to(msgs, s.coach.Email)) != 1 || len(to(msgs, s.client.Email)) != 1 {
 		t.Fatalf("%d messages once the first burst settled", len(msgs))
 	}
@@ -315,7 +316,7 @@ func (s *shop) refundAnomaly() refundAnomaly {
 	var a refundAnomaly
 	if err := s.packs.DB.Get(&a, `SELECT id, state, resolution, evidence->>'status' AS status,
 		(evidence->>'sessions_left')::int AS left, coalesce((evidence->>'written_off')::int, 0) AS written_off,
-		(evidence->'payment'->>'amount')::bigint AS amount FROM anomalies WHERE kind = $1`, KindRefundDispute); err != nil {
+		(evidence->'payment'->>'amount')::bigint AS amount FROM anomalies WHERE kind = $1`, reconcile.KindRefundDispute); err != nil {
 		s.t.Fatal(err)
 	}
 	return a

@@ -23,6 +23,7 @@ import (
 	"carnet/internal/stripefault"
 	"carnet/notify"
 	"carnet/packs"
+	"carnet/reconcile"
 )
 
 // mailbox sends the outbox through a real SMTP server and returns what it got.
@@ -62,16 +63,16 @@ func (s *shop) setLocale(locale string) {
 	}
 }
 
-// runRefundJobs does what the RefundWorker does for each queued refund job.
+// runRefundJobs does what the reconcile.RefundWorker does for each queued refund job.
 func (s *shop) runRefundJobs() int {
 	s.t.Helper()
 	var ids []int64
 	if err := s.packs.DB.Select(&ids, `SELECT (args->>'anomaly_id')::bigint FROM river_job WHERE kind = 'webhooks.refund_excess' ORDER BY id`); err != nil {
 		s.t.Fatal(err)
 	}
-	w := &RefundWorker{Reconciler: s.rec}
+	w := &reconcile.RefundWorker{Reconciler: s.rec}
 	for _, id := range ids {
-		if err := w.Work(context.Background(), &river.Job[RefundArgs]{Args: RefundArgs{AnomalyID: id}}); err != nil {
+		if err := w.Work(context.Background(), &river.Job[reconcile.RefundArgs]{Args: reconcile.RefundArgs{AnomalyID: id}}); err != nil {
 			s.t.Fatal(err)
 		}
 	}
@@ -121,7 +122,7 @@ func TestInstallmentsCollectedInOneNight(t *testing.T) {
 		for _, e := range stream {
 			s.deliver(e)
 		}
-		if a := s.anomalies(); len(a) != 1 || a[KindAtOnce] != "open " {
+		if a := s.anomalies(); len(a) != 1 || a[reconcile.KindAtOnce] != "open " {
 			t.Fatalf("anomalies %v, want one open installments_at_once", a)
 		}
 		var excess int64
@@ -130,7 +131,7 @@ func TestInstallmentsCollectedInOneNight(t *testing.T) {
 			t.Fatalf("excess %d, want the two installments collected early (30000)", excess)
 		}
 		s.mu.Lock()
-		s.now = s.now.Add(RefundSettle) // the messages wait for the burst to settle
+		s.now = s.now.Add(reconcile.RefundSettle) // the messages wait for the burst to settle
 		s.mu.Unlock()
 		msgs := box.flush()
 		coach, client := to(msgs, s.coach.Email), to(msgs, s.client.Email)
@@ -158,7 +159,7 @@ func TestInstallmentsCollectedInOneNight(t *testing.T) {
 		if remedies.N != 2 || remedies.Sum != 30000 {
 			t.Fatalf("refunds %+v, want two making 30000", remedies)
 		}
-		if a := s.anomalies(); a[KindAtOnce] != "resolved " {
+		if a := s.anomalies(); a[reconcile.KindAtOnce] != "resolved " {
 			t.Fatalf("after the refund: %v", a)
 		}
 		// Stripe then reports the refund: recognised as ours, the pack goes on.
@@ -229,7 +230,7 @@ func TestOtherDisagreements(t *testing.T) {
 	s.deliver(newEvent("payment_intent.succeeded", s.now, stranger))
 
 	got := s.anomalies()
-	want := map[string]string{KindAtOnce: "open ", KindDuplicate: "open ", KindAmount: "open ", KindUnmatched: "open "}
+	want := map[string]string{reconcile.KindAtOnce: "open ", reconcile.KindDuplicate: "open ", reconcile.KindAmount: "open ", reconcile.KindUnmatched: "open "}
 	if len(got) != len(want) {
 		t.Fatalf("anomalies %v, want %v", got, want)
 	}
@@ -251,13 +252,13 @@ func TestOtherDisagreements(t *testing.T) {
 			t.Fatalf("%s is not shown to the coach", r.Kind)
 		}
 	}
-	if excess[KindAtOnce] != 30000 || excess[KindDuplicate] != 45000 || excess[KindAmount] != 5000 || excess[KindUnmatched] != 7000 {
+	if excess[reconcile.KindAtOnce] != 30000 || excess[reconcile.KindDuplicate] != 45000 || excess[reconcile.KindAmount] != 5000 || excess[reconcile.KindUnmatched] != 7000 {
 		t.Fatalf("excesses %v", excess)
 	}
 	// The coach hears of the stranger's payment; the client is not written to.
 	var told []string
 	_ = s.packs.DB.Select(&told, `SELECT n.recipient FROM notifications n JOIN anomalies a
-		ON n.cause_key LIKE 'anomaly:' || a.id || ':opened:%' WHERE a.kind = $1`, KindUnmatched)
+		ON n.cause_key LIKE 'anomaly:' || a.id || ':opened:%' WHERE a.kind = $1`, reconcile.KindUnmatched)
 	if len(told) != 1 || told[0] != s.coach.Email {
 		t.Fatalf("the unmatched payment was told to %v, want the coach only", told)
 	}
@@ -266,7 +267,7 @@ func TestOtherDisagreements(t *testing.T) {
 		t.Fatalf("%d refunds queued without the charter's consent", n)
 	}
 	var dupID int64
-	_ = s.packs.DB.Get(&dupID, `SELECT id FROM anomalies WHERE kind = $1`, KindDuplicate)
+	_ = s.packs.DB.Get(&dupID, `SELECT id FROM anomalies WHERE kind = $1`, reconcile.KindDuplicate)
 	for range 2 {
 		a, err := s.rec.RefundExcess(ctx, s.coach.ID, dupID, "coach")
 		if err != nil || a.State != "resolved" || a.RefundID == nil {
@@ -300,7 +301,7 @@ func TestSweepFindsMissedInstallment(t *testing.T) {
 	if err := s.in.Sweep(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if a := s.anomalies(); a[KindMissed] != "" {
+	if a := s.anomalies(); a[reconcile.KindMissed] != "" {
 		t.Fatalf("missed before the grace ended: %v", a)
 	}
 	s.mu.Lock()
@@ -311,14 +312,14 @@ func TestSweepFindsMissedInstallment(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if a := s.anomalies(); a[KindMissed] != "open " {
+	if a := s.anomalies(); a[reconcile.KindMissed] != "open " {
 		t.Fatalf("after the sweep: %v", a)
 	}
 	if msgs := box.flush(); len(to(msgs, s.coach.Email)) != 1 || len(to(msgs, s.client.Email)) != 1 {
 		t.Fatalf("%d messages after the sweep", len(msgs))
 	}
 	s.deliver(newEvent("invoice.paid", s.now, invoice("in_miss2", "sub_miss", co.PackID, 15000, "paid")))
-	if a := s.anomalies(); a[KindMissed] != "resolved " {
+	if a := s.anomalies(); a[reconcile.KindMissed] != "resolved " {
 		t.Fatalf("after the payment: %v", a)
 	}
 	if msgs := box.flush(); len(to(msgs, s.client.Email)) != 2 {
@@ -339,10 +340,10 @@ func TestOwnRefundReportedBeforeTheCallReturns(t *testing.T) {
 	s.deliver(newEvent("payment_intent.succeeded", s.now, paymentIntent("pi_own1", dup.PackID, 45000, "succeeded")))
 	s.deliver(newEvent("payment_intent.succeeded", s.now.Add(time.Minute), paymentIntent("pi_own2", dup.PackID, 45000, "succeeded")))
 	var dupID int64
-	if err := s.packs.DB.Get(&dupID, `SELECT id FROM anomalies WHERE kind = $1`, KindDuplicate); err != nil {
+	if err := s.packs.DB.Get(&dupID, `SELECT id FROM anomalies WHERE kind = $1`, reconcile.KindDuplicate); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.InTx(ctx, s.packs.DB, func(tx *sqlx.Tx) error { return s.rec.claimRefunds(ctx, tx, dupID) }); err != nil {
+	if err := db.InTx(ctx, s.packs.DB, func(tx *sqlx.Tx) error { return s.rec.ClaimRefunds(ctx, tx, dupID) }); err != nil {
 		t.Fatal(err)
 	}
 	s.deliver(newEvent("charge.refunded", s.now.Add(2*time.Minute), map[string]any{"id": "ch_own2", "object": "charge",
@@ -358,7 +359,7 @@ func TestOwnRefundReportedBeforeTheCallReturns(t *testing.T) {
 	if got, want := s.state(dup.PackID), "active 10 | 1:paid | purchase10 | charge:succeeded:45000,charge:succeeded:45000,refund:refunded:45000,refund:remedy:45000"; got != want {
 		t.Fatalf("state %q, want %q", got, want)
 	}
-	if got := s.anomalies(); got[KindRefundDispute] != "" {
+	if got := s.anomalies(); got[reconcile.KindRefundDispute] != "" {
 		t.Fatalf("Carnet's own refund raised %v", got)
 	}
 	// Once refunding has started, the anomaly's plan is frozen: a retry
@@ -380,13 +381,13 @@ func TestRefundJobOfDismissedAnomalyStops(t *testing.T) {
 	more, _ := s.checkout(billing.PlanUpfront)
 	s.deliver(newEvent("payment_intent.succeeded", s.now, paymentIntent("pi_more", more.PackID, 50000, "succeeded")))
 	var id int64
-	if err := s.packs.DB.Get(&id, `SELECT id FROM anomalies WHERE kind = $1`, KindAmount); err != nil {
+	if err := s.packs.DB.Get(&id, `SELECT id FROM anomalies WHERE kind = $1`, reconcile.KindAmount); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.packs.DB.Exec(`UPDATE anomalies SET state = 'dismissed', resolved_by = 'coach' WHERE id = $1`, id); err != nil {
 		t.Fatal(err)
 	}
-	err := (&RefundWorker{Reconciler: s.rec}).Work(ctx, &river.Job[RefundArgs]{Args: RefundArgs{AnomalyID: id}})
+	err := (&reconcile.RefundWorker{Reconciler: s.rec}).Work(ctx, &river.Job[reconcile.RefundArgs]{Args: reconcile.RefundArgs{AnomalyID: id}})
 	var cancel *river.JobCancelError
 	if !errors.As(err, &cancel) {
 		t.Fatalf("refund job of a dismissed anomaly: %v, want it cancelled", err)
@@ -432,11 +433,11 @@ func TestEndedPlanStopsAndFlagsLateDebits(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := s.anomalies()
-	if a[KindChargeAfterEnd] != "open " || a[KindMissed] != "" {
+	if a[reconcile.KindChargeAfterEnd] != "open " || a[reconcile.KindMissed] != "" {
 		t.Fatalf("anomalies %v, want one charge after the end and nothing missed", a)
 	}
 	var excess int64
-	_ = s.packs.DB.Get(&excess, `SELECT excess_amount FROM anomalies WHERE kind = $1`, KindChargeAfterEnd)
+	_ = s.packs.DB.Get(&excess, `SELECT excess_amount FROM anomalies WHERE kind = $1`, reconcile.KindChargeAfterEnd)
 	if excess != 15000 {
 		t.Fatalf("excess %d, want 15000", excess)
 	}
@@ -453,8 +454,8 @@ func TestMigrationCarriesOldAnomaliesOver(t *testing.T) {
 	ctx := context.Background()
 	more, _ := s.checkout(billing.PlanUpfront)
 	s.deliver(newEvent("payment_intent.succeeded", s.now, paymentIntent("pi_old", more.PackID, 50000, "succeeded")))
-	var a Anomaly
-	if err := s.packs.DB.Get(&a, `SELECT * FROM anomalies WHERE kind = $1`, KindAmount); err != nil {
+	var a reconcile.Anomaly
+	if err := s.packs.DB.Get(&a, `SELECT * FROM anomalies WHERE kind = $1`, reconcile.KindAmount); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.rec.RefundExcess(ctx, s.coach.ID, a.ID, "coach"); err != nil {
@@ -517,7 +518,7 @@ func TestConcurrentRefundsOfOneAnomaly(t *testing.T) {
 		s.deliver(e)
 	}
 	var id int64
-	if err := s.packs.DB.Get(&id, `SELECT id FROM anomalies WHERE kind = $1`, KindAtOnce); err != nil {
+	if err := s.packs.DB.Get(&id, `SELECT id FROM anomalies WHERE kind = $1`, reconcile.KindAtOnce); err != nil {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
@@ -584,7 +585,7 @@ func TestRefundOfAPaymentKnownByItsIntentOnly(t *testing.T) {
 	co, _ := s.checkout(billing.PlanUpfront)
 	s.deliver(newEvent("checkout.session.completed", s.now, checkoutSession(co, "payment", "paid", "pi_only", "", 50000)))
 	var id int64
-	if err := s.packs.DB.Get(&id, `SELECT id FROM anomalies WHERE kind = $1`, KindAmount); err != nil {
+	if err := s.packs.DB.Get(&id, `SELECT id FROM anomalies WHERE kind = $1`, reconcile.KindAmount); err != nil {
 		t.Fatal(err)
 	}
 	a, err := s.rec.RefundExcess(ctx, s.coach.ID, id, "coach")

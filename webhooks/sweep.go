@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/riverqueue/river"
 	"github.com/stripe/stripe-go/v76"
 
@@ -223,24 +222,10 @@ func (in *Intake) ingestFound(ctx context.Context, objectID string, typ stripe.E
 	return err
 }
 
-// sweepDue runs the rules on every live plan with an installment past due,
-// which is how a missed installment is found with no webhook at all.
+// sweepDue runs the reconciler's checks on the plans past due.
 func (in *Intake) sweepDue(ctx context.Context) error {
 	if in.Reconciler == nil {
 		return nil
 	}
-	var ids []int64
-	if err := in.DB.SelectContext(ctx, &ids, `SELECT DISTINCT i.pack_id FROM installments i JOIN packs p ON p.id = i.pack_id
-		WHERE i.status IN ('due', 'failed') AND i.due_at <= $1 AND p.status NOT IN ('pending', 'cancelled')`, in.Now().UTC()); err != nil {
-		return err
-	}
-	for _, id := range ids {
-		err := db.InTx(ctx, in.DB, func(tx *sqlx.Tx) error { return in.Reconciler.CheckPack(ctx, tx, id) })
-		if err != nil {
-			return err
-		}
-	}
-	// A payment left unpaired past its window is unmatched even if no
-	// event comes after it.
-	return db.InTx(ctx, in.DB, func(tx *sqlx.Tx) error { return openUnmatched(ctx, tx, baseURL(in.Billing), in.Now().UTC()) })
+	return in.Reconciler.CheckDue(ctx)
 }

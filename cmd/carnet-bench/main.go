@@ -38,7 +38,7 @@ import (
 	"github.com/stripe/stripe-go/v76/webhook"
 
 	"carnet/internal/auth"
-	"carnet/webhooks"
+	"carnet/localstripe"
 )
 
 type config struct {
@@ -539,7 +539,7 @@ func seedCheckouts(ctx context.Context, api *client, d *sqlx.DB, n int) ([][]byt
 		if err := api.post("/v1/checkout", map[string]any{"client_id": cl.ID, "offer_id": offer.ID, "plan": "upfront"}, &co); err != nil {
 			return err
 		}
-		evs, err := webhooks.Simulate(ctx, d, co.PackID, "card", time.Now())
+		evs, err := localstripe.Simulate(ctx, d, co.PackID, "card", time.Now())
 		if err != nil {
 			return err
 		}

@@ -16,8 +16,9 @@ import (
 	"carnet/internal/auth"
 	"carnet/internal/db"
 	"carnet/internal/i18n"
+	"carnet/localstripe"
 	"carnet/packs"
-	"carnet/webhooks"
+	"carnet/reconcile"
 )
 
 func (m *Main) migrate(ctx context.Context, args []string, out io.Writer) error {
@@ -113,8 +114,8 @@ func (m *Main) stripeCmd(ctx context.Context, args []string, out io.Writer) erro
 	pack := fs.Int64("pack", 0, "the pack the payment is for")
 	url := fs.String("url", "", "where to send (default: this Carnet's /webhooks/stripe)")
 	usage := "usage: carnet stripe send ACTION --pack N [--url URL]\n\nactions:\n"
-	for _, a := range slices.Sorted(maps.Keys(webhooks.Actions)) {
-		usage += fmt.Sprintf("  %-13s %s\n", a, webhooks.Actions[a])
+	for _, a := range slices.Sorted(maps.Keys(localstripe.Actions)) {
+		usage += fmt.Sprintf("  %-13s %s\n", a, localstripe.Actions[a])
 	}
 	if len(args) < 2 || args[0] != "send" || fs.Parse(args[2:]) != nil || *pack <= 0 {
 		return usageError(usage)
@@ -123,12 +124,12 @@ func (m *Main) stripeCmd(ctx context.Context, args []string, out io.Writer) erro
 		return err
 	}
 	defer m.Close()
-	payloads, err := webhooks.Simulate(ctx, m.DB, *pack, args[1], m.Now().UTC())
+	payloads, err := localstripe.Simulate(ctx, m.DB, *pack, args[1], m.Now().UTC())
 	if err != nil {
 		return err
 	}
 	target := cmp.Or(*url, m.BaseURL+"/webhooks/stripe")
-	answers, err := webhooks.Send(ctx, target, m.webhookSecret, payloads)
+	answers, err := localstripe.Send(ctx, target, m.webhookSecret, payloads)
 	for _, a := range answers {
 		fmt.Fprintln(out, a)
 	}
@@ -150,7 +151,7 @@ func (m *Main) unmatched(ctx context.Context, args []string, out io.Writer) erro
 		return err
 	}
 	defer m.Close()
-	show := func(a webhooks.Anomaly) {
+	show := func(a reconcile.Anomaly) {
 		var ev struct {
 			Stripe   string    `json:"stripe_id"`
 			Customer string    `json:"customer"`
@@ -169,14 +170,14 @@ func (m *Main) unmatched(ctx context.Context, args []string, out io.Writer) erro
 		if err != nil {
 			return usage
 		}
-		a, err := webhooks.SettleOrphan(ctx, m.DB, id, strings.Join(args[2:], " "), m.Now().UTC())
+		a, err := reconcile.SettleOrphan(ctx, m.DB, id, strings.Join(args[2:], " "), m.Now().UTC())
 		if err != nil {
 			return err
 		}
 		show(a)
 		return nil
 	}
-	list, err := webhooks.Orphans(ctx, m.DB, verb == "list")
+	list, err := reconcile.Orphans(ctx, m.DB, verb == "list")
 	if err != nil {
 		return err
 	}

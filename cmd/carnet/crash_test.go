@@ -15,7 +15,7 @@ import (
 	"carnet/internal/failpoint"
 	"carnet/internal/stripefault"
 	"carnet/internal/testdb"
-	"carnet/webhooks"
+	"carnet/localstripe"
 )
 
 // world is one database with the processes that serve it, as a coach and
@@ -138,7 +138,7 @@ func (w *world) deliverAll(payloads [][]byte) {
 // paid is what Stripe sends when the client pays pack by card.
 func (w *world) paid(pack string) [][]byte {
 	w.t.Helper()
-	payloads, err := webhooks.Simulate(context.Background(), w.d, num(pack), "card", time.Now().UTC())
+	payloads, err := localstripe.Simulate(context.Background(), w.d, num(pack), "card", time.Now().UTC())
 	if err != nil {
 		w.t.Fatal(err)
 	}

@@ -1,14 +1,13 @@
 package main
 
 import (
+	"carnet/reconcile"
 	"fmt"
 	"io"
 	"maps"
 	"os"
 	"path/filepath"
 	"slices"
-
-	"carnet/webhooks"
 )
 
 //go:generate go run . messages render ../../docs/messages
@@ -22,7 +21,7 @@ func (m *Main) messages(args []string, out io.Writer) error {
 	if len(args) != 2 || args[0] != "render" {
 		return usageError("usage: carnet messages render DIR")
 	}
-	files, err := webhooks.ExampleFiles(exampleBase)
+	files, err := reconcile.ExampleFiles(exampleBase)
 	if err != nil {
 		return err
 	}

@@ -1,14 +1,13 @@
 package main
 
 import (
+	"carnet/reconcile"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-
-	"carnet/webhooks"
 )
 
 var catalogID = regexp.MustCompile(`\b(kind|fact|value|status|dispute|next|outcome|cost|preview)\.[a-z_]+\b`)
@@ -16,7 +15,7 @@ var catalogID = regexp.MustCompile(`\b(kind|fact|value|status|dispute|next|outco
 // docs/messages is what `carnet messages render` writes today: a template
 // or a word changed without regenerating it fails here.
 func TestMessageDocsAreCurrent(t *testing.T) {
-	want, err := webhooks.ExampleFiles(exampleBase)
+	want, err := reconcile.ExampleFiles(exampleBase)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,8 +22,10 @@ import (
 	"carnet/internal/db"
 	"carnet/internal/jobs"
 	"carnet/internal/metrics"
+	"carnet/localstripe"
 	"carnet/notify"
 	"carnet/packs"
+	"carnet/reconcile"
 	"carnet/reports"
 	"carnet/web"
 	"carnet/webhooks"
@@ -82,6 +84,9 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := db.Migrate(ctx, d.DB); err != nil {
 		return err
 	}
+	if err := jobs.Migrate(ctx, d.DB); err != nil {
+		return err
+	}
 	links, err := auth.NewLinks(ctx, d, m.LinkSecret, m.Now)
 	if err != nil {
 		return err
@@ -104,7 +109,8 @@ func (m *Main) Open(ctx context.Context) error {
 		secret = "whsec_" + hex.EncodeToString(b)
 	}
 	m.webhookSecret = secret
-	recon := &webhooks.Reconciler{DB: d, Billing: bill, Now: m.Now, Log: m.Log}
+	recon := &reconcile.Reconciler{DB: d, Billing: bill, Now: m.Now, Log: m.Log}
+	bill.EndIfReversed = recon.EndIfReversed
 	intake := &webhooks.Intake{DB: d, Billing: bill, Reconciler: recon, Secret: secret, Now: m.Now, Log: m.Log,
 		Observe: m.Metrics.Webhook}
 	dispatcher := &notify.Dispatcher{DB: d, SMTPURL: m.SMTPURL, From: m.MailFrom, Now: m.Now, Log: m.Log,
@@ -112,19 +118,19 @@ func (m *Main) Open(ctx context.Context) error {
 
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &packs.ExpiryWorker{DB: d, Now: m.Now})
-	river.AddWorker(workers, &api.PurgeWorker{DB: d})
+	river.AddWorker(workers, &purgeWorker{DB: d})
 	river.AddWorker(workers, &packs.RemindWorker{DB: d, Now: m.Now})
 	river.AddWorker(workers, &billing.ScheduleWorker{Billing: bill})
 	river.AddWorker(workers, &billing.FeeWorker{Billing: bill})
 	river.AddWorker(workers, &billing.StopPlanWorker{Billing: bill})
 	river.AddWorker(workers, &billing.EndRefundWorker{Billing: bill})
 	river.AddWorker(workers, &reports.FoldWorker{DB: d})
-	river.AddWorker(workers, &webhooks.RefundWorker{Reconciler: recon})
+	river.AddWorker(workers, &reconcile.RefundWorker{Reconciler: recon})
 	river.AddWorker(workers, &webhooks.SweepWorker{Intake: intake})
 	river.AddWorker(workers, &notify.DispatchWorker{Dispatcher: dispatcher})
 	m.jobs, err = jobs.New(d.DB, m.Log, workers, []*river.PeriodicJob{
 		jobs.Every(cmp.Or(m.ExpiryEvery, time.Minute), func() river.JobArgs { return packs.ExpireArgs{} }),
-		jobs.Every(time.Hour, func() river.JobArgs { return api.PurgeArgs{} }),
+		jobs.Every(time.Hour, func() river.JobArgs { return purgeArgs{} }),
 		jobs.Every(time.Hour, func() river.JobArgs { return packs.RemindArgs{} }),
 		jobs.Every(cmp.Or(m.DispatchEvery, 5*time.Second), func() river.JobArgs { return notify.DispatchArgs{} }),
 		jobs.Every(cmp.Or(m.SweepEvery, 10*time.Minute), func() river.JobArgs { return webhooks.SweepArgs{} }),
@@ -139,7 +145,7 @@ func (m *Main) Open(ctx context.Context) error {
 	return nil
 }
 
-func (m *Main) router(svc *packs.Service, bill *billing.Service, intake *webhooks.Intake, recon *webhooks.Reconciler, links *auth.Links) http.Handler {
+func (m *Main) router(svc *packs.Service, bill *billing.Service, intake *webhooks.Intake, recon *reconcile.Reconciler, links *auth.Links) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
@@ -172,7 +178,7 @@ func (m *Main) router(svc *packs.Service, bill *billing.Service, intake *webhook
 	coach.GET("/notifications", notify.Handler(m.DB, func(c *gin.Context) int64 { return auth.CoachOf(c).ID }))
 	r.POST("/webhooks/stripe", intake.Handle)
 	if bill.Local {
-		(&webhooks.LocalCheckout{Intake: intake, Links: links}).Routes(r)
+		(&localstripe.LocalCheckout{Intake: intake, Links: links}).Routes(r)
 	}
 	return r
 }

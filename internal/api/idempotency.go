@@ -14,7 +14,6 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
-	"github.com/riverqueue/river"
 
 	"carnet/internal/db"
 	"carnet/internal/errs"
@@ -265,22 +264,4 @@ func (b *buffered) Flush() {}
 func (b *buffered) flush() {
 	b.ResponseWriter.WriteHeader(b.Status())
 	_, _ = b.ResponseWriter.Write(b.body.Bytes())
-}
-
-// PurgeArgs is the periodic job that runs PurgeIdempotencyKeys.
-type PurgeArgs struct{}
-
-// Kind names the job in River's table.
-func (PurgeArgs) Kind() string { return "api.purge_idempotency_keys" }
-
-// PurgeWorker forgets expired idempotency keys.
-type PurgeWorker struct {
-	river.WorkerDefaults[PurgeArgs]
-	DB *sqlx.DB
-}
-
-// Work runs one purge.
-func (w *PurgeWorker) Work(ctx context.Context, _ *river.Job[PurgeArgs]) error {
-	_, err := PurgeIdempotencyKeys(ctx, w.DB)
-	return err
 }

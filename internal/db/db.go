@@ -15,7 +15,6 @@ import (
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 
-	"carnet/internal/jobs"
 	"carnet/migrations"
 )
 
@@ -53,7 +52,8 @@ func Migrator(d *sql.DB) (*goose.Provider, error) {
 		goose.WithAllowOutofOrder(true))
 }
 
-// Migrate applies every pending migration of ours, then River's.
+// Migrate applies every pending migration of ours (River's own are
+// jobs.Migrate: the caller runs both).
 func Migrate(ctx context.Context, d *sql.DB) error {
 	p, err := Migrator(d)
 	if err != nil {
@@ -62,7 +62,7 @@ func Migrate(ctx context.Context, d *sql.DB) error {
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
-	return jobs.Migrate(ctx, d)
+	return nil
 }
 
 // Current reports whether the schema is at the newest embedded version or

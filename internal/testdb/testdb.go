@@ -131,6 +131,9 @@ func ensureTemplate(t testing.TB) (string, error) {
 		return "", err
 	}
 	err = db.Migrate(ctx, d.DB)
+	if err == nil {
+		err = jobs.Migrate(ctx, d.DB)
+	}
 	d.Close()
 	if err != nil {
 		return "", err

@@ -1,4 +1,4 @@
-package webhooks
+package reconcile
 
 import (
 	"fmt"
@@ -139,5 +139,70 @@ func TestDetectAfterARemedy(t *testing.T) {
 	// Someone else refunded more of the charge than Carnet did.
 	if got := causes(charge(1, 50000), remedy(1, 5000), reported(1, 15000)); len(got) != 1 || got[0] != "refund:payment:201" {
 		t.Fatalf("a refund beyond Carnet's: %v", got)
+	}
+}
+
+func TestEnds(t *testing.T) {
+	t0 := time.Date(2026, 2, 1, 9, 0, 0, 0, time.UTC)
+	id := func(s string) *string { return &s }
+	pay := func(kind, status string, amount int64, charge string, at time.Duration) Observed {
+		return Observed{Kind: kind, Status: status, Amount: amount, Currency: "EUR", Charge: id(charge), At: t0.Add(at)}
+	}
+	viaIntent := func(o Observed, pi string) Observed { o.Charge, o.Intent = nil, id(pi); return o }
+	charge := func(amount int64, ch string) Observed { return pay("charge", "succeeded", amount, ch, 0) }
+	cases := []struct {
+		name     string
+		plan     string
+		payments []Observed
+		reason   string // "" when the pack goes on
+		at       time.Duration
+	}{
+		{"upfront refunded in full", "upfront",
+			[]Observed{charge(30000, "ch_1"), pay("refund", "refunded", 30000, "ch_1", time.Hour)}, "payment refunded in full", time.Hour},
+		{"upfront refunded in part", "upfront",
+			[]Observed{charge(30000, "ch_1"), pay("refund", "partially_refunded", 10000, "ch_1", time.Hour)}, "", 0},
+		{"two partial refunds that add up", "upfront",
+			[]Observed{charge(30000, "ch_1"), pay("refund", "partially_refunded", 10000, "ch_1", time.Hour),
+				pay("refund", "refunded", 20000, "ch_2", 2*time.Hour)}, "payment refunded in full", 2 * time.Hour},
+		{"a refund before its charge is known ends nothing", "upfront",
+			[]Observed{pay("refund", "refunded", 30000, "ch_1", time.Hour)}, "", 0},
+		{"a duplicate given back leaves the pack paid", "upfront",
+			[]Observed{charge(30000, "ch_1"), charge(30000, "ch_2"), pay("refund", "refunded", 30000, "ch_2", time.Hour)}, "", 0},
+		{"Carnet's remedy of an excess is not the client's money back", "upfront",
+			[]Observed{charge(45000, "ch_1"), pay("refund", "remedy", 15000, "ch_1", time.Minute),
+				pay("refund", "partially_refunded", 15000, "ch_1", time.Minute)}, "", 0},
+		{"beyond Carnet's remedy, the rest refunded by hand", "upfront",
+			[]Observed{charge(45000, "ch_1"), pay("refund", "remedy", 15000, "ch_1", time.Minute),
+				pay("refund", "refunded", 45000, "ch_1", time.Hour)}, "payment refunded in full", time.Hour},
+		{"upfront dispute lost", "upfront",
+			[]Observed{charge(30000, "ch_1"), pay("dispute", "lost", 30000, "ch_1", 3*time.Hour)}, "dispute lost", 3 * time.Hour},
+		{"upfront dispute lost, linked by the payment intent", "upfront",
+			[]Observed{viaIntent(charge(30000, ""), "pi_1"), viaIntent(pay("dispute", "lost", 30000, "", time.Hour), "pi_1")},
+			"dispute lost", time.Hour},
+		{"upfront dispute open or won", "upfront",
+			[]Observed{charge(30000, "ch_1"), pay("dispute", "needs_response", 30000, "ch_1", time.Hour),
+				pay("dispute", "won", 30000, "ch_1", 2*time.Hour)}, "", 0},
+		{"a lost dispute on a charge not the pack's", "upfront",
+			[]Observed{charge(30000, "ch_1"), pay("dispute", "lost", 30000, "ch_9", time.Hour)}, "", 0},
+		{"part refunded, the rest disputed and lost: as of the last", "upfront",
+			[]Observed{charge(30000, "ch_1"), pay("refund", "partially_refunded", 10000, "ch_1", time.Hour),
+				pay("dispute", "lost", 20000, "ch_1", 5*time.Hour)}, "dispute lost", 5 * time.Hour},
+		{"installments: a lost dispute ends the plan, as of the first loss", "installments",
+			[]Observed{charge(15000, "ch_1"), charge(15000, "ch_2"), pay("dispute", "lost", 15000, "ch_2", 4*time.Hour),
+				pay("dispute", "lost", 15000, "ch_1", 6*time.Hour)}, "dispute lost", 4 * time.Hour},
+		{"installments: a refund of one debit does not end the plan", "installments",
+			[]Observed{charge(15000, "ch_1"), pay("refund", "refunded", 15000, "ch_1", time.Hour)}, "", 0},
+		{"installments: a lost dispute before its debit is known", "installments",
+			[]Observed{pay("dispute", "lost", 15000, "ch_1", time.Hour)}, "", 0},
+		{"paid by hand, nothing from Stripe", "manual", nil, "", 0},
+	}
+	for _, tc := range cases {
+		got, ok := Ends(Plan{Plan: tc.plan, Status: "active", Payments: tc.payments})
+		switch {
+		case tc.reason == "" && ok:
+			t.Errorf("%s: ends (%s at %v), want the pack to go on", tc.name, got.Reason, got.At)
+		case tc.reason != "" && (!ok || got.Reason != tc.reason || !got.At.Equal(t0.Add(tc.at))):
+			t.Errorf("%s: %+v (ends %v), want %q at %v", tc.name, got, ok, tc.reason, t0.Add(tc.at))
+		}
 	}
 }

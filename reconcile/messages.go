@@ -1,4 +1,4 @@
-package webhooks
+package reconcile
 
 import (
 	"encoding/json"

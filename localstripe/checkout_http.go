@@ -1,4 +1,4 @@
-package webhooks
+package localstripe
 
 import (
 	"html/template"
@@ -14,13 +14,14 @@ import (
 	"carnet/internal/auth"
 	"carnet/internal/errs"
 	"carnet/packs"
+	"carnet/webhooks"
 )
 
 // LocalCheckout stands in for Stripe's checkout page when Carnet runs
 // without a Stripe account: each button makes Carnet receive the signed
 // events Stripe would send, through the same intake.
 type LocalCheckout struct {
-	Intake *Intake
+	Intake *webhooks.Intake
 	Links  *auth.Links // checks the signed token of the page's URL
 }
 

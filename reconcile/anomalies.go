@@ -1,4 +1,4 @@
-package webhooks
+package reconcile
 
 import (
 	"context"
@@ -99,8 +99,49 @@ func loadPlan(ctx context.Context, tx *sqlx.Tx, packID int64) (Plan, party, erro
 		return p, who, err
 	}
 	err = tx.SelectContext(ctx, &p.Payments, `SELECT id, kind, status, amount, currency, installment_id, stripe_object_id,
-		stripe_charge_id, occurred_at FROM payments WHERE pack_id = $1 ORDER BY occurred_at, id`, packID)
+		stripe_charge_id, stripe_payment_intent_id, occurred_at FROM payments WHERE pack_id = $1 ORDER BY occurred_at, id`, packID)
 	return p, row.party, err
+}
+
+// EndIfReversed ends the pack when its refunds and disputes say so (Ends).
+// Billing runs it, through the wiring, where it records a refund, a dispute
+// or the charge they reverse, so that the rest of the event sees the pack
+// as it now is; the caller holds the pack's row lock.
+func (r *Reconciler) EndIfReversed(ctx context.Context, tx *sqlx.Tx, packID int64) error {
+	plan, _, err := loadPlan(ctx, tx, packID)
+	if err != nil {
+		return err
+	}
+	end, ok := Ends(plan)
+	if !ok {
+		return nil
+	}
+	return r.Billing.EndReversed(ctx, tx, packID, plan.Plan, end.Reason, end.At)
+}
+
+// OpenUnmatched opens an anomaly for each payment that belongs to no pack
+// (see openUnmatched), in the caller's transaction.
+func (r *Reconciler) OpenUnmatched(ctx context.Context, tx *sqlx.Tx) error {
+	return openUnmatched(ctx, tx, baseURL(r.Billing), r.Now().UTC())
+}
+
+// CheckDue runs the rules on every live plan with an installment past due,
+// which is how a missed installment is found with no webhook at all, each
+// pack in its own transaction; then opens what is unmatched.
+func (r *Reconciler) CheckDue(ctx context.Context) error {
+	var ids []int64
+	if err := r.DB.SelectContext(ctx, &ids, `SELECT DISTINCT i.pack_id FROM installments i JOIN packs p ON p.id = i.pack_id
+		WHERE i.status IN ('due', 'failed') AND i.due_at <= $1 AND p.status NOT IN ('pending', 'cancelled')`, r.Now().UTC()); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := db.InTx(ctx, r.DB, func(tx *sqlx.Tx) error { return r.CheckPack(ctx, tx, id) }); err != nil {
+			return err
+		}
+	}
+	// A payment left unpaired past its window is unmatched even if no
+	// event comes after it.
+	return db.InTx(ctx, r.DB, func(tx *sqlx.Tx) error { return r.OpenUnmatched(ctx, tx) })
 }
 
 // CheckPack runs the rules on one pack inside the caller's transaction:
@@ -399,7 +440,7 @@ func (r *Reconciler) RefundExcess(ctx context.Context, coachID, id int64, by str
 				return a, err
 			}
 		}
-		if err := db.InTx(ctx, r.DB, func(tx *sqlx.Tx) error { return r.claimRefunds(ctx, tx, id) }); err != nil {
+		if err := db.InTx(ctx, r.DB, func(tx *sqlx.Tx) error { return r.ClaimRefunds(ctx, tx, id) }); err != nil {
 			return r.refundedMeanwhile(ctx, coachID, a, err)
 		}
 	}
@@ -479,10 +520,10 @@ func refundCause(anomalyID, paymentID int64) string {
 	return fmt.Sprintf("anomaly-%d-payment-%d", anomalyID, paymentID)
 }
 
-// claimRefunds freezes an open anomaly's refund plan and claims each
+// ClaimRefunds freezes an open anomaly's refund plan and claims each
 // payment's part, never more than what the payment has left after the
 // refunds other anomalies claimed from it.
-func (r *Reconciler) claimRefunds(ctx context.Context, tx *sqlx.Tx, id int64) error {
+func (r *Reconciler) ClaimRefunds(ctx context.Context, tx *sqlx.Tx, id int64) error {
 	var a struct {
 		State       string          `db:"state"`
 		RefundingAt *time.Time      `db:"refunding_at"`

@@ -1,10 +1,11 @@
-package webhooks
+package reconcile
 
 import (
-	"carnet/billing"
-	"carnet/packs"
 	"fmt"
 	"time"
+
+	"carnet/billing"
+	"carnet/packs"
 )
 
 // Anomaly kinds (DESIGN's table).
@@ -43,6 +44,7 @@ type Observed struct {
 	InstallmentID *int64    `db:"installment_id"`
 	ObjectID      *string   `db:"stripe_object_id"`
 	Charge        *string   `db:"stripe_charge_id"`
+	Intent        *string   `db:"stripe_payment_intent_id"`
 	At            time.Time `db:"occurred_at"`
 }
 
@@ -217,3 +219,66 @@ func DisputeDecided(status string) bool { return status == "lost" || status == "
 
 // SelfResolving kinds close by themselves once the plan agrees again.
 var SelfResolving = map[string]bool{KindFailed: true, KindMissed: true}
+
+// Ending is how money going back ends a pack: why, and as of when.
+type Ending struct {
+	Reason string // the ledger's words for the sessions written off
+	At     time.Time
+}
+
+// Ends decides whether refunds and disputes end the pack. An installment
+// plan ends when a dispute on one of its debits is lost (the client
+// repudiated the plan), as of the first loss. An upfront pack ends when
+// refunds by someone other than Carnet and lost disputes give back all the
+// client paid and Carnet kept: a duplicate given back by hand or by a
+// dispute leaves it paid. Stripe reports a charge's refunds, Carnet's
+// 'remedy' refunds of an excess included, in one cumulative row, so
+// Carnet's remedies are subtracted. Only money linked to the pack counts:
+// nothing happens before both a charge and its reversal are known,
+// whatever their order.
+func Ends(p Plan) (Ending, bool) {
+	var kept, outside, remedies int64
+	var lostAt, lastAt *time.Time
+	same := func(a, b *string) bool { return a != nil && b != nil && *a == *b }
+	ofCharge := func(d Observed) bool {
+		for _, c := range p.Payments {
+			if c.Kind == "charge" && c.Status == "succeeded" && (same(c.Charge, d.Charge) || same(c.Intent, d.Intent)) {
+				return true
+			}
+		}
+		return false
+	}
+	later := func(at time.Time) {
+		if lastAt == nil || at.After(*lastAt) {
+			lastAt = &at
+		}
+	}
+	for _, o := range p.Payments {
+		switch {
+		case o.Kind == "charge" && o.Status == "succeeded":
+			kept += o.Amount
+		case o.Kind == "refund" && o.Status == "remedy":
+			remedies += o.Amount
+		case o.Kind == "refund":
+			outside += o.Amount
+			later(o.At)
+		case o.Kind == "dispute" && o.Status == "lost" && ofCharge(o):
+			outside += o.Amount
+			later(o.At)
+			if lostAt == nil || o.At.Before(*lostAt) {
+				at := o.At
+				lostAt = &at
+			}
+		}
+	}
+	kept, outside = kept-remedies, outside-remedies
+	switch {
+	case p.Plan == billing.PlanInstallments && lostAt != nil:
+		return Ending{Reason: "dispute lost", At: *lostAt}, true
+	case p.Plan == billing.PlanInstallments || kept <= 0 || outside < kept || lastAt == nil:
+		return Ending{}, false
+	case lostAt != nil:
+		return Ending{Reason: "dispute lost", At: *lastAt}, true
+	}
+	return Ending{Reason: "payment refunded in full", At: *lastAt}, true
+}
