@@ -223,7 +223,8 @@ CONF
     } >"$PGDATA_DIR/carnet.conf"
     fix_ownership
     log "postgres: starting local cluster on 127.0.0.1:$port"
-    before=$(wc -l <"$PGLOG" 2>/dev/null || echo 0)
+    before=0
+    [[ -f $PGLOG ]] && before=$(wc -l <"$PGLOG")
     # Fully detached: no inherited stdout/stderr (CI would wait on the pipe) and no lock fd.
     if as_pg "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -l "$PGLOG" -w -t 60 start \
         </dev/null >"$PGROOT/pg_ctl.out" 2>&1 9>&-; then
