@@ -71,6 +71,16 @@ func (s *Service) view(c *gin.Context, formats ...string) (view, error) {
 	return v, errs.Field("format", "must be one of %s", strings.Join(append([]string{"json", "csv"}, formats...), ", "))
 }
 
+// periodView is view for a report over ?from=&to= months.
+func (s *Service) periodView(c *gin.Context) (view, Period, error) {
+	v, err := s.view(c)
+	if err != nil {
+		return v, Period{}, err
+	}
+	p, err := ParsePeriod(c.Query("from"), c.Query("to"), v.loc, v.now)
+	return v, p, err
+}
+
 func (v view) t(id string, pairs ...any) string {
 	if len(pairs) > 0 {
 		return words.T(v.lang, id, pairs...)
@@ -356,12 +366,7 @@ func (s *Service) getConcentration(c *gin.Context) {
 }
 
 func (s *Service) getReliability(c *gin.Context) {
-	v, err := s.view(c)
-	if err != nil {
-		api.Fail(c, err)
-		return
-	}
-	p, err := ParsePeriod(c.Query("from"), c.Query("to"), v.loc, v.now)
+	v, p, err := s.periodView(c)
 	if err != nil {
 		api.Fail(c, err)
 		return
@@ -436,12 +441,7 @@ func (v view) summary(r Reliability, threshold int) string {
 }
 
 func (s *Service) getCoachCancellations(c *gin.Context) {
-	v, err := s.view(c)
-	if err != nil {
-		api.Fail(c, err)
-		return
-	}
-	p, err := ParsePeriod(c.Query("from"), c.Query("to"), v.loc, v.now)
+	v, p, err := s.periodView(c)
 	if err != nil {
 		api.Fail(c, err)
 		return
@@ -557,12 +557,7 @@ func (s *Service) getPaymentsDue(c *gin.Context) {
 }
 
 func (s *Service) getIncidents(c *gin.Context) {
-	v, err := s.view(c)
-	if err != nil {
-		api.Fail(c, err)
-		return
-	}
-	p, err := ParsePeriod(c.Query("from"), c.Query("to"), v.loc, v.now)
+	v, p, err := s.periodView(c)
 	if err != nil {
 		api.Fail(c, err)
 		return

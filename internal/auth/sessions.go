@@ -153,7 +153,6 @@ func RevokeKey(ctx context.Context, d *sqlx.DB, coachID, keyID int64, now time.T
 	if n, _ := res.RowsAffected(); n == 0 {
 		return errs.NotFoundf("no API key %d", keyID)
 	}
-	forgetKeys(coachID, keyID)
 	return nil
 }
 
