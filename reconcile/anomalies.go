@@ -425,7 +425,9 @@ func (r *Reconciler) RefundExcess(ctx context.Context, coachID, id int64, by str
 		return a, err
 	}
 	var plan []Refund
-	_ = json.Unmarshal(a.Refunds, &plan)
+	if err := json.Unmarshal(a.Refunds, &plan); err != nil {
+		return a, fmt.Errorf("anomaly %d refunds: %w", id, err)
+	}
 	switch {
 	case a.State != "open" && a.RefundID != nil:
 		return a, nil // already refunded: a retry
@@ -543,7 +545,9 @@ func (r *Reconciler) ClaimRefunds(ctx context.Context, tx *sqlx.Tx, id int64) er
 		return err
 	}
 	var plan []Refund
-	_ = json.Unmarshal(a.Refunds, &plan)
+	if err := json.Unmarshal(a.Refunds, &plan); err != nil {
+		return fmt.Errorf("anomaly %d refunds: %w", id, err)
+	}
 	for _, rf := range plan {
 		// What the payment has left: its amount less what Carnet claimed
 		// from it or, when more, what Stripe reports refunded on its charge.

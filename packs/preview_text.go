@@ -1,17 +1,10 @@
 package packs
 
 import (
-	"embed"
 	"time"
 
 	"carnet/internal/i18n"
 )
-
-//go:embed words
-var wordsFS embed.FS
-
-// words are what packs says to people itself (the cancellation preview).
-var words = i18n.MustCatalog(wordsFS, "words")
 
 // PreviewText says what cancelling now costs, in the client's language,
 // with the notice deadline in the coach's time zone and the fee in money.
@@ -24,11 +17,11 @@ func PreviewText(p CancellationPreview, locale, tz string) string {
 	at := i18n.Date(until, locale) + " " + i18n.Clock(until, locale)
 	switch {
 	case !p.Late:
-		return words.T(locale, "preview.free", "Until", at)
+		return Texts.T(locale, "preview.free", "Until", at)
 	case p.Counted:
-		return words.T(locale, "preview.session", "Until", at, "Hours", p.NoticeHours)
+		return Texts.T(locale, "preview.session", "Until", at, "Hours", p.NoticeHours)
 	case p.FeeAmount > 0:
-		return words.T(locale, "preview.fee", "Until", at, "Hours", p.NoticeHours, "Fee", i18n.Money(p.FeeAmount, p.Currency, locale))
+		return Texts.T(locale, "preview.fee", "Until", at, "Hours", p.NoticeHours, "Fee", i18n.Money(p.FeeAmount, p.Currency, locale))
 	}
-	return words.T(locale, "preview.nothing", "Until", at)
+	return Texts.T(locale, "preview.nothing", "Until", at)
 }
