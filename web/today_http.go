@@ -106,7 +106,6 @@ func (a *App) withNames(c *gin.Context, list []packs.Session) ([]sessionView, er
 type outcomeData struct {
 	packs.OutcomePreview
 	Name   string
-	Offer  string
 	Back   string
 	Cost   string // the cost in words
 	Refuse bool   // recording it would be refused (no usable pack)

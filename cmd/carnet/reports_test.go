@@ -136,6 +136,14 @@ func TestReportsAddUpToTheRows(t *testing.T) {
 		AND s.starts_at >= $2 AND s.starts_at < $3`, coachID, octFrom, octTo); jnum(tot["sessions_charged"]) != int64(charged) || charged != 5 {
 		t.Fatalf("sessions charged %v, ledger says %d (want 5)", tot["sessions_charged"], charged)
 	}
+	for field, outcome := range map[string]string{"bookings": "", "attended": "attended", "no_shows": "no_show"} {
+		want := a.count(`SELECT count(*) FROM bookings b JOIN sessions s ON s.id = b.session_id
+			WHERE b.coach_id = $1 AND s.starts_at >= $2 AND s.starts_at < $3 AND ($4 = '' OR b.outcome = $4)`,
+			coachID, octFrom, octTo, outcome)
+		if jnum(tot[field]) != int64(want) {
+			t.Errorf("sheet's %s %v, bookings table %d", field, tot[field], want)
+		}
+	}
 	if jnum(tot["waived"]) != 1 || jnum(tot["coach_cancelled"]) != 1 || jnum(tot["late_cancelled"]) != 1 || jnum(tot["client_confirmed"]) != 1 {
 		t.Fatalf("totals %v", tot)
 	}
