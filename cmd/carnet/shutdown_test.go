@@ -39,7 +39,15 @@ func TestShutdownFinishesTheRequestInFlight(t *testing.T) {
 		}
 		answered <- res
 	}()
-	go func() { _, _ = send.Write([]byte(`{"name": "Inès", `)) }()
+	// One writer, so the body's two halves cannot swap places: the second
+	// is sent only once the shutdown has begun.
+	release := make(chan struct{})
+	go func() {
+		_, _ = send.Write([]byte(`{"name": "Inès", `))
+		<-release
+		_, _ = send.Write([]byte(`"email": "ines@example.com"}`))
+		_ = send.Close()
+	}()
 	<-inFlight
 
 	closed := make(chan error, 1)
@@ -57,8 +65,7 @@ func TestShutdownFinishesTheRequestInFlight(t *testing.T) {
 		t.Fatalf("shutdown returned (%v) before the request in flight was answered", err)
 	default:
 	}
-	_, _ = send.Write([]byte(`"email": "ines@example.com"}`))
-	_ = send.Close()
+	close(release)
 
 	res := <-answered
 	if res == nil {
