@@ -75,3 +75,24 @@ func (s *Service) queueLink(ctx context.Context, tx *sqlx.Tx, coachID, clientID 
 			"ClientName": p.Name, "CoachName": p.Coach, "URL": s.BaseURL + "/c/" + token,
 			"ValidUntil": i18n.Date(expires.In(loc), p.Locale)}})
 }
+
+// EmailLink writes a link for the client into the outbox, in their
+// language: the client's own page, or a checkout of offerID (named in it).
+func (s *Service) EmailLink(ctx context.Context, coach auth.Coach, clientID int64, template, cause, link string, offerID int64) error {
+	cl, err := s.Client(ctx, coach.ID, clientID)
+	if err != nil {
+		return err
+	}
+	data := map[string]any{"ClientName": cl.Name, "CoachName": coach.Name, "Link": link}
+	if template == notify.CheckoutLink {
+		o, err := s.Offer(ctx, coach.ID, offerID)
+		if err != nil {
+			return err
+		}
+		data["OfferName"] = o.Name
+	}
+	return db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
+		return notify.Enqueue(ctx, tx, notify.Message{CoachID: coach.ID, ClientID: &clientID, Cause: cause,
+			Template: template, Locale: cl.Locale, To: cl.Email, Data: data})
+	})
+}
