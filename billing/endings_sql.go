@@ -37,21 +37,10 @@ func (s *Service) EndClient(ctx context.Context, coach auth.Coach, clientID int6
 			if e.Unused != packs.EndRefund {
 				continue
 			}
-			// What is left of each payment once refunds, Carnet's own and
-			// others', and lost disputes are taken off; Stripe's first,
+			// What is left of each payment (PaymentsLeft); Stripe's first,
 			// newest first, then what was paid by hand.
-			var money []paidMoney
-			if err := tx.SelectContext(ctx, &money, `SELECT p.id, p.kind, p.kind <> 'manual' AS stripe,
-				p.amount - greatest(
-					coalesce((SELECT sum(r.amount) FROM payments r WHERE r.kind = 'refund' AND r.status = 'remedy'
-						AND r.stripe_charge_id = p.stripe_charge_id), 0),
-					coalesce((SELECT sum(r.amount) FROM payments r WHERE r.kind = 'refund' AND r.status <> 'remedy'
-						AND r.stripe_charge_id = p.stripe_charge_id), 0))
-				- coalesce((SELECT sum(d.amount) FROM payments d WHERE d.kind = 'dispute' AND d.status = 'lost'
-						AND (d.stripe_charge_id = p.stripe_charge_id OR d.stripe_payment_intent_id = p.stripe_payment_intent_id)), 0)
-				AS left
-				FROM payments p WHERE p.pack_id = $1 AND ((p.kind = 'charge' AND p.status = 'succeeded') OR p.kind = 'manual')
-				ORDER BY (p.kind = 'manual'), p.occurred_at DESC, p.id DESC`, p.PackID); err != nil {
+			money, err := paymentsLeft(ctx, tx, p.PackID)
+			if err != nil {
 				return err
 			}
 			var paid int64

@@ -128,3 +128,35 @@ func (s *Service) refund(ctx context.Context, paymentID, amount int64, cause, re
 	}
 	return r.ID, nil
 }
+
+// leftOfPayment is the one rule for what a payment p has left to give back:
+// its amount, less what went back of its charge (Carnet's own remedies,
+// recorded before Stripe is called, or, when more, what Stripe reports
+// refunded: its one cumulative row per charge counts Carnet's refunds too),
+// less the disputes lost on its charge or PaymentIntent.
+const leftOfPayment = `p.amount - greatest(
+		coalesce((SELECT sum(r.amount) FROM payments r WHERE r.kind = 'refund' AND r.status = 'remedy'
+			AND r.stripe_charge_id = p.stripe_charge_id), 0),
+		coalesce((SELECT sum(r.amount) FROM payments r WHERE r.kind = 'refund' AND r.status <> 'remedy'
+			AND r.stripe_charge_id = p.stripe_charge_id), 0))
+	- coalesce((SELECT sum(d.amount) FROM payments d WHERE d.kind = 'dispute' AND d.status = 'lost'
+		AND (d.stripe_charge_id = p.stripe_charge_id OR d.stripe_payment_intent_id = p.stripe_payment_intent_id)), 0)`
+
+// PaymentLeft is what one payment has left to give back (leftOfPayment),
+// read under the payment's row lock in the caller's transaction.
+func (s *Service) PaymentLeft(ctx context.Context, tx *sqlx.Tx, paymentID int64) (int64, error) {
+	var left int64
+	err := tx.GetContext(ctx, &left, `SELECT `+leftOfPayment+` FROM payments p WHERE p.id = $1 FOR UPDATE OF p`, paymentID)
+	return left, err
+}
+
+// paymentsLeft is what each payment of a pack has left to give back
+// (leftOfPayment): its succeeded charges, newest first, then what was paid
+// by hand.
+func paymentsLeft(ctx context.Context, tx *sqlx.Tx, packID int64) ([]paidMoney, error) {
+	var money []paidMoney
+	err := tx.SelectContext(ctx, &money, `SELECT p.id, p.kind, p.kind <> 'manual' AS stripe, `+leftOfPayment+` AS left
+		FROM payments p WHERE p.pack_id = $1 AND ((p.kind = 'charge' AND p.status = 'succeeded') OR p.kind = 'manual')
+		ORDER BY (p.kind = 'manual'), p.occurred_at DESC, p.id DESC`, packID)
+	return money, err
+}

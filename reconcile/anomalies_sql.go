@@ -522,14 +522,8 @@ func (r *Reconciler) ClaimRefunds(ctx context.Context, tx *sqlx.Tx, id int64) er
 		return fmt.Errorf("anomaly %d refunds: %w", id, err)
 	}
 	for _, rf := range plan {
-		// What the payment has left: its amount less what Carnet claimed
-		// from it or, when more, what Stripe reports refunded on its charge.
-		var left int64
-		if err := tx.GetContext(ctx, &left, `SELECT p.amount - greatest(
-			coalesce((SELECT sum(amount) FROM anomaly_refunds WHERE payment_id = p.id), 0),
-			coalesce((SELECT max(r.amount) FROM payments r WHERE r.kind = 'refund' AND r.status <> 'remedy'
-				AND r.stripe_charge_id = p.stripe_charge_id), 0))
-			FROM payments p WHERE p.id = $1 FOR UPDATE`, rf.PaymentID); err != nil {
+		left, err := r.Billing.PaymentLeft(ctx, tx, rf.PaymentID)
+		if err != nil {
 			return err
 		}
 		if amount := min(rf.Amount, left); amount > 0 {
