@@ -340,15 +340,16 @@ func openUnmatched(ctx context.Context, tx *sqlx.Tx, base string, now time.Time)
 		KindUnmatched, now); err != nil {
 		return err
 	}
+	// One statement opens them all and reads who is told of each: a
+	// payment by no known client is listed for whoever runs Carnet.
 	var opened []struct {
 		ID       int64           `db:"id"`
-		ClientID *int64          `db:"client_id"`
 		Evidence json.RawMessage `db:"evidence"`
 		Excess   int64           `db:"excess_amount"`
-		Currency string          `db:"currency"`
+		party
 	}
-	if err := tx.SelectContext(ctx, &opened, `INSERT INTO anomalies (coach_id, client_id, kind, cause_key, evidence, excess_amount,
-		currency, refunds, opened_at, updated_at)
+	if err := tx.SelectContext(ctx, &opened, `WITH opened AS (INSERT INTO anomalies (coach_id, client_id, kind, cause_key,
+		evidence, excess_amount, currency, refunds, opened_at, updated_at)
 		SELECT c.coach_id, c.id, $1, 'unmatched:' || p.stripe_object_id,
 			jsonb_build_object('payment_id', p.id, 'stripe_id', p.stripe_object_id, 'amount', p.amount,
 				'currency', p.currency, 'at', p.occurred_at, 'customer', p.stripe_customer_id),
@@ -357,23 +358,17 @@ func openUnmatched(ctx context.Context, tx *sqlx.Tx, base string, now time.Time)
 		WHERE (p.status = 'unmatched' OR (p.status = 'unpaired' AND p.occurred_at <= $3)) AND p.pack_id IS NULL
 			AND NOT EXISTS (SELECT 1 FROM anomalies a WHERE a.cause_key = 'unmatched:' || p.stripe_object_id)
 		ON CONFLICT (cause_key) DO NOTHING
-		RETURNING id, client_id, evidence, excess_amount, currency`, KindUnmatched, now, now.Add(-billing.PairWindow)); err != nil {
+		RETURNING id, client_id, evidence, excess_amount, currency)
+		SELECT o.id, o.evidence, o.excess_amount, o.currency, c.coach_id, c.id AS client_id, co.email AS coach_email,
+			co.name AS coach_name, c.email AS client_email, c.name AS client_name, c.locale, '' AS offer,
+			false AS auto_refund, `+partyColumns+`
+		FROM opened o JOIN clients c ON c.id = o.client_id JOIN coaches co ON co.id = c.coach_id
+		ORDER BY o.id`, KindUnmatched, now, now.Add(-billing.PairWindow)); err != nil {
 		return err
 	}
 	for _, a := range opened {
-		if a.ClientID == nil {
-			continue // nobody's client: listed for whoever runs Carnet
-		}
-		var who party
-		if err := tx.GetContext(ctx, &who, `SELECT c.coach_id, c.id AS client_id, co.email AS coach_email, co.name AS coach_name,
-			c.email AS client_email, c.name AS client_name, c.locale, '' AS offer, '' AS currency, false AS auto_refund,
-			`+partyColumns+`
-			FROM clients c JOIN coaches co ON co.id = c.coach_id WHERE c.id = $1`, *a.ClientID); err != nil {
-			return err
-		}
-		who.Currency = a.Currency
 		n := news{ID: a.ID, Kind: KindUnmatched, Evidence: a.Evidence, Excess: a.Excess, WhatWeDo: "unmatched"}
-		if err := notify.Enqueue(ctx, tx, coachNews(base, &who, n)); err != nil {
+		if err := notify.Enqueue(ctx, tx, coachNews(base, &a.party, n)); err != nil {
 			return err
 		}
 	}
