@@ -12,10 +12,11 @@ import (
 	"carnet/packs"
 )
 
-// Plans a pack can be paid by.
+// Plans a pack can be paid by through Stripe (packs holds them, so that
+// its rules compare the same constants).
 const (
-	PlanUpfront      = "upfront"
-	PlanInstallments = "installments"
+	PlanUpfront      = packs.PlanUpfront
+	PlanInstallments = packs.PlanInstallments
 )
 
 // CheckoutInput asks for a checkout page for one client and one offer.

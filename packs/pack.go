@@ -4,6 +4,14 @@ import (
 	"time"
 )
 
+// Plans a pack can be paid by: through Stripe upfront or in monthly
+// installments, or by hand (the coach records it).
+const (
+	PlanUpfront      = "upfront"
+	PlanInstallments = "installments"
+	PlanManual       = "manual"
+)
+
 // Pack is what a client bought.
 type Pack struct {
 	ID                int64      `db:"id" json:"id"`

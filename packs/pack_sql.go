@@ -107,7 +107,7 @@ func (s *Service) RecordManualPack(ctx context.Context, coach auth.Coach, client
 		if ch.ID != 0 {
 			charterID = &ch.ID
 		}
-		if p, err = NewPendingPack(ctx, tx, coach.ID, clientID, in.OfferID, "manual", 1, charterID); err != nil {
+		if p, err = NewPendingPack(ctx, tx, coach.ID, clientID, in.OfferID, PlanManual, 1, charterID); err != nil {
 			return err
 		}
 		now := s.Now().UTC()
