@@ -217,7 +217,7 @@ func (s *Service) CheckoutExpired(ctx context.Context, tx *sqlx.Tx, cs *stripe.C
 // pack already paid stays as it is.
 func abandon(ctx context.Context, tx *sqlx.Tx, packID int64, at time.Time) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE installments SET status = 'cancelled' WHERE pack_id = $1 AND status = 'due'
-		AND NOT EXISTS (SELECT 1 FROM packs WHERE id = $1 AND status <> 'pending')`, packID); err != nil {
+		AND NOT EXISTS (SELECT 1 FROM packs WHERE id = $1 AND status NOT IN `+packs.StatusSQL(packs.StatusPending)+`)`, packID); err != nil {
 		return err
 	}
 	return packs.CancelPending(ctx, tx, packID, at)

@@ -127,7 +127,7 @@ func notBookable(ctx context.Context, q sqlx.QueryerContext, coachID int64, ids 
 	var out []int64
 	err := sqlx.SelectContext(ctx, q, &out, `SELECT e.client_id FROM client_endings e WHERE e.coach_id = $1
 		AND e.client_id = ANY($2) AND NOT (e.unused = 'finish' AND EXISTS (SELECT 1 FROM packs p
-			WHERE p.coach_id = e.coach_id AND p.client_id = e.client_id AND p.status IN ('active', 'overdue', 'exhausted')
+			WHERE p.coach_id = e.coach_id AND p.client_id = e.client_id AND p.status IN `+StatusSQL(liveStatuses...)+`
 			AND p.valid_until > $3 AND (p.kind = 'period' OR p.sessions_remaining > 0)))
 		ORDER BY 1`, coachID, pq.Array(ids), at)
 	return out, err

@@ -98,7 +98,7 @@ func afterDeduction(ctx context.Context, tx *sqlx.Tx, packID int64, left int) er
 // Remind writes every reminder due at now.
 func Remind(ctx context.Context, d *sqlx.DB, now time.Time) error {
 	var expiring []int64
-	if err := d.SelectContext(ctx, &expiring, `SELECT id FROM packs WHERE status IN ('active', 'overdue')
+	if err := d.SelectContext(ctx, &expiring, `SELECT id FROM packs WHERE status IN `+StatusSQL(StatusActive, StatusOverdue)+`
 		AND valid_until > $1 AND valid_until <= $2 AND (kind = 'period' OR sessions_remaining > 0)`,
 		now, now.AddDate(0, 0, 7)); err != nil {
 		return err
@@ -230,7 +230,7 @@ func summaryData(ctx context.Context, tx *sqlx.Tx, clientID int64, month time.Ti
 	}
 	var balance []int
 	if err := tx.SelectContext(ctx, &balance, `SELECT sessions_remaining FROM packs WHERE client_id = $1 AND kind = 'sessions'
-		AND status IN ('active', 'overdue', 'exhausted') AND valid_until > $2`, clientID, now); err != nil {
+		AND status IN `+StatusSQL(liveStatuses...)+` AND valid_until > $2`, clientID, now); err != nil {
 		return nil, err
 	}
 	left := 0

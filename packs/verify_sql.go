@@ -24,7 +24,7 @@ var invariants = []struct{ rule, query string }{
 	{"ledger entry crosses tenants", `SELECT format('entry %s: coach %s, pack of coach %s', e.id, e.coach_id, p.coach_id)
 		FROM ledger_entries e JOIN packs p ON p.id = e.pack_id WHERE p.coach_id <> e.coach_id OR p.client_id <> e.client_id`},
 	{"exhausted pack with sessions", `SELECT format('pack %s: exhausted with %s left', id, sessions_remaining)
-		FROM packs WHERE status = 'exhausted' AND sessions_remaining > 0`},
+		FROM packs WHERE status IN ` + StatusSQL(StatusExhausted) + ` AND sessions_remaining > 0`},
 	// Exactly once: unique indexes refuse these; the rules name them where
 	// an index is missing (a restored or hand-edited database).
 	{"request applied more than once", `SELECT format('request %s: %s row %s written %s times', request_ref, t, request_seq, n)

@@ -163,7 +163,7 @@ func (r *Reconciler) OpenUnmatched(ctx context.Context, tx *sqlx.Tx) error {
 func (r *Reconciler) CheckDue(ctx context.Context) error {
 	var ids []int64
 	if err := r.DB.SelectContext(ctx, &ids, `SELECT DISTINCT i.pack_id FROM installments i JOIN packs p ON p.id = i.pack_id
-		WHERE i.status IN ('due', 'failed') AND i.due_at <= $1 AND p.status NOT IN ('pending', 'cancelled')`, r.Now().UTC()); err != nil {
+		WHERE i.status IN ('due', 'failed') AND i.due_at <= $1 AND p.status NOT IN `+packs.StatusSQL(packs.StatusPending, packs.StatusCancelled), r.Now().UTC()); err != nil {
 		return err
 	}
 	for _, id := range ids {

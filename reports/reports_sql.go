@@ -142,7 +142,7 @@ func (s *Service) revenue(ctx context.Context, q sqlx.QueryerContext, coach auth
 		Stop  *time.Time `db:"stop"`
 	}
 	if err := sqlx.SelectContext(ctx, q, &periods, `SELECT price_amount, activated_at, valid_until,
-		CASE WHEN status IN ('refunded', 'cancelled') THEN updated_at END AS stop
+		CASE WHEN status IN `+packs.StatusSQL(packs.StatusRefunded, packs.StatusCancelled)+` THEN updated_at END AS stop
 		FROM packs WHERE coach_id = $1 AND kind = 'period' AND activated_at IS NOT NULL
 			AND activated_at < $3 AND valid_until > $2`, coach.ID, from, to); err != nil {
 		return nil, err
@@ -205,9 +205,9 @@ func (s *Service) AttendanceSheet(ctx context.Context, coach auth.Coach, month t
 }
 
 // livePacks are a coach's packs that still owe service at now.
-const livePacks = `SELECT p.client_id, p.id AS pack_id, p.kind, p.price_amount, p.sessions_credited,
+var livePacks = `SELECT p.client_id, p.id AS pack_id, p.kind, p.price_amount, p.sessions_credited,
 	p.sessions_remaining, p.activated_at, p.valid_until FROM packs p
-	WHERE p.coach_id = $1 AND p.status IN ('active', 'overdue', 'exhausted') AND p.activated_at IS NOT NULL
+	WHERE p.coach_id = $1 AND p.status IN ` + packs.StatusSQL(packs.StatusActive, packs.StatusOverdue, packs.StatusExhausted) + ` AND p.activated_at IS NOT NULL
 		AND p.valid_until > $2 AND p.currency = $3 AND (p.kind = 'period' OR p.sessions_remaining > 0)`
 
 // owedPacks reads the live packs of the clients after client `after`, at
@@ -346,7 +346,7 @@ func (s *Service) dueInstallments(ctx context.Context, q sqlx.QueryerContext, co
 		i.amount, i.currency, i.status FROM installments i JOIN packs pk ON pk.id = i.pack_id
 		JOIN clients c ON c.id = pk.client_id
 		WHERE i.coach_id = $1 AND i.status IN ('due', 'failed') AND i.due_at < $2
-			AND pk.status NOT IN ('pending', 'cancelled', 'refunded')
+			AND pk.status NOT IN `+packs.StatusSQL(packs.StatusPending, packs.StatusCancelled, packs.StatusRefunded)+`
 		ORDER BY i.due_at, i.id`, coachID, until)
 	return rows, err
 }
