@@ -17,7 +17,7 @@ import (
 
 func (s *shop) setCoachLocale(locale string) {
 	s.t.Helper()
-	if _, err := s.packs.DB.Exec(`UPDATE coaches SET locale = $2 WHERE id = $1`, s.coach.ID, locale); err != nil {
+	if _, err := s.packs.DB.Exec(`INSERT INTO coach_preferences (coach_id, locale) VALUES ($1, $2) ON CONFLICT (coach_id) DO UPDATE SET locale = excluded.locale`, s.coach.ID, locale); err != nil {
 		s.t.Fatal(err)
 	}
 }
