@@ -111,11 +111,6 @@ func issueKey(ctx context.Context, e sqlx.ExecerContext, coachID int64, label st
 	return key, err
 }
 
-// CoachByKey authenticates an API key.
-func CoachByKey(ctx context.Context, d *sqlx.DB, key string) (Coach, error) {
-	return coachByKeyFrom(ctx, d, key, "", time.Now())
-}
-
 // coachByKeyFrom authenticates an API key sent from addr: a blocked address
 // is refused like an unknown key (the caller then learns why), in the key's
 // one statement. (A per-process key cache saved nothing once the throttle
