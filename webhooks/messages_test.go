@@ -516,3 +516,36 @@ func TestInstallmentDueReminder(t *testing.T) {
 		})
 	}
 }
+
+// A payment no pack explains is not "paid too much": the coach is told the
+// amount matches no pack, and nothing else about it.
+func TestUnmatchedPaymentMessageSaysWhatIsKnown(t *testing.T) {
+	t.Parallel()
+	s := newShop(t)
+	s.setCoachLocale("en")
+	box := s.mailbox()
+	co := s.buyUpfront("pi_known")
+	cust := *s.pack(co.PackID).Customer
+	s.deliver(newEvent("payment_intent.succeeded", s.now.Add(time.Hour), map[string]any{"id": "pi_stray", "object": "payment_intent",
+		"amount": 7000, "amount_received": 7000, "currency": "eur", "status": "succeeded", "customer": cust,
+		"latest_charge": "ch_stray", "metadata": map[string]any{}}))
+	s.advance(billing.PairWindow + time.Hour)
+	if err := s.in.Sweep(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var excess int64
+	if err := s.packs.DB.Get(&excess, `SELECT excess_amount FROM anomalies WHERE kind = $1`, reconcile.KindUnmatched); err != nil {
+		t.Fatal(err)
+	}
+	coach := to(box.flush(), s.coach.Email)
+	if len(coach) == 0 {
+		t.Fatal("the coach was not told of the unmatched payment")
+	}
+	body := coach[len(coach)-1].Body
+	if want := "Matching no pack: " + i18n.Money(excess, "EUR", "en"); excess != 7000 || !strings.Contains(body, want) {
+		t.Errorf("excess %d; the coach's message lacks %q:\n%s", excess, want, body)
+	}
+	if strings.Contains(body, notify.Words.T("en", "fact.excess")) {
+		t.Errorf("the coach is told the client paid too much:\n%s", body)
+	}
+}
