@@ -21,7 +21,7 @@ type Coach struct {
 	Email     string    `db:"email" json:"email"`
 	Currency  string    `db:"currency" json:"currency"`
 	Timezone  string    `db:"timezone" json:"timezone"`
-	Locale    string    `db:"locale" json:"locale"`
+	Locale    string    `db:"locale" select:"coach_locale($.id)" json:"locale"`
 	CreatedAt time.Time `db:"created_at" json:"created_at"`
 }
 
