@@ -24,6 +24,14 @@ type Reconciler struct {
 	Log     *slog.Logger
 }
 
+// An anomaly's states: open until Carnet or the coach closes it, resolved
+// (put right) or dismissed (the coach says it is not one).
+const (
+	StateOpen      = "open"
+	StateResolved  = "resolved"
+	StateDismissed = "dismissed"
+)
+
 // Anomaly is one disagreement between the plan and Stripe, with its evidence.
 type Anomaly struct {
 	ID          int64           `db:"id" json:"id"`

@@ -15,12 +15,12 @@ import (
 func (r *Reconciler) Routes(coach *gin.RouterGroup) {
 	coach.GET("/anomalies", r.list)
 	coach.GET("/anomalies/:id", auth.WithCoachID(r.show))
-	coach.POST("/anomalies/:id/resolve", auth.WithCoachID(r.decide("resolved")))
-	coach.POST("/anomalies/:id/dismiss", auth.WithCoachID(r.decide("dismissed")))
+	coach.POST("/anomalies/:id/resolve", auth.WithCoachID(r.decide(StateResolved)))
+	coach.POST("/anomalies/:id/dismiss", auth.WithCoachID(r.decide(StateDismissed)))
 	coach.POST("/anomalies/:id/refund", auth.WithCoachID(r.refund))
 }
 
-var anomalyStates = map[string]bool{"": true, "open": true, "resolved": true, "dismissed": true}
+var anomalyStates = map[string]bool{"": true, StateOpen: true, StateResolved: true, StateDismissed: true}
 
 func (r *Reconciler) list(c *gin.Context) {
 	p, err := api.ParsePage(c)

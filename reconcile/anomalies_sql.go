@@ -56,7 +56,7 @@ func (r *Reconciler) Get(ctx context.Context, coachID, id int64) (Detail, error)
 			return d, err
 		}
 	}
-	if a.State == "open" && a.RefundingAt == nil {
+	if a.State == StateOpen && a.RefundingAt == nil {
 		// The automatic refund is a River job scheduled when the anomaly opened.
 		var at []time.Time
 		if err := q.SelectContext(ctx, &at, `SELECT scheduled_at FROM river_job WHERE kind = $1
@@ -74,7 +74,7 @@ func (r *Reconciler) Get(ctx context.Context, coachID, id int64) (Detail, error)
 // Decide is the coach closing an open anomaly (resolved or dismissed), with
 // a note saying why; a pending automatic refund then stops.
 func (r *Reconciler) Decide(ctx context.Context, coachID, id int64, state, note string) (Anomaly, error) {
-	if state != "resolved" && state != "dismissed" {
+	if state != StateResolved && state != StateDismissed {
 		return Anomaly{}, errs.Field("state", "must be resolved or dismissed")
 	}
 	if note = strings.TrimSpace(note); note == "" || len(note) > 500 {
@@ -85,7 +85,7 @@ func (r *Reconciler) Decide(ctx context.Context, coachID, id int64, state, note 
 		if err != nil {
 			return err
 		}
-		if a.State != "open" {
+		if a.State != StateOpen {
 			return errs.New(errs.Conflict, "anomaly %d is already %s", id, a.State)
 		}
 		return r.close(ctx, tx, a, state, "coach", note, r.Now().UTC(), true)
@@ -216,7 +216,7 @@ func (r *Reconciler) CheckPack(ctx context.Context, tx *sqlx.Tx, packID int64) e
 			var ev struct{ What, Status string }
 			_ = json.Unmarshal(a.Evidence, &ev)
 			if ev.What == "dispute" && DisputeDecided(ev.Status) {
-				if err := r.close(ctx, tx, a, "resolved", "carnet", "the dispute was "+ev.Status, now, false); err != nil {
+				if err := r.close(ctx, tx, a, StateResolved, "carnet", "the dispute was "+ev.Status, now, false); err != nil {
 					return err
 				}
 			}
@@ -229,7 +229,7 @@ func (r *Reconciler) CheckPack(ctx context.Context, tx *sqlx.Tx, packID int64) e
 			if packs.Ended(plan.Status) {
 				why, tell = "the plan ended", false
 			}
-			if err := r.close(ctx, tx, a, "resolved", "carnet", why, now, tell); err != nil {
+			if err := r.close(ctx, tx, a, StateResolved, "carnet", why, now, tell); err != nil {
 				return err
 			}
 		}
@@ -299,7 +299,7 @@ func (r *Reconciler) close(ctx context.Context, tx *sqlx.Tx, a Anomaly, state, b
 		closed_at = $5, updated_at = $5 WHERE id = $1 AND state = 'open'`, a.ID, state, by, why, now); err != nil {
 		return err
 	}
-	if state != "resolved" || !tell || a.PackID == nil {
+	if state != StateResolved || !tell || a.PackID == nil {
 		return nil
 	}
 	var who party
@@ -403,9 +403,9 @@ func (r *Reconciler) RefundExcess(ctx context.Context, coachID, id int64, by str
 		return a, fmt.Errorf("anomaly %d refunds: %w", id, err)
 	}
 	switch {
-	case a.State != "open" && a.RefundID != nil:
+	case a.State != StateOpen && a.RefundID != nil:
 		return a, nil // already refunded: a retry
-	case a.State != "open":
+	case a.State != StateOpen:
 		return a, errs.New(errs.Conflict, "anomaly %d is %s", id, a.State)
 	case a.Excess <= 0 || len(plan) == 0:
 		return a, errs.New(errs.Conflict, "anomaly %d has no excess to refund", id)
@@ -455,7 +455,7 @@ func (r *Reconciler) RefundExcess(ctx context.Context, coachID, id int64, by str
 			WHERE anomaly_id = $1 ORDER BY done_at DESC, payment_id DESC LIMIT 1) WHERE id = $1`, id); err != nil {
 			return err
 		}
-		return r.close(ctx, tx, a, "resolved", by, "excess refunded", r.Now().UTC(), true)
+		return r.close(ctx, tx, a, StateResolved, by, "excess refunded", r.Now().UTC(), true)
 	})
 	if err != nil {
 		return r.refundedMeanwhile(ctx, coachID, a, err)
@@ -468,7 +468,7 @@ func (r *Reconciler) RefundExcess(ctx context.Context, coachID, id int64, by str
 // resolved the anomaly, this try is a retry of it and succeeds the same.
 func (r *Reconciler) refundedMeanwhile(ctx context.Context, coachID int64, a Anomaly, err error) (Anomaly, error) {
 	if errs.CodeOf(err) == errs.Conflict {
-		if now, gerr := r.get(ctx, r.DB, coachID, a.ID); gerr == nil && now.State != "open" && now.RefundID != nil {
+		if now, gerr := r.get(ctx, r.DB, coachID, a.ID); gerr == nil && now.State != StateOpen && now.RefundID != nil {
 			return now, nil
 		}
 	}
@@ -503,7 +503,7 @@ func (r *Reconciler) ClaimRefunds(ctx context.Context, tx *sqlx.Tx, id int64) er
 		return err
 	}
 	switch {
-	case a.State != "open":
+	case a.State != StateOpen:
 		return errs.New(errs.Conflict, "anomaly %d is %s", id, a.State)
 	case a.RefundingAt != nil:
 		return nil // claimed by an earlier try
