@@ -20,10 +20,11 @@ import (
 
 // Open connects to url and checks that the server answers.
 func Open(ctx context.Context, url string) (*sqlx.DB, error) {
-	d, err := sqlx.Open("postgres", url)
+	c, err := pq.NewConnector(url)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	d := sqlx.NewDb(sql.OpenDB(cachingConnector{pq: c}), "postgres")
 	// As many idle as open: under load a connection given back is reused
 	// rather than closed and opened again (a new backend costs milliseconds).
 	d.SetMaxOpenConns(20)
