@@ -50,7 +50,7 @@ func (p *probe) during(name string, fn func() result) (result, probed) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p.cpuProfile(ctx, name)
+			p.cpuProfile(name)
 		}()
 	}
 	r := fn()
@@ -97,11 +97,10 @@ func (p *probe) sample(ctx context.Context, out *probed) {
 	}
 }
 
-// cpuProfile takes the server's CPU profile for the first seconds of the
-// load (pprof on the operator address), at most 10 s.
-func (p *probe) cpuProfile(ctx context.Context, name string) {
-	req, _ := http.NewRequestWithContext(ctx, "GET", p.srv.ops+"/debug/pprof/profile?seconds=10", nil)
-	res, err := http.DefaultClient.Do(req)
+// cpuProfile takes the server's CPU profile for the first 5 s of the load
+// (pprof on the operator address); a shorter load waits for it.
+func (p *probe) cpuProfile(name string) {
+	res, err := http.Get(p.srv.ops + "/debug/pprof/profile?seconds=5")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "  profile:", err)
 		return
