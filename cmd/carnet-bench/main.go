@@ -418,8 +418,9 @@ COMMIT;
 }
 
 // sameSQL is what Carnet sends PostgreSQL to mark one attendance
-// (packs.RecordOutcome: the booking, the packs, the charters, the deduction,
-// the ledger entry, the booking's outcome), copied from packs/bookings.go and
+// (packs.RecordOutcome: the booking, the packs, the charters, then the
+// deduction, its ledger entry and the booking's outcome in one statement),
+// copied from packs/bookings.go and
 // packs/ledger.go: keep it in step when they change. Two differences, so a
 // booking may be marked again: the entry has no booking (one charge per
 // booking is a unique index), and the booking's outcome is overwritten.
@@ -447,16 +448,19 @@ SELECT id, coach_id, version, notice_hours, late_cancel_action, late_cancel_fee,
 	currency, coach_cancel, grace_days, auto_refund_excess, created_at
 	FROM charter_versions WHERE coach_id = :coach_id AND (id = ANY('{}'::bigint[])
 	OR id = (SELECT id FROM charter_versions WHERE coach_id = :coach_id ORDER BY version DESC LIMIT 1));
-UPDATE packs SET sessions_remaining = sessions_remaining + -1,
+WITH moved AS (UPDATE packs SET sessions_remaining = sessions_remaining + -1,
 	status = CASE WHEN status = 'active' AND sessions_remaining + -1 = 0 THEN 'exhausted'
 		WHEN status = 'exhausted' AND sessions_remaining + -1 > 0 THEN 'active' ELSE status END, updated_at = now()
-	WHERE coach_id = :coach_id AND id = :pack_id AND kind = 'sessions' AND sessions_remaining + -1 >= 0 RETURNING sessions_remaining;
-INSERT INTO ledger_entries (coach_id, client_id, pack_id, booking_id, kind, delta, reason, value_amount, currency, created_at,
-	request_ref, request_seq) VALUES (:coach_id, :client_id, :pack_id, NULL, 'attended', -1, '', NULL, NULL, now(), NULL, NULL);
-UPDATE bookings b SET outcome = 'attended', outcome_at = now(), announced_at = NULL, pack_id = :pack_id, fee_amount = 0,
-	charter_version_id = NULL WHERE coach_id = :coach_id AND id = :booking_id RETURNING b.id, b.coach_id, b.session_id, b.client_id,
-	b.outcome, b.outcome_at, b.announced_at, b.pack_id, b.fee_amount, b.charter_version_id, b.created_at,
-	EXISTS (SELECT 1 FROM ledger_entries w WHERE w.booking_id = b.id AND w.kind = 'waiver') AS waived;
+	WHERE coach_id = :coach_id AND id = :pack_id AND kind = 'sessions' AND sessions_remaining + -1 >= 0 RETURNING sessions_remaining),
+entry AS (INSERT INTO ledger_entries (coach_id, client_id, pack_id, booking_id, kind, delta, reason, value_amount, currency,
+	goodwill_grant_id, created_at, request_ref, request_seq)
+	SELECT :coach_id::bigint, :client_id::bigint, :pack_id::bigint, NULL::bigint, 'attended'::text, -1::int, ''::text, NULL::bigint,
+		NULL::text, NULL::bigint, now()::timestamptz, NULL::text, NULL::int FROM moved),
+booked AS (UPDATE bookings b SET outcome = 'attended', outcome_at = now(), announced_at = NULL, pack_id = :pack_id, fee_amount = 0,
+	charter_version_id = NULL WHERE coach_id = :coach_id AND id = :booking_id AND EXISTS (SELECT 1 FROM moved)
+	RETURNING b.id, b.coach_id, b.session_id, b.client_id, b.outcome, b.outcome_at, b.announced_at, b.pack_id, b.fee_amount,
+	b.charter_version_id, b.created_at, EXISTS (SELECT 1 FROM ledger_entries w WHERE w.booking_id = b.id AND w.kind = 'waiver') AS waived)
+SELECT booked.*, (SELECT sessions_remaining FROM moved) AS left_sessions FROM booked;
 COMMIT;
 `
 
