@@ -102,7 +102,10 @@ func TestStatementAfterSchemaChange(t *testing.T) {
 		}
 		defer rows.Close()
 		cols, err := rows.Columns()
-		return len(cols), err
+		if err != nil {
+			return 0, err
+		}
+		return len(cols), rows.Err()
 	}
 	if n, err := columns(); err != nil || n != 2 {
 		t.Fatalf("before: %d columns, %v", n, err)
