@@ -132,41 +132,34 @@ func (c *cachingConn) forget(text string, err error) {
 }
 
 func (c *cachingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	if len(args) == 0 {
-		stmtSimple.Add(1)
-		return c.pq().QueryContext(ctx, query, args)
-	}
-	st, err := c.statement(ctx, query)
-	if errors.Is(err, driver.ErrSkip) {
-		return c.pq().QueryContext(ctx, query, args)
-	}
-	if err != nil {
-		return nil, err
-	}
-	rows, err := st.QueryContext(ctx, args)
-	if err != nil {
-		c.forget(query, err)
-	}
-	return rows, err
+	return send(ctx, c, query, args, c.pq().QueryContext, func(st pqStmt) (driver.Rows, error) { return st.QueryContext(ctx, args) })
 }
 
 func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	return send(ctx, c, query, args, c.pq().ExecContext, func(st pqStmt) (driver.Result, error) { return st.ExecContext(ctx, args) })
+}
+
+// send runs query through the connection's prepared statement, or through
+// lib/pq's own path (direct) when it has no parameters or cannot be kept.
+func send[T any](ctx context.Context, c *cachingConn, query string, args []driver.NamedValue,
+	direct func(context.Context, string, []driver.NamedValue) (T, error), prepared func(pqStmt) (T, error)) (T, error) {
 	if len(args) == 0 {
 		stmtSimple.Add(1)
-		return c.pq().ExecContext(ctx, query, args)
+		return direct(ctx, query, args)
 	}
 	st, err := c.statement(ctx, query)
 	if errors.Is(err, driver.ErrSkip) {
-		return c.pq().ExecContext(ctx, query, args)
+		return direct(ctx, query, args)
 	}
 	if err != nil {
-		return nil, err
+		var none T
+		return none, err
 	}
-	res, err := st.ExecContext(ctx, args)
+	out, err := prepared(st)
 	if err != nil {
 		c.forget(query, err)
 	}
-	return res, err
+	return out, err
 }
 
 // The rest is lib/pq's own: explicit statements (sqlx.Preparex, COPY),

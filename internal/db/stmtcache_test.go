@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"carnet/internal/testdb"
@@ -25,22 +26,36 @@ func preparedOn(t *testing.T, conn *sql.Conn, like string) int {
 	return n
 }
 
+// pinned is one connection of d's pool, for the test's life: the server's
+// prepared statements are per connection.
+func pinned(t *testing.T, d *sqlx.DB) *sql.Conn {
+	t.Helper()
+	conn, err := d.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	return conn
+}
+
+// answers checks that query, given arg, answers want.
+func answers(t *testing.T, conn *sql.Conn, query string, arg, want int) {
+	t.Helper()
+	var got int
+	if err := conn.QueryRowContext(context.Background(), query, arg).Scan(&got); err != nil || got != want {
+		t.Fatalf("%s with %d: %d %v, want %d", query, arg, got, err, want)
+	}
+}
+
 // A parameterised statement is prepared once per connection and then only
 // executed: the server holds one prepared statement for it, and each run
 // answers for its own arguments.
 func TestStatementPreparedOncePerConnection(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	conn, err := testdb.New(t).Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := pinned(t, testdb.New(t))
 	for i := range 3 {
-		var got int
-		if err := conn.QueryRowContext(ctx, `SELECT $1::int + 1000 AS once`, i).Scan(&got); err != nil || got != i+1000 {
-			t.Fatalf("run %d: %d %v", i, got, err)
-		}
+		answers(t, conn, `SELECT $1::int + 1000 AS once`, i, i+1000)
 		if _, err := conn.ExecContext(ctx, `SELECT $1::int + 2000 AS exec_once`, i); err != nil {
 			t.Fatal(err)
 		}
@@ -58,25 +73,14 @@ func TestStatementPreparedOncePerConnection(t *testing.T) {
 // prepared again when it comes back.
 func TestStatementCacheIsBounded(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	conn, err := testdb.New(t).Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := pinned(t, testdb.New(t))
 	for i := range 300 {
-		var got int
-		if err := conn.QueryRowContext(ctx, fmt.Sprintf(`SELECT $1::int + %d AS bounded`, i), 1).Scan(&got); err != nil || got != i+1 {
-			t.Fatalf("statement %d: %d %v", i, got, err)
-		}
+		answers(t, conn, fmt.Sprintf(`SELECT $1::int + %d AS bounded`, i), 1, i+1)
 	}
 	if n := preparedOn(t, conn, "AS bounded"); n != 256 {
 		t.Fatalf("%d statements kept on one connection, want 256", n)
 	}
-	var got int
-	if err := conn.QueryRowContext(ctx, `SELECT $1::int + 0 AS bounded`, 7).Scan(&got); err != nil || got != 7 {
-		t.Fatalf("an evicted statement again: %d %v", got, err)
-	}
+	answers(t, conn, `SELECT $1::int + 0 AS bounded`, 7, 7) // evicted, prepared again
 }
 
 // After a migration changes what a prepared statement returns, the
@@ -90,11 +94,7 @@ func TestStatementAfterSchemaChange(t *testing.T) {
 	if _, err := d.Exec(`CREATE TABLE shapes (id int PRIMARY KEY, a int); INSERT INTO shapes VALUES (1, 10)`); err != nil {
 		t.Fatal(err)
 	}
-	conn, err := d.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := pinned(t, d)
 	columns := func() (int, error) {
 		rows, err := conn.QueryContext(ctx, `SELECT * FROM shapes WHERE id = $1`, 1)
 		if err != nil {
