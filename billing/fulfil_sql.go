@@ -69,6 +69,7 @@ func (s *Service) recordPayment(ctx context.Context, tx *sqlx.Tx, p payment) err
 			pack_id = coalesce(payments.pack_id, excluded.pack_id), coach_id = coalesce(payments.coach_id, excluded.coach_id)`,
 		coachID, packID, p.InstallmentID, p.Kind, p.Status, p.Amount, strings.ToUpper(string(p.Currency)),
 		p.Charge, p.Intent, p.Invoice, p.ObjectID, p.At, p.Customer, p.Subscription)
+	touchPayment(ctx, p.ObjectID)
 	if err != nil || p.Pack == nil || p.Kind != "charge" || p.Status != "succeeded" {
 		return err
 	}
@@ -376,17 +377,19 @@ func (s *Service) InvoicePaid(ctx context.Context, tx *sqlx.Tx, inv *stripe.Invo
 		var unpaired []struct {
 			Charge *string `db:"stripe_charge_id"`
 			Intent *string `db:"stripe_payment_intent_id"`
+			Object string  `db:"stripe_object_id"`
 		}
 		if err := tx.SelectContext(ctx, &unpaired, `UPDATE payments SET status = 'paired'
 			WHERE id = (SELECT id FROM payments WHERE kind = 'charge' AND status = 'unpaired' AND pack_id IS NULL
 				AND stripe_customer_id = $1 AND amount = $2 AND currency = upper($3)
 				AND occurred_at BETWEEN $4::timestamptz - $5::interval AND $4::timestamptz + $5::interval
 				ORDER BY abs(extract(epoch FROM occurred_at - $4::timestamptz)), id LIMIT 1 FOR UPDATE)
-			RETURNING stripe_charge_id, stripe_payment_intent_id`, customerID(inv.Customer), inv.AmountPaid,
+			RETURNING stripe_charge_id, stripe_payment_intent_id, stripe_object_id`, customerID(inv.Customer), inv.AmountPaid,
 			string(inv.Currency), at, PairWindow.String()); err != nil {
 			return err
 		}
 		if len(unpaired) == 1 {
+			touchPayment(ctx, unpaired[0].Object) // its unmatched anomaly, if any, closes
 			pay.Charge, pay.Intent = deref(unpaired[0].Charge), deref(unpaired[0].Intent)
 		}
 	}
@@ -408,6 +411,7 @@ func (s *Service) InvoicePaid(ctx context.Context, tx *sqlx.Tx, inv *stripe.Invo
 	if err := s.recordPayment(ctx, tx, pay); err != nil {
 		return err
 	}
+	TouchedOf(ctx).Drop() // the pack may leave overdue below: the plan read by the reversal check is not the end
 	var failed bool
 	if err := tx.GetContext(ctx, &failed, `SELECT EXISTS (SELECT 1 FROM installments WHERE pack_id = $1 AND status = 'failed')`, p.ID); err != nil || failed {
 		return err
@@ -498,19 +502,23 @@ func (s *Service) PaymentIntentSucceeded(ctx context.Context, tx *sqlx.Tx, pi *s
 		charge = pi.LatestCharge.ID
 	}
 	if p == nil && invoiceUnknown {
-		var paired []int64
+		var paired []struct {
+			PackID int64  `db:"pack_id"`
+			Object string `db:"stripe_object_id"`
+		}
 		if err := tx.SelectContext(ctx, &paired, `UPDATE payments SET stripe_payment_intent_id = $1,
 			stripe_charge_id = coalesce(stripe_charge_id, nullif($2, ''))
 			WHERE id = (SELECT id FROM payments WHERE kind = 'charge' AND status = 'succeeded' AND pack_id IS NOT NULL
 				AND stripe_invoice_id IS NOT NULL AND stripe_payment_intent_id IS NULL AND stripe_customer_id = $3
 				AND amount = $4 AND currency = upper($5) AND occurred_at BETWEEN $6::timestamptz - $7::interval AND $6::timestamptz + $7::interval
 				ORDER BY abs(extract(epoch FROM occurred_at - $6::timestamptz)), id LIMIT 1 FOR UPDATE)
-			RETURNING pack_id`, pi.ID, charge, customerID(pi.Customer), pi.AmountReceived, string(pi.Currency), at,
+			RETURNING pack_id, stripe_object_id`, pi.ID, charge, customerID(pi.Customer), pi.AmountReceived, string(pi.Currency), at,
 			PairWindow.String()); err != nil {
 			return err
 		}
 		if len(paired) == 1 {
-			if p, err = findPack(ctx, tx, "id", strconv.FormatInt(paired[0], 10), nil); err != nil || p == nil {
+			touchPayment(ctx, paired[0].Object)
+			if p, err = findPack(ctx, tx, "id", strconv.FormatInt(paired[0].PackID, 10), nil); err != nil || p == nil {
 				return err
 			}
 			return s.linkReversals(ctx, tx, p, charge, pi.ID, "")

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 	"github.com/riverqueue/river"
 
 	"carnet/billing"
@@ -140,21 +141,41 @@ func loadPlan(ctx context.Context, tx *sqlx.Tx, packID int64) (Plan, party, erro
 // or the charge they reverse, so that the rest of the event sees the pack
 // as it now is; the caller holds the pack's row lock.
 func (r *Reconciler) EndIfReversed(ctx context.Context, tx *sqlx.Tx, packID int64) error {
-	plan, _, err := loadPlan(ctx, tx, packID)
+	plan, who, err := loadPlan(ctx, tx, packID)
 	if err != nil {
 		return err
 	}
 	end, ok := Ends(plan)
 	if !ok {
+		// Within an event this is the pack as the effect leaves it: the
+		// event's check (CheckLocked) takes it instead of reading it again.
+		billing.TouchedOf(ctx).Keep(packID, loaded{plan, who})
 		return nil
 	}
 	return r.Billing.EndReversed(ctx, tx, packID, plan.Plan, end.Reason, end.At)
 }
 
+// loaded is a plan and its party, as loadPlan read them.
+type loaded struct {
+	plan Plan
+	who  party
+}
+
 // OpenUnmatched opens an anomaly for each payment that belongs to no pack
 // (see openUnmatched), in the caller's transaction.
 func (r *Reconciler) OpenUnmatched(ctx context.Context, tx *sqlx.Tx) error {
-	return openUnmatched(ctx, tx, baseURL(r.Billing), r.Now().UTC())
+	return openUnmatched(ctx, tx, baseURL(r.Billing), r.Now().UTC(), nil)
+}
+
+// OpenUnmatchedOf is OpenUnmatched for the payments one event wrote (by
+// their Stripe object ids): only they can have become unmatched, paired or
+// linked by it, so its cost does not grow with every payment ever received.
+// A payment unpaired past its window is the sweep's (CheckDue).
+func (r *Reconciler) OpenUnmatchedOf(ctx context.Context, tx *sqlx.Tx, objectIDs []string) error {
+	if len(objectIDs) == 0 {
+		return nil
+	}
+	return openUnmatched(ctx, tx, baseURL(r.Billing), r.Now().UTC(), objectIDs)
 }
 
 // CheckDue runs the rules on every live plan with an installment past due,
@@ -184,10 +205,24 @@ func (r *Reconciler) CheckPack(ctx context.Context, tx *sqlx.Tx, packID int64) e
 	if _, err := tx.ExecContext(ctx, `SELECT 1 FROM packs WHERE id = $1 FOR UPDATE`, packID); err != nil {
 		return err
 	}
+	return r.CheckLocked(ctx, tx, packID)
+}
+
+// CheckLocked is CheckPack for a caller that already holds the pack's row
+// lock in tx (an event's effects lock each pack they touch), so the pack is
+// locked once per event. The plan the event's reversal check kept is used
+// instead of reading it again.
+func (r *Reconciler) CheckLocked(ctx context.Context, tx *sqlx.Tx, packID int64) error {
 	now := r.Now().UTC()
-	plan, who, err := loadPlan(ctx, tx, packID)
-	if err != nil {
-		return err
+	var plan Plan
+	var who party
+	if kept, ok := billing.TouchedOf(ctx).Kept(packID); ok {
+		plan, who = kept.(loaded).plan, kept.(loaded).who
+	} else {
+		var err error
+		if plan, who, err = loadPlan(ctx, tx, packID); err != nil {
+			return err
+		}
 	}
 	findings := Detect(plan, now)
 	found := map[string]bool{}
@@ -321,13 +356,24 @@ func (r *Reconciler) close(ctx context.Context, tx *sqlx.Tx, a Anomaly, state, b
 // A payment by a known Stripe customer is shown and told to that client's
 // coach, who decides; the client is not written to about money that may
 // not even be theirs to explain.
-func openUnmatched(ctx context.Context, tx *sqlx.Tx, base string, now time.Time) error {
+func openUnmatched(ctx context.Context, tx *sqlx.Tx, base string, now time.Time, objectIDs []string) error {
+	// Scoped to some payments (an event's), each statement starts from them
+	// through the payments' and the anomalies' unique keys; unscoped (the
+	// sweep), from every open unmatched anomaly and every unlinked payment.
+	// Two texts rather than one with an optional filter, so that each keeps
+	// its own plan once prepared.
+	scope, linked, args := "", "p.id = (a.evidence->>'payment_id')::bigint", []any{KindUnmatched, now}
+	if objectIDs != nil {
+		scope = " AND p.stripe_object_id = ANY($3)"
+		linked = "a.cause_key = 'unmatched:' || p.stripe_object_id AND " + linked + scope
+		args = append(args, pq.Array(objectIDs))
+	}
 	// A payment its invoice claimed after all (a delivery late by more than
 	// the window) was never unmatched.
 	if _, err := tx.ExecContext(ctx, `UPDATE anomalies a SET state = 'resolved', resolved_by = 'carnet',
 		resolution = 'paired with its invoice', closed_at = $2, updated_at = $2
-		FROM payments p WHERE a.kind = $1 AND a.state = 'open' AND p.id = (a.evidence->>'payment_id')::bigint
-			AND p.status = 'paired'`, KindUnmatched, now); err != nil {
+		FROM payments p WHERE a.kind = $1 AND a.state = 'open' AND `+linked+`
+			AND p.status = 'paired'`, args...); err != nil {
 		return err
 	}
 	// Nor was one that found its pack once Carnet knew the pack (an invoice
@@ -336,8 +382,7 @@ func openUnmatched(ctx context.Context, tx *sqlx.Tx, base string, now time.Time)
 		resolution = 'linked to its pack', coach_id = k.coach_id, pack_id = k.id, client_id = k.client_id,
 		closed_at = $2, updated_at = $2
 		FROM payments p JOIN packs k ON k.id = p.pack_id WHERE a.kind = $1 AND a.state = 'open' AND a.refunding_at IS NULL
-			AND p.id = (a.evidence->>'payment_id')::bigint`,
-		KindUnmatched, now); err != nil {
+			AND `+linked, args...); err != nil {
 		return err
 	}
 	// One statement opens them all and reads who is told of each: a
@@ -348,6 +393,7 @@ func openUnmatched(ctx context.Context, tx *sqlx.Tx, base string, now time.Time)
 		Excess   int64           `db:"excess_amount"`
 		party
 	}
+	window := "$" + fmt.Sprint(len(args)+1)
 	if err := tx.SelectContext(ctx, &opened, `WITH opened AS (INSERT INTO anomalies (coach_id, client_id, kind, cause_key,
 		evidence, excess_amount, currency, refunds, opened_at, updated_at)
 		SELECT c.coach_id, c.id, $1, 'unmatched:' || p.stripe_object_id,
@@ -355,7 +401,7 @@ func openUnmatched(ctx context.Context, tx *sqlx.Tx, base string, now time.Time)
 				'currency', p.currency, 'at', p.occurred_at, 'customer', p.stripe_customer_id),
 			p.amount, p.currency, jsonb_build_array(jsonb_build_object('payment_id', p.id, 'amount', p.amount)), $2, $2
 		FROM payments p LEFT JOIN clients c ON c.stripe_customer_id = p.stripe_customer_id
-		WHERE (p.status = 'unmatched' OR (p.status = 'unpaired' AND p.occurred_at <= $3)) AND p.pack_id IS NULL
+		WHERE (p.status = 'unmatched' OR (p.status = 'unpaired' AND p.occurred_at <= `+window+`)) AND p.pack_id IS NULL`+scope+`
 			AND NOT EXISTS (SELECT 1 FROM anomalies a WHERE a.cause_key = 'unmatched:' || p.stripe_object_id)
 		ON CONFLICT (cause_key) DO NOTHING
 		RETURNING id, client_id, evidence, excess_amount, currency)
@@ -363,7 +409,7 @@ func openUnmatched(ctx context.Context, tx *sqlx.Tx, base string, now time.Time)
 			co.name AS coach_name, c.email AS client_email, c.name AS client_name, c.locale, '' AS offer,
 			false AS auto_refund, `+partyColumns+`
 		FROM opened o JOIN clients c ON c.id = o.client_id JOIN coaches co ON co.id = c.coach_id
-		ORDER BY o.id`, KindUnmatched, now, now.Add(-billing.PairWindow)); err != nil {
+		ORDER BY o.id`, append(args, now.Add(-billing.PairWindow))...); err != nil {
 		return err
 	}
 	for _, a := range opened {

@@ -144,8 +144,9 @@ func cleanText(s string) string {
 	return strings.ReplaceAll(strings.ToValidUTF8(s, "\ufffd"), "\x00", "")
 }
 
-// applyAndCheck applies the event, then runs the reconciler on every pack it
-// touched, in the same transaction: an anomaly is opened with its cause.
+// applyAndCheck applies the event, then runs the reconciler on every pack and
+// payment it touched, in the same transaction: an anomaly is opened with its
+// cause.
 func (in *Intake) applyAndCheck(ctx context.Context, tx *sqlx.Tx, ev *stripe.Event) error {
 	ctx, touched := billing.WithTouched(ctx)
 	if err := in.apply(ctx, tx, ev); err != nil || in.Reconciler == nil {
@@ -155,12 +156,13 @@ func (in *Intake) applyAndCheck(ctx context.Context, tx *sqlx.Tx, ev *stripe.Eve
 	for _, id := range touched.IDs {
 		if !seen[id] {
 			seen[id] = true
-			if err := in.Reconciler.CheckPack(ctx, tx, id); err != nil {
+			// Locked by the effect that found it, in this transaction.
+			if err := in.Reconciler.CheckLocked(ctx, tx, id); err != nil {
 				return err
 			}
 		}
 	}
-	return in.Reconciler.OpenUnmatched(ctx, tx)
+	return in.Reconciler.OpenUnmatchedOf(ctx, tx, touched.Payments)
 }
 
 // apply routes an event to what it means for our rows. Unknown types are
