@@ -214,11 +214,10 @@ func (r *Reconciler) CheckPack(ctx context.Context, tx *sqlx.Tx, packID int64) e
 // instead of reading it again.
 func (r *Reconciler) CheckLocked(ctx context.Context, tx *sqlx.Tx, packID int64) error {
 	now := r.Now().UTC()
-	var plan Plan
-	var who party
-	if kept, ok := billing.TouchedOf(ctx).Kept(packID); ok {
-		plan, who = kept.(loaded).plan, kept.(loaded).who
-	} else {
+	kept, _ := billing.TouchedOf(ctx).Kept(packID)
+	l, ok := kept.(loaded)
+	plan, who := l.plan, l.who
+	if !ok {
 		var err error
 		if plan, who, err = loadPlan(ctx, tx, packID); err != nil {
 			return err
