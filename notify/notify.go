@@ -1,7 +1,8 @@
 // Package notify is Carnet's outbox: a message is a row written in the same
-// transaction as the change that causes it, at most one per cause, and a
-// dispatcher (a River job) renders it in the client's language and sends it
-// over SMTP with retries, or keeps it unsent when no SMTP server is set.
+// transaction as the change that causes it, at most one per cause, with a
+// River job inserted beside it that renders it in the reader's language and
+// sends it over SMTP (River retries with back-off), or keeps it unsent when
+// no SMTP server is set.
 package notify
 
 import (
@@ -18,8 +19,11 @@ import (
 	"carnet/internal/i18n"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+	"github.com/riverqueue/river"
 
 	"carnet/internal/db"
+	"carnet/internal/jobs"
 )
 
 // Message is one email to write to the outbox.
@@ -79,13 +83,43 @@ func Enqueue(ctx context.Context, tx *sqlx.Tx, m Message) error {
 		notBefore = &m.NotBefore
 	}
 	ref, seq := db.Effect(ctx) // set inside an idempotent request: sent once per request
-	_, err = tx.ExecContext(ctx, `INSERT INTO notifications (coach_id, client_id, cause_key, template, locale, recipient, data,
-		request_ref, request_seq, not_before) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (cause_key) DO NOTHING`,
-		coachID, m.ClientID, m.Cause, m.Template, m.Locale, m.To, data, ref, seq, notBefore)
-	if err != nil {
+	var ids []int64
+	if err := tx.SelectContext(ctx, &ids, `INSERT INTO notifications (coach_id, client_id, cause_key, template, locale,
+		recipient, data, request_ref, request_seq, not_before) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+		ON CONFLICT (cause_key) DO NOTHING RETURNING id`,
+		coachID, m.ClientID, m.Cause, m.Template, m.Locale, m.To, data, ref, seq, notBefore); err != nil {
+		return fmt.Errorf("notify %s: %w", m.Cause, err)
+	}
+	if len(ids) == 0 {
+		return nil // this cause was told already
+	}
+	if err := queue(ctx, tx, ids, []*time.Time{notBefore}); err != nil {
 		return fmt.Errorf("notify %s: %w", m.Cause, err)
 	}
 	return nil
+}
+
+// queue inserts the River jobs that send messages ids (each held until its
+// time, if any) in tx, and names them on the rows.
+func queue(ctx context.Context, tx *sqlx.Tx, ids []int64, holds []*time.Time) error {
+	params := make([]river.InsertManyParams, len(ids))
+	for i, id := range ids {
+		params[i].Args = SendArgs{ID: id}
+		if holds[i] != nil {
+			params[i].InsertOpts = &river.InsertOpts{ScheduledAt: *holds[i]}
+		}
+	}
+	res, err := jobs.InsertTx(ctx, tx.Tx, params)
+	if err != nil {
+		return err
+	}
+	jobIDs := make([]int64, len(res))
+	for i, r := range res {
+		jobIDs[i] = r.Job.ID
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE notifications n SET job_id = q.job_id
+		FROM unnest($1::bigint[], $2::bigint[]) AS q(id, job_id) WHERE n.id = q.id`, pq.Array(ids), pq.Array(jobIDs))
+	return err
 }
 
 // digest names what a message says (its subject and text), so that a
@@ -97,7 +131,7 @@ func digest(r Rendered) string {
 
 // Revise brings a message's facts up to date, in the caller's transaction,
 // so no message states a number that differs from the rows: a message still
-// waiting in the outbox (held, or not yet claimed) takes m.Data as it is
+// waiting in the outbox (held, or not yet tried) takes m.Data as it is
 // now; once it is sent or being sent, m goes out again as an update (its
 // data's Updated set) under updatePrefix and the digest of what it says,
 // once per distinct text, and only when it differs from the last one told.
@@ -114,8 +148,11 @@ func Revise(ctx context.Context, tx *sqlx.Tx, m Message, updatePrefix string, no
 	if err != nil {
 		return fmt.Errorf("notify %s: data: %w", m.Cause, err)
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE notifications SET data = $2 WHERE cause_key = $1 AND status = 'pending'
-		AND attempts = 0 AND (claimed_until IS NULL OR claimed_until < $3)`, m.Cause, data, now)
+	// A row locked by its job is being sent (SKIP LOCKED passes it by); one
+	// the previous release's dispatcher claimed too.
+	res, err := tx.ExecContext(ctx, `UPDATE notifications SET data = $2 WHERE id = (SELECT id FROM notifications
+		WHERE cause_key = $1 AND status = 'pending' AND attempts = 0 AND (claimed_until IS NULL OR claimed_until < $3)
+		FOR UPDATE SKIP LOCKED)`, m.Cause, data, now)
 	if err != nil {
 		return fmt.Errorf("notify %s: %w", m.Cause, err)
 	}

@@ -42,8 +42,8 @@ type Main struct {
 	Addr    string // where it listens, once Run returned
 
 	// How often the periodic jobs run, unless set: expiry every minute, the
-	// outbox every 5 s, the Stripe sweep every 10 min.
-	ExpiryEvery, DispatchEvery, SweepEvery time.Duration
+	// Stripe sweep every 10 min. (Each message has its own job.)
+	ExpiryEvery, SweepEvery time.Duration
 	// How long a retry waits for the first request with its
 	// Idempotency-Key before answering 409 (api.DefaultIdempotencyWait).
 	IdempotencyWait time.Duration
@@ -84,7 +84,7 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := db.Migrate(ctx, d.DB); err != nil {
 		return err
 	}
-	if err := jobs.Migrate(ctx, d.DB); err != nil {
+	if _, err := jobs.Migrate(ctx, d.DB); err != nil {
 		return err
 	}
 	links, err := auth.NewLinks(ctx, d, m.LinkSecret, m.Now)
@@ -127,12 +127,13 @@ func (m *Main) Open(ctx context.Context) error {
 	river.AddWorker(workers, &reports.FoldWorker{DB: d})
 	river.AddWorker(workers, &reconcile.RefundWorker{Reconciler: recon})
 	river.AddWorker(workers, &webhooks.SweepWorker{Intake: intake})
-	river.AddWorker(workers, &notify.DispatchWorker{Dispatcher: dispatcher})
+	river.AddWorker(workers, &notify.SendWorker{Dispatcher: dispatcher})
+	river.AddWorker(workers, &notify.AdoptWorker{DB: d})
 	m.jobs, err = jobs.New(d.DB, m.Log, workers, []*river.PeriodicJob{
 		jobs.Every(cmp.Or(m.ExpiryEvery, time.Minute), func() river.JobArgs { return packs.ExpireArgs{} }),
 		jobs.Every(time.Hour, func() river.JobArgs { return purgeArgs{} }),
 		jobs.Every(time.Hour, func() river.JobArgs { return packs.RemindArgs{} }),
-		jobs.Every(cmp.Or(m.DispatchEvery, 5*time.Second), func() river.JobArgs { return notify.DispatchArgs{} }),
+		jobs.Every(time.Minute, func() river.JobArgs { return notify.AdoptArgs{} }),
 		jobs.Every(cmp.Or(m.SweepEvery, 10*time.Minute), func() river.JobArgs { return webhooks.SweepArgs{} }),
 		jobs.Every(time.Minute, func() river.JobArgs { return reports.FoldArgs{} }),
 	})

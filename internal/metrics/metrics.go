@@ -49,7 +49,7 @@ func New(d *sqlx.DB) *Metrics {
 		Help: "Stripe webhook deliveries, by event type and outcome (applied, stored: kept but not applicable, duplicate, refused, failed)."},
 		[]string{"type", "outcome"})
 	m.messages = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "carnet_notifications_total",
-		Help: "Outbox messages handled by this process's dispatcher, by outcome (sent, kept, retry, failed)."},
+		Help: "Outbox messages this process's notify.send jobs handled, by outcome (sent, kept, retry, failed)."},
 		[]string{"outcome"})
 	m.Registry.MustRegister(m.requests, m.latency, m.stripeCalls, m.stripeLatency, m.webhooks, m.messages,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -101,9 +101,9 @@ var (
 		[]string{"kind", "state"}, nil)
 	anomaliesDesc = prometheus.NewDesc("carnet_anomalies", "Anomalies ever opened, by kind and current state.",
 		[]string{"kind", "state"}, nil)
-	backlogDesc = prometheus.NewDesc("carnet_notifications_pending", "Outbox messages waiting to be sent.", nil, nil)
+	backlogDesc = prometheus.NewDesc("carnet_notifications_pending", "Outbox messages due and waiting to be sent.", nil, nil)
 	oldestDesc  = prometheus.NewDesc("carnet_notifications_oldest_pending_seconds",
-		"Age of the oldest message waiting to be sent (0 when none).", nil, nil)
+		"How long the oldest message due has waited to be sent (0 when none).", nil, nil)
 	unappliedDesc = prometheus.NewDesc("carnet_webhook_events_unapplied",
 		"Stored webhook events whose application failed and awaits a retry.", nil, nil)
 	scrapeErrDesc = prometheus.NewDesc("carnet_database_scrape_errors",
@@ -142,10 +142,11 @@ func (g *dbGauges) Collect(ch chan<- prometheus.Metric) {
 		N      float64 `db:"n"`
 		Oldest float64 `db:"oldest"`
 	}
-	// Both read the partial index on pending messages only.
+	// Both read the partial index on pending messages only. A message is
+	// waiting from the moment it is due: written, or its hold over.
 	if err := g.db.GetContext(ctx, &outbox, `SELECT count(*) AS n,
-		coalesce(extract(epoch FROM now() - min(next_attempt_at)), 0)::float8 AS oldest
-		FROM notifications WHERE status = 'pending'`); err != nil {
+		coalesce(extract(epoch FROM now() - min(greatest(created_at, not_before))), 0)::float8 AS oldest
+		FROM notifications WHERE status = 'pending' AND (not_before IS NULL OR not_before <= now())`); err != nil {
 		failed = 1
 	} else {
 		ch <- prometheus.MustNewConstMetric(backlogDesc, prometheus.GaugeValue, outbox.N)

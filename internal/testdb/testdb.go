@@ -132,7 +132,7 @@ func ensureTemplate(t testing.TB) (string, error) {
 	}
 	err = db.Migrate(ctx, d.DB)
 	if err == nil {
-		err = jobs.Migrate(ctx, d.DB)
+		_, err = jobs.Migrate(ctx, d.DB)
 	}
 	d.Close()
 	if err != nil {
