@@ -43,9 +43,15 @@ func Work(tb testing.TB, db *sqlx.DB, d *notify.Dispatcher) int {
 		tb.Fatal(err)
 	}
 	var ids []int64
-	if err := db.SelectContext(ctx, &ids, `SELECT id FROM river_job WHERE kind = $1
-		AND state IN ('available', 'scheduled', 'retryable') AND scheduled_at <= $2 ORDER BY scheduled_at, id`,
-		notify.SendArgs{}.Kind(), now().UTC()); err != nil {
+	// A job never tried is due when its message is (at once, or when its
+	// hold ends), by the test's clock, however far that is from the
+	// database's, which dated the job; a retry when River scheduled it (by
+	// the same clock: SendWorker.NextRetry).
+	if err := db.SelectContext(ctx, &ids, `SELECT j.id FROM river_job j
+		LEFT JOIN notifications n ON n.id = (j.args->>'id')::bigint
+		WHERE j.kind = $1 AND j.state IN ('available', 'scheduled', 'retryable')
+			AND CASE WHEN j.attempt = 0 THEN n.not_before IS NULL OR n.not_before <= $2 ELSE j.scheduled_at <= $2 END
+		ORDER BY j.id`, notify.SendArgs{}.Kind(), now().UTC()); err != nil {
 		tb.Fatal(err)
 	}
 	for _, id := range ids {
