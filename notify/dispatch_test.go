@@ -525,7 +525,7 @@ func TestTwoRiverClientsSendEachMessageOnce(t *testing.T) {
 	for range 2 {
 		workers := river.NewWorkers()
 		river.AddWorker(workers, &SendWorker{Dispatcher: e.dispatcher(mail.URL("smtp"))})
-		c, err := jobs.New(e.db.DB, log, workers, nil)
+		c, err := jobs.New(e.db.DB, log, workers, nil, map[string]river.QueueConfig{Queue: QueueConfig})
 		if err != nil {
 			t.Fatal(err)
 		}

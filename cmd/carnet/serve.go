@@ -136,7 +136,7 @@ func (m *Main) Open(ctx context.Context) error {
 		jobs.Every(time.Minute, func() river.JobArgs { return notify.AdoptArgs{} }),
 		jobs.Every(cmp.Or(m.SweepEvery, 10*time.Minute), func() river.JobArgs { return webhooks.SweepArgs{} }),
 		jobs.Every(time.Minute, func() river.JobArgs { return reports.FoldArgs{} }),
-	})
+	}, map[string]river.QueueConfig{notify.Queue: notify.QueueConfig})
 	if err != nil {
 		return err
 	}

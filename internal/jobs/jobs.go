@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strings"
 	"sync"
 	"time"
@@ -66,11 +67,14 @@ func Every(interval time.Duration, args func() river.JobArgs) *river.PeriodicJob
 // the job of a dead process and runs it again.
 const RescueAfter = 10 * time.Minute
 
-// New builds a client that works the given workers. lib/pq cannot LISTEN
-// through database/sql, so River polls.
-func New(d *sql.DB, log *slog.Logger, workers *river.Workers, periodic []*river.PeriodicJob) (*Client, error) {
+// New builds a client that works the given workers on River's default queue
+// (4 at a time) and on the queues given. lib/pq cannot LISTEN through
+// database/sql, so River polls.
+func New(d *sql.DB, log *slog.Logger, workers *river.Workers, periodic []*river.PeriodicJob, queues map[string]river.QueueConfig) (*Client, error) {
+	all := map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}}
+	maps.Copy(all, queues)
 	return river.NewClient(riverdatabasesql.New(d), &river.Config{
-		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}},
+		Queues:            all,
 		Workers:           workers,
 		PeriodicJobs:      periodic,
 		PollOnly:          true,
