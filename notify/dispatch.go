@@ -294,20 +294,8 @@ func adopt(ctx context.Context, d *sqlx.DB, batch int) (int, error) {
 	}
 }
 
-// AdoptArgs is the periodic job that runs Adopt.
+// AdoptArgs is the periodic job that runs Adopt (a jobs.Func).
 type AdoptArgs struct{}
 
 // Kind names the job in River's table.
 func (AdoptArgs) Kind() string { return "notify.adopt" }
-
-// AdoptWorker queues the messages that have no job.
-type AdoptWorker struct {
-	river.WorkerDefaults[AdoptArgs]
-	DB *sqlx.DB
-}
-
-// Work runs Adopt.
-func (w *AdoptWorker) Work(ctx context.Context, _ *river.Job[AdoptArgs]) error {
-	_, err := Adopt(ctx, w.DB)
-	return err
-}

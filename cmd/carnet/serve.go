@@ -118,7 +118,10 @@ func (m *Main) Open(ctx context.Context) error {
 
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &packs.ExpiryWorker{DB: d, Now: m.Now})
-	river.AddWorker(workers, &purgeWorker{DB: d})
+	river.AddWorker(workers, &jobs.Func[purgeArgs]{Fn: func(ctx context.Context) error {
+		_, err := api.PurgeIdempotencyKeys(ctx, d)
+		return err
+	}})
 	river.AddWorker(workers, &packs.RemindWorker{DB: d, Now: m.Now})
 	river.AddWorker(workers, &billing.ScheduleWorker{Billing: bill})
 	river.AddWorker(workers, &billing.FeeWorker{Billing: bill})
@@ -128,7 +131,10 @@ func (m *Main) Open(ctx context.Context) error {
 	river.AddWorker(workers, &reconcile.RefundWorker{Reconciler: recon})
 	river.AddWorker(workers, &webhooks.SweepWorker{Intake: intake})
 	river.AddWorker(workers, &notify.SendWorker{Dispatcher: dispatcher})
-	river.AddWorker(workers, &notify.AdoptWorker{DB: d})
+	river.AddWorker(workers, &jobs.Func[notify.AdoptArgs]{Fn: func(ctx context.Context) error {
+		_, err := notify.Adopt(ctx, d)
+		return err
+	}})
 	m.jobs, err = jobs.New(d.DB, m.Log, workers, []*river.PeriodicJob{
 		jobs.Every(cmp.Or(m.ExpiryEvery, time.Minute), func() river.JobArgs { return packs.ExpireArgs{} }),
 		jobs.Every(time.Hour, func() river.JobArgs { return purgeArgs{} }),

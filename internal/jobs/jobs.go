@@ -116,3 +116,13 @@ func Schema() (string, error) {
 	}
 	return b.String(), nil
 }
+
+// Func works every job of kind T by calling Fn: for periodic jobs whose
+// arguments say nothing but their kind.
+type Func[T river.JobArgs] struct {
+	river.WorkerDefaults[T]
+	Fn func(ctx context.Context) error
+}
+
+// Work calls Fn.
+func (w *Func[T]) Work(ctx context.Context, _ *river.Job[T]) error { return w.Fn(ctx) }
