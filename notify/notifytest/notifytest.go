@@ -55,7 +55,7 @@ func Work(tb testing.TB, db *sqlx.DB, d *notify.Dispatcher) int {
 		tb.Fatal(err)
 	}
 	for _, id := range ids {
-		tx, err := db.DB.BeginTx(ctx, nil)
+		tx, err := db.BeginTx(ctx, nil)
 		if err != nil {
 			tb.Fatal(err)
 		}
