@@ -6,7 +6,8 @@
 -- are the previous release's; this one reads claimed_until only, to leave a
 -- message that release is sending alone.
 ALTER TABLE notifications ADD COLUMN job_id bigint;
--- The adopter's query: pending messages without a job, few once adopted.
+-- The adopter's query: pending messages without a job, few once adopted
+-- (it also re-queues those whose job River discarded: few, among the pending).
 CREATE INDEX notifications_unqueued_idx ON notifications (id) WHERE status = 'pending' AND job_id IS NULL;
 
 -- +goose Down

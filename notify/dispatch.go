@@ -79,7 +79,7 @@ type outgoing struct {
 	CoachEmail string `db:"coach_email"`
 }
 
-// deliver sends (or keeps) message id, as the attempt-th try of its job, and
+// deliver sends (or keeps) message id (last: on its job's last attempt), and
 // records the outcome. It holds the row's lock from reading to recording:
 // another job for the same row waits and then finds it sent, and Revise
 // sees it as being sent. A message already sent, kept or failed is done. A
@@ -260,7 +260,9 @@ func (w *SendWorker) Work(ctx context.Context, j *river.Job[SendArgs]) error {
 const adoptBatch = 500
 
 // Adopt gives a job to every pending message that has none (written by the
-// previous release during a rolling deploy) and returns how many it queued.
+// previous release during a rolling deploy), or whose job River gave up on
+// without recording an outcome (every attempt failed on the database itself),
+// and returns how many it queued.
 // Its job waits out a claim that release's dispatcher still holds.
 func Adopt(ctx context.Context, d *sqlx.DB) (int, error) { return adopt(ctx, d, adoptBatch) }
 
@@ -273,8 +275,10 @@ func adopt(ctx context.Context, d *sqlx.DB, batch int) (int, error) {
 				ID        int64      `db:"id"`
 				NotBefore *time.Time `db:"not_before"`
 			}
-			if err := tx.SelectContext(ctx, &rows, `SELECT id, not_before FROM notifications
-				WHERE status = 'pending' AND job_id IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`, batch); err != nil {
+			if err := tx.SelectContext(ctx, &rows, `SELECT n.id, n.not_before FROM notifications n
+				WHERE n.status = 'pending' AND (n.job_id IS NULL OR NOT EXISTS (SELECT 1 FROM river_job j
+					WHERE j.id = n.job_id AND j.state <> 'discarded'))
+				ORDER BY n.id LIMIT $1 FOR UPDATE OF n SKIP LOCKED`, batch); err != nil {
 				return err
 			}
 			n = len(rows)

@@ -420,6 +420,20 @@ func TestRowsWithoutAJobAreAdopted(t *testing.T) {
 	if n := e.count(`SELECT count(*) FROM notifications WHERE status = 'sent'`); n != 6 || len(mail.Messages()) != 6 {
 		t.Errorf("%d sent, %d emails, want 6", n, len(mail.Messages()))
 	}
+
+	// A job River gave up on while the database failed it every time (no
+	// outcome recorded, as River leaves it): its message gets a new job.
+	e.enqueue(e.message("stuck"))
+	if _, err := e.db.Exec(`UPDATE river_job SET state = 'discarded', finalized_at = now(), attempt = max_attempts
+		WHERE id = (SELECT job_id FROM notifications WHERE cause_key = 'stuck')`); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := Adopt(context.Background(), e.db); err != nil || n != 1 {
+		t.Fatalf("re-adopted %d, %v", n, err)
+	}
+	if n := e.run(); n != 1 || e.row("stuck").Status != "sent" || len(mail.Messages()) != 7 {
+		t.Errorf("the re-adopted message: handled %d, %+v, %d emails", n, e.row("stuck"), len(mail.Messages()))
+	}
 }
 
 // A held message waits for its time, and says what its data says then.
