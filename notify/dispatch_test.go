@@ -732,3 +732,42 @@ func BenchmarkOutbox(b *testing.B) {
 	b.Logf("%d messages sent in %v (%.0f a second), %.2f s of it sending (%.0f a second)",
 		int(sent), total.Round(time.Millisecond), sent/total.Seconds(), sending, sent/sending)
 }
+
+// A message its job is sending (its row locked) is not rewritten under it:
+// the new facts go out as an update.
+func TestReviseWhileBeingSentTellsAnUpdate(t *testing.T) {
+	e := newEnv(t, "")
+	m := e.message("anomaly:8:opened:client")
+	e.enqueue(m)
+	sending, err := e.db.Beginx() // as deliver holds the row while it sends
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = sending.Rollback() }()
+	if _, err := sending.Exec(`SELECT id FROM notifications WHERE cause_key = $1 FOR UPDATE`, m.Cause); err != nil {
+		t.Fatal(err)
+	}
+	revised := Message{CoachID: m.CoachID, Cause: m.Cause, Template: m.Template, Locale: m.Locale, To: m.To, Data: map[string]any{}}
+	for k, v := range m.Data {
+		revised.Data[k] = v
+	}
+	revised.Data["Excess"] = "300,00 €"
+	if err := db.InTx(context.Background(), e.db, func(tx *sqlx.Tx) error {
+		return Revise(context.Background(), tx, revised, "anomaly:8:updated:", e.clock())
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sending.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	var data []string
+	if err := e.db.Select(&data, `SELECT data->>'Excess' FROM notifications ORDER BY id`); err != nil {
+		t.Fatal(err)
+	}
+	if len(data) != 2 || data[0] != m.Data["Excess"] || data[1] != "300,00 €" {
+		t.Errorf("messages' excess: %v, want the first untouched and an update", data)
+	}
+	if n := e.count(`SELECT count(*) FROM river_job WHERE kind = 'notify.send'`); n != 2 {
+		t.Errorf("%d send jobs, want one for the update too", n)
+	}
+}
