@@ -40,6 +40,15 @@ func jnum(v any) int64 { f, _ := v.(float64); return int64(f) }
 func TestReportsAddUpToTheRows(t *testing.T) {
 	t.Parallel()
 	a := startApp(t)
+	// The periodic fold runs once at start, then every minute: wait for the
+	// first run to be over, so the deltas this test writes are still there
+	// to fold at its end (under load, that run came late and folded them).
+	for deadline := time.Now().Add(60 * time.Second); a.count(`SELECT count(*) FROM river_job
+		WHERE kind = 'reports.fold' AND state = 'completed'`) == 0; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the start-up fold did not run")
+		}
+	}
 	key := a.coach("reports@example.com") // Europe/Paris, EUR
 	other := a.coach("other-reports@example.com")
 	paris, _ := time.LoadLocation("Europe/Paris")
