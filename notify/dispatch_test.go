@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -436,6 +437,13 @@ func TestRowsWithoutAJobAreAdopted(t *testing.T) {
 	}
 }
 
+// withExcess is m with its facts grown: another excess.
+func withExcess(m Message, excess string) Message {
+	m.Data = maps.Clone(m.Data)
+	m.Data["Excess"] = excess
+	return m
+}
+
 // A held message waits for its time, and says what its data says then.
 func TestHeldMessageSaysTheRevisedFacts(t *testing.T) {
 	mail, _ := mailtest.Start(t, mailtest.PlainSMTP)
@@ -446,11 +454,7 @@ func TestHeldMessageSaysTheRevisedFacts(t *testing.T) {
 	if n := e.run(); n != 0 {
 		t.Fatalf("a held message was handled (%d)", n)
 	}
-	revised := Message{CoachID: m.CoachID, Cause: m.Cause, Template: m.Template, Locale: m.Locale, To: m.To, Data: map[string]any{}}
-	for k, v := range m.Data {
-		revised.Data[k] = v
-	}
-	revised.Data["Excess"] = "300,00 €"
+	revised := withExcess(m, "300,00 €")
 	err := db.InTx(context.Background(), e.db, func(tx *sqlx.Tx) error {
 		return Revise(context.Background(), tx, revised, "anomaly:7:updated:", e.clock())
 	})
@@ -747,11 +751,7 @@ func TestReviseWhileBeingSentTellsAnUpdate(t *testing.T) {
 	if _, err := sending.Exec(`SELECT id FROM notifications WHERE cause_key = $1 FOR UPDATE`, m.Cause); err != nil {
 		t.Fatal(err)
 	}
-	revised := Message{CoachID: m.CoachID, Cause: m.Cause, Template: m.Template, Locale: m.Locale, To: m.To, Data: map[string]any{}}
-	for k, v := range m.Data {
-		revised.Data[k] = v
-	}
-	revised.Data["Excess"] = "300,00 €"
+	revised := withExcess(m, "300,00 €")
 	if err := db.InTx(context.Background(), e.db, func(tx *sqlx.Tx) error {
 		return Revise(context.Background(), tx, revised, "anomaly:8:updated:", e.clock())
 	}); err != nil {
