@@ -33,7 +33,7 @@ func TestTouchedKeepsThePlanAsTheEventLeftIt(t *testing.T) {
 		})
 	}
 	// Outside an event nothing is kept, and nothing breaks.
-	var none *Touched = TouchedOf(context.Background())
+	none := TouchedOf(context.Background())
 	none.Keep(1, "plan")
 	if _, ok := none.Kept(1); ok {
 		t.Fatal("a plan was kept outside an event")
