@@ -21,7 +21,7 @@ func (a *App) sessions(c *gin.Context) {
 		a.pages.Fail(c, v, err)
 		return
 	}
-	sessions, err := a.withNames(c, list)
+	sessions, err := a.withNames(c, v, list)
 	if err != nil {
 		a.pages.Fail(c, v, err)
 		return
@@ -141,7 +141,7 @@ func (a *App) session(c *gin.Context, id int64) {
 		a.pages.Fail(c, v, err)
 		return
 	}
-	views, err := a.withNames(c, []packs.Session{s})
+	views, err := a.withNames(c, v, []packs.Session{s})
 	if err != nil {
 		a.pages.Fail(c, v, err)
 		return

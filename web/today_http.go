@@ -17,17 +17,21 @@ type sessionView struct {
 	Participants []participant
 }
 
+// participant is one line of a session, in words already: a page of 200
+// participants renders 800 buttons, and resolving labels, pointers and
+// links in the template was most of that page's time (profiled).
 type participant struct {
-	packs.Booking
-	Name    string
-	Choices []choice // one per outcome, while none is recorded
+	ID, ClientID int64
+	Name         string
+	Outcome      string // the outcome recorded, in words; "" while none is
+	Tone         string // ok, warn or "" for the outcome's tag
+	Waived       string // "" unless its charge was waived, in words
+	Choices      []choice // one per outcome, while none is recorded
 }
 
-// choice is an outcome button and the page that prices it; built here once
-// per participant, as a page of 200 participants would otherwise assemble
-// 800 links in the template.
+// choice is an outcome button and the page that prices it.
 type choice struct {
-	Outcome, Href string
+	Label, Href string
 }
 
 type todayData struct {
@@ -52,7 +56,7 @@ func (a *App) today(c *gin.Context) {
 		a.pages.Fail(c, v, err)
 		return
 	}
-	sessions, err := a.withNames(c, list)
+	sessions, err := a.withNames(c, v, list)
 	if err != nil {
 		a.pages.Fail(c, v, err)
 		return
@@ -73,7 +77,7 @@ func (a *App) today(c *gin.Context) {
 }
 
 // withNames adds each participant's name to sessions.
-func (a *App) withNames(c *gin.Context, list []packs.Session) ([]sessionView, error) {
+func (a *App) withNames(c *gin.Context, v *View, list []packs.Session) ([]sessionView, error) {
 	var ids []int64
 	for _, s := range list {
 		for _, b := range s.Bookings {
@@ -89,11 +93,17 @@ func (a *App) withNames(c *gin.Context, list []packs.Session) ([]sessionView, er
 	for _, s := range list {
 		sv := sessionView{Session: s, Ends: s.StartsAt.Add(time.Duration(s.DurationMinutes) * time.Minute)}
 		for _, b := range s.Bookings {
-			p := participant{Booking: b, Name: names[b.ClientID]}
-			if b.Outcome == nil {
+			p := participant{ID: b.ID, ClientID: b.ClientID, Name: names[b.ClientID]}
+			switch {
+			case b.Outcome == nil:
 				for _, o := range outcomeChoices {
-					p.Choices = append(p.Choices, choice{Outcome: o,
+					p.Choices = append(p.Choices, choice{Label: v.T("outcome.do." + o),
 						Href: fmt.Sprintf("/app/bookings/%d/outcome?outcome=%s&back=%s", b.ID, o, back)})
+				}
+			default:
+				p.Outcome, p.Tone = v.T("outcome."+*b.Outcome), outcomeTone(*b.Outcome)
+				if b.Waived {
+					p.Waived = v.T("outcome.waived")
 				}
 			}
 			sv.Participants = append(sv.Participants, p)
@@ -133,6 +143,18 @@ func (a *App) outcomePreview(c *gin.Context, id int64) {
 	v.Title = v.T("outcome.title", "Name", d.Name)
 	v.Data = d
 	a.render(c, "outcome", v)
+}
+
+// outcomeTone is the colour of an outcome's tag: attended is good, a
+// cancellation is neutral, a charge for a missed session a warning.
+func outcomeTone(outcome string) string {
+	switch outcome {
+	case packs.Attended:
+		return "ok"
+	case packs.CoachCancelled, packs.Cancelled:
+		return ""
+	}
+	return "warn"
 }
 
 // outcomeChoices are the buttons of a participant still to settle.
