@@ -23,9 +23,9 @@ type sessionView struct {
 type participant struct {
 	ID, ClientID int64
 	Name         string
-	Outcome      string // the outcome recorded, in words; "" while none is
-	Tone         string // ok, warn or "" for the outcome's tag
-	Waived       string // "" unless its charge was waived, in words
+	Outcome      string   // the outcome recorded, in words; "" while none is
+	Tone         string   // ok, warn or "" for the outcome's tag
+	Waived       string   // "" unless its charge was waived, in words
 	Choices      []choice // one per outcome, while none is recorded
 }
 
