@@ -59,11 +59,11 @@ func (a *App) requireClient(c *gin.Context) {
 			return
 		}
 		if errs.CodeOf(err) != errs.Unauthorized {
-			clientPages.Fail(c, clientPages.NewView(c.GetHeader("Accept-Language"), nil, a.Now()), err)
+			clientPages.Fail(c, clientPages.NewView(c.GetHeader("Accept-Language"), nil), err)
 			return
 		}
 	}
-	v := clientPages.NewView(c.GetHeader("Accept-Language"), nil, a.Now())
+	v := clientPages.NewView(c.GetHeader("Accept-Language"), nil)
 	v.Home = "/client"
 	v.Title = v.T("client.link.title_signed_out")
 	clientPages.Render(c, http.StatusUnauthorized, "link", v.with(linkPage{State: "signed_out"}))
@@ -82,8 +82,8 @@ func (a *App) clientView(c *gin.Context, locale, tz string) *View {
 	if err != nil {
 		loc = time.UTC
 	}
-	v := clientPages.NewView(locale, loc, a.Now())
-	v.SignedIn, v.Home, v.Here = true, clientPathRoot, c.Request.URL.RequestURI()
+	v := clientPages.NewView(locale, loc)
+	v.SignedIn, v.Home = true, clientPathRoot
 	if raw, err := c.Cookie(clientFlashName); err == nil && raw != "" {
 		a.setClientCookie(c, clientFlashName, "", -1)
 		if t := v.T("client.notice." + raw); t != "client.notice."+raw {
@@ -102,7 +102,7 @@ func (a *App) clientDone(c *gin.Context, to string, err error, notice string) {
 	case err == nil:
 		a.setClientCookie(c, clientFlashName, notice, 60)
 	case e == nil || e.Code == errs.Internal || e.Code == errs.NotFound:
-		clientPages.Fail(c, clientPages.NewView(c.GetHeader("Accept-Language"), nil, a.Now()), err)
+		clientPages.Fail(c, clientPages.NewView(c.GetHeader("Accept-Language"), nil), err)
 		return
 	default:
 		a.setClientCookie(c, clientFlashName, e.Code, 60)

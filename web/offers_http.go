@@ -92,7 +92,7 @@ func (a *App) postOffer(c *gin.Context) {
 	coach := coachOf(c)
 	price, err := i18n.ParseMoney(c.PostForm("price"), coach.Currency)
 	if err != nil || price == 0 {
-		a.done(c, "/app/offers", errs.Field("price_amount", "must be an amount"), "")
+		a.refused(c, "/app/offers", errs.Field("price_amount", "must be an amount"), "", func() { a.offers(c) })
 		return
 	}
 	upfront := true
@@ -105,7 +105,7 @@ func (a *App) postOffer(c *gin.Context) {
 		in.Sessions, in.ValidityDays = nil, nil
 	}
 	_, err = a.Packs.CreateOffer(c.Request.Context(), coach, in)
-	a.done(c, "/app/offers", err, "offer_created")
+	a.refused(c, "/app/offers", err, "offer_created", func() { a.offers(c) })
 }
 
 func (a *App) postArchiveOffer(c *gin.Context, id int64) {

@@ -9,7 +9,9 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -150,10 +152,8 @@ var funcs = template.FuncMap{
 type View struct {
 	Locale   string
 	Location *time.Location
-	Now      time.Time
 	Title    string // already in the reader's words
 	Nav      string // the current section, to mark it in the navigation
-	Here     string // this page's path and query, for a form's way back
 	Notice   string // a success message, in words
 	Error    string // what went wrong, in words
 	SignedIn bool
@@ -161,8 +161,58 @@ type View struct {
 	Currency string // the signed-in coach's
 	Name     string // the signed-in person's name
 	Data     any
-	cat      *i18n.Catalog
-	memo     map[string]string // T without data, by id
+	// Failed is the form a refused post sent, shown again as typed.
+	Failed *FailedForm
+	cat    *i18n.Catalog
+	memo   map[string]string // T without data, by id
+}
+
+// FailedForm is a form that was refused: which one (its hidden "form"
+// field), the values typed, and the field the error names.
+type FailedForm struct {
+	Form   string
+	Values url.Values
+	Field  string // the error's field, as the rules name it ("" for none)
+	Status int    // the HTTP status the page is answered with
+	err    error
+}
+
+// Val is what a form's input shows: the value typed when this form was
+// just refused, else its value from the rows.
+func (v *View) Val(form, name string, stored any) string {
+	if v.Failed != nil && v.Failed.Form == form {
+		return v.Failed.Values.Get(name)
+	}
+	switch s := stored.(type) {
+	case nil:
+		return ""
+	case string:
+		return s
+	case *string:
+		if s == nil {
+			return ""
+		}
+		return *s
+	}
+	return fmt.Sprint(stored)
+}
+
+// Picked tells whether a choice (an option, a radio, a checkbox) is taken:
+// as typed when this form was just refused, else as dflt says.
+func (v *View) Picked(form, name, value string, dflt bool) bool {
+	if v.Failed != nil && v.Failed.Form == form {
+		return slices.Contains(v.Failed.Values[name], value)
+	}
+	return dflt
+}
+
+// FieldError is the error in words to show beside a field of form, when
+// the refusal named one of fields ("" otherwise).
+func (v *View) FieldError(form string, fields ...string) string {
+	if v.Failed == nil || v.Failed.Form != form || !slices.Contains(fields, v.Failed.Field) {
+		return ""
+	}
+	return v.Error
 }
 
 // T writes a message of the page set's catalog; pairs are key, value, ...
@@ -242,8 +292,8 @@ func (v *View) InputTime(t time.Time) string { return v.in(t).Format("2006-01-02
 func (v *View) InputDate(t time.Time) string { return v.in(t).Format("2006-01-02") }
 
 // NewView starts a View for a reader.
-func (p *Pages) NewView(locale string, loc *time.Location, now time.Time) *View {
-	return &View{Locale: i18n.Norm(locale), Location: loc, Now: now, cat: p.Catalog}
+func (p *Pages) NewView(locale string, loc *time.Location) *View {
+	return &View{Locale: i18n.Norm(locale), Location: loc, cat: p.Catalog}
 }
 
 // Render writes a page with status. The page is rendered into a buffer
@@ -252,6 +302,9 @@ func (p *Pages) Render(c *gin.Context, status int, page string, v *View) {
 	t, ok := p.pages[page]
 	if !ok {
 		panic("web: no page " + page) // a programming error, caught by every test
+	}
+	if v.Failed != nil && status == http.StatusOK {
+		status = v.Failed.Status // the form shown again is the answer to a refused post
 	}
 	var b bytes.Buffer
 	if err := t.ExecuteTemplate(&b, "layout", v); err != nil {
@@ -277,6 +330,12 @@ func (p *Pages) ErrorText(c *gin.Context, locale string, err error) string {
 		slog.ErrorContext(c.Request.Context(), "internal error", "err", err, "request_id", api.RequestID(c),
 			"method", c.Request.Method, "path", c.Request.URL.Path)
 		return p.Catalog.T(locale, "error.internal", "RequestID", api.RequestID(c))
+	}
+	if e.Field != "" {
+		// A refusal particular to a field ("this email is taken") has its own words.
+		if s := p.Catalog.T(locale, "error."+e.Code+"."+e.Field); s != "error."+e.Code+"."+e.Field {
+			return s
+		}
 	}
 	if e.Code == errs.Invalid && e.Field != "" {
 		field := p.Catalog.T(locale, "field."+e.Field)

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+
+	"carnet/internal/auth"
+)
+
+// A refused form comes back as typed, with the error in words beside its
+// field and nothing recorded: adding a client whose email is taken, and
+// selling a pack by installments that the offer is not sold in.
+func TestRefusedFormsKeepTheirInput(t *testing.T) {
+	t.Parallel()
+	a := startApp(t)
+	key := a.coach("formes@example.com")
+	_, session, err := auth.SignInWithKey(context.Background(), a.m.DB, key, "", a.clock())
+	if err != nil {
+		t.Fatal(err)
+	}
+	offer := a.must(201, "POST", "/v1/offers", key, map[string]any{"name": "5 séances", "kind": "sessions", "sessions": 5, "price_amount": 25000})
+	lea := a.must(201, "POST", "/v1/clients", key, map[string]any{"name": "Léa Dubois", "email": "lea@example.com"})
+	post := func(path string, form url.Values) reply {
+		return a.do("POST", path, "", form.Encode(), "Content-Type", "application/x-www-form-urlencoded",
+			"Cookie", "carnet_session="+session)
+	}
+	has := func(r reply, want ...string) {
+		t.Helper()
+		for _, w := range want {
+			if !strings.Contains(string(r.Body), w) {
+				t.Errorf("the page lacks %q:\n%s", w, r.Body)
+			}
+		}
+	}
+
+	r := post("/app/clients", url.Values{"form": {"add_client"}, "name": {"Léa Martin"}, "email": {"lea@example.com"},
+		"phone": {"06 11 22 33 44"}, "locale": {"es"}, "notes": {"Le mardi soir"}})
+	if r.Status != 409 {
+		t.Fatalf("a taken email: %d", r.Status)
+	}
+	has(r, `value="Léa Martin"`, `value="06 11 22 33 44"`, `<option value="es" selected>`, `>Le mardi soir</textarea>`,
+		`<p class="field-error" id="new-email-error">Vous avez déjà un client avec cette adresse e-mail.</p>`)
+	if n := a.count(`SELECT count(*) FROM clients WHERE email = 'lea@example.com'`); n != 1 {
+		t.Fatalf("%d clients with that email", n)
+	}
+
+	r = post(fmt.Sprintf("/app/clients/%v/sell", lea["id"]), url.Values{"form": {"sell"}, "offer_id": {fmt.Sprint(offer["id"])},
+		"method": {"checkout"}, "plan": {"installments"}, "reference": {"virement 42"}})
+	if r.Status != 400 {
+		t.Fatalf("installments of an offer sold upfront only: %d", r.Status)
+	}
+	has(r, `<option value="installments" selected>`, `value="virement 42"`,
+		`<p class="field-error" id="plan-error">Vérifiez ce champ : Formule de paiement.</p>`,
+		`name="method" value="checkout" checked>`)
+	if strings.Contains(string(r.Body), `name="email" value="1" checked`) {
+		t.Error("the email box was unticked, the page ticks it again")
+	}
+	if n := a.count(`SELECT count(*) FROM packs WHERE client_id = $1`, lea["id"]); n != 0 {
+		t.Fatalf("a refused sale left %d packs", n)
+	}
+
+	// The next page is clean: the typed values belong to that one answer.
+	r = a.do("GET", "/app/clients", "", nil, "Cookie", "carnet_session="+session)
+	if r.Status != 200 || strings.Contains(string(r.Body), "Léa Martin") || strings.Contains(string(r.Body), "field-error") {
+		t.Errorf("the list after a refusal: %d %s", r.Status, r.Body)
+	}
+}
