@@ -37,9 +37,9 @@ type Pages struct {
 	pages   map[string]*template.Template
 }
 
-// NewPages parses dir/_*.html as partials (a "nav" among them) and every
-// other dir/*.html as a page named by its file name without ".html", each
-// with the layout; messages come from catalogDir/{fr,es,en}.yaml.
+// NewPages parses dir/_*.html and the shared templates/_*.html as partials
+// (a "nav" among them) and every other dir/*.html as a page named by its
+// file name without ".html", each with the layout; messages come from catalogDir/{fr,es,en}.yaml.
 func NewPages(dir, catalogDir string) (*Pages, error) {
 	cat, err := i18n.NewCatalog(assets, catalogDir)
 	if err != nil {
@@ -50,6 +50,8 @@ func NewPages(dir, catalogDir string) (*Pages, error) {
 		return nil, err
 	}
 	partials, _ := fs.Glob(assets, dir+"/_*.html")
+	shared, _ := fs.Glob(assets, "templates/_*.html") // both sets show an agreement
+	partials = append(partials, shared...)
 	p := &Pages{Catalog: cat, pages: map[string]*template.Template{}}
 	for _, f := range files {
 		name := strings.TrimSuffix(path.Base(f), ".html")
@@ -110,8 +112,9 @@ var funcs = template.FuncMap{
 		}
 		return 0
 	},
-	"locales": func() []string { return i18n.Locales },
-	"actions": func() []string { return []string{packs.ActionDeduct, packs.ActionFee, packs.ActionNone} },
+	"locales":         func() []string { return i18n.Locales },
+	"agreementPoints": func() []string { return agreementPoints },
+	"actions":         func() []string { return []string{packs.ActionDeduct, packs.ActionFee, packs.ActionNone} },
 	// dict builds a map for passing several values to a partial.
 	"dict": func(kv ...any) map[string]any {
 		m := map[string]any{}
