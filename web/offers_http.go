@@ -17,7 +17,7 @@ type offersData struct {
 	Offers   []packs.Offer
 	Current  packs.Charter
 	Versions []packs.Charter
-	Preview  *packs.Charter     // a charter read before publishing
+	Preview  *packs.Charter      // a charter read before publishing
 	Doc      *packs.AgreementDoc // the agreement a client would read under it
 	Form     charterForm
 	Lang     string // the language the preview is read in
