@@ -357,12 +357,12 @@ func (a *App) clientBuy(c *gin.Context) {
 		ch := offerChoice{Offer: o}
 		if o.Upfront {
 			ch.Plans = append(ch.Plans, offerPlan{Plan: billing.PlanUpfront, Payments: billing.SplitInstallments(o.PriceAmount, 1, now),
-				Methods: billing.PaymentMethods(o.Currency, coach.Timezone, billing.PlanUpfront)})
+				Methods: billing.PaymentMethods(o.Currency, coach.Country, coach.Timezone, billing.PlanUpfront)})
 		}
 		if o.Installments != nil {
 			ch.Plans = append(ch.Plans, offerPlan{Plan: billing.PlanInstallments,
 				Payments: billing.SplitInstallments(o.PriceAmount, *o.Installments, now),
-				Methods:  billing.PaymentMethods(o.Currency, coach.Timezone, billing.PlanInstallments)})
+				Methods:  billing.PaymentMethods(o.Currency, coach.Country, coach.Timezone, billing.PlanInstallments)})
 		}
 		page.Offers = append(page.Offers, ch)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -66,5 +67,70 @@ func TestRefusedFormsKeepTheirInput(t *testing.T) {
 	r = a.do("GET", "/app/clients", "", nil, "Cookie", "carnet_session="+session)
 	if r.Status != 200 || strings.Contains(string(r.Body), "Léa Martin") || strings.Contains(string(r.Body), "field-error") {
 		t.Errorf("the list after a refusal: %d %s", r.Status, r.Body)
+	}
+}
+
+// The country the coach sets decides PayPal, whatever the time zone says:
+// a coach in Canada on Paris time offers no PayPal; one in Switzerland
+// does. A country that is not one is refused beside the field, as typed.
+func TestCoachCountryDecidesPayPal(t *testing.T) {
+	t.Parallel()
+	a := startApp(t)
+	key := a.coach("pays@example.com")
+	_, session, err := auth.SignInWithKey(context.Background(), a.m.DB, key, "", a.clock())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.must(201, "POST", "/v1/offers", key, map[string]any{"name": "5 séances", "kind": "sessions", "sessions": 5, "price_amount": 25000})
+	cl := a.must(201, "POST", "/v1/clients", key, map[string]any{"name": "Léa Dubois", "email": "lea@example.com", "locale": "en"})
+	link := a.must(201, "POST", "/v1/clients/"+id(cl)+"/links", key, map[string]any{"ttl_hours": 48})["url"].(string)
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := noFollow.Get(a.base + strings.TrimPrefix(link, "http://carnet.test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	var clientCookie string
+	for _, c := range res.Cookies() {
+		if c.Name == "carnet_client" {
+			clientCookie = c.Value
+		}
+	}
+	if clientCookie == "" {
+		t.Fatalf("the link gave no session: %d", res.StatusCode)
+	}
+	methods := func() string {
+		t.Helper()
+		r := a.do("GET", "/client/buy", "", nil, "Cookie", "carnet_client="+clientCookie)
+		if r.Status != 200 {
+			t.Fatalf("buy page: %d %s", r.Status, r.Body)
+		}
+		return string(r.Body)
+	}
+	settings := func(country string) reply {
+		return a.do("POST", "/app/settings", "", url.Values{"form": {"settings"}, "locale": {"fr"}, "timezone": {"Europe/Paris"},
+			"currency": {"EUR"}, "country": {country}}.Encode(), "Content-Type", "application/x-www-form-urlencoded",
+			"Cookie", "carnet_session="+session)
+	}
+	if !strings.Contains(methods(), "PayPal") {
+		t.Fatal("without a country, a coach on Paris time offers PayPal (today's inference)")
+	}
+	// Saved, the settings page (where the post leads) shows it upper-cased.
+	if r := settings("ca"); r.Status != 200 || !strings.Contains(string(r.Body), `id="country" name="country" value="CA"`) {
+		t.Fatalf("country CA: %d %s", r.Status, r.Body)
+	}
+	if got := a.count(`SELECT count(*) FROM coach_preferences WHERE country = 'CA'`); got != 1 {
+		t.Fatalf("the country is not kept: %d rows", got)
+	}
+	if strings.Contains(methods(), "PayPal") {
+		t.Error("a coach in Canada offers PayPal")
+	}
+	r := settings("XX")
+	if r.Status != 400 || !strings.Contains(string(r.Body), `value="XX"`) ||
+		!strings.Contains(string(r.Body), `<p class="field-error" id="country-error">Vérifiez ce champ : Pays.</p>`) {
+		t.Fatalf("country XX: %d %s", r.Status, r.Body)
+	}
+	if r := settings("CH"); r.Status != 200 || !strings.Contains(methods(), "PayPal") {
+		t.Errorf("a coach in Switzerland: %d, PayPal offered: %v", r.Status, strings.Contains(methods(), "PayPal"))
 	}
 }

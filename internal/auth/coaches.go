@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"golang.org/x/text/language"
 
 	"carnet/internal/db"
 	"carnet/internal/errs"
@@ -20,12 +21,15 @@ import (
 
 // Coach is the tenant: every row a coach owns carries its id.
 type Coach struct {
-	ID        int64     `db:"id" json:"id"`
-	Name      string    `db:"name" json:"name"`
-	Email     string    `db:"email" json:"email"`
-	Currency  string    `db:"currency" json:"currency"`
-	Timezone  string    `db:"timezone" json:"timezone"`
-	Locale    string    `db:"locale" select:"coach_locale($.id)" json:"locale"`
+	ID       int64  `db:"id" json:"id"`
+	Name     string `db:"name" json:"name"`
+	Email    string `db:"email" json:"email"`
+	Currency string `db:"currency" json:"currency"`
+	Timezone string `db:"timezone" json:"timezone"`
+	Locale   string `db:"locale" select:"coach_locale($.id)" json:"locale"`
+	// Country is ISO 3166 alpha-2, "" when the coach has not said (the
+	// payment methods then guess from the time zone).
+	Country   string    `db:"country" select:"coalesce((SELECT cp.country FROM coach_preferences cp WHERE cp.coach_id = $.id), '')" json:"country,omitempty"`
 	CreatedAt time.Time `db:"created_at" json:"created_at"`
 }
 
@@ -149,6 +153,7 @@ func CoachByID(ctx context.Context, d sqlx.QueryerContext, id int64) (Coach, err
 // CoachSettings are what a coach changes on the settings page.
 type CoachSettings struct {
 	Locale, Timezone, Currency string
+	Country                    string // ISO 3166 alpha-2, or "" for none
 }
 
 // UpdateSettings changes a coach's language, time zone and currency (the
@@ -164,13 +169,22 @@ func UpdateSettings(ctx context.Context, d *sqlx.DB, coachID int64, s CoachSetti
 	if _, err := time.LoadLocation(s.Timezone); err != nil || s.Timezone == "Local" || s.Timezone == "" {
 		return c, errs.Field("timezone", "must be an IANA time zone such as Europe/Paris")
 	}
+	var country *string // NULL: not said
+	if s.Country != "" {
+		r, err := language.ParseRegion(s.Country)
+		if err != nil || !r.IsCountry() || len(s.Country) != 2 {
+			return c, errs.Field("country", "must be an ISO 3166 alpha-2 code such as FR")
+		}
+		code := r.String()
+		country = &code
+	}
 	tx, err := d.BeginTxx(ctx, nil)
 	if err != nil {
 		return c, err
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op once committed
-	if _, err := tx.ExecContext(ctx, `INSERT INTO coach_preferences (coach_id, locale) VALUES ($1, $2)
-		ON CONFLICT (coach_id) DO UPDATE SET locale = excluded.locale`, coachID, s.Locale); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO coach_preferences (coach_id, locale, country) VALUES ($1, $2, $3)
+		ON CONFLICT (coach_id) DO UPDATE SET locale = excluded.locale, country = excluded.country`, coachID, s.Locale, country); err != nil {
 		return c, err
 	}
 	if err := tx.GetContext(ctx, &c, `UPDATE coaches SET timezone = $2, currency = $3 WHERE id = $1
