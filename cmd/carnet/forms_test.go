@@ -134,3 +134,25 @@ func TestCoachCountryDecidesPayPal(t *testing.T) {
 		t.Errorf("a coach in Switzerland: %d, PayPal offered: %v", r.Status, strings.Contains(methods(), "PayPal"))
 	}
 }
+
+// The pages Stripe Checkout sends a client back to speak the language of
+// the pack's client; a pack Carnet does not know falls back to the browser's.
+func TestCheckoutReturnPagesInTheClientsLanguage(t *testing.T) {
+	t.Parallel()
+	a := startApp(t)
+	key := a.coach("retour@example.com")
+	offer := a.must(201, "POST", "/v1/offers", key, map[string]any{"name": "5 sesiones", "kind": "sessions", "sessions": 5, "price_amount": 25000})
+	cl := a.must(201, "POST", "/v1/clients", key, map[string]any{"name": "Mateo García", "email": "mateo@example.com", "locale": "es"})
+	co := a.must(201, "POST", "/v1/checkout", key, map[string]any{"client_id": cl["id"], "offer_id": offer["id"]})
+	for _, c := range []struct{ path, lang, want string }{
+		{"/checkout/done?pack=" + jsonString(co["pack_id"]), "en", "Su pago está en camino."},
+		{"/checkout/cancelled?pack=" + jsonString(co["pack_id"]), "fr", "No se ha cobrado nada."},
+		{"/checkout/done?pack=999999", "fr", "Votre paiement est en route."},
+		{"/checkout/cancelled", "en", "Nothing was charged."},
+	} {
+		r := a.do("GET", c.path, "", nil, "Accept-Language", c.lang)
+		if r.Status != 200 || !strings.Contains(string(r.Body), c.want) {
+			t.Errorf("%s (browser in %s): %d, want %q in %s", c.path, c.lang, r.Status, c.want, r.Body)
+		}
+	}
+}
