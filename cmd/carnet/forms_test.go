@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 
 	"carnet/internal/auth"
+	"carnet/internal/stripefault"
 )
 
 // A refused form comes back as typed, with the error in words beside its
@@ -84,21 +86,7 @@ func TestCoachCountryDecidesPayPal(t *testing.T) {
 	a.must(201, "POST", "/v1/offers", key, map[string]any{"name": "5 séances", "kind": "sessions", "sessions": 5, "price_amount": 25000})
 	cl := a.must(201, "POST", "/v1/clients", key, map[string]any{"name": "Léa Dubois", "email": "lea@example.com", "locale": "en"})
 	link := a.must(201, "POST", "/v1/clients/"+id(cl)+"/links", key, map[string]any{"ttl_hours": 48})["url"].(string)
-	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	res, err := noFollow.Get(a.base + strings.TrimPrefix(link, "http://carnet.test"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	var clientCookie string
-	for _, c := range res.Cookies() {
-		if c.Name == "carnet_client" {
-			clientCookie = c.Value
-		}
-	}
-	if clientCookie == "" {
-		t.Fatalf("the link gave no session: %d", res.StatusCode)
-	}
+	clientCookie := clientSession(t, a, link)
 	methods := func() string {
 		t.Helper()
 		r := a.do("GET", "/client/buy", "", nil, "Cookie", "carnet_client="+clientCookie)
@@ -155,4 +143,67 @@ func TestCheckoutReturnPagesInTheClientsLanguage(t *testing.T) {
 			t.Errorf("%s (browser in %s): %d, want %q in %s", c.path, c.lang, r.Status, c.want, r.Body)
 		}
 	}
+}
+
+// The client's receipts: while Stripe fails, the page shows the payments
+// without their links (never an error); once Stripe answers, each receipt
+// is read once and kept, so later pages ask Stripe nothing.
+func TestClientReceiptsReadOnceAndNeverAnError(t *testing.T) {
+	t.Parallel()
+	proxy := stripefault.New(t, os.Getenv("STRIPE_API_BASE"))
+	a := startAppWith(t, "", func(m *Main) { m.StripeAPIBase = proxy.URL })
+	key := a.coach("recus@example.com")
+	offer := a.must(201, "POST", "/v1/offers", key, map[string]any{"name": "5 sessions", "kind": "sessions", "sessions": 5, "price_amount": 25000})
+	cl := a.must(201, "POST", "/v1/clients", key, map[string]any{"name": "Emma Clarke", "email": "emma@example.com", "locale": "en"})
+	for range 2 {
+		co := a.must(201, "POST", "/v1/checkout", key, map[string]any{"client_id": cl["id"], "offer_id": offer["id"]})
+		r, err := http.PostForm(a.base+localCheckoutPath(co), url.Values{"action": {"card"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+	}
+	link := a.must(201, "POST", "/v1/clients/"+id(cl)+"/links", key, map[string]any{"ttl_hours": 48})["url"].(string)
+	cookie := clientSession(t, a, link)
+	page := func() string {
+		t.Helper()
+		r := a.do("GET", "/client", "", nil, "Cookie", "carnet_client="+cookie)
+		if r.Status != 200 {
+			t.Fatalf("the client's page: %d %s", r.Status, r.Body)
+		}
+		return string(r.Body)
+	}
+	proxy.Inject(stripefault.Rule{Method: "GET", Path: "/v1/*", Fault: stripefault.DropBefore})
+	if txt := page(); strings.Count(txt, "Stripe receipt") != 0 || strings.Count(txt, "€250.00") < 2 {
+		t.Fatalf("while Stripe fails the page should list both payments without links:\n%s", txt)
+	}
+	if n := a.count(`SELECT count(*) FROM payment_receipts`); n != 0 {
+		t.Fatalf("%d receipts kept from a failing Stripe", n)
+	}
+	proxy.Clear()
+	if txt := page(); strings.Count(txt, "Stripe receipt") != 2 {
+		t.Fatalf("once Stripe answers, both receipts: %d links", strings.Count(txt, "Stripe receipt"))
+	}
+	asked := len(proxy.Seen("GET", "/v1/*"))
+	if txt := page(); strings.Count(txt, "Stripe receipt") != 2 || len(proxy.Seen("GET", "/v1/*")) != asked {
+		t.Errorf("a receipt read once is asked again: %d requests, was %d", len(proxy.Seen("GET", "/v1/*")), asked)
+	}
+}
+
+// clientSession opens a client's link and returns the page's session cookie.
+func clientSession(t *testing.T, a *app, link string) string {
+	t.Helper()
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := noFollow.Get(a.base + strings.TrimPrefix(link, a.m.BaseURL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	for _, c := range res.Cookies() {
+		if c.Name == "carnet_client" && c.Value != "" {
+			return c.Value
+		}
+	}
+	t.Fatalf("the link gave no session: %d", res.StatusCode)
+	return ""
 }
