@@ -201,12 +201,7 @@ func (s *Service) Sessions(ctx context.Context, coach auth.Coach, period, date s
 		AND starts_at >= $2 AND starts_at < $3 ORDER BY starts_at, id`, coach.ID, from, to); err != nil {
 		return nil, err
 	}
-	for i := range rows {
-		if err := loadBookings(ctx, db.Q(ctx, s.DB), &rows[i]); err != nil {
-			return nil, err
-		}
-	}
-	return rows, nil
+	return rows, loadAllBookings(ctx, db.Q(ctx, s.DB), coach.ID, rows)
 }
 
 // PeriodBounds returns the day, ISO week (Monday first) or month holding t, in

@@ -20,10 +20,7 @@ func TestRefusedFormsKeepTheirInput(t *testing.T) {
 	t.Parallel()
 	a := startApp(t)
 	key := a.coach("formes@example.com")
-	_, session, err := auth.SignInWithKey(context.Background(), a.m.DB, key, "", a.clock())
-	if err != nil {
-		t.Fatal(err)
-	}
+	session := coachSession(t, a, key)
 	offer := a.must(201, "POST", "/v1/offers", key, map[string]any{"name": "5 séances", "kind": "sessions", "sessions": 5, "price_amount": 25000})
 	lea := a.must(201, "POST", "/v1/clients", key, map[string]any{"name": "Léa Dubois", "email": "lea@example.com"})
 	post := func(path string, form url.Values) reply {
@@ -79,22 +76,12 @@ func TestCoachCountryDecidesPayPal(t *testing.T) {
 	t.Parallel()
 	a := startApp(t)
 	key := a.coach("pays@example.com")
-	_, session, err := auth.SignInWithKey(context.Background(), a.m.DB, key, "", a.clock())
-	if err != nil {
-		t.Fatal(err)
-	}
+	session := coachSession(t, a, key)
 	a.must(201, "POST", "/v1/offers", key, map[string]any{"name": "5 séances", "kind": "sessions", "sessions": 5, "price_amount": 25000})
 	cl := a.must(201, "POST", "/v1/clients", key, map[string]any{"name": "Léa Dubois", "email": "lea@example.com", "locale": "en"})
 	link := a.must(201, "POST", "/v1/clients/"+id(cl)+"/links", key, map[string]any{"ttl_hours": 48})["url"].(string)
 	clientCookie := clientSession(t, a, link)
-	methods := func() string {
-		t.Helper()
-		r := a.do("GET", "/client/buy", "", nil, "Cookie", "carnet_client="+clientCookie)
-		if r.Status != 200 {
-			t.Fatalf("buy page: %d %s", r.Status, r.Body)
-		}
-		return string(r.Body)
-	}
+	methods := func() string { return clientPage(t, a, clientCookie, "/client/buy") }
 	settings := func(country string) reply {
 		return a.do("POST", "/app/settings", "", url.Values{"form": {"settings"}, "locale": {"fr"}, "timezone": {"Europe/Paris"},
 			"currency": {"EUR"}, "country": {country}}.Encode(), "Content-Type", "application/x-www-form-urlencoded",
@@ -165,14 +152,7 @@ func TestClientReceiptsReadOnceAndNeverAnError(t *testing.T) {
 	}
 	link := a.must(201, "POST", "/v1/clients/"+id(cl)+"/links", key, map[string]any{"ttl_hours": 48})["url"].(string)
 	cookie := clientSession(t, a, link)
-	page := func() string {
-		t.Helper()
-		r := a.do("GET", "/client", "", nil, "Cookie", "carnet_client="+cookie)
-		if r.Status != 200 {
-			t.Fatalf("the client's page: %d %s", r.Status, r.Body)
-		}
-		return string(r.Body)
-	}
+	page := func() string { return clientPage(t, a, cookie, "/client") }
 	proxy.Inject(stripefault.Rule{Method: "GET", Path: "/v1/*", Fault: stripefault.DropBefore})
 	if txt := page(); strings.Count(txt, "Stripe receipt") != 0 || strings.Count(txt, "€250.00") < 2 {
 		t.Fatalf("while Stripe fails the page should list both payments without links:\n%s", txt)
@@ -206,4 +186,24 @@ func clientSession(t *testing.T, a *app, link string) string {
 	}
 	t.Fatalf("the link gave no session: %d", res.StatusCode)
 	return ""
+}
+
+// coachSession signs in with key and returns the coach's session cookie.
+func coachSession(t *testing.T, a *app, key string) string {
+	t.Helper()
+	_, session, err := auth.SignInWithKey(context.Background(), a.m.DB, key, "", a.clock())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return session
+}
+
+// clientPage reads one of the client's pages with their session cookie.
+func clientPage(t *testing.T, a *app, cookie, path string) string {
+	t.Helper()
+	r := a.do("GET", path, "", nil, "Cookie", "carnet_client="+cookie)
+	if r.Status != 200 {
+		t.Fatalf("%s: %d %s", path, r.Status, r.Body)
+	}
+	return string(r.Body)
 }
