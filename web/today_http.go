@@ -94,13 +94,12 @@ func (a *App) withNames(c *gin.Context, v *View, list []packs.Session) ([]sessio
 		sv := sessionView{Session: s, Ends: s.StartsAt.Add(time.Duration(s.DurationMinutes) * time.Minute)}
 		for _, b := range s.Bookings {
 			p := participant{ID: b.ID, ClientID: b.ClientID, Name: names[b.ClientID]}
-			switch {
-			case b.Outcome == nil:
+			if b.Outcome == nil {
 				for _, o := range outcomeChoices {
 					p.Choices = append(p.Choices, choice{Label: v.T("outcome.do." + o),
 						Href: fmt.Sprintf("/app/bookings/%d/outcome?outcome=%s&back=%s", b.ID, o, back)})
 				}
-			default:
+			} else {
 				p.Outcome, p.Tone = v.T("outcome."+*b.Outcome), outcomeTone(*b.Outcome)
 				if b.Waived {
 					p.Waived = v.T("outcome.waived")
