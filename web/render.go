@@ -39,7 +39,8 @@ type Pages struct {
 
 // NewPages parses dir/_*.html and the shared templates/_*.html as partials
 // (a "nav" among them) and every other dir/*.html as a page named by its
-// file name without ".html", each with the layout; messages come from catalogDir/{fr,es,en}.yaml.
+// file name without ".html", each with the layout; messages come from
+// catalogDir/{fr,es,en}.yaml.
 func NewPages(dir, catalogDir string) (*Pages, error) {
 	cat, err := i18n.NewCatalog(assets, catalogDir)
 	if err != nil {
