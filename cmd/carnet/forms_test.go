@@ -207,3 +207,31 @@ func clientPage(t *testing.T, a *app, cookie, path string) string {
 	}
 	return string(r.Body)
 }
+
+// Scheduling an individual session with two participants is refused with
+// the participants still ticked, the time and title as typed.
+func TestRefusedScheduleKeepsItsParticipants(t *testing.T) {
+	t.Parallel()
+	a := startApp(t)
+	key := a.coach("seances@example.com")
+	session := coachSession(t, a, key)
+	var ids []string
+	for _, e := range []string{"ana@example.com", "bob@example.com"} {
+		ids = append(ids, id(a.must(201, "POST", "/v1/clients", key, map[string]any{"name": e, "email": e})))
+	}
+	r := a.do("POST", "/app/sessions", "", url.Values{"form": {"schedule"}, "client_id": ids, "kind": {"individual"},
+		"title": {"Yoga du soir"}, "starts_at": {"2026-11-05T18:30"}, "duration_minutes": {"45"}}.Encode(),
+		"Content-Type", "application/x-www-form-urlencoded", "Cookie", "carnet_session="+session)
+	if r.Status != 400 {
+		t.Fatalf("an individual session for two: %d", r.Status)
+	}
+	for _, w := range []string{`value="` + ids[0] + `" checked>`, `value="` + ids[1] + `" checked>`, `value="Yoga du soir"`,
+		`value="2026-11-05T18:30"`, `value="45"`, `<p class="field-error" id="client_ids-error">`} {
+		if !strings.Contains(string(r.Body), w) {
+			t.Errorf("the form lacks %q:\n%s", w, r.Body)
+		}
+	}
+	if n := a.count(`SELECT count(*) FROM sessions`); n != 0 {
+		t.Fatalf("a refused schedule left %d sessions", n)
+	}
+}
