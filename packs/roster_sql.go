@@ -31,9 +31,12 @@ const (
 		    WHERE e.pack_id = ANY(l.period_ids) AND e.kind IN ('attended', 'no_show', 'late_cancel')
 		      AND date_trunc('week', se.starts_at AT TIME ZONE co.timezone) = date_trunc('week', $3::timestamptz AT TIME ZONE co.timezone)
 		  )::int END AS period_week`
-	// searchCond is the list's filter; ILIKE on name or email is served by
-	// the trigram indexes of migration 00038.
-	searchCond = `c.coach_id = $1 AND ($2 = '' OR c.name ILIKE $2 OR c.email ILIKE $2)`
+	// allClients and searchCond are the list's filter, without and with a
+	// search ($2: '' or the pattern). Two texts, not one with "$2 = '' OR":
+	// statements stay prepared per connection, and a generic plan of that OR
+	// could not use the trigram indexes (migration 00038) that serve ILIKE.
+	allClients = `c.coach_id = $1 AND $2::text = ''`
+	searchCond = `c.coach_id = $1 AND (c.name ILIKE $2 OR c.email ILIKE $2)`
 )
 
 // sortKeys are, for each order but the name, the one value per client it
@@ -55,19 +58,19 @@ func (s *Service) ClientList(ctx context.Context, coachID int64, q ClientQuery) 
 	}
 	page := ClientPage{Query: q, Lines: []ClientLine{}}
 	now := s.Now().UTC()
-	search := ""
+	search, cond := "", allClients
 	if q.Search != "" {
-		search = likePattern(q.Search)
+		search, cond = likePattern(q.Search), searchCond
 	}
-	if err := s.DB.GetContext(ctx, &page.Total, `SELECT count(*) FROM clients c WHERE `+searchCond,
+	if err := s.DB.GetContext(ctx, &page.Total, `SELECT count(*) FROM clients c WHERE `+cond,
 		coachID, search); err != nil {
 		return page, err
 	}
 	chosen := `SELECT id, row_number() OVER (ORDER BY lower(name), id) AS ord FROM (SELECT id, name FROM clients c
-		WHERE ` + searchCond + ` ORDER BY lower(name), id LIMIT $4 OFFSET $5) x`
+		WHERE ` + cond + ` ORDER BY lower(name), id LIMIT $4 OFFSET $5) x`
 	if key, ok := sortKeys[q.Sort]; ok {
 		chosen = `SELECT n.id, row_number() OVER (ORDER BY k.k ` + nullsAt(q.Sort) + `, n.rank) AS ord
-			FROM (SELECT id, row_number() OVER (ORDER BY lower(name), id) AS rank FROM clients c WHERE ` + searchCond + `) n
+			FROM (SELECT id, row_number() OVER (ORDER BY lower(name), id) AS rank FROM clients c WHERE ` + cond + `) n
 			LEFT JOIN (` + key + `) k ON k.client_id = n.id ORDER BY ord LIMIT $4 OFFSET $5`
 	}
 	var rows []struct {
