@@ -6,7 +6,6 @@
 package metrics
 
 import (
-	"context"
 	"net/http"
 	"net/http/pprof"
 	"strconv"
@@ -51,7 +50,7 @@ func New(d *sqlx.DB) *Metrics {
 		Help: "Stripe webhook deliveries, by event type and outcome (applied, stored: kept but not applicable, duplicate, refused, failed)."},
 		[]string{"type", "outcome"})
 	m.messages = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "carnet_notifications_total",
-		Help: "Outbox messages handled by this process's dispatcher, by outcome (sent, kept, retry, failed)."},
+		Help: "Outbox messages this process's notify.send jobs handled, by outcome (sent, kept, retry, failed)."},
 		[]string{"outcome"})
 	m.Registry.MustRegister(m.requests, m.latency, m.stripeCalls, m.stripeLatency, m.webhooks, m.messages,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -112,9 +111,9 @@ var (
 		[]string{"kind", "state"}, nil)
 	anomaliesDesc = prometheus.NewDesc("carnet_anomalies", "Anomalies ever opened, by kind and current state.",
 		[]string{"kind", "state"}, nil)
-	backlogDesc = prometheus.NewDesc("carnet_notifications_pending", "Outbox messages waiting to be sent.", nil, nil)
+	backlogDesc = prometheus.NewDesc("carnet_notifications_pending", "Outbox messages due and waiting to be sent.", nil, nil)
 	oldestDesc  = prometheus.NewDesc("carnet_notifications_oldest_pending_seconds",
-		"Age of the oldest message waiting to be sent (0 when none).", nil, nil)
+		"How long the oldest message due has waited to be sent (0 when none).", nil, nil)
 	unappliedDesc = prometheus.NewDesc("carnet_webhook_events_unapplied",
 		"Stored webhook events whose application failed and awaits a retry.", nil, nil)
 	scrapeErrDesc = prometheus.NewDesc("carnet_database_scrape_errors",
@@ -125,50 +124,6 @@ func (g *dbGauges) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{jobsDesc, anomaliesDesc, backlogDesc, oldestDesc, unappliedDesc, scrapeErrDesc} {
 		ch <- d
 	}
-}
-
-func (g *dbGauges) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	failed := 0.0
-	type count struct {
-		Kind  string  `db:"kind"`
-		State string  `db:"state"`
-		N     float64 `db:"n"`
-	}
-	grouped := func(desc *prometheus.Desc, query string) {
-		var rows []count
-		if err := g.db.SelectContext(ctx, &rows, query); err != nil {
-			failed = 1
-			return
-		}
-		for _, r := range rows {
-			ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, r.N, r.Kind, r.State)
-		}
-	}
-	// River deletes finished jobs after a day, so this stays small.
-	grouped(jobsDesc, `SELECT kind, state::text AS state, count(*) AS n FROM river_job GROUP BY 1, 2`)
-	grouped(anomaliesDesc, `SELECT kind, state, count(*) AS n FROM anomalies GROUP BY 1, 2`)
-	var outbox struct {
-		N      float64 `db:"n"`
-		Oldest float64 `db:"oldest"`
-	}
-	// Both read the partial index on pending messages only.
-	if err := g.db.GetContext(ctx, &outbox, `SELECT count(*) AS n,
-		coalesce(extract(epoch FROM now() - min(next_attempt_at)), 0)::float8 AS oldest
-		FROM notifications WHERE status = 'pending'`); err != nil {
-		failed = 1
-	} else {
-		ch <- prometheus.MustNewConstMetric(backlogDesc, prometheus.GaugeValue, outbox.N)
-		ch <- prometheus.MustNewConstMetric(oldestDesc, prometheus.GaugeValue, max(outbox.Oldest, 0))
-	}
-	var unapplied float64
-	if err := g.db.GetContext(ctx, &unapplied, `SELECT count(*) FROM webhook_events WHERE processed_at IS NULL`); err != nil {
-		failed = 1
-	} else {
-		ch <- prometheus.MustNewConstMetric(unappliedDesc, prometheus.GaugeValue, unapplied)
-	}
-	ch <- prometheus.MustNewConstMetric(scrapeErrDesc, prometheus.GaugeValue, failed)
 }
 
 // Transport counts and times every call stripe-go makes, by endpoint: the
