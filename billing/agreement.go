@@ -41,11 +41,34 @@ func (s *Service) agreement(ctx context.Context, q sqlx.QueryerContext, coach au
 	if err != nil {
 		return packs.AgreementDoc{}, err
 	}
+	return renderAgreement(t, offer, n, now), nil
+}
+
+// renderAgreement writes terms out with the plan's n payments from now.
+func renderAgreement(t packs.AgreementTerms, offer packs.Offer, n int, now time.Time) packs.AgreementDoc {
 	t.On = now
 	for _, d := range SplitInstallments(offer.PriceAmount, n, now) {
 		t.Dues = append(t.Dues, packs.AgreementDue{At: d.DueAt, Amount: d.Amount})
 	}
-	return packs.RenderAgreement(t), nil
+	return packs.RenderAgreement(t)
+}
+
+// AgreementPreview is the agreement a client reading locale would accept
+// for offer under ch, a charter not yet published: what the coach's charter
+// editor shows. The client is a sample (name and email); the plan is the
+// offer's upfront one, else its installments.
+func AgreementPreview(coach auth.Coach, offer packs.Offer, ch packs.Charter, locale, clientName, clientEmail string, now time.Time) packs.AgreementDoc {
+	loc, err := time.LoadLocation(coach.Timezone)
+	if err != nil {
+		loc = time.UTC
+	}
+	plan, n := PlanUpfront, 1
+	if !offer.Upfront && offer.Installments != nil {
+		plan, n = PlanInstallments, *offer.Installments
+	}
+	return renderAgreement(packs.AgreementTerms{Locale: locale, Location: loc, CoachName: coach.Name,
+		CoachEmail: coach.Email, CoachLocale: coach.Locale, ClientName: clientName, ClientEmail: clientEmail, Offer: offer, Plan: plan,
+		Charter: ch}, offer, n, now)
 }
 
 // Agreement is what a client reads before paying.

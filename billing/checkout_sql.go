@@ -105,7 +105,7 @@ func (s *Service) openSession(ctx context.Context, coach auth.Coach, client pack
 	params := &stripe.CheckoutSessionParams{
 		Customer:           stripe.String(customer),
 		ClientReferenceID:  stripe.String(packID),
-		PaymentMethodTypes: stripe.StringSlice(PaymentMethods(pack.Currency, coach.Timezone, pack.Plan)),
+		PaymentMethodTypes: stripe.StringSlice(PaymentMethods(pack.Currency, coach.Country, coach.Timezone, pack.Plan)),
 		ConsentCollection:  &stripe.CheckoutSessionConsentCollectionParams{TermsOfService: stripe.String("required")},
 		SuccessURL:         stripe.String(s.BaseURL + "/checkout/done?pack=" + packID),
 		CancelURL:          stripe.String(s.BaseURL + "/checkout/cancelled?pack=" + packID),
@@ -120,7 +120,7 @@ func (s *Service) openSession(ctx context.Context, coach auth.Coach, client pack
 		params.LineItems = []*stripe.CheckoutSessionLineItemParams{{Quantity: stripe.Int64(1), Price: stripe.String(price)}}
 		// The card or mandate is kept for late-cancellation fees, off session.
 		params.PaymentIntentData = &stripe.CheckoutSessionPaymentIntentDataParams{Metadata: meta, SetupFutureUsage: stripe.String("off_session")}
-		if slices.Contains(PaymentMethods(pack.Currency, coach.Timezone, pack.Plan), "paypal") {
+		if slices.Contains(PaymentMethods(pack.Currency, coach.Country, coach.Timezone, pack.Plan), "paypal") {
 			// PayPal is not kept for later without Stripe's recurring approval:
 			// paid by PayPal, a later fee is asked for, not charged.
 			params.PaymentMethodOptions = &stripe.CheckoutSessionPaymentMethodOptionsParams{

@@ -8,18 +8,30 @@ import "strings"
 var paypalCurrencies = map[string]bool{"EUR": true, "GBP": true, "USD": true, "CHF": true, "CZK": true,
 	"DKK": true, "NOK": true, "PLN": true, "SEK": true, "HUF": true}
 
+// paypalCountries are those places (ISO 3166 alpha-2): the EEA, the United
+// Kingdom and Switzerland.
+var paypalCountries = map[string]bool{"AT": true, "BE": true, "BG": true, "HR": true, "CY": true, "CZ": true,
+	"DK": true, "EE": true, "FI": true, "FR": true, "DE": true, "GR": true, "HU": true, "IE": true, "IT": true,
+	"LV": true, "LI": true, "LT": true, "LU": true, "MT": true, "NL": true, "NO": true, "PL": true, "PT": true,
+	"RO": true, "SK": true, "SI": true, "ES": true, "SE": true, "IS": true, "GB": true, "CH": true}
+
 // PaymentMethods lists how a client may pay a plan at Checkout, for a coach
-// who sells in currency and lives in timezone (Carnet knows no country; a
-// European zone stands for a European account): card always; SEPA Direct
-// Debit in euros; PayPal for a payment upfront in Europe (its recurring
-// debits need Stripe's separate approval, so installments are card or SEPA).
-func PaymentMethods(currency, timezone, plan string) []string {
+// who sells in currency from country (ISO 3166 alpha-2, as set in the
+// coach's settings): card always; SEPA Direct Debit in euros; PayPal for a
+// payment upfront where Stripe offers it (its recurring debits need Stripe's
+// separate approval, so installments are card or SEPA). A coach who has not
+// said their country is taken to be in Europe when their time zone is.
+func PaymentMethods(currency, country, timezone, plan string) []string {
 	currency = strings.ToUpper(currency)
 	out := []string{"card"}
 	if currency == "EUR" {
 		out = append(out, "sepa_debit")
 	}
-	if plan == PlanUpfront && paypalCurrencies[currency] && strings.HasPrefix(timezone, "Europe/") {
+	inPayPalCountry := paypalCountries[strings.ToUpper(country)]
+	if country == "" {
+		inPayPalCountry = strings.HasPrefix(timezone, "Europe/")
+	}
+	if plan == PlanUpfront && paypalCurrencies[currency] && inPayPalCountry {
 		out = append(out, "paypal")
 	}
 	return out

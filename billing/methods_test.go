@@ -7,18 +7,24 @@ import (
 
 func TestPaymentMethods(t *testing.T) {
 	for _, c := range []struct {
-		currency, tz, plan string
-		want               []string
+		currency, country, tz, plan string
+		want                        []string
 	}{
-		{"EUR", "Europe/Paris", PlanUpfront, []string{"card", "sepa_debit", "paypal"}},
-		{"EUR", "Europe/Madrid", PlanInstallments, []string{"card", "sepa_debit"}},
-		{"GBP", "Europe/London", PlanUpfront, []string{"card", "paypal"}},
-		{"USD", "America/New_York", PlanUpfront, []string{"card"}},
-		{"JPY", "Europe/Paris", PlanUpfront, []string{"card"}},
-		{"eur", "UTC", PlanUpfront, []string{"card", "sepa_debit"}},
+		{"EUR", "", "Europe/Paris", PlanUpfront, []string{"card", "sepa_debit", "paypal"}},
+		{"EUR", "", "Europe/Madrid", PlanInstallments, []string{"card", "sepa_debit"}},
+		{"GBP", "", "Europe/London", PlanUpfront, []string{"card", "paypal"}},
+		{"USD", "", "America/New_York", PlanUpfront, []string{"card"}},
+		{"JPY", "", "Europe/Paris", PlanUpfront, []string{"card"}},
+		{"eur", "", "UTC", PlanUpfront, []string{"card", "sepa_debit"}},
+		// A country said in the settings wins over the time zone.
+		{"EUR", "FR", "UTC", PlanUpfront, []string{"card", "sepa_debit", "paypal"}},
+		{"EUR", "CH", "America/Montreal", PlanUpfront, []string{"card", "sepa_debit", "paypal"}},
+		{"EUR", "CA", "Europe/Paris", PlanUpfront, []string{"card", "sepa_debit"}},
+		{"USD", "US", "Europe/Madrid", PlanUpfront, []string{"card"}},
+		{"EUR", "ES", "Europe/Madrid", PlanInstallments, []string{"card", "sepa_debit"}},
 	} {
-		if got := PaymentMethods(c.currency, c.tz, c.plan); !slices.Equal(got, c.want) {
-			t.Errorf("PaymentMethods(%s, %s, %s) = %v, want %v", c.currency, c.tz, c.plan, got, c.want)
+		if got := PaymentMethods(c.currency, c.country, c.tz, c.plan); !slices.Equal(got, c.want) {
+			t.Errorf("PaymentMethods(%s, %q, %s, %s) = %v, want %v", c.currency, c.country, c.tz, c.plan, got, c.want)
 		}
 	}
 }

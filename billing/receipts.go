@@ -7,3 +7,6 @@ import (
 // receiptWait bounds how long a page waits for Stripe's receipts: a page
 // without its receipt links is better than a page that does not come.
 const receiptWait = 3 * time.Second
+
+// receiptFetches is how many receipts are asked of Stripe at once.
+const receiptFetches = 4

@@ -2,6 +2,7 @@ package billing
 
 import (
 	"context"
+	"sync"
 
 	"github.com/lib/pq"
 	"github.com/stripe/stripe-go/v76"
@@ -10,8 +11,9 @@ import (
 )
 
 // Receipts fills each payment's method and Stripe receipt link: from what
-// was read before, else from Stripe (once per payment, then kept). A payment
-// Stripe does not answer for is shown without them.
+// was read before, else from Stripe (once per payment, then kept; the ones
+// not yet known asked in parallel within receiptWait). A payment Stripe does
+// not answer for in time is shown without them, never as an error.
 func (s *Service) Receipts(ctx context.Context, pays []packs.PaymentView) error {
 	ids := make([]int64, len(pays))
 	for i, p := range pays {
@@ -34,21 +36,44 @@ func (s *Service) Receipts(ctx context.Context, pays []packs.PaymentView) error 
 			}
 		}
 	}
-	ctx, cancel := context.WithTimeout(ctx, receiptWait)
-	defer cancel()
-	for i := range pays {
-		p := &pays[i]
-		if have[p.ID] || (p.Kind != "charge" && p.Kind != "fee") || p.Status != "succeeded" || (p.ChargeID == nil && p.IntentID == nil) {
-			continue
+	var missing []int // indexes of the payments Stripe is asked about
+	for i, p := range pays {
+		if !have[p.ID] && (p.Kind == "charge" || p.Kind == "fee") && p.Status == "succeeded" && (p.ChargeID != nil || p.IntentID != nil) {
+			missing = append(missing, i)
 		}
-		ch, err := s.charge(ctx, p)
-		if err != nil || ch == nil {
-			continue // Stripe did not answer; try again next time
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	// Asked at once (a few at a time, within Stripe's rate), all within
+	// receiptWait; each goroutine writes only its own payment's result.
+	ask, cancel := context.WithTimeout(ctx, receiptWait)
+	defer cancel()
+	got := make([]*stripe.Charge, len(missing))
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, receiptFetches)
+	for n, i := range missing {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			if ch, err := s.charge(ask, &pays[i]); err == nil {
+				got[n] = ch
+			} // else Stripe did not answer in time: shown without, asked again next time
+		}()
+	}
+	wg.Wait()
+	for n, i := range missing {
+		ch, p := got[n], &pays[i]
+		if ch == nil {
+			continue
 		}
 		p.ReceiptURL = ch.ReceiptURL
 		if ch.PaymentMethodDetails != nil {
 			p.Method = string(ch.PaymentMethodDetails.Type)
 		}
+		// The page's own context: a deadline spent on Stripe must not lose what it gave.
 		if _, err := s.DB.ExecContext(ctx, `INSERT INTO payment_receipts (payment_id, method, receipt_url, fetched_at)
 			VALUES ($1, $2, $3, $4) ON CONFLICT (payment_id) DO NOTHING`, p.ID, p.Method, p.ReceiptURL, s.Now().UTC()); err != nil {
 			return err

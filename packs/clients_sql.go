@@ -12,7 +12,9 @@ import (
 )
 
 func clientEmailTaken(email string) error {
-	return errs.New(errs.Conflict, "this coach already has a client with email %s", email)
+	e := errs.New(errs.Conflict, "this coach already has a client with email %s", email)
+	e.Field = "email" // the form shows it beside the email
+	return e
 }
 
 // CreateClient adds a client to a coach's roster.

@@ -76,12 +76,18 @@ func (p ClientPage) Pages() int {
 	return (p.Total + p.Query.PerPage - 1) / p.Query.PerPage
 }
 
+// clientOrders are the list's orders; each but the name puts clients
+// without the value first (no sessions left) or last (no end, nothing due),
+// then goes by name.
 var clientOrders = map[string]string{
-	"name":        "lower(name), id",
-	"balance":     "sessions_left NULLS FIRST, lower(name), id",
-	"valid_until": "valid_until NULLS LAST, lower(name), id",
-	"next_due":    "next_due NULLS LAST, lower(name), id",
+	"name":        "",
+	"balance":     "NULLS FIRST",
+	"valid_until": "NULLS LAST",
+	"next_due":    "NULLS LAST",
 }
+
+// nullsAt says where an order puts clients without its value.
+func nullsAt(sort string) string { return clientOrders[sort] }
 
 func (q *ClientQuery) normalize() error {
 	q.Search = strings.TrimSpace(q.Search)

@@ -1,7 +1,10 @@
 package packs
 
 import (
+	"cmp"
 	"context"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 )
@@ -78,5 +81,90 @@ func TestClientListSearchSortPages(t *testing.T) {
 	}
 	if _, err := w.s.ClientList(ctx, w.coach.ID, ClientQuery{Sort: "id; drop table clients"}); err == nil {
 		t.Fatal("an unknown sort was accepted")
+	}
+}
+
+// Every order, read page by page, is the whole list sorted by that order's
+// value then by name: ties, clients without the value and installments
+// included (the page is chosen apart from its lines, so they must agree).
+func TestClientListOrdersPageByPage(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	for i, n := range []int{5, 10, 5, 0, 7, 0, 12} {
+		c := w.client(fmt.Sprintf("c%02d", 10-i)) // names sort against creation
+		if n == 0 {
+			continue
+		}
+		p := w.pack(c.ID, n)
+		// Packs end on different days, two on the same; some have an installment due.
+		if _, err := w.s.DB.Exec(`UPDATE packs SET valid_until = $2 WHERE id = $1`, p.ID,
+			w.now.AddDate(0, 0, 10+i%3)); err != nil {
+			t.Fatal(err)
+		}
+		if i%2 == 0 {
+			if _, err := w.s.DB.Exec(`INSERT INTO installments (coach_id, pack_id, seq, due_at, amount, currency, status)
+				VALUES ($1, $2, 2, $3, 1000, 'EUR', 'due')`, w.coach.ID, p.ID, w.now.AddDate(0, 0, 20-i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	all, err := w.s.ClientList(ctx, w.coach.ID, ClientQuery{PerPage: 200})
+	if err != nil || len(all.Lines) != 7 {
+		t.Fatalf("%v %d", err, len(all.Lines))
+	}
+	value := map[string]func(l ClientLine) (int64, bool){
+		"balance": func(l ClientLine) (int64, bool) {
+			if l.SessionsLeft == nil {
+				return 0, false
+			}
+			return int64(*l.SessionsLeft), true
+		},
+		"valid_until": func(l ClientLine) (int64, bool) {
+			if l.ValidUntil == nil {
+				return 0, false
+			}
+			return l.ValidUntil.Unix(), true
+		},
+		"next_due": func(l ClientLine) (int64, bool) {
+			if l.NextDue == nil {
+				return 0, false
+			}
+			return l.NextDue.Unix(), true
+		},
+	}
+	for sort, val := range value {
+		want := slices.Clone(all.Lines) // already by name
+		nullsFirst := sort == "balance"
+		slices.SortStableFunc(want, func(a, b ClientLine) int {
+			va, oka := val(a)
+			vb, okb := val(b)
+			switch {
+			case oka != okb:
+				if oka == nullsFirst {
+					return 1
+				}
+				return -1
+			case !oka:
+				return 0
+			}
+			return cmp.Compare(va, vb)
+		})
+		var got []ClientLine
+		for page := 1; page <= 3; page++ {
+			p, err := w.s.ClientList(ctx, w.coach.ID, ClientQuery{Sort: sort, PerPage: 3, Page: page})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, p.Lines...)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d lines over the pages, want %d", sort, len(got), len(want))
+		}
+		for i := range want {
+			if got[i].ID != want[i].ID || got[i].Name != want[i].Name {
+				t.Errorf("%s: line %d is %s, want %s", sort, i, got[i].Name, want[i].Name)
+			}
+		}
 	}
 }

@@ -39,3 +39,12 @@ func (s *Service) OfferNames(ctx context.Context, coachID int64) (map[int64]stri
 	}
 	return names, err
 }
+
+// PackClientLocale is the language of a pack's client, for the pages Stripe
+// Checkout sends that client back to (they name the pack, nothing more).
+func (s *Service) PackClientLocale(ctx context.Context, packID int64) (string, error) {
+	var locale string
+	err := s.DB.GetContext(ctx, &locale, `SELECT c.locale FROM packs p
+		JOIN clients c ON c.coach_id = p.coach_id AND c.id = p.client_id WHERE p.id = $1`, packID)
+	return locale, err
+}

@@ -32,13 +32,13 @@ func (a *App) openLink(c *gin.Context) {
 	c.Request.URL.Path, c.Request.URL.RawPath = "/c/[redacted]", ""
 	lc, err := a.links.Check(ctx, token)
 	if err != nil {
-		clientPages.Fail(c, clientPages.NewView(c.GetHeader("Accept-Language"), nil, a.Now()), err)
+		clientPages.Fail(c, clientPages.NewView(c.GetHeader("Accept-Language"), nil), err)
 		return
 	}
 	if lc.State == auth.LinkValid {
 		session, err := a.links.OpenSession(ctx, lc)
 		if err != nil {
-			clientPages.Fail(c, clientPages.NewView(c.GetHeader("Accept-Language"), nil, a.Now()), err)
+			clientPages.Fail(c, clientPages.NewView(c.GetHeader("Accept-Language"), nil), err)
 			return
 		}
 		a.setClientCookie(c, clientCookie, session, int(lc.ExpiresAt.Sub(a.Now()).Seconds()))
@@ -63,7 +63,7 @@ func (a *App) linkView(c *gin.Context, lc auth.LinkCheck) *View {
 			locale = cl.Locale
 		}
 	}
-	v := clientPages.NewView(locale, nil, a.Now())
+	v := clientPages.NewView(locale, nil)
 	v.Home = clientPathRoot
 	return v
 }
@@ -76,7 +76,7 @@ func (a *App) postFreshLink(c *gin.Context) {
 	if link := c.PostForm("link"); link != "" {
 		var err error
 		if lc, err = a.links.Check(ctx, link); err != nil {
-			clientPages.Fail(c, clientPages.NewView(c.GetHeader("Accept-Language"), nil, a.Now()), err)
+			clientPages.Fail(c, clientPages.NewView(c.GetHeader("Accept-Language"), nil), err)
 			return
 		}
 	}
@@ -94,7 +94,7 @@ func (a *App) postClientSignOut(c *gin.Context) {
 		_ = a.links.CloseSession(c.Request.Context(), token)
 	}
 	a.setClientCookie(c, clientCookie, "", -1)
-	v := clientPages.NewView(c.GetHeader("Accept-Language"), nil, a.Now())
+	v := clientPages.NewView(c.GetHeader("Accept-Language"), nil)
 	v.Home = clientPathRoot
 	v.Title = v.T("client.link.title_signed_out")
 	clientPages.Render(c, http.StatusOK, "link", v.with(linkPage{State: "signed_out"}))
@@ -187,7 +187,7 @@ func (a *App) clientHome(c *gin.Context) {
 	ctx := c.Request.Context()
 	h, err := a.Packs.ClientHome(ctx, clientOf(c))
 	if err != nil {
-		clientPages.Fail(c, clientPages.NewView(c.GetHeader("Accept-Language"), nil, a.Now()), err)
+		clientPages.Fail(c, clientPages.NewView(c.GetHeader("Accept-Language"), nil), err)
 		return
 	}
 	v := a.clientView(c, h.Client.Locale, h.Coach.Timezone)
@@ -207,7 +207,7 @@ func (a *App) clientFor(c *gin.Context) (packs.Client, auth.Coach, *View, bool) 
 		coach, err = auth.CoachByID(c.Request.Context(), a.DB, who.CoachID)
 	}
 	if err != nil {
-		clientPages.Fail(c, clientPages.NewView(c.GetHeader("Accept-Language"), nil, a.Now()), err)
+		clientPages.Fail(c, clientPages.NewView(c.GetHeader("Accept-Language"), nil), err)
 		return cl, coach, nil, false
 	}
 	return cl, coach, a.clientView(c, cl.Locale, coach.Timezone), true
@@ -357,12 +357,12 @@ func (a *App) clientBuy(c *gin.Context) {
 		ch := offerChoice{Offer: o}
 		if o.Upfront {
 			ch.Plans = append(ch.Plans, offerPlan{Plan: billing.PlanUpfront, Payments: billing.SplitInstallments(o.PriceAmount, 1, now),
-				Methods: billing.PaymentMethods(o.Currency, coach.Timezone, billing.PlanUpfront)})
+				Methods: billing.PaymentMethods(o.Currency, coach.Country, coach.Timezone, billing.PlanUpfront)})
 		}
 		if o.Installments != nil {
 			ch.Plans = append(ch.Plans, offerPlan{Plan: billing.PlanInstallments,
 				Payments: billing.SplitInstallments(o.PriceAmount, *o.Installments, now),
-				Methods:  billing.PaymentMethods(o.Currency, coach.Timezone, billing.PlanInstallments)})
+				Methods:  billing.PaymentMethods(o.Currency, coach.Country, coach.Timezone, billing.PlanInstallments)})
 		}
 		page.Offers = append(page.Offers, ch)
 	}
@@ -448,7 +448,7 @@ func (a *App) coachSignedAgreement(c *gin.Context) {
 	if err != nil {
 		loc = time.UTC
 	}
-	v := clientPages.NewView(coach.Locale, loc, a.Now())
+	v := clientPages.NewView(coach.Locale, loc)
 	v.Home = "/app"
 	a.signedAgreement(c, v, coach.ID, 0)
 }

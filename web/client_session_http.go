@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -29,6 +30,8 @@ func (a *App) ClientRoutes(r gin.IRouter, links *auth.Links) {
 	pub := r.Group("", Headers(clientPages))
 	pub.GET("/c/:token", a.openLink)
 	pub.POST("/client/fresh-link", a.postFreshLink)
+	pub.GET("/checkout/done", a.checkoutReturn("done"))
+	pub.GET("/checkout/cancelled", a.checkoutReturn("cancelled"))
 
 	cl := pub.Group(clientPathRoot, a.requireClient)
 	cl.GET("", a.clientHome)
@@ -59,11 +62,11 @@ func (a *App) requireClient(c *gin.Context) {
 			return
 		}
 		if errs.CodeOf(err) != errs.Unauthorized {
-			clientPages.Fail(c, clientPages.NewView(c.GetHeader("Accept-Language"), nil, a.Now()), err)
+			clientPages.Fail(c, clientPages.NewView(c.GetHeader("Accept-Language"), nil), err)
 			return
 		}
 	}
-	v := clientPages.NewView(c.GetHeader("Accept-Language"), nil, a.Now())
+	v := clientPages.NewView(c.GetHeader("Accept-Language"), nil)
 	v.Home = "/client"
 	v.Title = v.T("client.link.title_signed_out")
 	clientPages.Render(c, http.StatusUnauthorized, "link", v.with(linkPage{State: "signed_out"}))
@@ -82,8 +85,8 @@ func (a *App) clientView(c *gin.Context, locale, tz string) *View {
 	if err != nil {
 		loc = time.UTC
 	}
-	v := clientPages.NewView(locale, loc, a.Now())
-	v.SignedIn, v.Home, v.Here = true, clientPathRoot, c.Request.URL.RequestURI()
+	v := clientPages.NewView(locale, loc)
+	v.SignedIn, v.Home = true, clientPathRoot
 	if raw, err := c.Cookie(clientFlashName); err == nil && raw != "" {
 		a.setClientCookie(c, clientFlashName, "", -1)
 		if t := v.T("client.notice." + raw); t != "client.notice."+raw {
@@ -102,12 +105,30 @@ func (a *App) clientDone(c *gin.Context, to string, err error, notice string) {
 	case err == nil:
 		a.setClientCookie(c, clientFlashName, notice, 60)
 	case e == nil || e.Code == errs.Internal || e.Code == errs.NotFound:
-		clientPages.Fail(c, clientPages.NewView(c.GetHeader("Accept-Language"), nil, a.Now()), err)
+		clientPages.Fail(c, clientPages.NewView(c.GetHeader("Accept-Language"), nil), err)
 		return
 	default:
 		a.setClientCookie(c, clientFlashName, e.Code, 60)
 	}
 	c.Redirect(http.StatusSeeOther, to)
+}
+
+// checkoutReturn is a page Stripe Checkout sends the client back to
+// (?pack=ID), in the language of the pack's client; without a pack Carnet
+// knows, in the browser's.
+func (a *App) checkoutReturn(outcome string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		locale := c.GetHeader("Accept-Language")
+		if id, err := strconv.ParseInt(c.Query("pack"), 10, 64); err == nil && id > 0 {
+			if l, err := a.Packs.PackClientLocale(c.Request.Context(), id); err == nil {
+				locale = l
+			}
+		}
+		v := clientPages.NewView(locale, nil)
+		v.Home = clientPathRoot
+		v.Title = v.T("client.checkout." + outcome + ".title")
+		clientPages.Render(c, http.StatusOK, "checkout_return", v.with(v.T("client.checkout."+outcome+".text")))
+	}
 }
 
 // with sets the page's data and returns the view, for one-line renders.

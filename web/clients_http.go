@@ -66,7 +66,7 @@ func clientInput(c *gin.Context) packs.ClientInput {
 func (a *App) postClient(c *gin.Context) {
 	cl, err := a.Packs.CreateClient(c.Request.Context(), coachOf(c).ID, clientInput(c))
 	if err != nil {
-		a.done(c, "/app/clients", err, "")
+		a.refused(c, "/app/clients", err, "", func() { a.clients(c) })
 		return
 	}
 	a.done(c, fmt.Sprintf("/app/clients/%d", cl.ID), nil, "client_added")
@@ -74,7 +74,7 @@ func (a *App) postClient(c *gin.Context) {
 
 func (a *App) postClientEdit(c *gin.Context, id int64) {
 	_, err := a.Packs.UpdateClient(c.Request.Context(), coachOf(c).ID, id, clientInput(c))
-	a.done(c, fmt.Sprintf("/app/clients/%d", id), err, "saved")
+	a.refused(c, fmt.Sprintf("/app/clients/%d", id), err, "saved", func() { a.client(c, id) })
 }
 
 type clientData struct {
@@ -166,7 +166,7 @@ func (a *App) postSell(c *gin.Context, id int64) {
 	case "cash", "bank_transfer":
 		_, err := a.Packs.RecordManualPack(ctx, coach, id, packs.ManualPackInput{OfferID: offerID, Method: method,
 			Reference: strings.TrimSpace(c.PostForm("reference"))})
-		a.done(c, back, err, "pack_recorded")
+		a.refused(c, back, err, "pack_recorded", func() { a.client(c, id) })
 	default:
 		co, err := a.Billing.StartCheckout(ctx, coach, billing.CheckoutInput{ClientID: id, OfferID: offerID,
 			Plan: c.PostForm("plan")})
@@ -174,7 +174,7 @@ func (a *App) postSell(c *gin.Context, id int64) {
 			err = a.Packs.EmailLink(ctx, coach, id, notify.CheckoutLink, fmt.Sprintf("checkout:%d", co.PackID), co.URL, offerID)
 		}
 		if err != nil {
-			a.done(c, back, err, "")
+			a.refused(c, back, err, "", func() { a.client(c, id) })
 			return
 		}
 		a.renderClient(c, id, co.URL, "")
@@ -205,7 +205,7 @@ func (a *App) postClientLink(c *gin.Context, id int64) {
 func (a *App) postAdjust(c *gin.Context, id int64) {
 	_, err := a.Packs.Adjust(c.Request.Context(), coachOf(c).ID, id, packs.AdjustmentInput{
 		PackID: formInt(c, "pack_id"), Delta: int(formInt(c, "delta")), Reason: c.PostForm("reason")})
-	a.done(c, fmt.Sprintf("/app/clients/%d", id), err, "adjusted")
+	a.refused(c, fmt.Sprintf("/app/clients/%d", id), err, "adjusted", func() { a.client(c, id) })
 }
 
 func (a *App) postGoodwill(c *gin.Context, id int64) {
@@ -219,7 +219,7 @@ func (a *App) postGoodwill(c *gin.Context, id int64) {
 			// What it makes up for: the incident the form names, else the note's words.
 			Incident: cmp.Or(c.PostForm("incident"), c.PostForm("note"))})
 	}
-	a.done(c, fmt.Sprintf("/app/clients/%d", id), err, "goodwill_granted")
+	a.refused(c, fmt.Sprintf("/app/clients/%d", id), err, "goodwill_granted", func() { a.client(c, id) })
 }
 
 func (a *App) postWaive(c *gin.Context, id int64) {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"carnet/billing"
 	"carnet/internal/api"
 	"carnet/internal/errs"
 	"carnet/internal/i18n"
@@ -16,17 +17,68 @@ type offersData struct {
 	Offers   []packs.Offer
 	Current  packs.Charter
 	Versions []packs.Charter
-	Preview  *packs.Charter // a charter read before publishing
+	Preview  *packs.Charter      // a charter read before publishing
+	Doc      *packs.AgreementDoc // the agreement a client would read under it
 	Form     charterForm
 	Lang     string // the language the preview is read in
 }
 
-// charterForm is the charter form as typed (money in major units).
+// charterForm is the charter form as typed (money in major units), with
+// the agreement's written points by locale.
 type charterForm struct {
 	NoticeHours, GraceDays   string
 	LateAction, NoShowAction string
 	LateFee, NoShowFee       string
 	AutoRefund               bool
+	Agreement                packs.Agreement
+}
+
+// agreementPoints are the agreement's written points, in the order the
+// editor asks for them; each is a form field ag_LOCALE_POINT.
+var agreementPoints = []string{"included", "excluded", "session_length", "frequency", "extras", "free_text"}
+
+// point is one of a points' fields by its name in agreementPoints.
+func point(p *packs.AgreementPoints, name string) *string {
+	switch name {
+	case "included":
+		return &p.Included
+	case "excluded":
+		return &p.Excluded
+	case "session_length":
+		return &p.SessionLength
+	case "frequency":
+		return &p.Frequency
+	case "extras":
+		return &p.Extras
+	}
+	return &p.FreeText
+}
+
+// Point is the text of one point in one locale, for the form.
+func (f charterForm) Point(locale, name string) string {
+	p := f.Agreement[locale]
+	return *point(&p, name)
+}
+
+// Has tells whether any point is written in locale.
+func (f charterForm) Has(locale string) bool {
+	_, ok := f.Agreement[locale]
+	return ok
+}
+
+// agreementInput reads the points typed, by locale.
+func agreementInput(c *gin.Context) packs.Agreement {
+	ag := packs.Agreement{}
+	for _, l := range i18n.Locales {
+		var p packs.AgreementPoints
+		for _, name := range agreementPoints {
+			*point(&p, name) = c.PostForm("ag_" + l + "_" + name)
+		}
+		if p != (packs.AgreementPoints{}) {
+			ag[l] = p
+		}
+	}
+	return ag
 }
 
 func formOf(ch packs.Charter) charterForm {
@@ -38,7 +90,7 @@ func formOf(ch packs.Charter) charterForm {
 	}
 	return charterForm{NoticeHours: strconv.Itoa(ch.NoticeHours), GraceDays: strconv.Itoa(ch.GraceDays),
 		LateAction: ch.LateCancelAction, NoShowAction: ch.NoShowAction, LateFee: money(ch.LateCancelFee),
-		NoShowFee: money(ch.NoShowFee), AutoRefund: ch.AutoRefundExcess}
+		NoShowFee: money(ch.NoShowFee), AutoRefund: ch.AutoRefundExcess, Agreement: ch.Agreement}
 }
 
 func (a *App) offers(c *gin.Context) { a.renderOffers(c, nil, nil) }
@@ -71,6 +123,20 @@ func (a *App) renderOffers(c *gin.Context, preview *packs.Charter, form *charter
 	if l := c.PostForm("lang"); i18n.Valid(l) {
 		d.Lang = l
 	}
+	if preview != nil {
+		// The whole agreement as a client reads it, for the first offer on sale.
+		for _, o := range list.Data {
+			if o.ArchivedAt == nil {
+				in := v.In(d.Lang)
+				next := *preview
+				next.Version = current.Version + 1 // the version it will be once published
+				doc := billing.AgreementPreview(coach, o, next, d.Lang, in.T("charter.sample_client"),
+					in.T("charter.sample_email"), a.Now().UTC())
+				d.Doc = &doc
+				break
+			}
+		}
+	}
 	v.Title = v.T("offers.title")
 	v.Data = d
 	a.render(c, "offers", v)
@@ -92,7 +158,7 @@ func (a *App) postOffer(c *gin.Context) {
 	coach := coachOf(c)
 	price, err := i18n.ParseMoney(c.PostForm("price"), coach.Currency)
 	if err != nil || price == 0 {
-		a.done(c, "/app/offers", errs.Field("price_amount", "must be an amount"), "")
+		a.refused(c, "/app/offers", errs.Field("price_amount", "must be an amount"), "", func() { a.offers(c) })
 		return
 	}
 	upfront := true
@@ -105,7 +171,7 @@ func (a *App) postOffer(c *gin.Context) {
 		in.Sessions, in.ValidityDays = nil, nil
 	}
 	_, err = a.Packs.CreateOffer(c.Request.Context(), coach, in)
-	a.done(c, "/app/offers", err, "offer_created")
+	a.refused(c, "/app/offers", err, "offer_created", func() { a.offers(c) })
 }
 
 func (a *App) postArchiveOffer(c *gin.Context, id int64) {
@@ -119,16 +185,11 @@ func (a *App) charterInput(c *gin.Context) (packs.CharterInput, charterForm, err
 	f := charterForm{NoticeHours: c.PostForm("notice_hours"), GraceDays: c.PostForm("grace_days"),
 		LateAction: c.PostForm("late_cancel_action"), NoShowAction: c.PostForm("no_show_action"),
 		LateFee: c.PostForm("late_cancel_fee"), NoShowFee: c.PostForm("no_show_fee"),
-		AutoRefund: c.PostForm("auto_refund_excess") == "1"}
+		AutoRefund: c.PostForm("auto_refund_excess") == "1", Agreement: agreementInput(c)}
 	in := packs.CharterInput{NoticeHours: optInt(c, "notice_hours"), GraceDays: optInt(c, "grace_days"),
-		LateCancelAction: f.LateAction, NoShowAction: f.NoShowAction, CoachCancel: "nothing", AutoRefundExcess: f.AutoRefund}
-	// The agreement's written points are not on this form: a new version
-	// keeps the current ones rather than dropping them.
-	current, err := a.Packs.CurrentCharter(c.Request.Context(), a.DB, coach)
-	if err != nil {
-		return in, f, err
-	}
-	in.Agreement = current.Agreement
+		LateCancelAction: f.LateAction, NoShowAction: f.NoShowAction, CoachCancel: "nothing", AutoRefundExcess: f.AutoRefund,
+		Agreement: f.Agreement}
+	var err error
 	if in.LateCancelFee, err = i18n.ParseMoney(f.LateFee, coach.Currency); err != nil {
 		return in, f, errs.Field("late_cancel_fee", "must be an amount")
 	}
@@ -147,16 +208,16 @@ func (a *App) postCharterPreview(c *gin.Context) {
 		ch, err = in.Preview(coachOf(c).Currency)
 	}
 	if err != nil {
-		a.done(c, "/app/offers#charter", err, "")
+		a.refused(c, "/app/offers#charter", err, "", func() { a.renderOffers(c, nil, &f) })
 		return
 	}
 	a.renderOffers(c, &ch, &f)
 }
 
 func (a *App) postCharter(c *gin.Context) {
-	in, _, err := a.charterInput(c)
+	in, f, err := a.charterInput(c)
 	if err == nil {
 		_, err = a.Packs.PublishCharter(c.Request.Context(), coachOf(c), in)
 	}
-	a.done(c, "/app/offers#charter", err, "charter_published")
+	a.refused(c, "/app/offers#charter", err, "charter_published", func() { a.renderOffers(c, nil, &f) })
 }

@@ -6,7 +6,9 @@ import (
 	"hash/fnv"
 	"html/template"
 	"io/fs"
+	"net/url"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,9 +30,10 @@ type Pages struct {
 	pages   map[string]*template.Template
 }
 
-// NewPages parses dir/_*.html as partials (a "nav" among them) and every
-// other dir/*.html as a page named by its file name without ".html", each
-// with the layout; messages come from catalogDir/{fr,es,en}.yaml.
+// NewPages parses dir/_*.html and the shared templates/_*.html as partials
+// (a "nav" among them) and every other dir/*.html as a page named by its
+// file name without ".html", each with the layout; messages come from
+// catalogDir/{fr,es,en}.yaml.
 func NewPages(dir, catalogDir string) (*Pages, error) {
 	cat, err := i18n.NewCatalog(assets, catalogDir)
 	if err != nil {
@@ -41,6 +44,8 @@ func NewPages(dir, catalogDir string) (*Pages, error) {
 		return nil, err
 	}
 	partials, _ := fs.Glob(assets, dir+"/_*.html")
+	shared, _ := fs.Glob(assets, "templates/_*.html") // both sets show an agreement
+	partials = append(partials, shared...)
 	p := &Pages{Catalog: cat, pages: map[string]*template.Template{}}
 	for _, f := range files {
 		name := strings.TrimSuffix(path.Base(f), ".html")
@@ -101,8 +106,9 @@ var funcs = template.FuncMap{
 		}
 		return 0
 	},
-	"locales": func() []string { return i18n.Locales },
-	"actions": func() []string { return []string{packs.ActionDeduct, packs.ActionFee, packs.ActionNone} },
+	"locales":         func() []string { return i18n.Locales },
+	"agreementPoints": func() []string { return agreementPoints },
+	"actions":         func() []string { return []string{packs.ActionDeduct, packs.ActionFee, packs.ActionNone} },
 	// dict builds a map for passing several values to a partial.
 	"dict": func(kv ...any) map[string]any {
 		m := map[string]any{}
@@ -143,10 +149,8 @@ var funcs = template.FuncMap{
 type View struct {
 	Locale   string
 	Location *time.Location
-	Now      time.Time
 	Title    string // already in the reader's words
 	Nav      string // the current section, to mark it in the navigation
-	Here     string // this page's path and query, for a form's way back
 	Notice   string // a success message, in words
 	Error    string // what went wrong, in words
 	SignedIn bool
@@ -154,8 +158,58 @@ type View struct {
 	Currency string // the signed-in coach's
 	Name     string // the signed-in person's name
 	Data     any
-	cat      *i18n.Catalog
-	memo     map[string]string // T without data, by id
+	// Failed is the form a refused post sent, shown again as typed.
+	Failed *FailedForm
+	cat    *i18n.Catalog
+	memo   map[string]string // T without data, by id
+}
+
+// FailedForm is a form that was refused: which one (its hidden "form"
+// field), the values typed, and the field the error names.
+type FailedForm struct {
+	Form   string
+	Values url.Values
+	Field  string // the error's field, as the rules name it ("" for none)
+	Status int    // the HTTP status the page is answered with
+	err    error
+}
+
+// Val is what a form's input shows: the value typed when this form was
+// just refused, else its value from the rows.
+func (v *View) Val(form, name string, stored any) string {
+	if v.Failed != nil && v.Failed.Form == form {
+		return v.Failed.Values.Get(name)
+	}
+	switch s := stored.(type) {
+	case nil:
+		return ""
+	case string:
+		return s
+	case *string:
+		if s == nil {
+			return ""
+		}
+		return *s
+	}
+	return fmt.Sprint(stored)
+}
+
+// Picked tells whether a choice (an option, a radio, a checkbox) is taken:
+// as typed when this form was just refused, else as dflt says.
+func (v *View) Picked(form, name, value string, dflt bool) bool {
+	if v.Failed != nil && v.Failed.Form == form {
+		return slices.Contains(v.Failed.Values[name], value)
+	}
+	return dflt
+}
+
+// FieldError is the error in words to show beside a field of form, when
+// the refusal named one of fields ("" otherwise).
+func (v *View) FieldError(form string, fields ...string) string {
+	if v.Failed == nil || v.Failed.Form != form || !slices.Contains(fields, v.Failed.Field) {
+		return ""
+	}
+	return v.Error
 }
 
 // T writes a message of the page set's catalog; pairs are key, value, ...
@@ -235,8 +289,8 @@ func (v *View) InputTime(t time.Time) string { return v.in(t).Format("2006-01-02
 func (v *View) InputDate(t time.Time) string { return v.in(t).Format("2006-01-02") }
 
 // NewView starts a View for a reader.
-func (p *Pages) NewView(locale string, loc *time.Location, now time.Time) *View {
-	return &View{Locale: i18n.Norm(locale), Location: loc, Now: now, cat: p.Catalog}
+func (p *Pages) NewView(locale string, loc *time.Location) *View {
+	return &View{Locale: i18n.Norm(locale), Location: loc, cat: p.Catalog}
 }
 
 // assetHashes gives each static file a version in its URL, so it can be

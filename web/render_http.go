@@ -21,6 +21,9 @@ func (p *Pages) Render(c *gin.Context, status int, page string, v *View) {
 	if !ok {
 		panic("web: no page " + page) // a programming error, caught by every test
 	}
+	if v.Failed != nil && status == http.StatusOK {
+		status = v.Failed.Status // the form shown again is the answer to a refused post
+	}
 	var b bytes.Buffer
 	if err := t.ExecuteTemplate(&b, "layout", v); err != nil {
 		slog.ErrorContext(c.Request.Context(), "render page", "page", page, "err", err, "request_id", api.RequestID(c))
@@ -45,6 +48,12 @@ func (p *Pages) ErrorText(c *gin.Context, locale string, err error) string {
 		slog.ErrorContext(c.Request.Context(), "internal error", "err", err, "request_id", api.RequestID(c),
 			"method", c.Request.Method, "path", c.Request.URL.Path)
 		return p.Catalog.T(locale, "error.internal", "RequestID", api.RequestID(c))
+	}
+	if e.Field != "" {
+		// A refusal particular to a field ("this email is taken") has its own words.
+		if s := p.Catalog.T(locale, "error."+e.Code+"."+e.Field); s != "error."+e.Code+"."+e.Field {
+			return s
+		}
 	}
 	if e.Code == errs.Invalid && e.Field != "" {
 		field := p.Catalog.T(locale, "field."+e.Field)

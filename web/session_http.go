@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"carnet/internal/api"
 	"carnet/internal/auth"
 	"carnet/internal/errs"
 )
@@ -54,7 +55,7 @@ func Headers(p *Pages) gin.HandlerFunc {
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Cache-Control", "no-store")
 		if err := cop.Check(c.Request); err != nil {
-			v := p.NewView(c.GetHeader("Accept-Language"), nil, time.Now())
+			v := p.NewView(c.GetHeader("Accept-Language"), nil)
 			v.Title = v.T("error.title.cross_site")
 			v.Error = v.T("error.cross_site")
 			p.Render(c, http.StatusForbidden, "error", v)
@@ -83,7 +84,7 @@ func (a *App) requireCoach(c *gin.Context) {
 			return
 		}
 		if errs.CodeOf(err) != errs.Unauthorized {
-			a.pages.Fail(c, a.pages.NewView(c.GetHeader("Accept-Language"), nil, a.Now()), err)
+			a.pages.Fail(c, a.pages.NewView(c.GetHeader("Accept-Language"), nil), err)
 			return
 		}
 	}
@@ -108,16 +109,20 @@ func (a *App) view(c *gin.Context, nav string) *View {
 	if err != nil {
 		loc = time.UTC
 	}
-	v := a.pages.NewView(coach.Locale, loc, a.Now())
-	v.SignedIn, v.Name, v.Nav, v.Here, v.Currency = true, coach.Name, nav, c.Request.URL.RequestURI(), coach.Currency
+	v := a.pages.NewView(coach.Locale, loc)
+	v.SignedIn, v.Name, v.Nav, v.Currency = true, coach.Name, nav, coach.Currency
 	a.readFlash(c, v)
+	if f, ok := c.Get(failedCtxKey); ok {
+		v.Failed, _ = f.(*FailedForm)
+		v.Error = a.pages.ErrorText(c, v.Locale, v.Failed.err)
+	}
 	return v
 }
 
 // publicView is the View of a page seen before signing in, in the
 // browser's language.
 func (a *App) publicView(c *gin.Context) *View {
-	v := a.pages.NewView(c.GetHeader("Accept-Language"), nil, a.Now())
+	v := a.pages.NewView(c.GetHeader("Accept-Language"), nil)
 	a.readFlash(c, v)
 	return v
 }
@@ -159,6 +164,25 @@ func validCode(code string) bool {
 		}
 	}
 	return false
+}
+
+// failedCtxKey holds the FailedForm of a refused post while its page is
+// rendered again.
+const failedCtxKey = "web.failed"
+
+// refused ends a form post whose input was refused (invalid, conflict, ...)
+// by rendering its page again through again, with the values typed and the
+// error beside the field, answered with the error's status. Any other
+// outcome is done's.
+func (a *App) refused(c *gin.Context, to string, err error, notice string, again func()) {
+	e := errs.AsError(err)
+	if err == nil || e == nil || e.Code == errs.Internal || e.Code == errs.NotFound || c.PostForm("form") == "" {
+		a.done(c, to, err, notice)
+		return
+	}
+	c.Set(failedCtxKey, &FailedForm{Form: c.PostForm("form"), Values: c.Request.PostForm, Field: e.Field,
+		Status: api.Status(e.Code), err: e})
+	again()
 }
 
 // done ends a form post: back to where it came from with a notice, or with

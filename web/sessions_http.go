@@ -21,7 +21,7 @@ func (a *App) sessions(c *gin.Context) {
 		a.pages.Fail(c, v, err)
 		return
 	}
-	sessions, err := a.withNames(c, list)
+	sessions, err := a.withNames(c, v, list)
 	if err != nil {
 		a.pages.Fail(c, v, err)
 		return
@@ -50,7 +50,8 @@ func (a *App) newSession(c *gin.Context) {
 	coach := coachOf(c)
 	v := a.view(c, "sessions")
 	chosen := map[int64]bool{}
-	for _, s := range append(c.QueryArray("client"), c.QueryArray("client_id")...) {
+	// A refused schedule shows again with the clients it had ticked.
+	for _, s := range append(append(c.QueryArray("client"), c.QueryArray("client_id")...), c.PostFormArray("client_id")...) {
 		if id, err := strconv.ParseInt(s, 10, 64); err == nil && id > 0 {
 			chosen[id] = true
 		}
@@ -125,7 +126,7 @@ func (a *App) postSession(c *gin.Context) {
 	if ids := c.PostFormArray("client_id"); len(ids) > 0 {
 		back += "?client=" + strings.Join(ids, "&client=") // the ticked clients stay ticked
 	}
-	a.done(c, back, err, "")
+	a.refused(c, back, err, "", func() { a.newSession(c) })
 }
 
 type sessionData struct {
@@ -141,7 +142,7 @@ func (a *App) session(c *gin.Context, id int64) {
 		a.pages.Fail(c, v, err)
 		return
 	}
-	views, err := a.withNames(c, []packs.Session{s})
+	views, err := a.withNames(c, v, []packs.Session{s})
 	if err != nil {
 		a.pages.Fail(c, v, err)
 		return

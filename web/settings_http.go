@@ -49,8 +49,9 @@ func (a *App) renderSettings(c *gin.Context, newKey string) {
 func (a *App) postSettings(c *gin.Context) {
 	_, err := auth.UpdateSettings(c.Request.Context(), a.DB, coachOf(c).ID, auth.CoachSettings{
 		Locale: c.PostForm("locale"), Timezone: strings.TrimSpace(c.PostForm("timezone")),
-		Currency: strings.ToUpper(strings.TrimSpace(c.PostForm("currency")))})
-	a.done(c, "/app/settings", err, "saved")
+		Currency: strings.ToUpper(strings.TrimSpace(c.PostForm("currency"))),
+		Country:  strings.ToUpper(strings.TrimSpace(c.PostForm("country")))})
+	a.refused(c, "/app/settings", err, "saved", func() { a.settings(c) })
 }
 
 // postKey creates a key and shows it on the answer itself, once: it is

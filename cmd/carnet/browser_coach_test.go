@@ -30,10 +30,23 @@ func TestBrowserCoachDay(t *testing.T) {
 		mustContain(t, txt, "Client ajouté.", c[0], "Aucune formule en cours")
 	}
 	lea, mateo := a.clientID("lea@example.com"), a.clientID("mateo@example.com")
+	// The same email again is refused beside its field, and what was typed stays.
+	a.page(t, tab, "/app/clients")
+	txt := submit(t, tab, `#add-client-submit`, `#new-name`, "Léa Martin", `#new-email`, "lea@example.com", `#new-phone`, "06 11 22 33 44")
+	mustContain(t, browsertest.Eval[string](t, tab, `document.querySelector("#new-email-error").textContent`),
+		"Vous avez déjà un client avec cette adresse e-mail.")
+	for sel, want := range map[string]string{"#new-name": "Léa Martin", "#new-email": "lea@example.com", "#new-phone": "06 11 22 33 44"} {
+		if got := browsertest.Eval[string](t, tab, `document.querySelector("`+sel+`").value`); got != want {
+			t.Errorf("after the refusal %s holds %q, want %q", sel, got, want)
+		}
+	}
+	if strings.Contains(txt, "Client ajouté") {
+		t.Error("a refused client was said to be added")
+	}
 
 	// Sell Léa a pack through the local checkout: the link, then the card.
 	a.page(t, tab, fmt.Sprintf("/app/clients/%d", lea))
-	txt := submit(t, tab, `#sell-submit`)
+	txt = submit(t, tab, `#sell-submit`)
 	mustContain(t, txt, "Le lien de paiement est prêt")
 	browsertest.Do(t, tab, "pay by card", browsertest.Click(`#checkout-url`), browsertest.WaitVisible(`button[value=card]`),
 		browsertest.Click(`button[value=card]`))
@@ -128,16 +141,35 @@ func TestBrowserAnomalyCharterKeysTenancy(t *testing.T) {
 		t.Fatalf("%d refunds recorded, want 1", n)
 	}
 
-	// A charter version: read as a Spanish client will, then published.
+	// A charter version with the agreement's points, written in English and
+	// one in Spanish: read as a Spanish client will, then published.
 	a.page(t, tab, "/app/offers")
 	browsertest.Do(t, tab, "choose a fee", browsertest.SetValue(`#late_cancel_action`, "fee"))
-	txt = submit(t, tab, `#charter-preview-submit`, `#notice_hours`, "12", `#late_cancel_fee`, "15", `#lang`, "es")
-	mustContain(t, txt, "What a client reads (Español)", "Cancela al menos 12 horas antes", "Una cancelación más tardía cuesta 15,00 €.")
+	txt = submit(t, tab, `#charter-preview-submit`, `#notice_hours`, "12", `#late_cancel_fee`, "15", `#lang`, "es",
+		`#ag-en-included`, "A written training plan", `#ag-en-excluded`, "Gym membership",
+		`#ag-en-session_length`, "60 minutes", `#ag-en-frequency`, "Twice a week", `#ag-en-extras`, "Video call: €20",
+		`#ag-en-free_text`, "Bring water.", `#ag-es-included`, "Un plan de entrenamiento escrito")
+	mustContain(t, txt, "What a client reads (Español)", "Cancela al menos 12 horas antes", "Una cancelación más tardía cuesta 15,00 €.",
+		// The whole agreement, in Spanish words, with the points in the coach's.
+		"Un plan de entrenamiento escrito", "Gym membership", "60 minutes", "Twice a week", "Video call: €20", "Bring water.", "5 sessions")
 	if n := a.count(`SELECT count(*) FROM charter_versions WHERE coach_id = $1`, coach.ID); n != 0 {
 		t.Fatalf("the preview published %d versions", n)
 	}
 	txt = submit(t, tab, `#charter-publish`)
 	mustContain(t, txt, "The new charter version is published", "Version 1, published", "A later cancellation costs €15.00.")
+	if got := browsertest.Eval[string](t, tab, `document.querySelector("#ag-en-frequency").value`); got != "Twice a week" {
+		t.Errorf("the editor shows the published frequency as %q", got)
+	}
+	// Emma reads those points, in English, on her agreement page.
+	link := a.must(201, "POST", "/v1/clients/"+id(c)+"/links", key, map[string]any{"ttl_hours": 48})["url"].(string)
+	client := browsertest.Incognito(t, tab)
+	a.page(t, client, strings.TrimPrefix(link, a.base))
+	txt = a.page(t, client, "/client/buy/"+id(offer)+"?plan=upfront")
+	mustContain(t, txt, "A written training plan", "Gym membership", "60 minutes", "Twice a week", "Video call: €20", "Bring water.",
+		"it costs a fee of €15.00")
+	if strings.Contains(txt, "Un plan de entrenamiento") {
+		t.Error("an English client reads the Spanish point")
+	}
 
 	// A key made on the settings page works, then is revoked and refused.
 	a.page(t, tab, "/app/settings")

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/text/language"
+
 	"carnet/internal/db"
 	"carnet/internal/errs"
 	"carnet/internal/money"
@@ -16,12 +18,15 @@ import (
 
 // Coach is the tenant: every row a coach owns carries its id.
 type Coach struct {
-	ID        int64     `db:"id" json:"id"`
-	Name      string    `db:"name" json:"name"`
-	Email     string    `db:"email" json:"email"`
-	Currency  string    `db:"currency" json:"currency"`
-	Timezone  string    `db:"timezone" json:"timezone"`
-	Locale    string    `db:"locale" select:"coach_locale($.id)" json:"locale"`
+	ID       int64  `db:"id" json:"id"`
+	Name     string `db:"name" json:"name"`
+	Email    string `db:"email" json:"email"`
+	Currency string `db:"currency" json:"currency"`
+	Timezone string `db:"timezone" json:"timezone"`
+	Locale   string `db:"locale" select:"coach_locale($.id)" json:"locale"`
+	// Country is ISO 3166 alpha-2, "" when the coach has not said (the
+	// payment methods then guess from the time zone).
+	Country   string    `db:"country" select:"coalesce((SELECT cp.country FROM coach_preferences cp WHERE cp.coach_id = $.id), '')" json:"country,omitempty"`
 	CreatedAt time.Time `db:"created_at" json:"created_at"`
 }
 
@@ -76,4 +81,19 @@ func randomToken(n int) string {
 // CoachSettings are what a coach changes on the settings page.
 type CoachSettings struct {
 	Locale, Timezone, Currency string
+	Country                    string // ISO 3166 alpha-2, or "" for none
+}
+
+// countryOf checks a country typed in the settings: "" (none, NULL) or an
+// ISO 3166 alpha-2 code, returned upper-cased.
+func countryOf(s string) (*string, error) {
+	if s == "" {
+		return nil, nil
+	}
+	r, err := language.ParseRegion(s)
+	if err != nil || !r.IsCountry() || len(s) != 2 {
+		return nil, errs.Field("country", "must be an ISO 3166 alpha-2 code such as FR")
+	}
+	code := r.String()
+	return &code, nil
 }

@@ -94,13 +94,17 @@ func UpdateSettings(ctx context.Context, d *sqlx.DB, coachID int64, s CoachSetti
 	if _, err := time.LoadLocation(s.Timezone); err != nil || s.Timezone == "Local" || s.Timezone == "" {
 		return c, errs.Field("timezone", "must be an IANA time zone such as Europe/Paris")
 	}
+	country, err := countryOf(s.Country)
+	if err != nil {
+		return c, err
+	}
 	tx, err := d.BeginTxx(ctx, nil)
 	if err != nil {
 		return c, err
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op once committed
-	if _, err := tx.ExecContext(ctx, `INSERT INTO coach_preferences (coach_id, locale) VALUES ($1, $2)
-		ON CONFLICT (coach_id) DO UPDATE SET locale = excluded.locale`, coachID, s.Locale); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO coach_preferences (coach_id, locale, country) VALUES ($1, $2, $3)
+		ON CONFLICT (coach_id) DO UPDATE SET locale = excluded.locale, country = excluded.country`, coachID, s.Locale, country); err != nil {
 		return c, err
 	}
 	if err := tx.GetContext(ctx, &c, `UPDATE coaches SET timezone = $2, currency = $3 WHERE id = $1
