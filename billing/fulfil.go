@@ -68,6 +68,7 @@ type payment struct {
 	Subscription  string // an invoice's, so it can be linked when its pack is known
 	ObjectID      string // Stripe's id of the fact: one row per fact
 	Customer      string
+	Method        string // card, sepa_debit, paypal, other; "" unknown (PaidWith)
 	At            time.Time
 }
 
@@ -81,8 +82,9 @@ func (s *Service) recordPayment(ctx context.Context, tx *sqlx.Tx, p payment) err
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO payments (coach_id, pack_id, installment_id, kind, status, amount, currency,
 		stripe_charge_id, stripe_payment_intent_id, stripe_invoice_id, stripe_object_id, occurred_at, stripe_customer_id,
-		stripe_subscription_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, nullif($8, ''), nullif($9, ''), nullif($10, ''), $11, $12, nullif($13, ''), nullif($14, ''))
+		stripe_subscription_id, method)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, nullif($8, ''), nullif($9, ''), nullif($10, ''), $11, $12, nullif($13, ''), nullif($14, ''),
+			nullif($15, ''))
 		ON CONFLICT (stripe_object_id) DO UPDATE SET amount = greatest(payments.amount, excluded.amount),
 			-- A dispute's outcome stays (as does a remedy row of a release
 			-- before 00011); an older, smaller report of the same refund
@@ -95,12 +97,13 @@ func (s *Service) recordPayment(ctx context.Context, tx *sqlx.Tx, p payment) err
 			stripe_customer_id = coalesce(payments.stripe_customer_id, excluded.stripe_customer_id),
 			stripe_charge_id = coalesce(payments.stripe_charge_id, excluded.stripe_charge_id),
 			stripe_subscription_id = coalesce(payments.stripe_subscription_id, excluded.stripe_subscription_id),
+			method = coalesce(payments.method, excluded.method),
 			-- A payment recorded before its pack was known takes its pack
 			-- and installment when a later fact names them.
 			installment_id = coalesce(payments.installment_id, excluded.installment_id),
 			pack_id = coalesce(payments.pack_id, excluded.pack_id), coach_id = coalesce(payments.coach_id, excluded.coach_id)`,
 		coachID, packID, p.InstallmentID, p.Kind, p.Status, p.Amount, strings.ToUpper(string(p.Currency)),
-		p.Charge, p.Intent, p.Invoice, p.ObjectID, p.At, p.Customer, p.Subscription)
+		p.Charge, p.Intent, p.Invoice, p.ObjectID, p.At, p.Customer, p.Subscription, p.Method)
 	if err != nil || p.Pack == nil || p.Kind != "charge" || p.Status != "succeeded" {
 		return err
 	}
@@ -165,12 +168,17 @@ func (s *Service) CheckoutCompleted(ctx context.Context, tx *sqlx.Tx, cs *stripe
 		intent = cs.PaymentIntent.ID
 	}
 	paid := cs.PaymentStatus == stripe.CheckoutSessionPaymentStatusPaid
+	method := PaidWith("", cs.PaymentMethodTypes)
+	if cs.PaymentIntent != nil {
+		method = cmp.Or(intentMethod(cs.PaymentIntent), method)
+	}
 	if p == nil {
 		if !paid {
 			return nil
 		}
 		return s.recordPayment(ctx, tx, payment{Kind: "charge", Status: "unmatched", Amount: cs.AmountTotal,
-			Currency: cs.Currency, Intent: intent, ObjectID: cmp.Or(intent, cs.ID), Customer: customerID(cs.Customer), At: at})
+			Currency: cs.Currency, Intent: intent, ObjectID: cmp.Or(intent, cs.ID), Customer: customerID(cs.Customer),
+			Method: method, At: at})
 	}
 	sub := ""
 	if cs.Subscription != nil {
@@ -194,12 +202,12 @@ func (s *Service) CheckoutCompleted(ctx context.Context, tx *sqlx.Tx, cs *stripe
 	if !paid {
 		return nil
 	}
-	return s.confirm(ctx, tx, p, cs.Mode == stripe.CheckoutSessionModePayment, cs.AmountTotal, cs.Currency, "", intent, cmp.Or(intent, cs.ID), at)
+	return s.confirm(ctx, tx, p, cs.Mode == stripe.CheckoutSessionModePayment, cs.AmountTotal, cs.Currency, "", intent, cmp.Or(intent, cs.ID), method, at)
 }
 
 // confirm activates a pack whose first payment is in; an upfront payment also
 // settles its single installment.
-func (s *Service) confirm(ctx context.Context, tx *sqlx.Tx, p *packRef, upfront bool, amount int64, cur stripe.Currency, charge, intent, objectID string, at time.Time) error {
+func (s *Service) confirm(ctx context.Context, tx *sqlx.Tx, p *packRef, upfront bool, amount int64, cur stripe.Currency, charge, intent, objectID, method string, at time.Time) error {
 	if _, _, err := packs.ActivatePack(ctx, tx, p.CoachID, p.ID, at); err != nil {
 		return err
 	}
@@ -212,7 +220,7 @@ func (s *Service) confirm(ctx context.Context, tx *sqlx.Tx, p *packRef, upfront 
 		return err
 	}
 	return s.recordPayment(ctx, tx, payment{Pack: p, InstallmentID: inst, Kind: "charge", Status: "succeeded",
-		Amount: amount, Currency: cur, Charge: charge, Intent: intent, ObjectID: objectID, At: at})
+		Amount: amount, Currency: cur, Charge: charge, Intent: intent, ObjectID: objectID, Method: method, At: at})
 }
 
 // CheckoutAsyncSucceeded is a SEPA debit confirmed days after checkout.
@@ -396,7 +404,8 @@ func (s *Service) InvoicePaid(ctx context.Context, tx *sqlx.Tx, inv *stripe.Invo
 		intent = inv.PaymentIntent.ID
 	}
 	pay := payment{Pack: p, Kind: "charge", Status: "succeeded", Amount: inv.AmountPaid, Currency: inv.Currency,
-		Charge: charge, Intent: intent, Invoice: inv.ID, ObjectID: inv.ID, Customer: customerID(inv.Customer), At: at}
+		Charge: charge, Intent: intent, Invoice: inv.ID, ObjectID: inv.ID, Customer: customerID(inv.Customer),
+		Method: cmp.Or(chargeMethod(inv.Charge), intentMethod(inv.PaymentIntent)), At: at}
 	if inv.Subscription != nil {
 		pay.Subscription = inv.Subscription.ID
 	}
@@ -527,9 +536,13 @@ func (s *Service) PaymentIntentSucceeded(ctx context.Context, tx *sqlx.Tx, pi *s
 	if pi.Invoice != nil || pi.Metadata["carnet_booking_id"] != "" {
 		return nil // an installment (see its invoice) or a fee (ChargeFee records it)
 	}
+	method := intentMethod(pi)
 	var known bool
 	if err := tx.GetContext(ctx, &known, `SELECT EXISTS (SELECT 1 FROM payments WHERE stripe_payment_intent_id = $1
 		AND kind = 'charge' AND pack_id IS NOT NULL AND stripe_invoice_id IS NOT NULL)`, pi.ID); err != nil || known {
+		if err == nil {
+			err = setMethod(ctx, tx, "", pi.ID, method) // what its invoice did not say
+		}
 		return err // an installment its invoice already recorded
 	}
 	p, err := findPack(ctx, tx, "stripe_payment_intent_id", pi.ID, pi.Metadata)
@@ -565,13 +578,14 @@ func (s *Service) PaymentIntentSucceeded(ctx context.Context, tx *sqlx.Tx, pi *s
 			status = "unpaired"
 		}
 		return s.recordPayment(ctx, tx, payment{Kind: "charge", Status: status, Amount: pi.AmountReceived,
-			Currency: pi.Currency, Charge: charge, Intent: pi.ID, ObjectID: pi.ID, Customer: customerID(pi.Customer), At: at})
+			Currency: pi.Currency, Charge: charge, Intent: pi.ID, ObjectID: pi.ID, Customer: customerID(pi.Customer),
+			Method: method, At: at})
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE packs SET stripe_payment_intent_id = coalesce(stripe_payment_intent_id, $2)
 		WHERE id = $1`, p.ID, pi.ID); err != nil {
 		return err
 	}
-	return s.confirm(ctx, tx, p, true, pi.AmountReceived, pi.Currency, charge, pi.ID, pi.ID, at)
+	return s.confirm(ctx, tx, p, true, pi.AmountReceived, pi.Currency, charge, pi.ID, pi.ID, method, at)
 }
 
 // PaymentIntentFailed records a declined upfront payment; Checkout lets the
@@ -619,6 +633,10 @@ func (s *Service) ChargeRefunded(ctx context.Context, tx *sqlx.Tx, ch *stripe.Ch
 	}
 	p, err := chargePack(ctx, tx, ch.ID, intent, invoice, ch.Metadata)
 	if err != nil {
+		return err
+	}
+	// The charge itself says how it was paid: the payment learns it if its own event did not.
+	if err := setMethod(ctx, tx, ch.ID, intent, PaidWith(chargeMethod(ch))); err != nil {
 		return err
 	}
 	status := "refunded"
@@ -685,4 +703,15 @@ func customerID(c *stripe.Customer) string {
 		return ""
 	}
 	return c.ID
+}
+
+// setMethod records how a charge was paid, by its charge or PaymentIntent id,
+// on the payment rows that did not know it.
+func setMethod(ctx context.Context, tx *sqlx.Tx, charge, intent, method string) error {
+	if method == "" {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE payments SET method = $3 WHERE kind = 'charge' AND method IS NULL
+		AND (stripe_charge_id = nullif($1, '') OR stripe_payment_intent_id = nullif($2, ''))`, charge, intent, method)
+	return err
 }

@@ -210,18 +210,28 @@ func (s *Service) getRevenue(c *gin.Context) {
 	case "svg":
 		sendSVG(c, RevenueChart(months, rows, v.coach.Currency, v.lang))
 	case "csv":
-		out := [][]string{{v.t("col_month"), v.t("col_received"), v.t("col_stripe"), v.t("col_bank_transfer"),
-			v.t("col_cash"), v.t("col_other"), v.t("col_refunded"), v.t("col_net"), v.t("col_earned_sessions"),
-			v.t("col_earned_period"), v.t("col_earned"), v.t("col_currency")}}
-		for _, r := range rows {
-			out = append(out, []string{r.Month, itoa(r.Received), itoa(r.ByMethod["stripe"]), itoa(r.ByMethod["bank_transfer"]),
-				itoa(r.ByMethod["cash"]), itoa(r.ByMethod["other"]), itoa(r.Refunded), itoa(r.Net),
-				itoa(r.EarnedSessions), itoa(r.EarnedPeriod), itoa(r.Earned), v.coach.Currency})
+		head := []string{v.t("col_month"), v.t("col_received")}
+		for _, m := range Methods {
+			head = append(head, v.t("col_"+m))
+		}
+		out := [][]string{append(head, v.t("col_refunded"), v.t("col_net"), v.t("col_earned_sessions"),
+			v.t("col_earned_period"), v.t("col_earned"), v.t("col_currency"))}
+		// The months, then their total, as the page shows them.
+		for _, r := range append(rows, tot) {
+			line := []string{r.Month, itoa(r.Received)}
+			if r.Month == tot.Month {
+				line[0] = v.t("total")
+			}
+			for _, m := range Methods {
+				line = append(line, itoa(r.ByMethod[m]))
+			}
+			out = append(out, append(line, itoa(r.Refunded), itoa(r.Net), itoa(r.EarnedSessions), itoa(r.EarnedPeriod),
+				itoa(r.Earned), v.coach.Currency))
 		}
 		sendCSV(c, "revenue-"+months[len(months)-1].Format("2006-01"), out)
 	default:
 		c.JSON(http.StatusOK, gin.H{"currency": v.coach.Currency, "timezone": v.loc.String(), "months": rows,
-			"totals": gin.H{"received": tot.Received, "refunded": tot.Refunded, "net": tot.Net,
+			"totals": gin.H{"received": tot.Received, "received_by_method": tot.ByMethod, "refunded": tot.Refunded, "net": tot.Net,
 				"earned_sessions": tot.EarnedSessions, "earned_period": tot.EarnedPeriod, "earned": tot.Earned}})
 	}
 }

@@ -142,7 +142,8 @@ type MonthMoney struct {
 }
 
 // moneyRows is every payment of a coach in [$2, $3) that belongs to a
-// client, as money in (received) and money back (refunded). A fee's client
+// client, as money in (received, by method: see Methods) and money back
+// (refunded). A fee's client
 // is looked up row by row: a join would hash the whole bookings table for
 // the few fees that name a booking. Stripe
 // reports a charge's refunds in one cumulative row that includes Carnet's
@@ -150,7 +151,7 @@ type MonthMoney struct {
 // them counts again.
 const moneyRows = `SELECT p.occurred_at, coalesce(pk.client_id,
 		(SELECT client_id FROM bookings WHERE id = p.booking_id)) AS client_id,
-	CASE WHEN p.kind = 'manual' THEN split_part(p.status, ':', 1) ELSE 'stripe' END AS method,
+	CASE WHEN p.kind = 'manual' THEN split_part(p.status, ':', 1) ELSE coalesce(p.method, 'unknown') END AS method,
 	CASE WHEN p.kind IN ('charge', 'fee') AND p.status = 'succeeded' THEN p.amount
 		WHEN p.kind = 'manual' THEN p.amount ELSE 0 END AS received,
 	CASE WHEN p.kind = 'refund' AND p.status = 'remedy' THEN p.amount
