@@ -100,9 +100,11 @@ func (v view) money(n int64) string { return i18n.Money(n, v.coach.Currency, v.l
 func (v view) local(t time.Time) string { return t.In(v.loc).Format("2006-01-02 15:04") }
 
 // sendCSV answers a download named name.csv.
-func sendCSV(c *gin.Context, name string, rows [][]string) {
+func sendCSV(c *gin.Context, name string, rows [][]string) { sendCSVBytes(c, name, CSV(rows)) }
+
+func sendCSVBytes(c *gin.Context, name string, body []byte) {
 	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.csv"`, name))
-	c.Data(http.StatusOK, "text/csv; charset=utf-8", CSV(rows))
+	c.Data(http.StatusOK, "text/csv; charset=utf-8", body)
 }
 
 func sendSVG(c *gin.Context, ch Chart) {
@@ -134,32 +136,38 @@ func (s *Service) getAttendance(c *gin.Context) {
 	}
 	ctx, end := c.Request.Context(), month.AddDate(0, 1, 0)
 	if v.format == "csv" {
-		rows, _, err := s.AttendanceSheet(ctx, v.coach, month, clientID)
+		// The rows only (the download has no totals line), written as they
+		// are read: a month of bookings is never held in memory twice.
+		w := newCSVWriter()
+		_ = w.Write([]string{v.t("col_date"), v.t("col_time"), v.t("col_client"), v.t("col_session"), v.t("col_duration"),
+			v.t("col_outcome"), v.t("col_cost"), v.t("col_fee"), v.t("col_currency"), v.t("col_waived"),
+			v.t("col_waiver_reason"), v.t("col_confirmed"), v.t("col_booking")})
+		line := make([]string, 13)
+		err := s.read(ctx, func(q sqlx.QueryerContext) error {
+			return s.eachAttendance(ctx, q, v.coach.ID, month, end, clientID, 0, 0, func(r *AttendanceRow) error {
+				at := r.StartsAt.In(v.loc)
+				outcome := v.t("outcome_none")
+				if r.Outcome != nil {
+					outcome = v.t("outcome_" + *r.Outcome)
+				}
+				waived, confirmed := "", ""
+				if r.Waived {
+					waived = v.t("yes")
+				}
+				if r.ClientConfirmedAt != nil {
+					confirmed = v.local(*r.ClientConfirmedAt)
+				}
+				line = append(line[:0], at.Format("2006-01-02"), at.Format("15:04"), Text(r.ClientName), Text(r.Title),
+					itoa(r.DurationMinutes), outcome, v.t("cost_"+r.Cost), itoa(r.FeeAmount), v.coach.Currency, waived,
+					Text(r.WaiverReason), confirmed, itoa(r.BookingID))
+				return w.Write(line)
+			})
+		})
 		if err != nil {
 			api.Fail(c, err)
 			return
 		}
-		out := [][]string{{v.t("col_date"), v.t("col_time"), v.t("col_client"), v.t("col_session"), v.t("col_duration"),
-			v.t("col_outcome"), v.t("col_cost"), v.t("col_fee"), v.t("col_currency"), v.t("col_waived"),
-			v.t("col_waiver_reason"), v.t("col_confirmed"), v.t("col_booking")}}
-		for _, r := range rows {
-			at := r.StartsAt.In(v.loc)
-			outcome := v.t("outcome_none")
-			if r.Outcome != nil {
-				outcome = v.t("outcome_" + *r.Outcome)
-			}
-			waived, confirmed := "", ""
-			if r.Waived {
-				waived = v.t("yes")
-			}
-			if r.ClientConfirmedAt != nil {
-				confirmed = v.local(*r.ClientConfirmedAt)
-			}
-			out = append(out, []string{at.Format("2006-01-02"), at.Format("15:04"), Text(r.ClientName), Text(r.Title),
-				itoa(r.DurationMinutes), outcome, v.t("cost_" + r.Cost), itoa(r.FeeAmount), v.coach.Currency, waived,
-				Text(r.WaiverReason), confirmed, itoa(r.BookingID)})
-		}
-		sendCSV(c, "attendance-"+month.Format("2006-01"), out)
+		sendCSVBytes(c, "attendance-"+month.Format("2006-01"), w.Bytes())
 		return
 	}
 	p, err := api.ParsePage(c)
