@@ -102,15 +102,19 @@ func (s *Service) eachAttendance(ctx context.Context, q sqlx.QueryerContext, coa
 		query += ` LIMIT $6`
 		args = append(args, limit)
 	}
-	rows, err := q.QueryxContext(ctx, query, args...)
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	var r AttendanceRow
 	for rows.Next() {
+		// Scanned by position, in the SELECT's order: matching 17 columns
+		// to fields by name took a third of a month's CSV.
 		r = AttendanceRow{}
-		if err := rows.StructScan(&r); err != nil {
+		if err := rows.Scan(&r.BookingID, &r.SessionID, &r.StartsAt, &r.Title, &r.SessionKind, &r.DurationMinutes,
+			&r.ClientID, &r.ClientName, &r.Outcome, &r.Charged, &r.FeeAmount, &r.PackID, &r.PackKind, &r.Waived,
+			&r.WaiverReason, &r.WaivedAt, &r.ClientConfirmedAt); err != nil {
 			return err
 		}
 		r.Cost = BookingCost(r.Charged, r.FeeAmount)
