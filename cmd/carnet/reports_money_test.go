@@ -72,6 +72,12 @@ func TestRevenueByMethodAndItsTotal(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.at(local(11, 15))
+	// Each payment names its pack's client (00041's trigger), the row the
+	// previous release wrote too: the reports group money by it.
+	if n := a.count(`SELECT count(*) FROM payments p JOIN packs pk ON pk.id = p.pack_id
+		WHERE p.coach_id = $1 AND p.client_id IS DISTINCT FROM pk.client_id`, coachID); n != 0 {
+		t.Fatalf("%d payments do not name their pack's client", n)
+	}
 
 	// What the rows say, method by method, and in all.
 	want := map[string]int64{}
