@@ -69,7 +69,7 @@ type party struct {
 }
 
 // partyColumns are the coach's language and time zone, for every query that loads a party.
-const partyColumns = "co.locale AS coach_locale, co.timezone AS coach_tz"
+const partyColumns = "coach_locale(co.id) AS coach_locale, co.timezone AS coach_tz"
 
 func loadPlan(ctx context.Context, tx *sqlx.Tx, packID int64) (Plan, party, error) {
 	var p Plan

@@ -168,7 +168,11 @@ func Facts(n news, currency, locale string, loc *time.Location) [][2]string {
 			add(t("fact.pack_status"), t("status."+st))
 		}
 	}
-	if n.Excess > 0 {
+	switch {
+	case n.Excess > 0 && n.Kind == KindUnmatched:
+		// Nothing says it was too much: only that no pack explains it.
+		add(t("fact.unexplained"), i18n.Money(n.Excess, currency, locale))
+	case n.Excess > 0:
 		add(t("fact.excess"), i18n.Money(n.Excess, currency, locale))
 	}
 	add(t("fact.next"), t("next."+n.WhatWeDo))

@@ -135,9 +135,7 @@ func TestInstallmentEventsInAnyOrder(t *testing.T) {
 func TestFailedInstallmentThenRetry(t *testing.T) {
 	t.Parallel()
 	s := newShop(t)
-	co, _ := s.checkout(billing.PlanInstallments)
-	s.deliver(newEvent("checkout.session.completed", s.now, checkoutSession(co, "subscription", "paid", "", "sub_f", 15000)))
-	s.deliver(newEvent("invoice.paid", s.now, invoice("in_f1", "sub_f", co.PackID, 15000, "paid")))
+	co := s.buyInstallments("f")
 	s.deliver(newEvent("invoice.payment_failed", s.now.AddDate(0, 1, 0), invoice("in_f2", "sub_f", co.PackID, 15000, "open")))
 	if got := s.pack(co.PackID); got.Status != "overdue" || got.OverdueSince == nil {
 		t.Fatalf("after a failed debit: %s", got.Status)

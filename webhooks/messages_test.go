@@ -17,7 +17,7 @@ import (
 
 func (s *shop) setCoachLocale(locale string) {
 	s.t.Helper()
-	if _, err := s.packs.DB.Exec(`UPDATE coaches SET locale = $2 WHERE id = $1`, s.coach.ID, locale); err != nil {
+	if _, err := s.packs.DB.Exec(`INSERT INTO coach_preferences (coach_id, locale) VALUES ($1, $2) ON CONFLICT (coach_id) DO UPDATE SET locale = excluded.locale`, s.coach.ID, locale); err != nil {
 		s.t.Fatal(err)
 	}
 }
@@ -217,9 +217,7 @@ func TestFailedDebitMessages(t *testing.T) {
 			s.setCoachLocale(l)
 			s.setLocale(l)
 			box := s.mailbox()
-			co, _ := s.checkout(billing.PlanInstallments)
-			s.deliver(newEvent("checkout.session.completed", s.now, checkoutSession(co, "subscription", "paid", "", "sub_d", 15000)))
-			s.deliver(newEvent("invoice.paid", s.now, invoice("in_d1", "sub_d", co.PackID, 15000, "paid")))
+			co := s.buyInstallments("d")
 			s.deliver(newEvent("invoice.payment_failed", s.now.AddDate(0, 1, 0), invoice("in_d2", "sub_d", co.PackID, 15000, "open")))
 			msgs := box.flush()
 			coach, client := to(msgs, s.coach.Email), to(msgs, s.client.Email)
@@ -255,9 +253,7 @@ func TestPurchaseMessageSaysWhatWasReceived(t *testing.T) {
 			s := newShop(t)
 			s.setLocale(l)
 			box := s.mailbox()
-			co, _ := s.checkout(billing.PlanInstallments)
-			s.deliver(newEvent("checkout.session.completed", s.now, checkoutSession(co, "subscription", "paid", "", "sub_p", 15000)))
-			s.deliver(newEvent("invoice.paid", s.now, invoice("in_p1", "sub_p", co.PackID, 15000, "paid")))
+			co := s.buyInstallments("p")
 			var got []mailtest.Received
 			for _, m := range box.flush() {
 				if m.To[0] == s.client.Email {
@@ -297,6 +293,16 @@ func (s *shop) buyUpfront(intent string) billing.Checkout {
 	co, _ := s.checkout(billing.PlanUpfront)
 	s.deliver(newEvent("checkout.session.completed", s.now, checkoutSession(co, "payment", "paid", intent, "", 45000)))
 	s.deliver(newEvent("payment_intent.succeeded", s.now, paymentIntent(intent, co.PackID, 45000, "succeeded")))
+	return co
+}
+
+// buyInstallments buys a pack in 3 installments (subscription sub_NAME) and
+// delivers what Stripe sends for the first one (invoice in_NAME1).
+func (s *shop) buyInstallments(name string) billing.Checkout {
+	s.t.Helper()
+	co, _ := s.checkout(billing.PlanInstallments)
+	s.deliver(newEvent("checkout.session.completed", s.now, checkoutSession(co, "subscription", "paid", "", "sub_"+name, 15000)))
+	s.deliver(newEvent("invoice.paid", s.now, invoice("in_"+name+"1", "sub_"+name, co.PackID, 15000, "paid")))
 	return co
 }
 
@@ -416,9 +422,7 @@ func TestOverdueIsOneRule(t *testing.T) {
 			s.setCoachLocale(l)
 			s.setLocale(l)
 			box := s.mailbox()
-			co, _ := s.checkout(billing.PlanInstallments)
-			s.deliver(newEvent("checkout.session.completed", s.now, checkoutSession(co, "subscription", "paid", "", "sub_m", 15000)))
-			s.deliver(newEvent("invoice.paid", s.now, invoice("in_m1", "sub_m", co.PackID, 15000, "paid")))
+			co := s.buyInstallments("m")
 			var due2 time.Time
 			_ = s.packs.DB.Get(&due2, `SELECT due_at FROM installments WHERE pack_id = $1 AND seq = 2`, co.PackID)
 			s.advance(due2.AddDate(0, 0, 7).Sub(s.now))
@@ -454,9 +458,7 @@ func TestOverdueIsOneRule(t *testing.T) {
 			s := newShop(t)
 			s.setLocale(l)
 			box := s.mailbox()
-			co, _ := s.checkout(billing.PlanInstallments)
-			s.deliver(newEvent("checkout.session.completed", s.now, checkoutSession(co, "subscription", "paid", "", "sub_o", 15000)))
-			s.deliver(newEvent("invoice.paid", s.now, invoice("in_o1", "sub_o", co.PackID, 15000, "paid")))
+			co := s.buyInstallments("o")
 			var due2 time.Time
 			_ = s.packs.DB.Get(&due2, `SELECT due_at FROM installments WHERE pack_id = $1 AND seq = 2`, co.PackID)
 			s.advance(due2.Sub(s.now) + 2*time.Hour)
@@ -491,9 +493,7 @@ func TestInstallmentDueReminder(t *testing.T) {
 			s := newShop(t)
 			s.setLocale(l)
 			box := s.mailbox()
-			co, _ := s.checkout(billing.PlanInstallments)
-			s.deliver(newEvent("checkout.session.completed", s.now, checkoutSession(co, "subscription", "paid", "", "sub_r", 15000)))
-			s.deliver(newEvent("invoice.paid", s.now, invoice("in_r1", "sub_r", co.PackID, 15000, "paid")))
+			co := s.buyInstallments("r")
 			var next struct {
 				Amount int64     `db:"amount"`
 				DueAt  time.Time `db:"due_at"`
@@ -514,5 +514,38 @@ func TestInstallmentDueReminder(t *testing.T) {
 				t.Fatalf("(%s) the reminder of %d due %v: %v", l, next.Amount, next.DueAt, got)
 			}
 		})
+	}
+}
+
+// A payment no pack explains is not "paid too much": the coach is told the
+// amount matches no pack, and nothing else about it.
+func TestUnmatchedPaymentMessageSaysWhatIsKnown(t *testing.T) {
+	t.Parallel()
+	s := newShop(t)
+	s.setCoachLocale("en")
+	box := s.mailbox()
+	co := s.buyUpfront("pi_known")
+	cust := *s.pack(co.PackID).Customer
+	s.deliver(newEvent("payment_intent.succeeded", s.now.Add(time.Hour), map[string]any{"id": "pi_stray", "object": "payment_intent",
+		"amount": 7000, "amount_received": 7000, "currency": "eur", "status": "succeeded", "customer": cust,
+		"latest_charge": "ch_stray", "metadata": map[string]any{}}))
+	s.advance(billing.PairWindow + time.Hour)
+	if err := s.in.Sweep(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var excess int64
+	if err := s.packs.DB.Get(&excess, `SELECT excess_amount FROM anomalies WHERE kind = $1`, reconcile.KindUnmatched); err != nil {
+		t.Fatal(err)
+	}
+	coach := to(box.flush(), s.coach.Email)
+	if len(coach) == 0 {
+		t.Fatal("the coach was not told of the unmatched payment")
+	}
+	body := coach[len(coach)-1].Body
+	if want := "Matching no pack: " + i18n.Money(excess, "EUR", "en"); excess != 7000 || !strings.Contains(body, want) {
+		t.Errorf("excess %d; the coach's message lacks %q:\n%s", excess, want, body)
+	}
+	if strings.Contains(body, notify.Words.T("en", "fact.excess")) {
+		t.Errorf("the coach is told the client paid too much:\n%s", body)
 	}
 }

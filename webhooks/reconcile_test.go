@@ -289,9 +289,7 @@ func TestSweepFindsMissedInstallment(t *testing.T) {
 	s := newShop(t)
 	s.charter(false)
 	box := s.mailbox()
-	co, _ := s.checkout(billing.PlanInstallments)
-	s.deliver(newEvent("checkout.session.completed", s.now, checkoutSession(co, "subscription", "paid", "", "sub_miss", 15000)))
-	s.deliver(newEvent("invoice.paid", s.now, invoice("in_miss1", "sub_miss", co.PackID, 15000, "paid")))
+	co := s.buyInstallments("miss")
 	var due2 time.Time
 	_ = s.packs.DB.Get(&due2, `SELECT due_at FROM installments WHERE pack_id = $1 AND seq = 2`, co.PackID)
 
@@ -407,9 +405,7 @@ func TestEndedPlanStopsAndFlagsLateDebits(t *testing.T) {
 	s := newShop(t)
 	s.charter(false)
 	ctx := context.Background()
-	co, _ := s.checkout(billing.PlanInstallments)
-	s.deliver(newEvent("checkout.session.completed", s.now, checkoutSession(co, "subscription", "paid", "", "sub_end", 15000)))
-	s.deliver(newEvent("invoice.paid", s.now, invoice("in_end1", "sub_end", co.PackID, 15000, "paid")))
+	co := s.buyInstallments("end")
 	s.deliver(newEvent("charge.dispute.closed", s.now.Add(time.Hour), map[string]any{"id": "dp_end", "object": "dispute",
 		"amount": 15000, "currency": "eur", "charge": "ch_end1", "payment_intent": "pi_end1", "status": "lost"}))
 	if got, want := s.state(co.PackID), "refunded 0 | 1:paid,2:cancelled,3:cancelled | purchase10,refund_reversal-10 | charge:succeeded:15000,dispute:lost:15000"; got != want {

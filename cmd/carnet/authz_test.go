@@ -154,11 +154,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 
 func coachID(t *testing.T, a *app, key string) int64 {
 	t.Helper()
-	c, err := auth.CoachByKey(context.Background(), a.m.DB, key)
-	if err != nil {
+	var id int64
+	if err := a.m.DB.Get(&id, `SELECT coach_id FROM api_keys WHERE key_hash = sha256(convert_to($1, 'UTF8'))`, key); err != nil {
 		t.Fatal(err)
 	}
-	return c.ID
+	return id
 }
 
 // victimSnapshot is everything of coach A's that an intruder must not

@@ -53,7 +53,7 @@ func (a *app) coachIn(t *testing.T, tab context.Context, email, locale string) (
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.m.DB.Exec(`UPDATE coaches SET locale = $2 WHERE id = $1`, coach.ID, locale); err != nil {
+	if _, err := a.m.DB.Exec(`INSERT INTO coach_preferences (coach_id, locale) VALUES ($1, $2) ON CONFLICT (coach_id) DO UPDATE SET locale = excluded.locale`, coach.ID, locale); err != nil {
 		t.Fatal(err)
 	}
 	coach.Locale = locale

@@ -78,6 +78,12 @@ const crashSecret = "whsec_crash_test_secret"
 // and returns once it is ready.
 func serve(t *testing.T, url, stripeBase string, env ...string) *proc {
 	t.Helper()
+	return serveBinary(t, carnetBinary(t), http.StatusOK, url, stripeBase, env...)
+}
+
+// serveBinary starts bin and returns once its /readyz answers ready.
+func serveBinary(t *testing.T, bin string, ready int, url, stripeBase string, env ...string) *proc {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +91,7 @@ func serve(t *testing.T, url, stripeBase string, env ...string) *proc {
 	addr := ln.Addr().String()
 	ln.Close()
 	p := &proc{t: t, base: "http://" + addr, exited: make(chan struct{})}
-	p.cmd = exec.Command(carnetBinary(t), "serve")
+	p.cmd = exec.Command(bin, "serve")
 	p.cmd.Env = append(cleanEnv(), "DATABASE_URL="+url, "CARNET_ADDR="+addr, "STRIPE_API_BASE="+stripeBase,
 		"STRIPE_WEBHOOK_SECRET="+crashSecret, "CARNET_LOG_LEVEL=warn", "CARNET_BASE_URL=http://carnet.test")
 	p.cmd.Env = append(p.cmd.Env, env...)
@@ -104,7 +110,7 @@ func serve(t *testing.T, url, stripeBase string, env ...string) *proc {
 		res, err := http.Get(p.base + "/readyz")
 		if err == nil {
 			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
+			if res.StatusCode == ready {
 				return p
 			}
 		}

@@ -25,7 +25,7 @@ type Coach struct {
 	Email     string    `db:"email" json:"email"`
 	Currency  string    `db:"currency" json:"currency"`
 	Timezone  string    `db:"timezone" json:"timezone"`
-	Locale    string    `db:"locale" json:"locale"`
+	Locale    string    `db:"locale" select:"coach_locale($.id)" json:"locale"`
 	CreatedAt time.Time `db:"created_at" json:"created_at"`
 }
 
@@ -111,11 +111,6 @@ func issueKey(ctx context.Context, e sqlx.ExecerContext, coachID int64, label st
 	return key, err
 }
 
-// CoachByKey authenticates an API key.
-func CoachByKey(ctx context.Context, d *sqlx.DB, key string) (Coach, error) {
-	return coachByKeyFrom(ctx, d, key, "", time.Now())
-}
-
 // coachByKeyFrom authenticates an API key sent from addr: a blocked address
 // is refused like an unknown key (the caller then learns why), in the key's
 // one statement. (A per-process key cache saved nothing once the throttle
@@ -169,7 +164,18 @@ func UpdateSettings(ctx context.Context, d *sqlx.DB, coachID int64, s CoachSetti
 	if _, err := time.LoadLocation(s.Timezone); err != nil || s.Timezone == "Local" || s.Timezone == "" {
 		return c, errs.Field("timezone", "must be an IANA time zone such as Europe/Paris")
 	}
-	err := d.GetContext(ctx, &c, `UPDATE coaches SET locale = $2, timezone = $3, currency = $4 WHERE id = $1
-		RETURNING `+coachCols, coachID, s.Locale, s.Timezone, s.Currency)
-	return c, err
+	tx, err := d.BeginTxx(ctx, nil)
+	if err != nil {
+		return c, err
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op once committed
+	if _, err := tx.ExecContext(ctx, `INSERT INTO coach_preferences (coach_id, locale) VALUES ($1, $2)
+		ON CONFLICT (coach_id) DO UPDATE SET locale = excluded.locale`, coachID, s.Locale); err != nil {
+		return c, err
+	}
+	if err := tx.GetContext(ctx, &c, `UPDATE coaches SET timezone = $2, currency = $3 WHERE id = $1
+		RETURNING `+coachCols, coachID, s.Timezone, s.Currency); err != nil {
+		return c, err
+	}
+	return c, tx.Commit()
 }
