@@ -80,7 +80,11 @@ func (s *Service) recordPayment(ctx context.Context, tx *sqlx.Tx, p payment) err
 	if p.Pack != nil {
 		coachID, packID = &p.Pack.CoachID, &p.Pack.ID
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO payments (coach_id, pack_id, installment_id, kind, status, amount, currency,
+	var row struct {
+		ID     int64   `db:"id"`
+		Method *string `db:"method"`
+	}
+	err := tx.GetContext(ctx, &row, `INSERT INTO payments (coach_id, pack_id, installment_id, kind, status, amount, currency,
 		stripe_charge_id, stripe_payment_intent_id, stripe_invoice_id, stripe_object_id, occurred_at, stripe_customer_id,
 		stripe_subscription_id, method)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, nullif($8, ''), nullif($9, ''), nullif($10, ''), $11, $12, nullif($13, ''), nullif($14, ''),
@@ -101,11 +105,21 @@ func (s *Service) recordPayment(ctx context.Context, tx *sqlx.Tx, p payment) err
 			-- A payment recorded before its pack was known takes its pack
 			-- and installment when a later fact names them.
 			installment_id = coalesce(payments.installment_id, excluded.installment_id),
-			pack_id = coalesce(payments.pack_id, excluded.pack_id), coach_id = coalesce(payments.coach_id, excluded.coach_id)`,
+			pack_id = coalesce(payments.pack_id, excluded.pack_id), coach_id = coalesce(payments.coach_id, excluded.coach_id)
+		RETURNING id, method`,
 		coachID, packID, p.InstallmentID, p.Kind, p.Status, p.Amount, strings.ToUpper(string(p.Currency)),
 		p.Charge, p.Intent, p.Invoice, p.ObjectID, p.At, p.Customer, p.Subscription, p.Method)
-	if err != nil || p.Pack == nil || p.Kind != "charge" || p.Status != "succeeded" {
+	if err != nil {
 		return err
+	}
+	if p.Kind == "charge" && p.Status == "succeeded" && row.Method == nil && (p.Charge != "" || p.Intent != "") && s.Jobs != nil {
+		// The events did not say how it was paid: Stripe's charge will.
+		if err := s.enqueueOnce(ctx, tx, PaymentMethodArgs{PaymentID: row.ID}); err != nil {
+			return err
+		}
+	}
+	if p.Pack == nil || p.Kind != "charge" || p.Status != "succeeded" {
+		return nil
 	}
 	return s.linkReversals(ctx, tx, p.Pack, p.Charge, p.Intent, p.Invoice)
 }
