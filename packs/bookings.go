@@ -124,30 +124,12 @@ func (s *Service) RecordOutcome(ctx context.Context, coachID, bookingID int64, i
 }
 
 // applyOutcome writes a decision: the ledger entry (and the pack's balance),
-// the booking's outcome, the fee's charge.
+// the booking's outcome, the fee's charge. A counted session is one
+// statement: the deduction, its entry and the booking's outcome.
 func (s *Service) applyOutcome(ctx context.Context, tx *sqlx.Tx, b bookingRow, d Decision, now, announced time.Time) (Booking, error) {
 	var packID *int64 // the pack a counted outcome was charged to
 	if d.Entry != nil && d.Entry.PackID != 0 {
 		packID = &d.Entry.PackID
-	}
-	if d.Entry != nil {
-		e := entry{CoachID: b.CoachID, ClientID: b.ClientID, PackID: d.Entry.PackID, BookingID: &b.ID, Kind: d.Entry.Kind,
-			Delta: d.Entry.Delta, At: now}
-		if d.Entry.Fee > 0 {
-			e.Value, e.Currency = &d.Entry.Fee, &d.Entry.Currency
-		}
-		var err error
-		if e.Delta != 0 {
-			var left int
-			if left, err = moveSessions(ctx, tx, e); err == nil {
-				err = afterDeduction(ctx, tx, e.PackID, left)
-			}
-		} else {
-			err = addEntry(ctx, tx, e)
-		}
-		if err != nil {
-			return Booking{}, err
-		}
 	}
 	var charterID *int64
 	if d.Charter.ID != 0 {
@@ -158,17 +140,51 @@ func (s *Service) applyOutcome(ctx context.Context, tx *sqlx.Tx, b bookingRow, d
 		ann = &announced
 	}
 	var out Booking
+	if d.Entry != nil {
+		e := entry{CoachID: b.CoachID, ClientID: b.ClientID, PackID: d.Entry.PackID, BookingID: &b.ID, Kind: d.Entry.Kind,
+			Delta: d.Entry.Delta, At: now}
+		if d.Entry.Fee > 0 {
+			e.Value, e.Currency = &d.Entry.Fee, &d.Entry.Currency
+		}
+		if e.Delta != 0 {
+			var row struct {
+				Booking
+				Left int `db:"left_sessions"`
+			}
+			err := tx.GetContext(ctx, &row, moveSQL+`, booked AS (UPDATE bookings b SET outcome = $16, outcome_at = $11,
+				announced_at = $17, pack_id = $3, fee_amount = $18, charter_version_id = $19
+				WHERE coach_id = $1 AND id = $4 AND EXISTS (SELECT 1 FROM moved) RETURNING `+bookingCols+`)
+				SELECT booked.*, (SELECT sessions_remaining FROM moved) AS left_sessions FROM booked`,
+				append(moveArgs(ctx, e), d.Outcome, ann, d.Charge.Fee, charterID)...)
+			if db.NoRows(err) {
+				return out, notEnough(e.PackID)
+			}
+			if err != nil {
+				return out, err
+			}
+			if err := afterDeduction(ctx, tx, e.PackID, row.Left); err != nil {
+				return out, err
+			}
+			return row.Booking, s.chargeFee(ctx, tx, b.ID, d)
+		}
+		if err := addEntry(ctx, tx, e); err != nil {
+			return out, err
+		}
+	}
 	if err := tx.GetContext(ctx, &out, `UPDATE bookings b SET outcome = $3, outcome_at = $4, announced_at = $5,
 		pack_id = $6, fee_amount = $7, charter_version_id = $8 WHERE coach_id = $1 AND id = $2 RETURNING `+bookingCols,
 		b.CoachID, b.ID, d.Outcome, now, ann, packID, d.Charge.Fee, charterID); err != nil {
 		return out, err
 	}
+	return out, s.chargeFee(ctx, tx, b.ID, d)
+}
+
+// chargeFee queues the fee's charge, in the outcome's transaction.
+func (s *Service) chargeFee(ctx context.Context, tx *sqlx.Tx, bookingID int64, d Decision) error {
 	if d.Charge.Fee > 0 && s.OnFee != nil {
-		if err := s.OnFee(ctx, tx, b.ID); err != nil {
-			return out, err
-		}
+		return s.OnFee(ctx, tx, bookingID)
 	}
-	return out, nil
+	return nil
 }
 
 // Waive gives back what a booking cost — its session, or its fee — once,

@@ -35,12 +35,19 @@ type entry struct {
 // addEntry appends e; inside an idempotent request the entry carries the
 // request's reference, so a second application of the request is refused.
 func addEntry(ctx context.Context, tx *sqlx.Tx, e entry) error {
-	ref, seq := db.Effect(ctx)
-	_, err := tx.ExecContext(ctx, `INSERT INTO ledger_entries (coach_id, client_id, pack_id, booking_id, kind,
-		delta, reason, value_amount, currency, goodwill_grant_id, created_at, request_ref, request_seq)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-		e.CoachID, e.ClientID, nullID(e.PackID), e.BookingID, e.Kind, e.Delta, e.Reason, e.Value, e.Currency, e.GrantID, e.At, ref, seq)
+	_, err := tx.ExecContext(ctx, `INSERT INTO ledger_entries (`+entryCols+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`, entryArgs(ctx, e)...)
 	return err
+}
+
+// entryCols are the columns an entry writes, in entryArgs' order.
+const entryCols = `coach_id, client_id, pack_id, booking_id, kind, delta, reason, value_amount, currency,
+	goodwill_grant_id, created_at, request_ref, request_seq`
+
+func entryArgs(ctx context.Context, e entry) []any {
+	ref, seq := db.Effect(ctx)
+	return []any{e.CoachID, e.ClientID, nullID(e.PackID), e.BookingID, e.Kind, e.Delta, e.Reason, e.Value, e.Currency,
+		e.GrantID, e.At, ref, seq}
 }
 
 // nullID is NULL for 0: a fee owed without a pack has no pack.
@@ -52,25 +59,41 @@ func nullID(id int64) *int64 {
 }
 
 // moveSessions changes a sessions pack's balance by delta and records why, in
-// the caller's transaction. The conditional UPDATE is what keeps a balance
-// from going below zero when requests race; the pack turns exhausted at zero
-// and active again when sessions come back.
+// the caller's transaction, in one statement. The conditional UPDATE is what
+// keeps a balance from going below zero when requests race (no pack moved:
+// no entry either); the pack turns exhausted at zero and active again when
+// sessions come back.
 func moveSessions(ctx context.Context, tx *sqlx.Tx, e entry) (int, error) {
 	var left []int
-	err := tx.SelectContext(ctx, &left, `UPDATE packs SET sessions_remaining = sessions_remaining + $3,
-		status = CASE WHEN status = $5 AND sessions_remaining + $3 = 0 THEN $6
-			WHEN status = $6 AND sessions_remaining + $3 > 0 THEN $5 ELSE status END,
-		updated_at = $4
-		WHERE coach_id = $1 AND id = $2 AND kind = 'sessions' AND sessions_remaining + $3 >= 0
-		RETURNING sessions_remaining`,
-		e.CoachID, e.PackID, e.Delta, e.At, StatusActive, StatusExhausted)
+	err := tx.SelectContext(ctx, &left, moveSQL+` SELECT sessions_remaining FROM moved`, moveArgs(ctx, e)...)
 	if err != nil {
 		return 0, err
 	}
 	if len(left) != 1 {
-		return 0, errs.New(errs.InsufficientBalance, "pack %d has not enough sessions left", e.PackID)
+		return 0, notEnough(e.PackID)
 	}
-	return left[0], addEntry(ctx, tx, e)
+	return left[0], nil
+}
+
+// moveSQL moves the pack (moved: its balance after) and appends the entry
+// when it moved; the caller adds its own CTEs and the final SELECT. Its
+// parameters are moveArgs'; a caller's own start at $16.
+const moveSQL = `WITH moved AS (UPDATE packs SET sessions_remaining = sessions_remaining + $6,
+		status = CASE WHEN status = $14 AND sessions_remaining + $6 = 0 THEN $15
+			WHEN status = $15 AND sessions_remaining + $6 > 0 THEN $14 ELSE status END,
+		updated_at = $11
+		WHERE coach_id = $1 AND id = $3 AND kind = 'sessions' AND sessions_remaining + $6 >= 0
+		RETURNING sessions_remaining),
+	entry AS (INSERT INTO ledger_entries (` + entryCols + `)
+		SELECT $1::bigint, $2::bigint, $3::bigint, $4::bigint, $5::text, $6::int, $7::text, $8::bigint, $9::text,
+			$10::bigint, $11::timestamptz, $12::text, $13::int FROM moved)`
+
+func moveArgs(ctx context.Context, e entry) []any {
+	return append(entryArgs(ctx, e), StatusActive, StatusExhausted)
+}
+
+func notEnough(packID int64) error {
+	return errs.New(errs.InsufficientBalance, "pack %d has not enough sessions left", packID)
 }
 
 // LedgerEntry is a ledger line as people read it.

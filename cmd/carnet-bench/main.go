@@ -48,6 +48,7 @@ type config struct {
 	checkouts                int
 	readClients, entries     int
 	pgbenchSeconds           int
+	profile                  string
 }
 
 func main() {
@@ -62,6 +63,7 @@ func main() {
 	flag.IntVar(&c.readClients, "read-clients", 10000, "clients in the read data set")
 	flag.IntVar(&c.entries, "entries", 1000000, "ledger entries in the read data set")
 	flag.IntVar(&c.pgbenchSeconds, "pgbench-seconds", 10, "how long each pgbench run lasts")
+	flag.StringVar(&c.profile, "profile", "", "directory for the server's CPU profile of each load (none when empty)")
 	flag.Parse()
 	if err := run(context.Background(), c); err != nil {
 		fmt.Fprintln(os.Stderr, "carnet-bench:", err)
@@ -112,16 +114,24 @@ func run(ctx context.Context, c config) error {
 	}
 	api := &client{base: srv.base, key: key}
 	var results []result
+	var probes []probed
+	pr := &probe{srv: srv, d: d, profile: c.profile}
+	measure := func(name string, fn func() result) result {
+		r, p := pr.during(name, fn)
+		results, probes = append(results, r), append(probes, p)
+		return r
+	}
 
 	fmt.Fprintln(os.Stderr, "seeding attendance:", c.clients, "clients,", c.clients*c.sessionsPerPack, "bookings")
 	bookings, packIDs, err := seedAttendance(api, c)
 	if err != nil {
 		return err
 	}
-	att := load("attendance over HTTP", c.workers, len(bookings), func(i int) error {
-		return api.post(fmt.Sprintf("/v1/bookings/%d/outcome", bookings[i]), map[string]any{"outcome": "attended"}, nil)
+	att := measure("attendance over HTTP", func() result {
+		return load("attendance over HTTP", c.workers, len(bookings), func(i int) error {
+			return api.post(fmt.Sprintf("/v1/bookings/%d/outcome", bookings[i]), map[string]any{"outcome": "attended"}, nil)
+		})
 	})
-	results = append(results, att)
 	rssAttendance := srv.rss()
 
 	pg, err := pgbenchMinimal(ctx, c, d, dbURL, packIDs)
@@ -144,12 +154,15 @@ func run(ctx context.Context, c config) error {
 	if err != nil {
 		return err
 	}
-	results = append(results, load(fmt.Sprintf("webhook events applied, %d senders", c.senders), c.senders, len(payloads), func(i int) error {
-		signed := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: payloads[i], Secret: secret, Timestamp: time.Now()})
-		req, _ := http.NewRequest("POST", srv.base+"/webhooks/stripe", bytes.NewReader(signed.Payload))
-		req.Header.Set("Stripe-Signature", signed.Header)
-		return do(req, nil)
-	}))
+	hooks := fmt.Sprintf("webhook events applied, %d senders", c.senders)
+	measure(hooks, func() result {
+		return load(hooks, c.senders, len(payloads), func(i int) error {
+			signed := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: payloads[i], Secret: secret, Timestamp: time.Now()})
+			req, _ := http.NewRequest("POST", srv.base+"/webhooks/stripe", bytes.NewReader(signed.Payload))
+			req.Header.Set("Stripe-Signature", signed.Header)
+			return do(req, nil)
+		})
+	})
 	rssWebhooks := srv.rss()
 
 	fmt.Fprintln(os.Stderr, "seeding the read set:", c.readClients, "clients,", c.entries, "ledger entries")
@@ -163,17 +176,16 @@ func run(ctx context.Context, c config) error {
 		return err
 	}
 	const reads = 400
-	results = append(results, load("balances overview, first page", 8, reads, func(int) error {
-		return reader.get("/v1/balances?limit=50", nil)
-	}))
-	results = append(results, load(fmt.Sprintf("balances overview, last page (%d)", pages), 8, reads, func(int) error {
-		return reader.get("/v1/balances?limit=50&cursor="+url.QueryEscape(last), nil)
-	}))
+	read := func(name, path string) {
+		measure(name, func() result {
+			return load(name, 8, reads, func(int) error { return reader.get(path, nil) })
+		})
+	}
+	read("balances overview, first page", "/v1/balances?limit=50")
+	read(fmt.Sprintf("balances overview, last page (%d)", pages), "/v1/balances?limit=50&cursor="+url.QueryEscape(last))
 	var someClient int64
 	_ = d.GetContext(ctx, &someClient, `SELECT min(id) FROM clients WHERE coach_id = (SELECT coach_id FROM api_keys ORDER BY id DESC LIMIT 1)`)
-	results = append(results, load("one client's balance", 8, reads, func(int) error {
-		return reader.get(fmt.Sprintf("/v1/clients/%d/balance", someClient), nil)
-	}))
+	read("one client's balance", fmt.Sprintf("/v1/clients/%d/balance", someClient))
 
 	fmt.Printf("\n%s, %d cores, %s\n\n", time.Now().UTC().Format("2006-01-02"), numCPU(), pgVersion(ctx, d))
 	fmt.Println("| measure | operations | throughput | p50 | p95 | p99 |")
@@ -187,6 +199,10 @@ func run(ctx context.Context, c config) error {
 		(float64(att.n)/att.elapsed.Seconds())/(float64(same.n)/same.elapsed.Seconds()))
 	fmt.Printf("server resident memory: after attendance %s, after webhooks %s, peak %s\n",
 		rssAttendance, rssWebhooks, srv.peak())
+	fmt.Printf("\nWhere the time went (the server's statements; PostgreSQL's backends sampled every 10 ms):\n\n%s\n", probeHeader)
+	for _, p := range probes {
+		fmt.Println(p.row())
+	}
 	return nil
 }
 
@@ -231,25 +247,20 @@ func load(name string, workers, n int, op func(i int) error) result {
 // ---------------------------------------------------------------- the server
 
 type server struct {
-	cmd  *exec.Cmd
-	base string
+	cmd       *exec.Cmd
+	base, ops string // the public and the operator address
 }
 
 func startServer(bin, dbURL string) (*server, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr, ops := freeAddr(), freeAddr()
 	cmd := exec.Command(bin, "serve")
-	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "CARNET_ADDR="+addr, "CARNET_OPS_ADDR=off",
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "CARNET_ADDR="+addr, "CARNET_OPS_ADDR="+ops,
 		"CARNET_LOG_LEVEL=error", "CARNET_BASE_URL=http://"+addr)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
-	s := &server{cmd: cmd, base: "http://" + addr}
+	s := &server{cmd: cmd, base: "http://" + addr, ops: "http://" + ops}
 	for range 300 {
 		if res, err := http.Get(s.base + "/readyz"); err == nil {
 			res.Body.Close()
@@ -261,6 +272,16 @@ func startServer(bin, dbURL string) (*server, error) {
 	}
 	s.stop()
 	return nil, fmt.Errorf("%s did not become ready", bin)
+}
+
+// freeAddr is a loopback address nothing listens on now.
+func freeAddr() string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "127.0.0.1:0"
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }
 
 func (s *server) stop() {
@@ -397,8 +418,9 @@ COMMIT;
 }
 
 // sameSQL is what Carnet sends PostgreSQL to mark one attendance
-// (packs.RecordOutcome: the booking, the packs, the charters, the deduction,
-// the ledger entry, the booking's outcome), copied from packs/bookings.go and
+// (packs.RecordOutcome: the booking, the packs, the charters, then the
+// deduction, its ledger entry and the booking's outcome in one statement),
+// copied from packs/bookings.go and
 // packs/ledger.go: keep it in step when they change. Two differences, so a
 // booking may be marked again: the entry has no booking (one charge per
 // booking is a unique index), and the booking's outcome is overwritten.
@@ -426,16 +448,19 @@ SELECT id, coach_id, version, notice_hours, late_cancel_action, late_cancel_fee,
 	currency, coach_cancel, grace_days, auto_refund_excess, created_at
 	FROM charter_versions WHERE coach_id = :coach_id AND (id = ANY('{}'::bigint[])
 	OR id = (SELECT id FROM charter_versions WHERE coach_id = :coach_id ORDER BY version DESC LIMIT 1));
-UPDATE packs SET sessions_remaining = sessions_remaining + -1,
+WITH moved AS (UPDATE packs SET sessions_remaining = sessions_remaining + -1,
 	status = CASE WHEN status = 'active' AND sessions_remaining + -1 = 0 THEN 'exhausted'
 		WHEN status = 'exhausted' AND sessions_remaining + -1 > 0 THEN 'active' ELSE status END, updated_at = now()
-	WHERE coach_id = :coach_id AND id = :pack_id AND kind = 'sessions' AND sessions_remaining + -1 >= 0 RETURNING sessions_remaining;
-INSERT INTO ledger_entries (coach_id, client_id, pack_id, booking_id, kind, delta, reason, value_amount, currency, created_at,
-	request_ref, request_seq) VALUES (:coach_id, :client_id, :pack_id, NULL, 'attended', -1, '', NULL, NULL, now(), NULL, NULL);
-UPDATE bookings b SET outcome = 'attended', outcome_at = now(), announced_at = NULL, pack_id = :pack_id, fee_amount = 0,
-	charter_version_id = NULL WHERE coach_id = :coach_id AND id = :booking_id RETURNING b.id, b.coach_id, b.session_id, b.client_id,
-	b.outcome, b.outcome_at, b.announced_at, b.pack_id, b.fee_amount, b.charter_version_id, b.created_at,
-	EXISTS (SELECT 1 FROM ledger_entries w WHERE w.booking_id = b.id AND w.kind = 'waiver') AS waived;
+	WHERE coach_id = :coach_id AND id = :pack_id AND kind = 'sessions' AND sessions_remaining + -1 >= 0 RETURNING sessions_remaining),
+entry AS (INSERT INTO ledger_entries (coach_id, client_id, pack_id, booking_id, kind, delta, reason, value_amount, currency,
+	goodwill_grant_id, created_at, request_ref, request_seq)
+	SELECT :coach_id::bigint, :client_id::bigint, :pack_id::bigint, NULL::bigint, 'attended'::text, -1::int, ''::text, NULL::bigint,
+		NULL::text, NULL::bigint, now()::timestamptz, NULL::text, NULL::int FROM moved),
+booked AS (UPDATE bookings b SET outcome = 'attended', outcome_at = now(), announced_at = NULL, pack_id = :pack_id, fee_amount = 0,
+	charter_version_id = NULL WHERE coach_id = :coach_id AND id = :booking_id AND EXISTS (SELECT 1 FROM moved)
+	RETURNING b.id, b.coach_id, b.session_id, b.client_id, b.outcome, b.outcome_at, b.announced_at, b.pack_id, b.fee_amount,
+	b.charter_version_id, b.created_at, EXISTS (SELECT 1 FROM ledger_entries w WHERE w.booking_id = b.id AND w.kind = 'waiver') AS waived)
+SELECT booked.*, (SELECT sessions_remaining FROM moved) AS left_sessions FROM booked;
 COMMIT;
 `
 
@@ -589,6 +614,10 @@ func seedReadSet(ctx context.Context, d *sqlx.DB, c config) (string, error) {
 			SELECT p.coach_id, p.client_id, p.id, 'adjustment', 0, 'bench', now() - g * interval '1 hour'
 			FROM packs p, generate_series(1, $2::int) g WHERE p.coach_id = $1`, []any{coach.ID, perPack}},
 		{`ANALYZE`, nil},
+		// Written back now, not while the reads are measured: a million
+		// rows just written would otherwise be flushed under the first
+		// read load (its p99 doubled in a run without this).
+		{`CHECKPOINT`, nil},
 	}
 	for _, st := range steps {
 		if _, err := d.ExecContext(ctx, st.sql, st.args...); err != nil {

@@ -3,12 +3,14 @@ package main
 import (
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 )
 
 // Config is everything Carnet reads from its environment.
 type Config struct {
 	DatabaseURL   string // DATABASE_URL
+	DBConns       int    // CARNET_DB_CONNS, the database pool's size (0: db.DefaultConns)
 	Addr          string // CARNET_ADDR, where serve listens
 	OpsAddr       string // CARNET_OPS_ADDR, /metrics and pprof for operators ("" or "off": none)
 	BaseURL       string // CARNET_BASE_URL, how people reach it (client links)
@@ -45,6 +47,9 @@ func ConfigFromEnv() Config {
 	}
 	if c.OpsAddr == "off" {
 		c.OpsAddr = ""
+	}
+	if n, err := strconv.Atoi(os.Getenv("CARNET_DB_CONNS")); err == nil && n > 0 {
+		c.DBConns = n
 	}
 	c.BaseURL = strings.TrimRight(env("CARNET_BASE_URL", "http://"+c.Addr), "/")
 	_ = c.LogLevel.UnmarshalText([]byte(env("CARNET_LOG_LEVEL", "info")))

@@ -79,6 +79,9 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if m.DBConns > 0 {
+		db.SizePool(d, m.DBConns)
+	}
 	m.DB = d
 	m.Metrics = metrics.New(d)
 	if err := db.Migrate(ctx, d.DB); err != nil {

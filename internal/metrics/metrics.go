@@ -17,6 +17,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"carnet/internal/db"
 )
 
 // Metrics holds one process's registry and its instruments.
@@ -54,6 +56,15 @@ func New(d *sqlx.DB) *Metrics {
 	m.Registry.MustRegister(m.requests, m.latency, m.stripeCalls, m.stripeLatency, m.webhooks, m.messages,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(d.DB, "carnet"), &dbGauges{db: d})
+	for kind, n := range map[string]func(db.StatementStats) uint64{
+		"prepared": func(s db.StatementStats) uint64 { return s.Prepared },
+		"reused":   func(s db.StatementStats) uint64 { return s.Reused },
+		"simple":   func(s db.StatementStats) uint64 { return s.Simple },
+	} {
+		m.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "carnet_db_statements_total",
+			Help:        "Statements sent to PostgreSQL, by how: prepared (first on its connection), reused (already prepared there), simple (no parameters).",
+			ConstLabels: prometheus.Labels{"kind": kind}}, func() float64 { return float64(n(db.Statements())) }))
+	}
 	return m
 }
 
