@@ -2,14 +2,10 @@ package billing
 
 import (
 	"context"
-	"net/http"
-	"strconv"
 	"time"
 
-	"github.com/gin-gonic/gin"
 	"github.com/jmoiron/sqlx"
 
-	"carnet/internal/api"
 	"carnet/internal/auth"
 	"carnet/internal/errs"
 	"carnet/packs"
@@ -81,14 +77,4 @@ func (s *Service) AgreementToRead(ctx context.Context, who auth.ClientAuth, offe
 	doc, err := s.agreement(ctx, s.DB, coach, who.ClientID, offer, in.Plan, n, ch, s.Now().UTC())
 	return Agreement{AgreementDoc: doc, OfferID: offer.ID, Plan: in.Plan, CharterVersion: ch.Version,
 		Text: doc.Text(), SHA256: doc.SHA256()}, err
-}
-
-func (s *Service) getMyAgreement(c *gin.Context) {
-	offerID, err := strconv.ParseInt(c.Query("offer_id"), 10, 64)
-	if err != nil || offerID <= 0 {
-		api.Fail(c, errs.Field("offer_id", "is required"))
-		return
-	}
-	a, err := s.AgreementToRead(c.Request.Context(), auth.ClientOf(c), offerID, c.Query("plan"))
-	api.Respond(c, http.StatusOK, a, err)
 }

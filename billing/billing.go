@@ -47,15 +47,11 @@ type Service struct {
 // a call that hangs fails after it instead of holding a request for ever.
 const StripeTimeout = 20 * time.Second
 
-// NewStripe returns a stripe-go client whose calls time out after timeout
-// (StripeTimeout when 0); apiBase, when set, points it at another server
-// (stripe-mock). Every call also carries its caller's context.
-func NewStripe(key, apiBase string, timeout time.Duration) *client.API {
-	return NewStripeVia(key, apiBase, timeout, nil)
-}
-
-// NewStripeVia is NewStripe whose calls go through transport (nil: Go's
-// default), so the metrics count and time each one.
+// NewStripeVia returns a stripe-go client whose calls time out after
+// timeout (StripeTimeout when 0) and go through transport (nil: Go's
+// default; serve's counts and times each call for the metrics); apiBase,
+// when set, points it at another server (stripe-mock). Every call also
+// carries its caller's context.
 func NewStripeVia(key, apiBase string, timeout time.Duration, transport http.RoundTripper) *client.API {
 	if key == "" {
 		key = "sk_test_123" // what stripe-mock accepts

@@ -4,7 +4,6 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
-	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/stripe/stripe-go/v76/webhook"
@@ -61,39 +60,13 @@ receive the signed webhook events Stripe would send.</p>
 {{with .Answer}}<p class="note">Carnet answered: {{.}}</p>{{end}}
 </body></html>`))
 
-type localInstallment struct {
-	Seq      int       `db:"seq"`
-	DueAt    time.Time `db:"due_at"`
-	Amount   int64     `db:"amount"`
-	Currency string    `db:"currency"`
-	Status   string    `db:"status"`
-}
-
 func (l *LocalCheckout) page(c *gin.Context) {
 	id, ok := l.pack(c)
 	if !ok {
 		return
 	}
-	var v struct {
-		ID           int64        `db:"id"`
-		Offer        string       `db:"offer"`
-		Status       packs.Status `db:"status"`
-		Remaining    int          `db:"sessions_remaining"`
-		Plan         string       `db:"plan"`
-		Kind         string       `db:"kind"`
-		Installments []localInstallment
-		Actions      []string
-		Labels       map[string]string
-		Answer       string
-	}
-	d := l.Intake.DB
-	if err := d.GetContext(c.Request.Context(), &v, `SELECT p.id, o.name AS offer, p.status, p.sessions_remaining, p.plan, p.kind
-		FROM packs p JOIN offers o ON o.id = p.offer_id WHERE p.id = $1 AND p.stripe_checkout_session_id IS NOT NULL`, id); err != nil {
-		api.Fail(c, errs.NotFoundf("no checkout for pack %d", id))
-		return
-	}
-	if err := d.SelectContext(c.Request.Context(), &v.Installments, `SELECT seq, due_at, amount, currency, status
-		FROM installments WHERE pack_id = $1 ORDER BY seq`, id); err != nil {
+	v, err := checkoutPage(c.Request.Context(), l.Intake.DB, id)
+	if err != nil {
 		api.Fail(c, err)
 		return
 	}

@@ -216,7 +216,7 @@ func RenderAgreement(t AgreementTerms) AgreementDoc {
 	d.Sections = append(d.Sections, AgreementSection{Heading: T("offer"), Lines: []string{o.Name, what}})
 
 	pay := []string{T("price", "Amount", money(o.PriceAmount))}
-	if t.Plan == "installments" {
+	if t.Plan == PlanInstallments {
 		pay = append(pay, T("installments", "Count", len(t.Dues)))
 		for i, due := range t.Dues {
 			pay = append(pay, T("due", "N", i+1, "Date", i18n.Date(due.At.In(loc), l), "Amount", money(due.Amount)))

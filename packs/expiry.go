@@ -38,3 +38,8 @@ func (w *ExpiryWorker) runOnce(ctx context.Context) (int, error) {
 		}
 	}
 }
+
+// ExpiryGrace is how long after its validity ends a pack is written off. A
+// pack stops paying for sessions that start after valid_until at once; the
+// grace only lets a coach still mark sessions held before the end.
+const ExpiryGrace = 72 * time.Hour

@@ -311,3 +311,22 @@ func TestDecide(t *testing.T) {
 		}
 	}
 }
+
+// A read-only query's list of statuses is written from the constants, as
+// PostgreSQL reads a literal list.
+func TestStatusSQL(t *testing.T) {
+	cases := []struct {
+		in   []Status
+		want string
+	}{
+		{[]Status{StatusExhausted}, "('exhausted')"},
+		{[]Status{StatusActive, StatusOverdue}, "('active', 'overdue')"},
+		{liveStatuses, "('active', 'overdue', 'exhausted')"},
+		{[]Status{StatusPending, StatusCancelled, StatusRefunded}, "('pending', 'cancelled', 'refunded')"},
+	}
+	for _, c := range cases {
+		if got := StatusSQL(c.in...); got != c.want {
+			t.Errorf("StatusSQL(%v) = %s, want %s", c.in, got, c.want)
+		}
+	}
+}

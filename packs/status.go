@@ -1,6 +1,9 @@
 package packs
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // Status is where a pack is in its life.
 type Status string
@@ -68,6 +71,18 @@ func statusList(ss ...Status) []string {
 		out[i] = string(s)
 	}
 	return out
+}
+
+// StatusSQL renders statuses as an SQL list, ('active', 'overdue'), for a
+// read-only query that names them in its text: written from the constants,
+// a renamed status cannot be missed, and the statement PostgreSQL plans
+// stays the same. Only these constants go in, never input.
+func StatusSQL(ss ...Status) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = "'" + string(s) + "'"
+	}
+	return "(" + strings.Join(q, ", ") + ")"
 }
 
 // liveStatuses are the statuses Live accepts, as a query wants them.

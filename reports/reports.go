@@ -15,7 +15,13 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/gin-gonic/gin"
+	"github.com/jmoiron/sqlx"
+
+	"carnet/internal/auth"
 	"carnet/internal/errs"
+	"carnet/internal/i18n"
+	"carnet/packs"
 )
 
 // MonthsShown is how many months the revenue and concentration reports cover.
@@ -238,4 +244,174 @@ func Incidents(grants []GrantRow) []Incident {
 		inc.ValueGiven += g.ValueGiven
 	}
 	return out
+}
+
+// Service reads the reports of one coach at a time; every query is scoped
+// by the coach's id.
+type Service struct {
+	DB  *sqlx.DB
+	Now func() time.Time
+
+	coachOf func(*gin.Context) auth.Coach // who asks, set by Mount
+}
+
+// day is how a summary month is passed to PostgreSQL (a date column).
+func day(t time.Time) string { return t.Format("2006-01-02") }
+
+// AttendanceRow is one booking of the month.
+type AttendanceRow struct {
+	BookingID         int64      `db:"booking_id" json:"booking_id"`
+	SessionID         int64      `db:"session_id" json:"session_id"`
+	StartsAt          time.Time  `db:"starts_at" json:"starts_at"`
+	Title             string     `db:"title" json:"session_title"`
+	SessionKind       string     `db:"session_kind" json:"session_kind"`
+	DurationMinutes   int        `db:"duration_minutes" json:"duration_minutes"`
+	ClientID          int64      `db:"client_id" json:"client_id"`
+	ClientName        string     `db:"client_name" json:"client_name"`
+	Outcome           *string    `db:"outcome" json:"outcome"` // null: not recorded yet
+	Charged           bool       `db:"charged" json:"-"`
+	Cost              string     `db:"-" json:"cost"` // session, fee or none
+	FeeAmount         int64      `db:"fee" json:"fee_amount"`
+	PackID            *int64     `db:"pack_id" json:"pack_id,omitempty"`
+	PackKind          *string    `db:"pack_kind" json:"pack_kind,omitempty"`
+	Waived            bool       `db:"waived" json:"waived"`
+	WaiverReason      string     `db:"waiver_reason" json:"waiver_reason,omitempty"`
+	WaivedAt          *time.Time `db:"waived_at" json:"waived_at,omitempty"`
+	ClientConfirmedAt *time.Time `db:"client_confirmed_at" json:"client_confirmed_at"`
+}
+
+// AttendanceTotals adds up the whole month (not only the page shown).
+type AttendanceTotals struct {
+	Bookings        int   `db:"bookings" json:"bookings"`
+	Attended        int   `db:"attended" json:"attended"`
+	NoShows         int   `db:"no_shows" json:"no_shows"`
+	Cancelled       int   `db:"cancelled" json:"cancelled"`
+	LateCancelled   int   `db:"late_cancelled" json:"late_cancelled"`
+	CoachCancelled  int   `db:"coach_cancelled" json:"coach_cancelled"`
+	NotRecorded     int   `db:"not_recorded" json:"not_recorded"`
+	SessionsCharged int   `db:"sessions_charged" json:"sessions_charged"`
+	FeesCharged     int64 `db:"fees_charged" json:"fees_charged"`
+	Waived          int   `db:"waived" json:"waived"`
+	Confirmed       int   `db:"confirmed" json:"client_confirmed"`
+}
+
+// MonthMoney is one month of the revenue report, in the coach's currency.
+type MonthMoney struct {
+	Month          string           `json:"month"` // 2026-11
+	Received       int64            `json:"received"`
+	ByMethod       map[string]int64 `json:"received_by_method"`
+	Refunded       int64            `json:"refunded"` // refunds and lost disputes
+	Net            int64            `json:"net"`
+	EarnedSessions int64            `json:"earned_sessions"`
+	EarnedPeriod   int64            `json:"earned_period"`
+	Earned         int64            `json:"earned"`
+}
+
+// Location is the coach's time zone, which decides the months.
+func Location(coach auth.Coach) *time.Location {
+	loc, err := time.LoadLocation(coach.Timezone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// Word is one of the reports' texts in lang, for pages that show them.
+func Word(lang, id string, pairs ...any) string { return words.T(lang, id, pairs...) }
+
+// RevenueChart draws the months' net received and earned, labelled in lang.
+func RevenueChart(months []time.Time, rows []MonthMoney, currency, lang string) Chart {
+	ch := Chart{Title: words.T(lang, "revenue_title"), Format: func(n int64) string { return i18n.Money(n, currency, lang) },
+		Series: []Series{{Name: words.T(lang, "received_net")}, {Name: words.T(lang, "earned")}}}
+	for i, r := range rows {
+		ch.Labels = append(ch.Labels, i18n.Month(months[i], lang))
+		ch.Series[0].Values = append(ch.Series[0].Values, r.Net)
+		ch.Series[1].Values = append(ch.Series[1].Values, r.Earned)
+	}
+	return ch
+}
+
+// OwedPack is one pack with service still owed.
+type OwedPack struct {
+	ClientID   int64     `db:"client_id" json:"client_id"`
+	ClientName string    `db:"client_name" json:"client_name"`
+	PackID     int64     `db:"pack_id" json:"pack_id"`
+	Kind       string    `db:"kind" json:"kind"`
+	Price      int64     `db:"price_amount" json:"price_amount"`
+	Credited   int       `db:"sessions_credited" json:"sessions_credited"`
+	Remaining  int       `db:"sessions_remaining" json:"sessions_remaining"`
+	Activated  time.Time `db:"activated_at" json:"activated_at"`
+	ValidUntil time.Time `db:"valid_until" json:"valid_until"`
+	DaysLeft   int       `db:"-" json:"days_left,omitempty"` // period packs
+	Value      int64     `db:"-" json:"value"`
+	Expiring   bool      `db:"-" json:"expires_within_30_days"`
+}
+
+// value sets what a live pack still owes, and whether it expires soon.
+func (r *OwedPack) value(now time.Time, loc *time.Location) {
+	if r.Kind == packs.KindSessions {
+		r.Value = packs.SessionsOwed(r.Price, r.Credited, r.Remaining)
+	} else {
+		r.Value = r.Price - packs.PeriodEarnedBy(r.Price, r.Activated, r.ValidUntil, time.Time{}, now, loc)
+		r.DaysLeft = packs.Days(now, r.ValidUntil, loc)
+	}
+	r.Expiring = !r.ValidUntil.After(now.AddDate(0, 0, 30))
+}
+
+// OwedTotal adds up what is owed: all of it, and what expires within 30 days.
+type OwedTotal struct {
+	Sessions int   `db:"sessions" json:"sessions"`
+	Value    int64 `db:"value" json:"value"`
+	Packs    int   `db:"packs" json:"packs"`
+}
+
+// DefaultThreshold flags a client with three incidents in the period.
+const DefaultThreshold = 3
+
+// Settings are the coach's report settings.
+type Settings struct {
+	ReliabilityThreshold int `json:"reliability_threshold"`
+}
+
+// CancellationMonth is the coach's own cancellations in one month.
+type CancellationMonth struct {
+	Month          string  `db:"month" json:"month"`
+	Bookings       int     `db:"bookings" json:"bookings"`
+	CoachCancelled int     `db:"coach_cancelled" json:"coach_cancelled"`
+	Rate           float64 `db:"-" json:"rate"`
+}
+
+// AfterCoach is how one client cancels right after the coach cancelled one
+// of their sessions, against how they usually cancel.
+type AfterCoach struct {
+	ClientID        int64   `db:"client_id" json:"client_id"`
+	Name            string  `db:"name" json:"name"`
+	AfterCoach      int     `db:"after_coach_cancel" json:"next_bookings"`
+	CancelledAfter  int     `db:"cancelled_after_coach" json:"cancelled_next"`
+	ClientBookings  int     `db:"client_bookings" json:"bookings"`
+	ClientCancelled int     `db:"client_cancelled" json:"cancelled"`
+	RateAfter       float64 `db:"-" json:"rate_after_coach_cancel"`
+	UsualRate       float64 `db:"-" json:"usual_rate"`
+}
+
+// DueInstallment is an installment still expected.
+type DueInstallment struct {
+	ID         int64     `db:"id" json:"installment_id"`
+	PackID     int64     `db:"pack_id" json:"pack_id"`
+	ClientID   int64     `db:"client_id" json:"client_id"`
+	ClientName string    `db:"client_name" json:"client_name"`
+	Seq        int       `db:"seq" json:"seq"`
+	DueAt      time.Time `db:"due_at" json:"due_at"`
+	Amount     int64     `db:"amount" json:"amount"`
+	Currency   string    `db:"currency" json:"currency"`
+	Status     string    `db:"status" json:"status"` // due, overdue or failed
+}
+
+// HeldAnomaly is an open anomaly and the money it holds.
+type HeldAnomaly struct {
+	ID       int64   `db:"id" json:"anomaly_id"`
+	Kind     string  `db:"kind" json:"kind"`
+	ClientID *int64  `db:"client_id" json:"client_id"`
+	Excess   int64   `db:"excess_amount" json:"excess_amount"`
+	Currency *string `db:"currency" json:"currency"`
 }

@@ -5,24 +5,13 @@ import (
 	"database/sql"
 	"time"
 
-	"github.com/gin-gonic/gin"
 	"github.com/jmoiron/sqlx"
 
 	"carnet/internal/auth"
 	"carnet/internal/db"
 	"carnet/internal/errs"
-	"carnet/internal/i18n"
 	"carnet/packs"
 )
-
-// Service reads the reports of one coach at a time; every query is scoped
-// by the coach's id.
-type Service struct {
-	DB  *sqlx.DB
-	Now func() time.Time
-
-	coachOf func(*gin.Context) auth.Coach // who asks, set by Mount
-}
 
 // read runs a report's queries in one read-only snapshot, so its totals
 // and its rows agree even while bookings are being recorded. JIT is off:
@@ -37,31 +26,6 @@ func (s *Service) read(ctx context.Context, fn func(q sqlx.QueryerContext) error
 		return err
 	}
 	return fn(tx)
-}
-
-// day is how a summary month is passed to PostgreSQL (a date column).
-func day(t time.Time) string { return t.Format("2006-01-02") }
-
-// AttendanceRow is one booking of the month.
-type AttendanceRow struct {
-	BookingID         int64      `db:"booking_id" json:"booking_id"`
-	SessionID         int64      `db:"session_id" json:"session_id"`
-	StartsAt          time.Time  `db:"starts_at" json:"starts_at"`
-	Title             string     `db:"title" json:"session_title"`
-	SessionKind       string     `db:"session_kind" json:"session_kind"`
-	DurationMinutes   int        `db:"duration_minutes" json:"duration_minutes"`
-	ClientID          int64      `db:"client_id" json:"client_id"`
-	ClientName        string     `db:"client_name" json:"client_name"`
-	Outcome           *string    `db:"outcome" json:"outcome"` // null: not recorded yet
-	Charged           bool       `db:"charged" json:"-"`
-	Cost              string     `db:"-" json:"cost"` // session, fee or none
-	FeeAmount         int64      `db:"fee" json:"fee_amount"`
-	PackID            *int64     `db:"pack_id" json:"pack_id,omitempty"`
-	PackKind          *string    `db:"pack_kind" json:"pack_kind,omitempty"`
-	Waived            bool       `db:"waived" json:"waived"`
-	WaiverReason      string     `db:"waiver_reason" json:"waiver_reason,omitempty"`
-	WaivedAt          *time.Time `db:"waived_at" json:"waived_at,omitempty"`
-	ClientConfirmedAt *time.Time `db:"client_confirmed_at" json:"client_confirmed_at"`
 }
 
 // attendanceFrom walks the month's sessions and, for each, its bookings
@@ -125,21 +89,6 @@ func (s *Service) eachAttendance(ctx context.Context, q sqlx.QueryerContext, coa
 	return rows.Err()
 }
 
-// AttendanceTotals adds up the whole month (not only the page shown).
-type AttendanceTotals struct {
-	Bookings        int   `db:"bookings" json:"bookings"`
-	Attended        int   `db:"attended" json:"attended"`
-	NoShows         int   `db:"no_shows" json:"no_shows"`
-	Cancelled       int   `db:"cancelled" json:"cancelled"`
-	LateCancelled   int   `db:"late_cancelled" json:"late_cancelled"`
-	CoachCancelled  int   `db:"coach_cancelled" json:"coach_cancelled"`
-	NotRecorded     int   `db:"not_recorded" json:"not_recorded"`
-	SessionsCharged int   `db:"sessions_charged" json:"sessions_charged"`
-	FeesCharged     int64 `db:"fees_charged" json:"fees_charged"`
-	Waived          int   `db:"waived" json:"waived"`
-	Confirmed       int   `db:"confirmed" json:"client_confirmed"`
-}
-
 func (s *Service) attendanceTotals(ctx context.Context, q sqlx.QueryerContext, coachID int64, from, to time.Time, clientID int64) (AttendanceTotals, error) {
 	var t AttendanceTotals
 	err := sqlx.GetContext(ctx, q, &t, `SELECT count(*) AS bookings,
@@ -152,18 +101,6 @@ func (s *Service) attendanceTotals(ctx context.Context, q sqlx.QueryerContext, c
 		coalesce(sum(ch.value_amount), 0) AS fees_charged, count(w.id) AS waived,
 		count(b.client_confirmed_at) AS confirmed`+attendanceFrom, coachID, from, to, clientID)
 	return t, err
-}
-
-// MonthMoney is one month of the revenue report, in the coach's currency.
-type MonthMoney struct {
-	Month          string           `json:"month"` // 2026-11
-	Received       int64            `json:"received"`
-	ByMethod       map[string]int64 `json:"received_by_method"`
-	Refunded       int64            `json:"refunded"` // refunds and lost disputes
-	Net            int64            `json:"net"`
-	EarnedSessions int64            `json:"earned_sessions"`
-	EarnedPeriod   int64            `json:"earned_period"`
-	Earned         int64            `json:"earned"`
 }
 
 // moneyRows is every payment of a coach in [$2, $3) that belongs to a
@@ -228,7 +165,7 @@ func (s *Service) revenue(ctx context.Context, q sqlx.QueryerContext, coach auth
 		Stop  *time.Time `db:"stop"`
 	}
 	if err := sqlx.SelectContext(ctx, q, &periods, `SELECT price_amount, activated_at, valid_until,
-		CASE WHEN status IN ('refunded', 'cancelled') THEN updated_at END AS stop
+		CASE WHEN status IN `+packs.StatusSQL(packs.StatusRefunded, packs.StatusCancelled)+` THEN updated_at END AS stop
 		FROM packs WHERE coach_id = $1 AND kind = 'period' AND activated_at IS NOT NULL
 			AND activated_at < $3 AND valid_until > $2`, coach.ID, from, to); err != nil {
 		return nil, err
@@ -248,15 +185,6 @@ func (s *Service) revenue(ctx context.Context, q sqlx.QueryerContext, coach auth
 		out[i].Earned = out[i].EarnedSessions + out[i].EarnedPeriod
 	}
 	return out, nil
-}
-
-// Location is the coach's time zone, which decides the months.
-func Location(coach auth.Coach) *time.Location {
-	loc, err := time.LoadLocation(coach.Timezone)
-	if err != nil {
-		return time.UTC
-	}
-	return loc
 }
 
 // Revenue is the twelve months ending with the month holding last, oldest
@@ -299,53 +227,11 @@ func (s *Service) AttendanceSheet(ctx context.Context, coach auth.Coach, month t
 	return rows, totals, err
 }
 
-// Word is one of the reports' texts in lang, for pages that show them.
-func Word(lang, id string, pairs ...any) string { return words.T(lang, id, pairs...) }
-
-// RevenueChart draws the months' net received and earned, labelled in lang.
-func RevenueChart(months []time.Time, rows []MonthMoney, currency, lang string) Chart {
-	ch := Chart{Title: words.T(lang, "revenue_title"), Format: func(n int64) string { return i18n.Money(n, currency, lang) },
-		Series: []Series{{Name: words.T(lang, "received_net")}, {Name: words.T(lang, "earned")}}}
-	for i, r := range rows {
-		ch.Labels = append(ch.Labels, i18n.Month(months[i], lang))
-		ch.Series[0].Values = append(ch.Series[0].Values, r.Net)
-		ch.Series[1].Values = append(ch.Series[1].Values, r.Earned)
-	}
-	return ch
-}
-
-// OwedPack is one pack with service still owed.
-type OwedPack struct {
-	ClientID   int64     `db:"client_id" json:"client_id"`
-	ClientName string    `db:"client_name" json:"client_name"`
-	PackID     int64     `db:"pack_id" json:"pack_id"`
-	Kind       string    `db:"kind" json:"kind"`
-	Price      int64     `db:"price_amount" json:"price_amount"`
-	Credited   int       `db:"sessions_credited" json:"sessions_credited"`
-	Remaining  int       `db:"sessions_remaining" json:"sessions_remaining"`
-	Activated  time.Time `db:"activated_at" json:"activated_at"`
-	ValidUntil time.Time `db:"valid_until" json:"valid_until"`
-	DaysLeft   int       `db:"-" json:"days_left,omitempty"` // period packs
-	Value      int64     `db:"-" json:"value"`
-	Expiring   bool      `db:"-" json:"expires_within_30_days"`
-}
-
 // livePacks are a coach's packs that still owe service at now.
-const livePacks = `SELECT p.client_id, p.id AS pack_id, p.kind, p.price_amount, p.sessions_credited,
+var livePacks = `SELECT p.client_id, p.id AS pack_id, p.kind, p.price_amount, p.sessions_credited,
 	p.sessions_remaining, p.activated_at, p.valid_until FROM packs p
-	WHERE p.coach_id = $1 AND p.status IN ('active', 'overdue', 'exhausted') AND p.activated_at IS NOT NULL
+	WHERE p.coach_id = $1 AND p.status IN ` + packs.StatusSQL(packs.StatusActive, packs.StatusOverdue, packs.StatusExhausted) + ` AND p.activated_at IS NOT NULL
 		AND p.valid_until > $2 AND p.currency = $3 AND (p.kind = 'period' OR p.sessions_remaining > 0)`
-
-// value sets what a live pack still owes, and whether it expires soon.
-func (r *OwedPack) value(now time.Time, loc *time.Location) {
-	if r.Kind == packs.KindSessions {
-		r.Value = packs.SessionsOwed(r.Price, r.Credited, r.Remaining)
-	} else {
-		r.Value = r.Price - packs.PeriodEarnedBy(r.Price, r.Activated, r.ValidUntil, time.Time{}, now, loc)
-		r.DaysLeft = packs.Days(now, r.ValidUntil, loc)
-	}
-	r.Expiring = !r.ValidUntil.After(now.AddDate(0, 0, 30))
-}
 
 // owedPacks reads the live packs of the clients after client `after`, at
 // most limit clients (0: all), in client order.
@@ -364,13 +250,6 @@ func (s *Service) owedPacks(ctx context.Context, q sqlx.QueryerContext, coach au
 		rows[i].value(now, loc)
 	}
 	return rows, nil
-}
-
-// OwedTotal adds up what is owed: all of it, and what expires within 30 days.
-type OwedTotal struct {
-	Sessions int   `db:"sessions" json:"sessions"`
-	Value    int64 `db:"value" json:"value"`
-	Packs    int   `db:"packs" json:"packs"`
 }
 
 // owedTotals adds up sessions packs in the database (the schema's
@@ -424,14 +303,6 @@ func (s *Service) threshold(ctx context.Context, q sqlx.QueryerContext, coachID 
 	return n, err
 }
 
-// DefaultThreshold flags a client with three incidents in the period.
-const DefaultThreshold = 3
-
-// Settings are the coach's report settings.
-type Settings struct {
-	ReliabilityThreshold int `json:"reliability_threshold"`
-}
-
 func (s *Service) setThreshold(ctx context.Context, coachID int64, n int) (Settings, error) {
 	if n < 1 || n > 1000 {
 		return Settings{}, errs.Field("reliability_threshold", "must be a whole number from 1 to 1000")
@@ -470,27 +341,6 @@ func (s *Service) reliability(ctx context.Context, q sqlx.QueryerContext, coachI
 	return rows, err
 }
 
-// CancellationMonth is the coach's own cancellations in one month.
-type CancellationMonth struct {
-	Month          string  `db:"month" json:"month"`
-	Bookings       int     `db:"bookings" json:"bookings"`
-	CoachCancelled int     `db:"coach_cancelled" json:"coach_cancelled"`
-	Rate           float64 `db:"-" json:"rate"`
-}
-
-// AfterCoach is how one client cancels right after the coach cancelled one
-// of their sessions, against how they usually cancel.
-type AfterCoach struct {
-	ClientID        int64   `db:"client_id" json:"client_id"`
-	Name            string  `db:"name" json:"name"`
-	AfterCoach      int     `db:"after_coach_cancel" json:"next_bookings"`
-	CancelledAfter  int     `db:"cancelled_after_coach" json:"cancelled_next"`
-	ClientBookings  int     `db:"client_bookings" json:"bookings"`
-	ClientCancelled int     `db:"client_cancelled" json:"cancelled"`
-	RateAfter       float64 `db:"-" json:"rate_after_coach_cancel"`
-	UsualRate       float64 `db:"-" json:"usual_rate"`
-}
-
 func (s *Service) coachCancellations(ctx context.Context, q sqlx.QueryerContext, coachID int64, p Period) ([]CancellationMonth, []AfterCoach, error) {
 	months := []CancellationMonth{}
 	if err := sqlx.SelectContext(ctx, q, &months, `SELECT to_char(month, 'YYYY-MM') AS month, bookings, coach_cancelled
@@ -516,35 +366,13 @@ func (s *Service) coachCancellations(ctx context.Context, q sqlx.QueryerContext,
 	return months, clients, nil
 }
 
-// DueInstallment is an installment still expected.
-type DueInstallment struct {
-	ID         int64     `db:"id" json:"installment_id"`
-	PackID     int64     `db:"pack_id" json:"pack_id"`
-	ClientID   int64     `db:"client_id" json:"client_id"`
-	ClientName string    `db:"client_name" json:"client_name"`
-	Seq        int       `db:"seq" json:"seq"`
-	DueAt      time.Time `db:"due_at" json:"due_at"`
-	Amount     int64     `db:"amount" json:"amount"`
-	Currency   string    `db:"currency" json:"currency"`
-	Status     string    `db:"status" json:"status"` // due, overdue or failed
-}
-
-// HeldAnomaly is an open anomaly and the money it holds.
-type HeldAnomaly struct {
-	ID       int64   `db:"id" json:"anomaly_id"`
-	Kind     string  `db:"kind" json:"kind"`
-	ClientID *int64  `db:"client_id" json:"client_id"`
-	Excess   int64   `db:"excess_amount" json:"excess_amount"`
-	Currency *string `db:"currency" json:"currency"`
-}
-
 func (s *Service) dueInstallments(ctx context.Context, q sqlx.QueryerContext, coachID int64, until time.Time) ([]DueInstallment, error) {
 	rows := []DueInstallment{}
 	err := sqlx.SelectContext(ctx, q, &rows, `SELECT i.id, i.pack_id, pk.client_id, c.name AS client_name, i.seq, i.due_at,
 		i.amount, i.currency, i.status FROM installments i JOIN packs pk ON pk.id = i.pack_id
 		JOIN clients c ON c.id = pk.client_id
 		WHERE i.coach_id = $1 AND i.status IN ('due', 'failed') AND i.due_at < $2
-			AND pk.status NOT IN ('pending', 'cancelled', 'refunded')
+			AND pk.status NOT IN `+packs.StatusSQL(packs.StatusPending, packs.StatusCancelled, packs.StatusRefunded)+`
 		ORDER BY i.due_at, i.id`, coachID, until)
 	return rows, err
 }

@@ -21,7 +21,7 @@ func (a *App) anomalies(c *gin.Context) {
 	coach := coachOf(c)
 	v := a.view(c, "anomalies")
 	ctx := c.Request.Context()
-	open, err := a.Anomalies.List(ctx, coach.ID, reconcile.AnomalyFilter{State: "open", Limit: 200})
+	open, err := a.Anomalies.List(ctx, coach.ID, reconcile.AnomalyFilter{State: reconcile.StateOpen, Limit: 200})
 	if err != nil {
 		a.pages.Fail(c, v, err)
 		return
@@ -54,7 +54,7 @@ func (a *App) anomalies(c *gin.Context) {
 		d.Open = append(d.Open, row(x))
 	}
 	for _, x := range all {
-		if x.State != "open" {
+		if x.State != reconcile.StateOpen {
 			d.Closed = append(d.Closed, row(x))
 		}
 	}

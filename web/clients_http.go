@@ -2,7 +2,6 @@ package web
 
 import (
 	"cmp"
-	"context"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -10,12 +9,9 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/jmoiron/sqlx"
 
 	"carnet/billing"
 	"carnet/internal/api"
-	"carnet/internal/auth"
-	"carnet/internal/db"
 	"carnet/internal/errs"
 	"carnet/internal/i18n"
 	"carnet/notify"
@@ -172,7 +168,7 @@ func (a *App) postSell(c *gin.Context, id int64) {
 		co, err := a.Billing.StartCheckout(ctx, coach, billing.CheckoutInput{ClientID: id, OfferID: offerID,
 			Plan: c.PostForm("plan")})
 		if err == nil && c.PostForm("email") == "1" {
-			err = a.emailLink(ctx, coach, id, notify.CheckoutLink, fmt.Sprintf("checkout:%d", co.PackID), co.URL, offerID)
+			err = a.Packs.EmailLink(ctx, coach, id, notify.CheckoutLink, fmt.Sprintf("checkout:%d", co.PackID), co.URL, offerID)
 		}
 		if err != nil {
 			a.done(c, back, err, "")
@@ -195,32 +191,12 @@ func (a *App) postClientLink(c *gin.Context, id int64) {
 	link := strings.TrimRight(a.BaseURL, "/") + "/c/" + token
 	if c.PostForm("email") == "1" {
 		cause := fmt.Sprintf("client_link:%d:%d", id, a.Now().UnixNano())
-		if err := a.emailLink(ctx, coach, id, notify.ClientLink, cause, link, 0); err != nil {
+		if err := a.Packs.EmailLink(ctx, coach, id, notify.ClientLink, cause, link, 0); err != nil {
 			a.done(c, fmt.Sprintf("/app/clients/%d", id), err, "")
 			return
 		}
 	}
 	a.renderClient(c, id, "", link)
-}
-
-// emailLink writes a link for the client into the outbox, in their language.
-func (a *App) emailLink(ctx context.Context, coach auth.Coach, clientID int64, template, cause, link string, offerID int64) error {
-	cl, err := a.Packs.Client(ctx, coach.ID, clientID)
-	if err != nil {
-		return err
-	}
-	data := map[string]any{"ClientName": cl.Name, "CoachName": coach.Name, "Link": link}
-	if template == notify.CheckoutLink {
-		o, err := a.Packs.Offer(ctx, coach.ID, offerID)
-		if err != nil {
-			return err
-		}
-		data["OfferName"] = o.Name
-	}
-	return db.InTx(ctx, a.DB, func(tx *sqlx.Tx) error {
-		return notify.Enqueue(ctx, tx, notify.Message{CoachID: coach.ID, ClientID: &clientID, Cause: cause,
-			Template: template, Locale: cl.Locale, To: cl.Email, Data: data})
-	})
 }
 
 func (a *App) postAdjust(c *gin.Context, id int64) {

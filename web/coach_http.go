@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"carnet/internal/errs"
+	"carnet/reconcile"
 )
 
 // coachRoutes mounts the signed-in pages. Each handler reads the coach from
@@ -30,8 +31,8 @@ func (a *App) coachRoutes(g *gin.RouterGroup) {
 	g.POST("/sessions/:id/cancel", a.withID(a.postCancelSession))
 	g.GET("/anomalies", a.anomalies)
 	g.GET("/anomalies/:id", a.withID(a.anomaly))
-	g.POST("/anomalies/:id/resolve", a.withID(a.postDecide("resolved")))
-	g.POST("/anomalies/:id/dismiss", a.withID(a.postDecide("dismissed")))
+	g.POST("/anomalies/:id/resolve", a.withID(a.postDecide(reconcile.StateResolved)))
+	g.POST("/anomalies/:id/dismiss", a.withID(a.postDecide(reconcile.StateDismissed)))
 	g.POST("/anomalies/:id/refund", a.withID(a.postRefund))
 	g.GET("/offers", a.offers)
 	g.POST("/offers", a.postOffer)

@@ -1,11 +1,15 @@
 package webhooks
 
 import (
+	"context"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"carnet/billing"
+	"carnet/internal/stripefault"
+	"carnet/packs"
 	"carnet/reconcile"
 )
 
@@ -155,5 +159,56 @@ func TestRetryPaidBeforeThePlanEnded(t *testing.T) {
 	}
 	if a := s.anomalies(); a[reconcile.KindChargeAfterEnd] != "" {
 		t.Fatalf("a retry paid before the end was taken for a charge after it: %v", a)
+	}
+}
+
+// What a payment has left is one rule for the ending's refund and the
+// anomaly's: a duplicate charge the ending already gave back (Stripe not
+// having reported it yet) is not refunded a second time when the coach
+// then refunds the duplicate's anomaly. The anomaly's rule used to count
+// only its own claims, and asked Stripe for a third refund.
+func TestEndingRefundThenAnomalyRefundGivesBackOnce(t *testing.T) {
+	t.Parallel()
+	s := newShop(t)
+	proxy := stripefault.New(t, os.Getenv("STRIPE_API_BASE"))
+	s.bill.Stripe = billing.NewStripeVia("", proxy.URL, 0, nil)
+	ctx := context.Background()
+	if _, err := s.packs.PublishCharter(ctx, s.coach, packs.CharterInput{EndUnused: packs.EndRefund}); err != nil {
+		t.Fatal(err)
+	}
+	dup, _ := s.checkout(billing.PlanUpfront)
+	s.deliver(newEvent("checkout.session.completed", s.now, checkoutSession(dup, "payment", "paid", "pi_end1", "", 45000)))
+	s.deliver(newEvent("payment_intent.succeeded", s.now, paymentIntent("pi_end1", dup.PackID, 45000, "succeeded")))
+	s.deliver(newEvent("payment_intent.succeeded", s.now.Add(time.Minute), paymentIntent("pi_end2", dup.PackID, 45000, "succeeded")))
+	var anomalyID int64
+	if err := s.packs.DB.Get(&anomalyID, `SELECT id FROM anomalies WHERE kind = $1 AND state = 'open'`, reconcile.KindDuplicate); err != nil {
+		t.Fatal(err)
+	}
+
+	// The coach ends the relationship: nothing was used, all is refunded.
+	e, err := s.bill.EndClient(ctx, s.coach, s.client.ID, "moving away")
+	if err != nil || e.Refund != 90000 {
+		t.Fatalf("ending: %+v %v, want 900.00 to refund", e, err)
+	}
+	if err := s.bill.RefundEnding(ctx, dup.PackID); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(proxy.Keys("POST", "/v1/refunds")); n != 2 {
+		t.Fatalf("the ending asked Stripe for %d refunds, want 2 (one per charge)", n)
+	}
+
+	// Then the coach refunds the duplicate: it was given back already.
+	if _, err := s.rec.RefundExcess(ctx, s.coach.ID, anomalyID, "coach"); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(proxy.Keys("POST", "/v1/refunds")); n != 2 {
+		t.Fatalf("Stripe was asked for %d refunds in all, want 2: the duplicate was refunded twice", n)
+	}
+	var given int64
+	if err := s.packs.DB.Get(&given, `SELECT coalesce(sum(amount), 0) FROM payments WHERE kind = 'refund' AND status = 'remedy'`); err != nil {
+		t.Fatal(err)
+	}
+	if given != 90000 {
+		t.Fatalf("Carnet gave back %d, want the 90000 the client paid", given)
 	}
 }

@@ -24,7 +24,7 @@ import (
 func (s *shop) viaProxy() *stripefault.Proxy {
 	s.t.Helper()
 	p := stripefault.New(s.t, os.Getenv("STRIPE_API_BASE"))
-	s.bill.Stripe = billing.NewStripe("", p.URL, 0)
+	s.bill.Stripe = billing.NewStripeVia("", p.URL, 0, nil)
 	stripefault.FastRetries(s.bill.Stripe)
 	return p
 }

@@ -53,7 +53,7 @@ func newShop(t testing.TB) *shop {
 	}
 	s.packs = &packs.Service{DB: d, Now: s.clock, Links: links}
 	s.bill = &billing.Service{DB: d, Packs: s.packs, Now: s.clock, BaseURL: "http://carnet.test", Local: true,
-		Stripe: billing.NewStripe("", base, 0)}
+		Stripe: billing.NewStripeVia("", base, 0, nil)}
 	ctx := context.Background()
 	if err = s.bill.Init(ctx); err != nil {
 		t.Fatal(err)

@@ -506,7 +506,7 @@ func TestConcurrentRefundsOfOneAnomaly(t *testing.T) {
 	t.Parallel()
 	s := newShop(t)
 	stripe := stripefault.New(t, os.Getenv("STRIPE_API_BASE"))
-	s.bill.Stripe = billing.NewStripe("", stripe.URL, 0)
+	s.bill.Stripe = billing.NewStripeVia("", stripe.URL, 0, nil)
 	s.charter(false)
 	ctx := context.Background()
 	co, _ := s.checkout(billing.PlanInstallments)

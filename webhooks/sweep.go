@@ -7,13 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/stripe/stripe-go/v76"
-
-	"carnet/internal/db"
 )
 
 // SweepArgs is the periodic sweep: what a lost webhook would have told us is
@@ -57,28 +54,6 @@ func (in *Intake) Sweep(ctx context.Context) error {
 // invoice paid on a retry, an event whose delivery fails on its third day).
 const Overlap = 14 * 24 * time.Hour
 
-// since is where a list's sweep starts: Overlap before where the last one
-// stopped, and never earlier than lookback ago.
-func (in *Intake) since(ctx context.Context, name string, lookback time.Duration) (int64, error) {
-	floor := in.Now().Add(-lookback).Unix()
-	var v string
-	err := in.DB.GetContext(ctx, &v, `SELECT value FROM sweep_cursors WHERE name = $1`, name)
-	if db.NoRows(err) {
-		return floor, nil
-	}
-	if err != nil {
-		return 0, err
-	}
-	last, err := strconv.ParseInt(v, 10, 64)
-	return max(floor, last-int64(Overlap.Seconds())), err
-}
-
-func (in *Intake) setCursor(ctx context.Context, name string, v int64) error {
-	_, err := in.DB.ExecContext(ctx, `INSERT INTO sweep_cursors (name, value, updated_at) VALUES ($1, $2, now())
-		ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = now()`, name, strconv.FormatInt(v, 10))
-	return err
-}
-
 // sweepEvents replays undelivered events (Stripe keeps 30 days of them).
 func (in *Intake) sweepEvents(ctx context.Context) error {
 	since, err := in.since(ctx, "events", 30*24*time.Hour)
@@ -117,8 +92,7 @@ func (in *Intake) sweepInvoices(ctx context.Context) error {
 		if inv.Status != stripe.InvoiceStatusPaid {
 			return inv.ID, nil
 		}
-		var known bool
-		if err := in.DB.GetContext(ctx, &known, `SELECT EXISTS (SELECT 1 FROM payments WHERE stripe_object_id = $1)`, inv.ID); err != nil || known {
+		if known, err := in.knownInvoice(ctx, inv.ID); err != nil || known {
 			return inv.ID, err
 		}
 		// Dated when it was paid, as its event would be: an invoice paid on
@@ -152,9 +126,7 @@ func (in *Intake) sweepCharges(ctx context.Context) error {
 		if ch.Status != stripe.ChargeStatusSucceeded || ch.Invoice != nil || ch.PaymentIntent == nil {
 			return ch.ID, nil
 		}
-		var known bool
-		if err := in.DB.GetContext(ctx, &known, `SELECT EXISTS (SELECT 1 FROM payments WHERE stripe_object_id = $1
-			OR stripe_payment_intent_id = $1 OR stripe_charge_id = $2)`, ch.PaymentIntent.ID, ch.ID); err != nil || known {
+		if known, err := in.knownCharge(ctx, ch.PaymentIntent.ID, ch.ID); err != nil || known {
 			return ch.ID, err
 		}
 		pi := map[string]any{"id": ch.PaymentIntent.ID, "object": "payment_intent", "amount": ch.Amount,

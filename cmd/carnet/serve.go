@@ -42,8 +42,10 @@ type Main struct {
 	Addr    string // where it listens, once Run returned
 
 	// How often the periodic jobs run, unless set: expiry every minute, the
-	// outbox every 5 s, the Stripe sweep every 10 min.
-	ExpiryEvery, DispatchEvery, SweepEvery time.Duration
+	// outbox every 5 s, the Stripe sweep every 10 min, the reports' fold
+	// every minute (negative: never, for a test that folds at a moment of
+	// its choosing).
+	ExpiryEvery, DispatchEvery, SweepEvery, FoldEvery time.Duration
 	// How long a retry waits for the first request with its
 	// Idempotency-Key before answering 409 (api.DefaultIdempotencyWait).
 	IdempotencyWait time.Duration
@@ -132,14 +134,17 @@ func (m *Main) Open(ctx context.Context) error {
 	river.AddWorker(workers, &reconcile.RefundWorker{Reconciler: recon})
 	river.AddWorker(workers, &webhooks.SweepWorker{Intake: intake})
 	river.AddWorker(workers, &notify.DispatchWorker{Dispatcher: dispatcher})
-	m.jobs, err = jobs.New(d.DB, m.Log, workers, []*river.PeriodicJob{
+	periodic := []*river.PeriodicJob{
 		jobs.Every(cmp.Or(m.ExpiryEvery, time.Minute), func() river.JobArgs { return packs.ExpireArgs{} }),
 		jobs.Every(time.Hour, func() river.JobArgs { return purgeArgs{} }),
 		jobs.Every(time.Hour, func() river.JobArgs { return packs.RemindArgs{} }),
 		jobs.Every(cmp.Or(m.DispatchEvery, 5*time.Second), func() river.JobArgs { return notify.DispatchArgs{} }),
 		jobs.Every(cmp.Or(m.SweepEvery, 10*time.Minute), func() river.JobArgs { return webhooks.SweepArgs{} }),
-		jobs.Every(time.Minute, func() river.JobArgs { return reports.FoldArgs{} }),
-	})
+	}
+	if m.FoldEvery >= 0 {
+		periodic = append(periodic, jobs.Every(cmp.Or(m.FoldEvery, time.Minute), func() river.JobArgs { return reports.FoldArgs{} }))
+	}
+	m.jobs, err = jobs.New(d.DB, m.Log, workers, periodic)
 	if err != nil {
 		return err
 	}

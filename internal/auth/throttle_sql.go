@@ -7,6 +7,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	"carnet/internal/db"
+	"carnet/internal/errs"
 )
 
 // recordFailure counts one failed authentication from addr at now, under
@@ -43,3 +44,22 @@ func recordFailure(ctx context.Context, d *sqlx.DB, addr string, now time.Time) 
 // notBlocked is the condition a valid credential's own query adds, so that
 // checking the throttle costs a valid key no extra round trip.
 const notBlocked = `NOT EXISTS (SELECT 1 FROM auth_failures f WHERE f.addr = $2 AND f.blocked_until > $3)`
+
+// CountFailure counts a credential that was sent and refused against the
+// caller's address (a missing one guesses nothing) and returns what to
+// answer: err, or past the allowance 429 rate_limited with Retry-After.
+func CountFailure(ctx context.Context, d *sqlx.DB, addr string, now time.Time, sent string, err error) error {
+	if sent == "" || errs.CodeOf(err) != errs.Unauthorized {
+		return err
+	}
+	wait, rerr := recordFailure(ctx, d, addr, now.UTC())
+	switch {
+	case rerr != nil:
+		return rerr
+	case wait > 0:
+		e := errs.New(errs.RateLimited, "too many failed attempts from your address; try again in %d seconds", RetryAfter(wait))
+		e.RetryAfter = RetryAfter(wait)
+		return e
+	}
+	return err
+}

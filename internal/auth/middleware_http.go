@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"context"
 	"strconv"
 	"strings"
 	"time"
@@ -49,25 +48,6 @@ func RequireCoach(d *sqlx.DB, now func() time.Time) gin.HandlerFunc {
 // failed answers a failed authentication (see CountFailure).
 func failed(c *gin.Context, d *sqlx.DB, now func() time.Time, sent string, err error) {
 	api.Fail(c, CountFailure(c.Request.Context(), d, c.ClientIP(), now(), sent, err))
-}
-
-// CountFailure counts a credential that was sent and refused against the
-// caller's address (a missing one guesses nothing) and returns what to
-// answer: err, or past the allowance 429 rate_limited with Retry-After.
-func CountFailure(ctx context.Context, d *sqlx.DB, addr string, now time.Time, sent string, err error) error {
-	if sent == "" || errs.CodeOf(err) != errs.Unauthorized {
-		return err
-	}
-	wait, rerr := recordFailure(ctx, d, addr, now.UTC())
-	switch {
-	case rerr != nil:
-		return rerr
-	case wait > 0:
-		e := errs.New(errs.RateLimited, "too many failed attempts from your address; try again in %d seconds", RetryAfter(wait))
-		e.RetryAfter = RetryAfter(wait)
-		return e
-	}
-	return err
 }
 
 // CoachOf returns the coach RequireCoach authenticated.

@@ -38,9 +38,9 @@ func SettleOrphan(ctx context.Context, d *sqlx.DB, id int64, note string, now ti
 			return errs.NotFoundf("no payment %d from an unknown customer", id)
 		case err != nil:
 			return err
-		case a.State != "open" && a.Resolution == note:
+		case a.State != StateOpen && a.Resolution == note:
 			return nil
-		case a.State != "open":
+		case a.State != StateOpen:
 			return errs.New(errs.Conflict, "payment %d was already settled: %s", id, a.Resolution)
 		}
 		return tx.GetContext(ctx, &a, `UPDATE anomalies SET state = 'resolved', resolved_by = 'operator', resolution = $2,

@@ -2,12 +2,8 @@ package packs
 
 import (
 	"context"
-	"net/http"
 	"time"
 
-	"github.com/gin-gonic/gin"
-
-	"carnet/internal/api"
 	"carnet/internal/auth"
 	"carnet/internal/db"
 	"carnet/internal/errs"
@@ -34,9 +30,4 @@ func (s *Service) ConfirmAttendance(ctx context.Context, who auth.ClientAuth, bo
 		err = errs.New(errs.Conflict, "only a session the coach marked attended can be confirmed")
 	}
 	return at, err
-}
-
-func (s *Service) postMyConfirmation(c *gin.Context, who auth.ClientAuth, id int64) {
-	at, err := s.ConfirmAttendance(c.Request.Context(), who, id)
-	api.Respond(c, http.StatusOK, gin.H{"booking_id": id, "client_confirmed_at": at}, err)
 }
