@@ -1,69 +1,110 @@
 package notify
 
 import (
+	"carnet/internal/db"
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
 )
 
-// claim takes the next due message and commits the claim before anything
-// is sent: a crash after this point leaves a claim that lapses. A message
-// never tried is due at once, whatever the clocks of the database and of
-// this process say, unless it is held (not_before: an anomaly's opening
-// message waits for its burst to settle, so it states the final facts).
-func (d *Dispatcher) claim(ctx context.Context) (claimed, bool, error) {
-	now := d.now()
-	var rows []claimed
-	err := d.DB.SelectContext(ctx, &rows, `UPDATE notifications n SET claimed_until = $2
-		FROM (SELECT id FROM notifications
-			WHERE status = 'pending' AND (attempts = 0 OR next_attempt_at <= $1) AND (claimed_until IS NULL OR claimed_until < $1)
-				AND (not_before IS NULL OR not_before <= $1)
-			ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) due
-		WHERE n.id = due.id
-		RETURNING n.id, n.cause_key, n.template, n.locale, n.recipient, n.data, n.attempts, n.claimed_until,
-			coalesce((SELECT name FROM coaches WHERE id = n.coach_id), '') AS coach_name,
-			coalesce((SELECT email FROM coaches WHERE id = n.coach_id), '') AS coach_email`,
-		now, now.Add(ClaimFor))
-	if err != nil || len(rows) == 0 {
-		return claimed{}, false, err
+// record writes the outcome of a message: tried counts an attempt to send
+// it (pending: a failed send River tries again).
+func (d *Dispatcher) record(ctx context.Context, tx *sqlx.Tx, m outgoing, status, subject, lastErr string, tried bool) error {
+	if len(lastErr) > 1000 {
+		lastErr = lastErr[:1000]
 	}
-	return rows[0], true, nil
-}
-
-// finish records the outcome of a message this dispatcher still holds.
-func (d *Dispatcher) finish(ctx context.Context, m claimed, status, subject, lastErr string) error {
-	now := d.now()
-	res, err := d.DB.ExecContext(ctx, `UPDATE notifications SET status = $3, subject = $4,
-		last_error = CASE WHEN $5 = '' THEN last_error ELSE $5 END,
-		attempts = attempts + CASE WHEN $3 = 'sent' THEN 1 ELSE 0 END,
-		sent_at = CASE WHEN $3 = 'sent' THEN $6::timestamptz END, claimed_until = NULL
-		WHERE id = $1 AND claimed_until = $2 AND status = 'pending'`,
-		m.ID, m.ClaimedUntil, status, subject, lastErr, now)
-	if err != nil {
-		return fmt.Errorf("notify: record %s: %w", m.Cause, err)
+	if _, err := tx.ExecContext(ctx, `UPDATE notifications SET status = $2, subject = $3,
+		last_error = CASE WHEN $4 = '' THEN last_error ELSE $4 END,
+		attempts = attempts + CASE WHEN $5 THEN 1 ELSE 0 END,
+		sent_at = CASE WHEN $2 = 'sent' THEN $6::timestamptz END
+		WHERE id = $1`, m.ID, status, subject, lastErr, tried, d.now()); err != nil {
+		return err
 	}
-	d.recorded(ctx, res, m, status, lastErr)
+	log := d.log()
+	outcome := status
+	if status == "pending" {
+		outcome = "retry"
+	}
+	if d.Observe != nil {
+		d.Observe(outcome)
+	}
+	switch status {
+	case "sent", "kept":
+		log.InfoContext(ctx, "notification "+status, "id", m.ID, "cause", m.Cause, "template", m.Template)
+	default:
+		log.WarnContext(ctx, "notification not sent", "id", m.ID, "cause", m.Cause, "status", outcome,
+			"attempts", m.Attempts+1, "err", lastErr)
+	}
 	return nil
 }
 
-// retry records a failed send: tried again after a backoff, failed for good
-// after MaxAttempts.
-func (d *Dispatcher) retry(ctx context.Context, m claimed, subject string, sendErr error) error {
-	attempts := m.Attempts + 1
-	status := "pending"
-	if attempts >= MaxAttempts {
-		status = "failed"
+// saltOf is the installation's secret for Message-IDs, read once.
+func (d *Dispatcher) saltOf(ctx context.Context) ([]byte, error) {
+	d.saltMu.Lock()
+	defer d.saltMu.Unlock()
+	if d.salt == nil {
+		salt, err := db.Secret(ctx, d.DB, "notify.message_id", 32)
+		if err != nil {
+			return nil, fmt.Errorf("notify: message id secret: %w", err)
+		}
+		d.salt = salt
 	}
-	msg := sendErr.Error()
-	if len(msg) > 1000 {
-		msg = msg[:1000]
+	return d.salt, nil
+}
+
+// Adopt gives a job to every pending message that has none (written by the
+// previous release during a rolling deploy), or whose job River gave up on
+// without recording an outcome (every attempt failed on the database itself),
+// and returns how many it queued.
+// Its job waits out a claim that release's dispatcher still holds.
+func Adopt(ctx context.Context, d *sqlx.DB) (int, error) { return adopt(ctx, d, adoptBatch) }
+
+func adopt(ctx context.Context, d *sqlx.DB, batch int) (int, error) {
+	total := 0
+	for {
+		n := 0
+		err := db.InTx(ctx, d, func(tx *sqlx.Tx) error {
+			var rows []struct {
+				ID        int64      `db:"id"`
+				NotBefore *time.Time `db:"not_before"`
+			}
+			if err := tx.SelectContext(ctx, &rows, `SELECT n.id, n.not_before FROM notifications n
+				WHERE n.status = 'pending' AND (n.job_id IS NULL OR NOT EXISTS (SELECT 1 FROM river_job j
+					WHERE j.id = n.job_id AND j.state <> 'discarded'))
+				ORDER BY n.id LIMIT $1 FOR UPDATE OF n SKIP LOCKED`, batch); err != nil {
+				return err
+			}
+			n = len(rows)
+			if n == 0 {
+				return nil
+			}
+			ids, holds := make([]int64, n), make([]*time.Time, n)
+			for i, r := range rows {
+				ids[i], holds[i] = r.ID, r.NotBefore
+			}
+			return queue(ctx, tx, ids, holds)
+		})
+		total += n
+		if err != nil || n < batch {
+			return total, err
+		}
 	}
-	res, err := d.DB.ExecContext(ctx, `UPDATE notifications SET status = $3, subject = $4, attempts = $5,
-		last_error = $6, next_attempt_at = $7, claimed_until = NULL
-		WHERE id = $1 AND claimed_until = $2 AND status = 'pending'`,
-		m.ID, m.ClaimedUntil, status, subject, attempts, msg, d.now().Add(Backoff(attempts)))
-	if err != nil {
-		return fmt.Errorf("notify: record %s: %w", m.Cause, err)
+}
+
+// lockPending locks message id while it is still to send (found false once
+// it was sent, kept or failed).
+func lockPending(ctx context.Context, tx *sqlx.Tx, id int64) (outgoing, bool, error) {
+	var m outgoing
+	err := tx.GetContext(ctx, &m, `SELECT n.id, n.cause_key, n.template, n.locale, n.recipient, n.data, n.attempts,
+		n.not_before, n.claimed_until, coalesce(c.name, '') AS coach_name, coalesce(c.email, '') AS coach_email
+		FROM notifications n LEFT JOIN coaches c ON c.id = n.coach_id
+		WHERE n.id = $1 AND n.status = 'pending' FOR UPDATE OF n`, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return m, false, nil
 	}
-	d.recorded(ctx, res, m, status, msg)
-	return nil
+	return m, err == nil, err
 }

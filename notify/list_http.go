@@ -18,7 +18,7 @@ func Handler(d *sqlx.DB, coachIDOf func(*gin.Context) int64) gin.HandlerFunc {
 			api.Fail(c, err)
 			return
 		}
-		rows, err := list(c.Request.Context(), d, coachIDOf(c), p.After, p.Limit+1)
+		rows, err := List(c.Request.Context(), d, coachIDOf(c), Query{Before: p.After, Limit: p.Limit + 1})
 		if err != nil {
 			api.Fail(c, err)
 			return

@@ -1,7 +1,8 @@
 // Package notify is Carnet's outbox: a message is a row written in the same
-// transaction as the change that causes it, at most one per cause, and a
-// dispatcher (a River job) renders it in the client's language and sends it
-// over SMTP with retries, or keeps it unsent when no SMTP server is set.
+// transaction as the change that causes it, at most one per cause, with a
+// River job inserted beside it that renders it in the reader's language and
+// sends it over SMTP (River retries with back-off), or keeps it unsent when
+// no SMTP server is set.
 package notify
 
 import (

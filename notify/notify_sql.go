@@ -1,6 +1,9 @@
 package notify
 
 import (
+	"carnet/internal/db"
+	"carnet/internal/i18n"
+	"carnet/internal/jobs"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,9 +12,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-
-	"carnet/internal/db"
-	"carnet/internal/i18n"
+	"github.com/lib/pq"
+	"github.com/riverqueue/river"
 )
 
 // Enqueue writes m to the outbox in the caller's transaction; it is sent only
@@ -52,18 +54,48 @@ func Enqueue(ctx context.Context, tx *sqlx.Tx, m Message) error {
 		notBefore = &m.NotBefore
 	}
 	ref, seq := db.Effect(ctx) // set inside an idempotent request: sent once per request
-	_, err = tx.ExecContext(ctx, `INSERT INTO notifications (coach_id, client_id, cause_key, template, locale, recipient, data,
-		request_ref, request_seq, not_before) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (cause_key) DO NOTHING`,
-		coachID, m.ClientID, m.Cause, m.Template, m.Locale, m.To, data, ref, seq, notBefore)
-	if err != nil {
+	var ids []int64
+	if err := tx.SelectContext(ctx, &ids, `INSERT INTO notifications (coach_id, client_id, cause_key, template, locale,
+		recipient, data, request_ref, request_seq, not_before) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+		ON CONFLICT (cause_key) DO NOTHING RETURNING id`,
+		coachID, m.ClientID, m.Cause, m.Template, m.Locale, m.To, data, ref, seq, notBefore); err != nil {
+		return fmt.Errorf("notify %s: %w", m.Cause, err)
+	}
+	if len(ids) == 0 {
+		return nil // this cause was told already
+	}
+	if err := queue(ctx, tx, ids, []*time.Time{notBefore}); err != nil {
 		return fmt.Errorf("notify %s: %w", m.Cause, err)
 	}
 	return nil
 }
 
+// queue inserts the River jobs that send messages ids (each held until its
+// time, if any) in tx, and names them on the rows.
+func queue(ctx context.Context, tx *sqlx.Tx, ids []int64, holds []*time.Time) error {
+	params := make([]river.InsertManyParams, len(ids))
+	for i, id := range ids {
+		params[i].Args = SendArgs{ID: id}
+		if holds[i] != nil {
+			params[i].InsertOpts = &river.InsertOpts{ScheduledAt: *holds[i]}
+		}
+	}
+	res, err := jobs.InsertTx(ctx, tx.Tx, params)
+	if err != nil {
+		return err
+	}
+	jobIDs := make([]int64, len(res))
+	for i, r := range res {
+		jobIDs[i] = r.Job.ID
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE notifications n SET job_id = q.job_id
+		FROM unnest($1::bigint[], $2::bigint[]) AS q(id, job_id) WHERE n.id = q.id`, pq.Array(ids), pq.Array(jobIDs))
+	return err
+}
+
 // Revise brings a message's facts up to date, in the caller's transaction,
 // so no message states a number that differs from the rows: a message still
-// waiting in the outbox (held, or not yet claimed) takes m.Data as it is
+// waiting in the outbox (held, or not yet tried) takes m.Data as it is
 // now; once it is sent or being sent, m goes out again as an update (its
 // data's Updated set) under updatePrefix and the digest of what it says,
 // once per distinct text, and only when it differs from the last one told.
@@ -80,8 +112,11 @@ func Revise(ctx context.Context, tx *sqlx.Tx, m Message, updatePrefix string, no
 	if err != nil {
 		return fmt.Errorf("notify %s: data: %w", m.Cause, err)
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE notifications SET data = $2 WHERE cause_key = $1 AND status = 'pending'
-		AND attempts = 0 AND (claimed_until IS NULL OR claimed_until < $3)`, m.Cause, data, now)
+	// A row locked by its job is being sent (SKIP LOCKED passes it by); one
+	// the previous release's dispatcher claimed too.
+	res, err := tx.ExecContext(ctx, `UPDATE notifications SET data = $2 WHERE id = (SELECT id FROM notifications
+		WHERE cause_key = $1 AND status = 'pending' AND attempts = 0 AND (claimed_until IS NULL OR claimed_until < $3)
+		FOR UPDATE SKIP LOCKED)`, m.Cause, data, now)
 	if err != nil {
 		return fmt.Errorf("notify %s: %w", m.Cause, err)
 	}

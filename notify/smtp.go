@@ -68,7 +68,7 @@ func parseSMTPURL(raw string) (smtpTarget, error) {
 }
 
 // send delivers one message, within sendTimeout.
-func (d *Dispatcher) send(ctx context.Context, m claimed, r Rendered, msgID string) error {
+func (d *Dispatcher) send(ctx context.Context, m outgoing, r Rendered, msgID string) error {
 	target, err := parseSMTPURL(d.SMTPURL)
 	if err != nil {
 		return err

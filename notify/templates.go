@@ -193,14 +193,8 @@ type Rendered struct {
 	Subject, Text, HTML string
 }
 
-// Render writes the named template in locale (fr when unknown) with data,
-// and returns its subject (one line) and its plain-text body.
-func Render(name, locale string, data map[string]any) (subject, body string, err error) {
-	r, err := RenderAll(name, locale, data)
-	return r.Subject, r.Text, err
-}
-
-// RenderAll writes the named template in locale with data as text and HTML.
+// RenderAll writes the named template in locale (fr when unknown) with data
+// as a subject (one line), a text and an HTML body.
 func RenderAll(name, locale string, data map[string]any) (Rendered, error) {
 	t, ok := parsed[i18n.Norm(locale)][name]
 	if !ok {

@@ -51,7 +51,7 @@ func TestEveryTemplateRendersInEveryLocale(t *testing.T) {
 		for _, locale := range Locales {
 			// As stored: the data after its trip through jsonb.
 			data := roundTrip(t, documented[name])
-			subject, body, err := Render(name, locale, data)
+			subject, body, err := render(name, locale, data)
 			if err != nil {
 				t.Fatalf("%s/%s: %v", locale, name, err)
 			}
@@ -84,7 +84,7 @@ func TestEveryDocumentedKeyIsRequired(t *testing.T) {
 			less := maps.Clone(data)
 			delete(less, key)
 			for _, locale := range Locales {
-				if _, _, err := Render(name, locale, less); err == nil {
+				if _, _, err := render(name, locale, less); err == nil {
 					t.Errorf("%s/%s renders without %s: document it as optional or use it", locale, name, key)
 				}
 			}
@@ -100,7 +100,7 @@ func TestClientAnomalyInPlainWords(t *testing.T) {
 			for _, weDo := range []string{"refund", "review_refund", "retry", "ended", "missed", "dispute", "decided", "review"} {
 				data := maps.Clone(documented[AnomalyOpenedClient])
 				data["Kind"], data["WhatWeDo"] = kind, weDo
-				subject, body, err := Render(AnomalyOpenedClient, locale, data)
+				subject, body, err := render(AnomalyOpenedClient, locale, data)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -117,7 +117,7 @@ func TestClientAnomalyInPlainWords(t *testing.T) {
 			}
 		}
 	}
-	_, body, err := Render(AnomalyOpenedClient, "fr", documented[AnomalyOpenedClient])
+	_, body, err := render(AnomalyOpenedClient, "fr", documented[AnomalyOpenedClient])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +142,7 @@ func TestClientAnomalyInPlainWords(t *testing.T) {
 	stranger := maps.Clone(documented[AnomalyOpenedCoach])
 	stranger["OfferName"], stranger["ClientTold"] = "", false
 	for _, loc := range Locales {
-		subject, body, err := Render(AnomalyOpenedCoach, loc, roundTrip(t, stranger))
+		subject, body, err := render(AnomalyOpenedCoach, loc, roundTrip(t, stranger))
 		if err != nil || strings.Contains(subject+body, "«  »") || strings.Contains(subject+body, `""`) ||
 			!strings.Contains(body, "Stripe") {
 			t.Errorf("%s coach message for an unmatched payment (%v):\n%s\n%s", loc, err, subject, body)
@@ -151,22 +151,22 @@ func TestClientAnomalyInPlainWords(t *testing.T) {
 }
 
 func TestRenderErrors(t *testing.T) {
-	if _, _, err := Render("pack_bought", "fr", documented[PackPurchased]); !errors.Is(err, ErrUnknownTemplate) {
+	if _, _, err := render("pack_bought", "fr", documented[PackPurchased]); !errors.Is(err, ErrUnknownTemplate) {
 		t.Errorf("unknown template: %v", err)
 	}
-	fr, _, _ := Render(PackPurchased, "fr", documented[PackPurchased])
-	de, _, err := Render(PackPurchased, "de", documented[PackPurchased])
+	fr, _, _ := render(PackPurchased, "fr", documented[PackPurchased])
+	de, _, err := render(PackPurchased, "de", documented[PackPurchased])
 	if err != nil || de != fr {
 		t.Errorf("an unknown locale is French: %q, %v", de, err)
 	}
-	if _, _, err := Render(LowBalance, "en", map[string]any{"ClientName": "x"}); err == nil ||
+	if _, _, err := render(LowBalance, "en", map[string]any{"ClientName": "x"}); err == nil ||
 		!strings.Contains(err.Error(), "no entry for key") {
 		t.Errorf("missing key: %v", err)
 	}
 	// A subject cannot carry a line break into the mail header.
 	data := maps.Clone(documented[AnomalyResolved])
 	data["OfferName"] = "x\r\nBcc: someone@example.com"
-	subject, _, _ := Render(AnomalyResolved, "en", data)
+	subject, _, _ := render(AnomalyResolved, "en", data)
 	if strings.ContainsAny(subject, "\r\n") {
 		t.Errorf("subject %q", subject)
 	}
@@ -184,7 +184,7 @@ func TestPlural(t *testing.T) {
 	for _, c := range cases {
 		data := maps.Clone(documented[LowBalance])
 		data["SessionsLeft"] = c.n
-		subject, _, err := Render(LowBalance, c.locale, data)
+		subject, _, err := render(LowBalance, c.locale, data)
 		if err != nil || !strings.Contains(subject, c.want) {
 			t.Errorf("%s %v: %q, %v", c.locale, c.n, subject, err)
 		}
@@ -202,4 +202,11 @@ func roundTrip(t *testing.T, data map[string]any) map[string]any {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// render is RenderMessage, the outbox's own path (the data after its trip
+// through JSON), as a subject and a text.
+func render(name, locale string, data map[string]any) (subject, body string, err error) {
+	r, err := RenderMessage(Message{Template: name, Locale: locale, Data: data})
+	return r.Subject, r.Text, err
 }

@@ -12,17 +12,15 @@ import (
 	"carnet/internal/errs"
 	"carnet/internal/i18n"
 	"carnet/notify"
+	"carnet/notify/notifytest"
 )
 
 // message returns the newest message of template to the client, rendered
 // from the outbox as the dispatcher renders it.
 func (w *world) message(clientID int64, template string) string {
 	w.t.Helper()
-	d := &notify.Dispatcher{DB: w.s.DB, Now: w.clock}
-	if _, err := d.RunOnce(context.Background()); err != nil {
-		w.t.Fatal(err)
-	}
-	list, err := notify.List(context.Background(), w.s.DB, w.coach.ID, 100)
+	notifytest.Work(w.t, w.s.DB, &notify.Dispatcher{DB: w.s.DB, Now: w.clock})
+	list, err := notify.List(context.Background(), w.s.DB, w.coach.ID, notify.Query{Limit: 100})
 	if err != nil {
 		w.t.Fatal(err)
 	}
@@ -442,11 +440,8 @@ func TestConsultationGoodwillMessage(t *testing.T) {
 		Item: ItemConsultation, Minutes: 45, Note: "désolé"}); err != nil {
 		t.Fatal(err)
 	}
-	d := &notify.Dispatcher{DB: w.s.DB, Now: w.clock}
-	if _, err := d.RunOnce(ctx); err != nil {
-		t.Fatal(err)
-	}
-	list, err := notify.List(ctx, w.s.DB, w.coach.ID, 100)
+	notifytest.Work(t, w.s.DB, &notify.Dispatcher{DB: w.s.DB, Now: w.clock})
+	list, err := notify.List(ctx, w.s.DB, w.coach.ID, notify.Query{Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -126,7 +126,10 @@ func (a *App) renderClient(c *gin.Context, id int64, checkout, link string) {
 			d.Payments, d.Installments, err = a.Billing.ClientPayments(ctx, coach.ID, id)
 			return
 		},
-		func() (err error) { d.Messages, err = notify.ListForClient(ctx, a.DB, coach.ID, id, 50); return },
+		func() (err error) {
+			d.Messages, err = notify.List(ctx, a.DB, coach.ID, notify.Query{ClientID: id, Limit: 50})
+			return
+		},
 	)
 	if err != nil {
 		a.pages.Fail(c, v, err)

@@ -22,6 +22,7 @@ import (
 	"carnet/internal/mailtest"
 	"carnet/internal/stripefault"
 	"carnet/notify"
+	"carnet/notify/notifytest"
 	"carnet/packs"
 	"carnet/reconcile"
 )
@@ -30,22 +31,20 @@ import (
 type mailbox struct {
 	t      testing.TB
 	server *mailtest.Server
-	worker *notify.DispatchWorker
+	d      *notify.Dispatcher
 }
 
 func (s *shop) mailbox() *mailbox {
 	srv, _ := mailtest.Start(s.t.(*testing.T), mailtest.PlainSMTP)
 	d := &notify.Dispatcher{DB: s.packs.DB, SMTPURL: srv.URL("smtp"), From: "carnet@localhost", Now: s.clock,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	return &mailbox{t: s.t, server: srv, worker: &notify.DispatchWorker{Dispatcher: d}}
+	return &mailbox{t: s.t, server: srv, d: d}
 }
 
 // flush sends everything due and returns every message received so far.
 func (m *mailbox) flush() []mailtest.Received {
 	m.t.Helper()
-	if err := m.worker.Work(context.Background(), &river.Job[notify.DispatchArgs]{}); err != nil {
-		m.t.Fatal(err)
-	}
+	notifytest.Work(m.t, m.d.DB, m.d)
 	return m.server.Messages()
 }
 

@@ -34,8 +34,7 @@ func startBrowserApp(t *testing.T) (*app, *mailtest.Server) {
 	a := &app{t: t, now: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
 	cfg := Config{DatabaseURL: testdb.URLOf(t, testdb.New(t)), Addr: addr, BaseURL: "http://" + addr,
 		StripeAPIBase: os.Getenv("STRIPE_API_BASE"), SMTPURL: mail.URL("smtp"), MailFrom: "carnet@test.example"}
-	a.m = &Main{Config: cfg, Now: a.clock, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		DispatchEvery: 200 * time.Millisecond}
+	a.m = &Main{Config: cfg, Now: a.clock, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	if err := a.m.Run(context.Background()); err != nil {
 		t.Fatalf("start carnet: %v", err)
 	}

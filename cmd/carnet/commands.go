@@ -16,6 +16,7 @@ import (
 	"carnet/internal/auth"
 	"carnet/internal/db"
 	"carnet/internal/i18n"
+	"carnet/internal/jobs"
 	"carnet/localstripe"
 	"carnet/packs"
 	"carnet/reconcile"
@@ -41,7 +42,16 @@ func (m *Main) migrate(ctx context.Context, args []string, out io.Writer) error 
 		for _, r := range res {
 			fmt.Fprintf(out, "applied %s\n", r.Source.Path)
 		}
-		if err == nil && len(res) == 0 {
+		if err != nil {
+			return err
+		}
+		// River's tables too, as serve does: a schema migrated ahead of a
+		// deploy is whole. (internal/db and internal/jobs do not know each other.)
+		river, err := jobs.Migrate(ctx, d.DB)
+		for _, v := range river {
+			fmt.Fprintf(out, "applied %s\n", v)
+		}
+		if err == nil && len(res) == 0 && len(river) == 0 {
 			fmt.Fprintln(out, "schema is current")
 		}
 		return err

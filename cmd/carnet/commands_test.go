@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"carnet/internal/db"
 	"carnet/internal/testdb"
 )
 
@@ -74,6 +75,29 @@ func TestMigrateDownAndUp(t *testing.T) {
 	}
 	if _, err := runCmd(t, url, "migrate", "sideways"); err == nil {
 		t.Fatal("unknown migrate verb accepted")
+	}
+}
+
+// migrate up builds the whole schema, River's tables with ours, so a
+// database migrated ahead of a deploy needs nothing more from serve.
+func TestMigrateUpBuildsRiversTablesToo(t *testing.T) {
+	t.Parallel()
+	url := testdb.Empty(t)
+	out, err := runCmd(t, url, "migrate", "up")
+	if err != nil || !strings.Contains(out, "applied 00001_foundation.sql") || !strings.Contains(out, "applied river 001") {
+		t.Fatalf("up on an empty database: %v\n%s", err, out)
+	}
+	d, err := db.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var jobs int
+	if err := d.Get(&jobs, `SELECT count(*) FROM river_job`); err != nil {
+		t.Fatalf("River's job table after migrate up: %v", err)
+	}
+	if out, err := runCmd(t, url, "migrate", "up"); err != nil || strings.TrimSpace(out) != "schema is current" {
+		t.Fatalf("up again: %v\n%s", err, out)
 	}
 }
 

@@ -13,10 +13,14 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/jmoiron/sqlx"
 	"github.com/pressly/goose/v3"
 
+	"carnet/internal/db"
+	"carnet/internal/mailtest"
 	"carnet/internal/testdb"
 	"carnet/migrations"
+	"carnet/notify"
 )
 
 // futureRelease is what the next release's "expand" migration may do: add
@@ -153,5 +157,41 @@ func TestNoSelectStar(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// During a rolling deploy the previous release still writes messages without
+// a River job: serve's notify.adopt gives them one and they are sent, beside
+// this release's own, each once.
+func TestMessagesThePreviousReleaseWroteAreSent(t *testing.T) {
+	t.Parallel()
+	mail, _ := mailtest.Start(t, mailtest.PlainSMTP)
+	d := testdb.New(t)
+	var coachID int64
+	if err := d.Get(&coachID, `INSERT INTO coaches (name, email, currency) VALUES ('Marc', 'marc@example.com', 'EUR') RETURNING id`); err != nil {
+		t.Fatal(err)
+	}
+	// As the previous release's Enqueue writes a message: no job.
+	if _, err := d.Exec(`INSERT INTO notifications (coach_id, cause_key, template, locale, recipient, data)
+		VALUES ($1, 'old-release', 'coach_sign_in', 'en', 'marc@example.com', '{"CoachName": "Marc", "Link": "http://x", "Minutes": 15}')`,
+		coachID); err != nil {
+		t.Fatal(err)
+	}
+	a := startAppWith(t, testdb.URLOf(t, d), func(m *Main) { m.SMTPURL = mail.URL("smtp"); m.MailFrom = "carnet@test.example" })
+	err := db.InTx(context.Background(), a.m.DB, func(tx *sqlx.Tx) error {
+		return notify.Enqueue(context.Background(), tx, notify.Message{CoachID: coachID, Cause: "this-release",
+			Template: notify.CoachSignIn, Locale: "fr", To: "marc@example.com",
+			Data: map[string]any{"CoachName": "Marc", "Link": "http://y", "Minutes": 15}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); a.count(`SELECT count(*) FROM notifications WHERE status = 'sent'`) != 2; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("sent %d of 2 messages", a.count(`SELECT count(*) FROM notifications WHERE status = 'sent'`))
+		}
+	}
+	if got := mail.Messages(); len(got) != 2 || a.count(`SELECT count(*) FROM notifications WHERE job_id IS NULL`) != 0 {
+		t.Fatalf("%d emails for 2 messages, %d without a job", len(got), a.count(`SELECT count(*) FROM notifications WHERE job_id IS NULL`))
 	}
 }

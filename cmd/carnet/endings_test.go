@@ -80,10 +80,10 @@ func TestEndingRefundsTheUnusedPart(t *testing.T) {
 	}
 	var stored map[string]any
 	_ = json.Unmarshal(data, &stored)
-	subject, body, err := notify.Render("relationship_ended", "es", stored)
-	if err != nil || !strings.Contains(subject, "seguimiento") || !strings.Contains(body, "Reembolso en su medio de pago: 360,00 €") ||
-		!strings.Contains(body, "(8 sesiones)") {
-		t.Fatalf("the client's message: %v %q\n%s", err, subject, body)
+	r, err := notify.RenderMessage(notify.Message{Template: notify.RelationshipEnded, Locale: "es", Data: stored})
+	if err != nil || !strings.Contains(r.Subject, "seguimiento") || !strings.Contains(r.Text, "Reembolso en su medio de pago: 360,00 €") ||
+		!strings.Contains(r.Text, "(8 sesiones)") {
+		t.Fatalf("the client's message: %v %q\n%s", err, r.Subject, r.Text)
 	}
 	// No new sale, no new booking.
 	if r := a.do("POST", "/v1/clients/"+id(lea)+"/packs", key, map[string]any{"offer_id": ten["id"], "method": "cash"}); r.Status != 409 {

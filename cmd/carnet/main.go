@@ -33,7 +33,8 @@ func (u usageError) Error() string { return string(u) }
 const usage = `usage: carnet <command>
 
   serve                      run the HTTP API (migrates first)
-  migrate [up|down|status]   manage the database schema (default up)
+  migrate [up|down|status]   manage the database schema (default up; up applies
+                             River's migrations too)
   coach create NAME EMAIL [CURRENCY] [TIMEZONE]
                              create a coach and print its API key once
   verify                     check the ledger invariants; non-zero exit names each bad row

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"carnet/internal/auth"
+	"carnet/internal/mailtest"
 	"carnet/internal/testdb"
 )
 
@@ -70,7 +71,11 @@ func TestPreviousReleaseOnThisSchema(t *testing.T) {
 	// pending" on /readyz, so its instances leave the load balancer's pool
 	// once the new release has migrated (README, Deploying); until they are
 	// stopped they still answer the requests they get, correctly.
-	old := serveBinary(t, bin, http.StatusServiceUnavailable, url, os.Getenv("STRIPE_API_BASE"))
+	// Both send mail to one server: the previous release through its own
+	// dispatcher, this one through River's jobs.
+	mail, _ := mailtest.Start(t, mailtest.PlainSMTP)
+	old := serveBinary(t, bin, http.StatusServiceUnavailable, url, os.Getenv("STRIPE_API_BASE"),
+		"SMTP_URL="+mail.URL("smtp"), "CARNET_OPS_ADDR=off")
 	create := exec.Command(bin, "coach", "create", "Olga", "olga-deploy@example.com", "EUR", "Europe/Paris")
 	create.Env = append(cleanEnv(), "DATABASE_URL="+url)
 	out, err := create.CombinedOutput()
@@ -81,7 +86,7 @@ func TestPreviousReleaseOnThisSchema(t *testing.T) {
 
 	// This release changes the coach's language (what its settings page
 	// does) while the previous one serves.
-	a := startAppOn(t, url)
+	a := startAppWith(t, url, func(m *Main) { m.SMTPURL = mail.URL("smtp") })
 	var coachID int64
 	if err := a.m.DB.Get(&coachID, `SELECT id FROM coaches WHERE email = 'olga-deploy@example.com'`); err != nil {
 		t.Fatal(err)
@@ -120,6 +125,24 @@ func TestPreviousReleaseOnThisSchema(t *testing.T) {
 	}
 	if co, err := auth.CoachByID(context.Background(), a.m.DB, coachID); err != nil || co.Locale != "en" {
 		t.Errorf("this release's coach language: %+v %v", co, err)
+	}
+
+	// The previous release's sale wrote its message without a job; this
+	// release's sale writes one with its job. Both go out, each once,
+	// whichever process sends them.
+	a.must(201, "POST", "/v1/clients/"+id(cl)+"/packs", key, map[string]any{"offer_id": offer["id"], "method": "cash"})
+	messages := a.count(`SELECT count(*) FROM notifications`)
+	for deadline := time.Now().Add(90 * time.Second); a.count(`SELECT count(*) FROM notifications WHERE status = 'sent'`) < messages; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d messages sent", a.count(`SELECT count(*) FROM notifications WHERE status = 'sent'`), messages)
+		}
+	}
+	got, ids := mail.Messages(), map[string]bool{}
+	for _, m := range got {
+		ids[m.Header.Get("Message-ID")] = true
+	}
+	if messages < 2 || len(got) != messages || len(ids) != messages {
+		t.Errorf("%d messages, %d emails with %d Message-IDs", messages, len(got), len(ids))
 	}
 }
 

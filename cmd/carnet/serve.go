@@ -42,10 +42,10 @@ type Main struct {
 	Addr    string // where it listens, once Run returned
 
 	// How often the periodic jobs run, unless set: expiry every minute, the
-	// outbox every 5 s, the Stripe sweep every 10 min, the reports' fold
-	// every minute (negative: never, for a test that folds at a moment of
-	// its choosing).
-	ExpiryEvery, DispatchEvery, SweepEvery, FoldEvery time.Duration
+	// Stripe sweep every 10 min, the reports' fold every minute (negative:
+	// never, for a test that folds at a moment of its choosing). (Each
+	// message has its own job.)
+	ExpiryEvery, SweepEvery, FoldEvery time.Duration
 	// How long a retry waits for the first request with its
 	// Idempotency-Key before answering 409 (api.DefaultIdempotencyWait).
 	IdempotencyWait time.Duration
@@ -89,7 +89,7 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := db.Migrate(ctx, d.DB); err != nil {
 		return err
 	}
-	if err := jobs.Migrate(ctx, d.DB); err != nil {
+	if _, err := jobs.Migrate(ctx, d.DB); err != nil {
 		return err
 	}
 	links, err := auth.NewLinks(ctx, d, m.LinkSecret, m.Now)
@@ -123,7 +123,10 @@ func (m *Main) Open(ctx context.Context) error {
 
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &packs.ExpiryWorker{DB: d, Now: m.Now})
-	river.AddWorker(workers, &purgeWorker{DB: d})
+	river.AddWorker(workers, &jobs.Func[purgeArgs]{Fn: func(ctx context.Context) error {
+		_, err := api.PurgeIdempotencyKeys(ctx, d)
+		return err
+	}})
 	river.AddWorker(workers, &packs.RemindWorker{DB: d, Now: m.Now})
 	river.AddWorker(workers, &billing.ScheduleWorker{Billing: bill})
 	river.AddWorker(workers, &billing.FeeWorker{Billing: bill})
@@ -133,18 +136,22 @@ func (m *Main) Open(ctx context.Context) error {
 	river.AddWorker(workers, &reports.FoldWorker{DB: d})
 	river.AddWorker(workers, &reconcile.RefundWorker{Reconciler: recon})
 	river.AddWorker(workers, &webhooks.SweepWorker{Intake: intake})
-	river.AddWorker(workers, &notify.DispatchWorker{Dispatcher: dispatcher})
+	river.AddWorker(workers, &notify.SendWorker{Dispatcher: dispatcher})
+	river.AddWorker(workers, &jobs.Func[notify.AdoptArgs]{Fn: func(ctx context.Context) error {
+		_, err := notify.Adopt(ctx, d)
+		return err
+	}})
 	periodic := []*river.PeriodicJob{
 		jobs.Every(cmp.Or(m.ExpiryEvery, time.Minute), func() river.JobArgs { return packs.ExpireArgs{} }),
 		jobs.Every(time.Hour, func() river.JobArgs { return purgeArgs{} }),
 		jobs.Every(time.Hour, func() river.JobArgs { return packs.RemindArgs{} }),
-		jobs.Every(cmp.Or(m.DispatchEvery, 5*time.Second), func() river.JobArgs { return notify.DispatchArgs{} }),
+		jobs.Every(time.Minute, func() river.JobArgs { return notify.AdoptArgs{} }),
 		jobs.Every(cmp.Or(m.SweepEvery, 10*time.Minute), func() river.JobArgs { return webhooks.SweepArgs{} }),
 	}
 	if m.FoldEvery >= 0 {
 		periodic = append(periodic, jobs.Every(cmp.Or(m.FoldEvery, time.Minute), func() river.JobArgs { return reports.FoldArgs{} }))
 	}
-	m.jobs, err = jobs.New(d.DB, m.Log, workers, periodic)
+	m.jobs, err = jobs.New(d.DB, m.Log, workers, periodic, map[string]river.QueueConfig{notify.Queue: notify.QueueConfig})
 	if err != nil {
 		return err
 	}

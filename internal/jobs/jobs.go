@@ -9,27 +9,51 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
 )
 
 // Client is the River client over database/sql (lib/pq).
 type Client = river.Client[*sql.Tx]
 
-// Migrate brings River's own tables up to date.
-func Migrate(ctx context.Context, d *sql.DB) error {
+// Migrate brings River's own tables up to date and returns the names of
+// the migrations it applied ("river 006 bulk_unique", ...), none when current.
+func Migrate(ctx context.Context, d *sql.DB) ([]string, error) {
 	m, err := rivermigrate.New(riverdatabasesql.New(d), nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		return fmt.Errorf("migrate river: %w", err)
+	res, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	if err != nil {
+		return nil, fmt.Errorf("migrate river: %w", err)
 	}
-	return nil
+	var applied []string
+	for _, v := range res.Versions {
+		applied = append(applied, fmt.Sprintf("river %03d %s", v.Version, v.Name))
+	}
+	return applied, nil
+}
+
+// inserter inserts jobs in the caller's transaction; it needs no pool of its
+// own (it never works a job), so any package can insert without wiring.
+var inserter = sync.OnceValues(func() (*Client, error) {
+	return river.NewClient(riverdatabasesql.New(nil), &river.Config{})
+})
+
+// InsertTx inserts jobs in tx: they exist only if tx commits.
+func InsertTx(ctx context.Context, tx *sql.Tx, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error) {
+	c, err := inserter()
+	if err != nil {
+		return nil, err
+	}
+	return c.InsertManyTx(ctx, tx, params)
 }
 
 // Every is a periodic job: args made afresh every interval, and once at start.
@@ -39,16 +63,26 @@ func Every(interval time.Duration, args func() river.JobArgs) *river.PeriodicJob
 		&river.PeriodicJobOpts{RunOnStart: true})
 }
 
-// New builds a client that works the given workers. lib/pq cannot LISTEN
-// through database/sql, so River polls.
-func New(d *sql.DB, log *slog.Logger, workers *river.Workers, periodic []*river.PeriodicJob) (*Client, error) {
+// RescueAfter is how long a job may stay running before River takes it for
+// the job of a dead process and runs it again.
+const RescueAfter = 10 * time.Minute
+
+// New builds a client that works the given workers on River's default queue
+// (4 at a time) and on the queues given. lib/pq cannot LISTEN through
+// database/sql, so River polls.
+func New(d *sql.DB, log *slog.Logger, workers *river.Workers, periodic []*river.PeriodicJob, queues map[string]river.QueueConfig) (*Client, error) {
+	all := map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}}
+	maps.Copy(all, queues)
 	return river.NewClient(riverdatabasesql.New(d), &river.Config{
-		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: 4}},
+		Queues:            all,
 		Workers:           workers,
 		PeriodicJobs:      periodic,
 		PollOnly:          true,
 		FetchPollInterval: time.Second,
-		Logger:            slog.New(quiet{log.Handler()}),
+		// A job whose process died (a message sent, not yet recorded) runs
+		// again after this, not River's hour; every job's timeout is shorter.
+		RescueStuckJobsAfter: RescueAfter,
+		Logger:               slog.New(quiet{log.Handler()}),
 	})
 }
 
@@ -82,3 +116,13 @@ func Schema() (string, error) {
 	}
 	return b.String(), nil
 }
+
+// Func works every job of kind T by calling Fn: for periodic jobs whose
+// arguments say nothing but their kind.
+type Func[T river.JobArgs] struct {
+	river.WorkerDefaults[T]
+	Fn func(ctx context.Context) error
+}
+
+// Work calls Fn.
+func (w *Func[T]) Work(ctx context.Context, _ *river.Job[T]) error { return w.Fn(ctx) }

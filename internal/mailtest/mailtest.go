@@ -41,7 +41,7 @@ type Received struct {
 // that keeps what it receives. rejectRcpt makes it refuse recipients, as a
 // server in trouble does; user/password make it require AUTH PLAIN.
 type Server struct {
-	t          *testing.T
+	t          testing.TB
 	addr       string
 	mu         sync.Mutex
 	got        []Received
@@ -60,7 +60,7 @@ const (
 
 // Start starts a server on 127.0.0.1; with TLS it returns the pool
 // that trusts its certificate.
-func Start(t *testing.T, mode Mode) (*Server, *x509.CertPool) {
+func Start(t testing.TB, mode Mode) (*Server, *x509.CertPool) {
 	t.Helper()
 	m := &Server{t: t}
 	s := smtp.NewServer(m)
@@ -219,7 +219,7 @@ func (s *session) Reset()        { s.from, s.to = "", nil }
 func (s *session) Logout() error { return nil }
 
 // selfSigned makes a certificate for 127.0.0.1 and the pool that trusts it.
-func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
+func selfSigned(t testing.TB) (tls.Certificate, *x509.CertPool) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {

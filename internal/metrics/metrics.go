@@ -50,7 +50,7 @@ func New(d *sqlx.DB) *Metrics {
 		Help: "Stripe webhook deliveries, by event type and outcome (applied, stored: kept but not applicable, duplicate, refused, failed)."},
 		[]string{"type", "outcome"})
 	m.messages = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "carnet_notifications_total",
-		Help: "Outbox messages handled by this process's dispatcher, by outcome (sent, kept, retry, failed)."},
+		Help: "Outbox messages this process's notify.send jobs handled, by outcome (sent, kept, retry, failed)."},
 		[]string{"outcome"})
 	m.Registry.MustRegister(m.requests, m.latency, m.stripeCalls, m.stripeLatency, m.webhooks, m.messages,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -111,9 +111,9 @@ var (
 		[]string{"kind", "state"}, nil)
 	anomaliesDesc = prometheus.NewDesc("carnet_anomalies", "Anomalies ever opened, by kind and current state.",
 		[]string{"kind", "state"}, nil)
-	backlogDesc = prometheus.NewDesc("carnet_notifications_pending", "Outbox messages waiting to be sent.", nil, nil)
+	backlogDesc = prometheus.NewDesc("carnet_notifications_pending", "Outbox messages due and waiting to be sent.", nil, nil)
 	oldestDesc  = prometheus.NewDesc("carnet_notifications_oldest_pending_seconds",
-		"Age of the oldest message waiting to be sent (0 when none).", nil, nil)
+		"How long the oldest message due has waited to be sent (0 when none).", nil, nil)
 	unappliedDesc = prometheus.NewDesc("carnet_webhook_events_unapplied",
 		"Stored webhook events whose application failed and awaits a retry.", nil, nil)
 	scrapeErrDesc = prometheus.NewDesc("carnet_database_scrape_errors",

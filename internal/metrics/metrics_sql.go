@@ -33,10 +33,11 @@ func (g *dbGauges) Collect(ch chan<- prometheus.Metric) {
 		N      float64 `db:"n"`
 		Oldest float64 `db:"oldest"`
 	}
-	// Both read the partial index on pending messages only.
+	// Both read the partial index on pending messages only. A message is
+	// waiting from the moment it is due: written, or its hold over.
 	if err := g.db.GetContext(ctx, &outbox, `SELECT count(*) AS n,
-		coalesce(extract(epoch FROM now() - min(next_attempt_at)), 0)::float8 AS oldest
-		FROM notifications WHERE status = 'pending'`); err != nil {
+		coalesce(extract(epoch FROM now() - min(greatest(created_at, not_before))), 0)::float8 AS oldest
+		FROM notifications WHERE status = 'pending' AND (not_before IS NULL OR not_before <= now())`); err != nil {
 		failed = 1
 	} else {
 		ch <- prometheus.MustNewConstMetric(backlogDesc, prometheus.GaugeValue, outbox.N)

@@ -69,6 +69,23 @@ func New(t testing.TB) *sqlx.DB {
 	return d
 }
 
+// Empty returns the URL of a new database with no schema at all (for the
+// commands that build one), dropped when the test ends.
+func Empty(t testing.TB) string {
+	t.Helper()
+	ctx := context.Background()
+	admin := adminDB(t)
+	name := "carnet_e_" + randomHex(8)
+	if _, err := admin.ExecContext(ctx, `CREATE DATABASE `+name); err != nil {
+		t.Fatalf("create empty database: %v", err)
+	}
+	t.Cleanup(func() {
+		_, _ = admin.ExecContext(ctx, fmt.Sprintf(`DROP DATABASE IF EXISTS %s WITH (FORCE)`, name))
+		admin.Close()
+	})
+	return URL(t, name)
+}
+
 // URLOf returns the URL of a database New made, for code that opens its own.
 func URLOf(t testing.TB, d *sqlx.DB) string {
 	t.Helper()
@@ -132,7 +149,7 @@ func ensureTemplate(t testing.TB) (string, error) {
 	}
 	err = db.Migrate(ctx, d.DB)
 	if err == nil {
-		err = jobs.Migrate(ctx, d.DB)
+		_, err = jobs.Migrate(ctx, d.DB)
 	}
 	d.Close()
 	if err != nil {
