@@ -37,6 +37,7 @@ type payment struct {
 	Subscription  string // an invoice's, so it can be linked when its pack is known
 	ObjectID      string // Stripe's id of the fact: one row per fact
 	Customer      string
+	Method        string // card, sepa_debit, paypal, other; "" unknown (PaidWith)
 	At            time.Time
 }
 

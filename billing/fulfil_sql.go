@@ -47,10 +47,15 @@ func (s *Service) recordPayment(ctx context.Context, tx *sqlx.Tx, p payment) err
 	if p.Pack != nil {
 		coachID, packID = &p.Pack.CoachID, &p.Pack.ID
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO payments (coach_id, pack_id, installment_id, kind, status, amount, currency,
+	var row struct {
+		ID     int64   `db:"id"`
+		Method *string `db:"method"`
+	}
+	err := tx.GetContext(ctx, &row, `INSERT INTO payments (coach_id, pack_id, installment_id, kind, status, amount, currency,
 		stripe_charge_id, stripe_payment_intent_id, stripe_invoice_id, stripe_object_id, occurred_at, stripe_customer_id,
-		stripe_subscription_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, nullif($8, ''), nullif($9, ''), nullif($10, ''), $11, $12, nullif($13, ''), nullif($14, ''))
+		stripe_subscription_id, method)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, nullif($8, ''), nullif($9, ''), nullif($10, ''), $11, $12, nullif($13, ''), nullif($14, ''),
+			nullif($15, ''))
 		ON CONFLICT (stripe_object_id) DO UPDATE SET amount = greatest(payments.amount, excluded.amount),
 			-- A dispute's outcome stays (as does a remedy row of a release
 			-- before 00011); an older, smaller report of the same refund
@@ -63,15 +68,26 @@ func (s *Service) recordPayment(ctx context.Context, tx *sqlx.Tx, p payment) err
 			stripe_customer_id = coalesce(payments.stripe_customer_id, excluded.stripe_customer_id),
 			stripe_charge_id = coalesce(payments.stripe_charge_id, excluded.stripe_charge_id),
 			stripe_subscription_id = coalesce(payments.stripe_subscription_id, excluded.stripe_subscription_id),
+			method = coalesce(payments.method, excluded.method),
 			-- A payment recorded before its pack was known takes its pack
 			-- and installment when a later fact names them.
 			installment_id = coalesce(payments.installment_id, excluded.installment_id),
-			pack_id = coalesce(payments.pack_id, excluded.pack_id), coach_id = coalesce(payments.coach_id, excluded.coach_id)`,
+			pack_id = coalesce(payments.pack_id, excluded.pack_id), coach_id = coalesce(payments.coach_id, excluded.coach_id)
+		RETURNING id, method`,
 		coachID, packID, p.InstallmentID, p.Kind, p.Status, p.Amount, strings.ToUpper(string(p.Currency)),
-		p.Charge, p.Intent, p.Invoice, p.ObjectID, p.At, p.Customer, p.Subscription)
+		p.Charge, p.Intent, p.Invoice, p.ObjectID, p.At, p.Customer, p.Subscription, p.Method)
 	touchPayment(ctx, p.ObjectID)
-	if err != nil || p.Pack == nil || p.Kind != "charge" || p.Status != "succeeded" {
+	if err != nil {
 		return err
+	}
+	if p.Kind == "charge" && p.Status == "succeeded" && row.Method == nil && (p.Charge != "" || p.Intent != "") && s.Jobs != nil {
+		// The events did not say how it was paid: Stripe's charge will.
+		if err := s.enqueueOnce(ctx, tx, PaymentMethodArgs{PaymentID: row.ID}); err != nil {
+			return err
+		}
+	}
+	if p.Pack == nil || p.Kind != "charge" || p.Status != "succeeded" {
+		return nil
 	}
 	return s.linkReversals(ctx, tx, p.Pack, p.Charge, p.Intent, p.Invoice)
 }
@@ -127,12 +143,17 @@ func (s *Service) CheckoutCompleted(ctx context.Context, tx *sqlx.Tx, cs *stripe
 		intent = cs.PaymentIntent.ID
 	}
 	paid := cs.PaymentStatus == stripe.CheckoutSessionPaymentStatusPaid
+	method := PaidWith("", cs.PaymentMethodTypes)
+	if cs.PaymentIntent != nil {
+		method = cmp.Or(intentMethod(cs.PaymentIntent), method)
+	}
 	if p == nil {
 		if !paid {
 			return nil
 		}
 		return s.recordPayment(ctx, tx, payment{Kind: "charge", Status: "unmatched", Amount: cs.AmountTotal,
-			Currency: cs.Currency, Intent: intent, ObjectID: cmp.Or(intent, cs.ID), Customer: customerID(cs.Customer), At: at})
+			Currency: cs.Currency, Intent: intent, ObjectID: cmp.Or(intent, cs.ID), Customer: customerID(cs.Customer),
+			Method: method, At: at})
 	}
 	sub := ""
 	if cs.Subscription != nil {
@@ -156,12 +177,12 @@ func (s *Service) CheckoutCompleted(ctx context.Context, tx *sqlx.Tx, cs *stripe
 	if !paid {
 		return nil
 	}
-	return s.confirm(ctx, tx, p, cs.Mode == stripe.CheckoutSessionModePayment, cs.AmountTotal, cs.Currency, "", intent, cmp.Or(intent, cs.ID), at)
+	return s.confirm(ctx, tx, p, cs.Mode == stripe.CheckoutSessionModePayment, cs.AmountTotal, cs.Currency, "", intent, cmp.Or(intent, cs.ID), method, at)
 }
 
 // confirm activates a pack whose first payment is in; an upfront payment also
 // settles its single installment.
-func (s *Service) confirm(ctx context.Context, tx *sqlx.Tx, p *packRef, upfront bool, amount int64, cur stripe.Currency, charge, intent, objectID string, at time.Time) error {
+func (s *Service) confirm(ctx context.Context, tx *sqlx.Tx, p *packRef, upfront bool, amount int64, cur stripe.Currency, charge, intent, objectID, method string, at time.Time) error {
 	if _, _, err := packs.ActivatePack(ctx, tx, p.CoachID, p.ID, at); err != nil {
 		return err
 	}
@@ -174,7 +195,7 @@ func (s *Service) confirm(ctx context.Context, tx *sqlx.Tx, p *packRef, upfront 
 		return err
 	}
 	return s.recordPayment(ctx, tx, payment{Pack: p, InstallmentID: inst, Kind: "charge", Status: "succeeded",
-		Amount: amount, Currency: cur, Charge: charge, Intent: intent, ObjectID: objectID, At: at})
+		Amount: amount, Currency: cur, Charge: charge, Intent: intent, ObjectID: objectID, Method: method, At: at})
 }
 
 // CheckoutAsyncSucceeded is a SEPA debit confirmed days after checkout.
@@ -358,7 +379,8 @@ func (s *Service) InvoicePaid(ctx context.Context, tx *sqlx.Tx, inv *stripe.Invo
 		intent = inv.PaymentIntent.ID
 	}
 	pay := payment{Pack: p, Kind: "charge", Status: "succeeded", Amount: inv.AmountPaid, Currency: inv.Currency,
-		Charge: charge, Intent: intent, Invoice: inv.ID, ObjectID: inv.ID, Customer: customerID(inv.Customer), At: at}
+		Charge: charge, Intent: intent, Invoice: inv.ID, ObjectID: inv.ID, Customer: customerID(inv.Customer),
+		Method: cmp.Or(chargeMethod(inv.Charge), intentMethod(inv.PaymentIntent)), At: at}
 	if inv.Subscription != nil {
 		pay.Subscription = inv.Subscription.ID
 	}
@@ -488,9 +510,13 @@ func (s *Service) PaymentIntentSucceeded(ctx context.Context, tx *sqlx.Tx, pi *s
 	if pi.Invoice != nil || pi.Metadata["carnet_booking_id"] != "" {
 		return nil // an installment (see its invoice) or a fee (ChargeFee records it)
 	}
+	method := intentMethod(pi)
 	var known bool
 	if err := tx.GetContext(ctx, &known, `SELECT EXISTS (SELECT 1 FROM payments WHERE stripe_payment_intent_id = $1
 		AND kind = 'charge' AND pack_id IS NOT NULL AND stripe_invoice_id IS NOT NULL)`, pi.ID); err != nil || known {
+		if err == nil {
+			err = setMethod(ctx, tx, "", pi.ID, method) // what its invoice did not say
+		}
 		return err // an installment its invoice already recorded
 	}
 	p, err := findPack(ctx, tx, "stripe_payment_intent_id", pi.ID, pi.Metadata)
@@ -530,13 +556,14 @@ func (s *Service) PaymentIntentSucceeded(ctx context.Context, tx *sqlx.Tx, pi *s
 			status = "unpaired"
 		}
 		return s.recordPayment(ctx, tx, payment{Kind: "charge", Status: status, Amount: pi.AmountReceived,
-			Currency: pi.Currency, Charge: charge, Intent: pi.ID, ObjectID: pi.ID, Customer: customerID(pi.Customer), At: at})
+			Currency: pi.Currency, Charge: charge, Intent: pi.ID, ObjectID: pi.ID, Customer: customerID(pi.Customer),
+			Method: method, At: at})
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE packs SET stripe_payment_intent_id = coalesce(stripe_payment_intent_id, $2)
 		WHERE id = $1`, p.ID, pi.ID); err != nil {
 		return err
 	}
-	return s.confirm(ctx, tx, p, true, pi.AmountReceived, pi.Currency, charge, pi.ID, pi.ID, at)
+	return s.confirm(ctx, tx, p, true, pi.AmountReceived, pi.Currency, charge, pi.ID, pi.ID, method, at)
 }
 
 // PaymentIntentFailed records a declined upfront payment; Checkout lets the
@@ -584,6 +611,10 @@ func (s *Service) ChargeRefunded(ctx context.Context, tx *sqlx.Tx, ch *stripe.Ch
 	}
 	p, err := chargePack(ctx, tx, ch.ID, intent, invoice, ch.Metadata)
 	if err != nil {
+		return err
+	}
+	// The charge itself says how it was paid: the payment learns it if its own event did not.
+	if err := setMethod(ctx, tx, ch.ID, intent, PaidWith(chargeMethod(ch))); err != nil {
 		return err
 	}
 	status := "refunded"
@@ -635,5 +666,16 @@ func (s *Service) SubscriptionChanged(ctx context.Context, tx *sqlx.Tx, sub *str
 		return nil
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE installments SET status = 'cancelled' WHERE pack_id = $1 AND status = 'due'`, p.ID)
+	return err
+}
+
+// setMethod records how a charge was paid, by its charge or PaymentIntent id,
+// on the payment rows that did not know it.
+func setMethod(ctx context.Context, tx *sqlx.Tx, charge, intent, method string) error {
+	if method == "" {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE payments SET method = $3 WHERE kind = 'charge' AND method IS NULL
+		AND (stripe_charge_id = nullif($1, '') OR stripe_payment_intent_id = nullif($2, ''))`, charge, intent, method)
 	return err
 }

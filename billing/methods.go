@@ -1,6 +1,10 @@
 package billing
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/stripe/stripe-go/v76"
+)
 
 // paypalCurrencies are those Stripe settles PayPal in for accounts in the
 // European Economic Area, the United Kingdom and Switzerland, the only
@@ -35,4 +39,46 @@ func PaymentMethods(currency, country, timezone, plan string) []string {
 		out = append(out, "paypal")
 	}
 	return out
+}
+
+// PaidWith names how Stripe took a payment, from what an event carries: the
+// charge's payment_method_details.type when the event has it, else the one
+// method a PaymentIntent or Checkout Session allowed (a session that offered
+// card and SEPA does not say which was chosen). "" is unknown. Methods
+// Carnet does not offer are "other".
+func PaidWith(detailsType string, allowed ...[]string) string {
+	name := func(t string) string {
+		switch t {
+		case "card", "sepa_debit", "paypal":
+			return t
+		}
+		return "other"
+	}
+	if detailsType != "" {
+		return name(detailsType)
+	}
+	for _, types := range allowed {
+		if len(types) == 1 && types[0] != "" {
+			return name(types[0])
+		}
+	}
+	return ""
+}
+
+// chargeMethod is the payment_method_details.type of a charge an event
+// expanded ("" when it names the charge by id only).
+func chargeMethod(ch *stripe.Charge) string {
+	if ch == nil || ch.PaymentMethodDetails == nil {
+		return ""
+	}
+	return string(ch.PaymentMethodDetails.Type)
+}
+
+// intentMethod is how a PaymentIntent an event carries was paid, as far as
+// it says.
+func intentMethod(pi *stripe.PaymentIntent) string {
+	if pi == nil {
+		return ""
+	}
+	return PaidWith(chargeMethod(pi.LatestCharge), pi.PaymentMethodTypes)
 }

@@ -28,3 +28,24 @@ func TestPaymentMethods(t *testing.T) {
 		}
 	}
 }
+
+func TestPaidWith(t *testing.T) {
+	for _, c := range []struct {
+		details string
+		allowed [][]string
+		want    string
+	}{
+		{"sepa_debit", [][]string{{"card", "sepa_debit"}}, "sepa_debit"}, // the charge says it
+		{"card", nil, "card"},
+		{"paypal", nil, "paypal"},
+		{"bancontact", nil, "other"},
+		{"", [][]string{{"card", "sepa_debit"}}, ""},                           // two offered, none known
+		{"", [][]string{{"card", "sepa_debit"}, {"sepa_debit"}}, "sepa_debit"}, // the session allowed one
+		{"", [][]string{{"card"}}, "card"},
+		{"", nil, ""},
+	} {
+		if got := PaidWith(c.details, c.allowed...); got != c.want {
+			t.Errorf("PaidWith(%q, %v) = %q, want %q", c.details, c.allowed, got, c.want)
+		}
+	}
+}

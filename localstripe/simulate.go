@@ -42,6 +42,7 @@ type simPack struct {
 	NextAmount   *int64     `db:"next_amount"`
 	NextDue      *time.Time `db:"next_due"`
 	FirstAmount  int64      `db:"first_amount"`
+	Method       *string    `db:"method"` // how its first payment was made
 }
 
 // Simulate builds the events Stripe would send for action on a pack, in the
@@ -68,9 +69,19 @@ func Simulate(ctx context.Context, d *sqlx.DB, packID int64, action string, at t
 	meta := map[string]any{"carnet_pack_id": id}
 	cur := lower(p.Currency)
 	upfront := p.Plan != billing.PlanInstallments
+	// The method the client chose: Checkout's session and PaymentIntent then
+	// allow that one only, and a debit's charge says it.
+	method := "card"
+	switch {
+	case action == "sepa" || action == "sepa_ok" || action == "sepa_fail":
+		method = "sepa_debit"
+	case p.Method != nil:
+		method = *p.Method
+	}
+	methods := []string{method}
 	session := func(paymentStatus, status string) map[string]any {
 		cs := map[string]any{"id": *p.Checkout, "object": "checkout.session", "status": status,
-			"payment_status": paymentStatus, "amount_total": p.FirstAmount, "currency": cur,
+			"payment_status": paymentStatus, "amount_total": p.FirstAmount, "currency": cur, "payment_method_types": methods,
 			"client_reference_id": id, "metadata": meta, "consent": map[string]any{"terms_of_service": "accepted"},
 			"mode": "payment", "payment_intent": intent, "subscription": nil}
 		if !upfront {
@@ -82,7 +93,8 @@ func Simulate(ctx context.Context, d *sqlx.DB, packID int64, action string, at t
 		inv := "in_local_" + id + "_" + strconv.Itoa(seq)
 		return map[string]any{"id": inv, "object": "invoice", "subscription": sub, "status": status,
 			"amount_due": amount, "amount_paid": map[bool]int64{true: amount}[status == "paid"], "currency": cur,
-			"charge": "ch_" + inv[3:], "payment_intent": "pi_" + inv[3:], "customer": nil,
+			"charge":         map[string]any{"id": "ch_" + inv[3:], "object": "charge", "payment_method_details": map[string]any{"type": method}},
+			"payment_intent": "pi_" + inv[3:], "customer": nil,
 			"billing_reason":       map[bool]string{true: "subscription_create", false: "subscription_cycle"}[seq == 1],
 			"subscription_details": map[string]any{"metadata": meta}}
 	}
@@ -114,7 +126,8 @@ func Simulate(ctx context.Context, d *sqlx.DB, packID int64, action string, at t
 		add("checkout.session.completed", session("paid", "complete"))
 		if upfront {
 			add("payment_intent.succeeded", map[string]any{"id": intent, "object": "payment_intent", "amount": p.Price,
-				"amount_received": p.Price, "currency": cur, "status": "succeeded", "metadata": meta, "latest_charge": charge, "invoice": nil})
+				"amount_received": p.Price, "currency": cur, "status": "succeeded", "metadata": meta, "latest_charge": charge, "invoice": nil,
+				"payment_method_types": methods})
 		} else {
 			add("invoice.paid", invoice(1, p.FirstAmount, "paid"))
 			add("customer.subscription.updated", map[string]any{"id": sub, "object": "subscription", "status": "active", "metadata": meta})
@@ -140,7 +153,8 @@ func Simulate(ctx context.Context, d *sqlx.DB, packID int64, action string, at t
 		err = next("open")
 	case "refund":
 		add("charge.refunded", map[string]any{"id": paid, "object": "charge", "amount": paidAmount, "amount_refunded": paidAmount,
-			"refunded": true, "currency": cur, "payment_intent": paidIntent})
+			"refunded": true, "currency": cur, "payment_intent": paidIntent,
+			"payment_method_details": map[string]any{"type": method}})
 	case "dispute_lost":
 		for _, status := range []string{"needs_response", "lost"} {
 			typ := map[string]string{"needs_response": "charge.dispute.created", "lost": "charge.dispute.closed"}[status]

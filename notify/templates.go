@@ -56,6 +56,13 @@ const (
 	// GoodwillGranted: ClientName, CoachName, OfferName, Sessions (number
 	// given back), Reason (the coach's words).
 	GoodwillGranted = "goodwill_granted"
+	// GoodwillConsultation (goodwill given as a consultation, not as
+	// sessions): ClientName, CoachName, Minutes (number), Value (what it is
+	// worth, formatted; empty when the coach gave no value), Reason (the
+	// coach's words), SessionTitle and SessionDate (the session it makes up
+	// for; empty when none), Incident (the incident's words; may be empty
+	// when a session is named).
+	GoodwillConsultation = "goodwill_consultation"
 	// MonthlySummary: ClientName, CoachName, Month (i18n.Month), Sessions
 	// (rows: the session's day and time, its outcome and what it cost),
 	// Attended, Missed, Cancelled (by the client), CoachCancelled (numbers),
@@ -83,7 +90,7 @@ const (
 
 // Templates lists every template name.
 var Templates = []string{PackPurchased, LowBalance, PackExpiring, InstallmentDue, InstallmentFailed,
-	AnomalyOpenedClient, AnomalyOpenedCoach, AnomalyResolved, GoodwillGranted, MonthlySummary, RelationshipEnded,
+	AnomalyOpenedClient, AnomalyOpenedCoach, AnomalyResolved, GoodwillGranted, GoodwillConsultation, MonthlySummary, RelationshipEnded,
 	CoachSignIn, CheckoutLink, ClientLink, FreshLink}
 
 // Locales lists the languages Carnet writes in.

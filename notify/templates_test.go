@@ -29,6 +29,8 @@ var documented = map[string]map[string]any{
 	AnomalyResolved: {"ClientName": "Léa", "CoachName": "Marc", "OfferName": "3 mois"},
 	GoodwillGranted: {"ClientName": "Léa", "CoachName": "Marc", "OfferName": "10 séances", "Sessions": 1,
 		"Reason": "séance du 3 annulée"},
+	GoodwillConsultation: {"ClientName": "Léa", "CoachName": "Marc", "Minutes": 30, "Value": "82,00 €",
+		"Reason": "coupure de courant", "SessionTitle": "Groupe", "SessionDate": "mardi 3 mars, 18:00", "Incident": ""},
 	MonthlySummary: {"ClientName": "Léa", "CoachName": "Marc", "Month": "mars 2026",
 		"Sessions": [][2]string{{"lundi 2 mars 10:00", "suivie, 1 séance décomptée"}}, "Attended": 6,
 		"Missed": 0, "Cancelled": 1, "CoachCancelled": 1, "HasBalance": true, "Balance": 3},

@@ -243,6 +243,7 @@ func (s *Service) GrantGoodwill(ctx context.Context, coach auth.Coach, in Goodwi
 	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
 		now := s.Now().UTC()
 		minutes := in.Minutes
+		var made *madeUpFor
 		if in.Item == ItemSessions {
 			// Time given: the sessions at the length of the session made up for.
 			length := 60
@@ -257,9 +258,14 @@ func (s *Service) GrantGoodwill(ctx context.Context, coach auth.Coach, in Goodwi
 			}
 			minutes = in.Sessions * length
 		} else if in.SessionID != nil {
-			var n int
-			if err := tx.GetContext(ctx, &n, `SELECT count(*) FROM sessions WHERE coach_id = $1 AND id = $2`, coach.ID, *in.SessionID); err != nil || n == 0 {
-				return cmpErr(err, errs.Field("session_id", "no session %d", *in.SessionID))
+			// The message names the session made up for.
+			made = &madeUpFor{}
+			if err := tx.GetContext(ctx, made, `SELECT title, starts_at FROM sessions WHERE coach_id = $1 AND id = $2`,
+				coach.ID, *in.SessionID); err != nil {
+				if db.NoRows(err) {
+					return errs.Field("session_id", "no session %d", *in.SessionID)
+				}
+				return err
 			}
 		}
 		var grantID int64
@@ -270,7 +276,8 @@ func (s *Service) GrantGoodwill(ctx context.Context, coach auth.Coach, in Goodwi
 			return err
 		}
 		for _, clientID := range ids {
-			if _, err := getClient(ctx, tx, coach.ID, clientID, false); err != nil {
+			client, err := getClient(ctx, tx, coach.ID, clientID, false)
+			if err != nil {
 				return errs.Field("client_ids", "no client %d", clientID)
 			}
 			value, cur := in.ValueAmount, coach.Currency
@@ -280,6 +287,9 @@ func (s *Service) GrantGoodwill(ctx context.Context, coach auth.Coach, in Goodwi
 			if in.Item == ItemConsultation {
 				// Given in person: the ledger records it and its value, no balance moves.
 				if err := addEntry(ctx, tx, e); err != nil {
+					return err
+				}
+				if err := notifyConsultation(ctx, tx, coach, client, grantID, in, made); err != nil {
 					return err
 				}
 				grants = append(grants, g)

@@ -376,3 +376,86 @@ func TestPackRemindersStateTheRows(t *testing.T) {
 		}
 	}
 }
+
+// Issue 14: a consultation given as goodwill is told to each client in
+// their language: what, how long, its value and the session it makes up
+// for, as the grant's rows hold them; a client with no pack gets it too,
+// and a grant for an incident names the incident.
+func TestConsultationGoodwillMessage(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	var clients []Client
+	for _, l := range i18n.Locales {
+		clients = append(clients, w.localeClient("consult-"+l, l))
+	}
+	w.pack(clients[0].ID, 5) // the others hold no pack: a consultation needs none
+	title := "Groupe du soir"
+	start := time.Date(2026, 11, 3, 17, 30, 0, 0, time.UTC) // 18:30 in Paris
+	ids := []int64{clients[0].ID, clients[1].ID, clients[2].ID}
+	s, err := w.s.Schedule(ctx, w.coach.ID, SessionInput{Title: &title, StartsAt: &start, ClientIDs: ids})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.s.GrantGoodwill(ctx, w.coach, GoodwillInput{ClientIDs: ids, SessionID: &s.ID, Item: ItemConsultation,
+		Minutes: 30, ValueAmount: 8200, Note: "coupure de courant"}); err != nil {
+		t.Fatal(err)
+	}
+	var grant struct {
+		Minutes int   `db:"minutes"`
+		Value   int64 `db:"value_amount"`
+	}
+	if err := w.s.DB.Get(&grant, `SELECT minutes, value_amount FROM goodwill_grants WHERE coach_id = $1 AND session_id = $2`,
+		w.coach.ID, s.ID); err != nil {
+		t.Fatal(err)
+	}
+	minute := map[string][2]string{"fr": {"minute", "minutes"}, "es": {"minuto", "minutos"}, "en": {"minute", "minutes"}}
+	paris, _ := time.LoadLocation("Europe/Paris")
+	for i, c := range clients {
+		var value int64
+		if err := w.s.DB.Get(&value, `SELECT value_amount FROM ledger_entries WHERE client_id = $1 AND kind = 'goodwill'`, c.ID); err != nil {
+			t.Fatal(err)
+		}
+		body := w.message(c.ID, notify.GoodwillConsultation)
+		l := i18n.Locales[i]
+		for _, want := range []string{
+			i18n.Plural(l, int64(grant.Minutes), minute[l][0], minute[l][1]),
+			i18n.Money(value, "EUR", l),
+			title,
+			i18n.Day(start.In(paris), l) + ", " + i18n.Clock(start.In(paris), l),
+			"coupure de courant",
+		} {
+			if !strings.Contains(body, want) {
+				t.Errorf("(%s) the consultation's message lacks %q:\n%s", l, want, body)
+			}
+		}
+		var sessionNews int
+		if err := w.s.DB.Get(&sessionNews, `SELECT count(*) FROM notifications WHERE client_id = $1 AND template = $2`,
+			c.ID, notify.GoodwillGranted); err != nil || sessionNews != 0 {
+			t.Errorf("(%s) a consultation was told as %d session messages (%v)", l, sessionNews, err)
+		}
+	}
+	// For an incident, no session: the incident's words, and no value line when it has none.
+	if _, err := w.s.GrantGoodwill(ctx, w.coach, GoodwillInput{ClientIDs: ids[2:], Incident: "panne du site de réservation",
+		Item: ItemConsultation, Minutes: 45, Note: "désolé"}); err != nil {
+		t.Fatal(err)
+	}
+	notifytest.Work(t, w.s.DB, &notify.Dispatcher{DB: w.s.DB, Now: w.clock})
+	list, err := notify.List(ctx, w.s.DB, w.coach.ID, notify.Query{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	told := 0
+	for _, n := range list {
+		if n.Template == notify.GoodwillConsultation && n.ClientID != nil && *n.ClientID == clients[2].ID &&
+			strings.Contains(n.Body, "panne du site de réservation") {
+			told++
+			if !strings.Contains(n.Body, "45 minutes") || strings.Contains(n.Body, "Its value") || strings.Contains(n.Body, title) {
+				t.Errorf("the incident's consultation:\n%s", n.Body)
+			}
+		}
+	}
+	if told != 1 {
+		t.Errorf("the incident's consultation was told %d times", told)
+	}
+}

@@ -48,3 +48,10 @@ type RemindWorker struct {
 func (w *RemindWorker) Work(ctx context.Context, _ *river.Job[RemindArgs]) error {
 	return Remind(ctx, w.DB, w.Now().UTC())
 }
+
+// madeUpFor is the session a goodwill grant makes up for, as its message
+// names it.
+type madeUpFor struct {
+	Title    string    `db:"title"`
+	StartsAt time.Time `db:"starts_at"`
+}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"carnet/internal/auth"
 	"carnet/internal/db"
 	"carnet/internal/i18n"
 	"carnet/notify"
@@ -240,4 +241,25 @@ func summaryData(ctx context.Context, tx *sqlx.Tx, clientID int64, month time.Ti
 	return map[string]any{"Month": i18n.Month(from, locale), "Sessions": sessions,
 		"Attended": counts[Attended], "Missed": counts[NoShow], "Cancelled": counts[Cancelled] + counts[LateCancelled],
 		"CoachCancelled": counts[CoachCancelled], "HasBalance": len(balance) > 0, "Balance": left}, nil
+}
+
+// notifyConsultation tells a client, in their language, of a consultation
+// given as goodwill: how long, what it is worth, and the session or incident
+// it makes up for. Once per grant and client.
+func notifyConsultation(ctx context.Context, tx *sqlx.Tx, coach auth.Coach, c Client, grantID int64, in GoodwillInput, made *madeUpFor) error {
+	data := map[string]any{"ClientName": c.Name, "CoachName": coach.Name, "Minutes": in.Minutes, "Value": "",
+		"Reason": in.Note, "SessionTitle": "", "SessionDate": "", "Incident": in.Incident}
+	if in.ValueAmount > 0 {
+		data["Value"] = i18n.Money(in.ValueAmount, coach.Currency, c.Locale)
+	}
+	if made != nil {
+		loc, err := time.LoadLocation(coach.Timezone)
+		if err != nil {
+			loc = time.UTC
+		}
+		at := made.StartsAt.In(loc)
+		data["SessionTitle"], data["SessionDate"] = made.Title, i18n.Day(at, c.Locale)+", "+i18n.Clock(at, c.Locale)
+	}
+	return notify.Enqueue(ctx, tx, notify.Message{CoachID: coach.ID, ClientID: &c.ID, Template: notify.GoodwillConsultation,
+		Cause: fmt.Sprintf("goodwill:%d:client:%d", grantID, c.ID), Locale: c.Locale, To: c.Email, Data: data})
 }

@@ -122,6 +122,12 @@ func Examples(base, locale string) []Example {
 		pack(fmt.Sprintf("goodwill_granted-%d", n), notify.GoodwillGranted, map[string]any{"Sessions": n,
 			"Reason": map[string]string{"fr": "séance du 3 annulée", "es": "sesión del 3 cancelada", "en": "session of the 3rd cancelled"}[locale]})
 	}
+	// The incident: a free 30-minute consultation for a session that went wrong.
+	session := time.Date(2026, 11, 3, 18, 0, 0, 0, paris)
+	pack("goodwill_consultation", notify.GoodwillConsultation, map[string]any{"Minutes": 30, "Value": money(8200),
+		"SessionTitle": "Groupe du mardi", "SessionDate": i18n.Day(session, locale) + ", " + i18n.Clock(session, locale),
+		"Incident": "", "Reason": map[string]string{"fr": "coupure de courant pendant la séance", "es": "corte de luz durante la sesión",
+			"en": "power cut during the session"}[locale]})
 	out = append(out, Example{Name: "coach_sign_in", Message: notify.Message{Template: notify.CoachSignIn, Locale: locale,
 		Data: map[string]any{"CoachName": coach, "Link": base + "/app/signin/demo-token", "Minutes": 15}}})
 	w := func(id string, pairs ...any) string { return notify.Words.T(locale, id, pairs...) }

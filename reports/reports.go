@@ -59,6 +59,12 @@ func Months(last time.Time, n int, loc *time.Location) []time.Time {
 	return out
 }
 
+// Methods are how money is received, as the revenue report splits it: by
+// Stripe (card, SEPA Direct Debit, PayPal, other), by the coach's hand
+// (bank transfer, cash, other), and unknown for Stripe payments recorded
+// before Carnet kept the method, or whose events did not say it.
+var Methods = []string{"card", "sepa_debit", "paypal", "bank_transfer", "cash", "other", "unknown"}
+
 // Period is a run of whole months in the coach's time zone, [From, To).
 type Period struct {
 	From, To time.Time

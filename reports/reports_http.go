@@ -100,9 +100,11 @@ func (v view) money(n int64) string { return i18n.Money(n, v.coach.Currency, v.l
 func (v view) local(t time.Time) string { return t.In(v.loc).Format("2006-01-02 15:04") }
 
 // sendCSV answers a download named name.csv.
-func sendCSV(c *gin.Context, name string, rows [][]string) {
+func sendCSV(c *gin.Context, name string, rows [][]string) { sendCSVBytes(c, name, CSV(rows)) }
+
+func sendCSVBytes(c *gin.Context, name string, body []byte) {
 	c.Header("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.csv"`, name))
-	c.Data(http.StatusOK, "text/csv; charset=utf-8", CSV(rows))
+	c.Data(http.StatusOK, "text/csv; charset=utf-8", body)
 }
 
 func sendSVG(c *gin.Context, ch Chart) {
@@ -134,32 +136,38 @@ func (s *Service) getAttendance(c *gin.Context) {
 	}
 	ctx, end := c.Request.Context(), month.AddDate(0, 1, 0)
 	if v.format == "csv" {
-		rows, _, err := s.AttendanceSheet(ctx, v.coach, month, clientID)
+		// The rows only (the download has no totals line), written as they
+		// are read: a month of bookings is never held in memory twice.
+		w := newCSVWriter()
+		_ = w.Write([]string{v.t("col_date"), v.t("col_time"), v.t("col_client"), v.t("col_session"), v.t("col_duration"),
+			v.t("col_outcome"), v.t("col_cost"), v.t("col_fee"), v.t("col_currency"), v.t("col_waived"),
+			v.t("col_waiver_reason"), v.t("col_confirmed"), v.t("col_booking")})
+		line := make([]string, 13)
+		err := s.read(ctx, func(q sqlx.QueryerContext) error {
+			return s.eachAttendance(ctx, q, v.coach.ID, month, end, clientID, 0, 0, func(r *AttendanceRow) error {
+				at := r.StartsAt.In(v.loc)
+				outcome := v.t("outcome_none")
+				if r.Outcome != nil {
+					outcome = v.t("outcome_" + *r.Outcome)
+				}
+				waived, confirmed := "", ""
+				if r.Waived {
+					waived = v.t("yes")
+				}
+				if r.ClientConfirmedAt != nil {
+					confirmed = v.local(*r.ClientConfirmedAt)
+				}
+				line = append(line[:0], at.Format("2006-01-02"), at.Format("15:04"), Text(r.ClientName), Text(r.Title),
+					itoa(r.DurationMinutes), outcome, v.t("cost_"+r.Cost), itoa(r.FeeAmount), v.coach.Currency, waived,
+					Text(r.WaiverReason), confirmed, itoa(r.BookingID))
+				return w.Write(line)
+			})
+		})
 		if err != nil {
 			api.Fail(c, err)
 			return
 		}
-		out := [][]string{{v.t("col_date"), v.t("col_time"), v.t("col_client"), v.t("col_session"), v.t("col_duration"),
-			v.t("col_outcome"), v.t("col_cost"), v.t("col_fee"), v.t("col_currency"), v.t("col_waived"),
-			v.t("col_waiver_reason"), v.t("col_confirmed"), v.t("col_booking")}}
-		for _, r := range rows {
-			at := r.StartsAt.In(v.loc)
-			outcome := v.t("outcome_none")
-			if r.Outcome != nil {
-				outcome = v.t("outcome_" + *r.Outcome)
-			}
-			waived, confirmed := "", ""
-			if r.Waived {
-				waived = v.t("yes")
-			}
-			if r.ClientConfirmedAt != nil {
-				confirmed = v.local(*r.ClientConfirmedAt)
-			}
-			out = append(out, []string{at.Format("2006-01-02"), at.Format("15:04"), Text(r.ClientName), Text(r.Title),
-				itoa(r.DurationMinutes), outcome, v.t("cost_" + r.Cost), itoa(r.FeeAmount), v.coach.Currency, waived,
-				Text(r.WaiverReason), confirmed, itoa(r.BookingID)})
-		}
-		sendCSV(c, "attendance-"+month.Format("2006-01"), out)
+		sendCSVBytes(c, "attendance-"+month.Format("2006-01"), w.Bytes())
 		return
 	}
 	p, err := api.ParsePage(c)
@@ -210,18 +218,28 @@ func (s *Service) getRevenue(c *gin.Context) {
 	case "svg":
 		sendSVG(c, RevenueChart(months, rows, v.coach.Currency, v.lang))
 	case "csv":
-		out := [][]string{{v.t("col_month"), v.t("col_received"), v.t("col_stripe"), v.t("col_bank_transfer"),
-			v.t("col_cash"), v.t("col_other"), v.t("col_refunded"), v.t("col_net"), v.t("col_earned_sessions"),
-			v.t("col_earned_period"), v.t("col_earned"), v.t("col_currency")}}
-		for _, r := range rows {
-			out = append(out, []string{r.Month, itoa(r.Received), itoa(r.ByMethod["stripe"]), itoa(r.ByMethod["bank_transfer"]),
-				itoa(r.ByMethod["cash"]), itoa(r.ByMethod["other"]), itoa(r.Refunded), itoa(r.Net),
-				itoa(r.EarnedSessions), itoa(r.EarnedPeriod), itoa(r.Earned), v.coach.Currency})
+		head := []string{v.t("col_month"), v.t("col_received")}
+		for _, m := range Methods {
+			head = append(head, v.t("col_"+m))
+		}
+		out := [][]string{append(head, v.t("col_refunded"), v.t("col_net"), v.t("col_earned_sessions"),
+			v.t("col_earned_period"), v.t("col_earned"), v.t("col_currency"))}
+		// The months, then their total, as the page shows them.
+		for _, r := range append(rows, tot) {
+			line := []string{r.Month, itoa(r.Received)}
+			if r.Month == tot.Month {
+				line[0] = v.t("total")
+			}
+			for _, m := range Methods {
+				line = append(line, itoa(r.ByMethod[m]))
+			}
+			out = append(out, append(line, itoa(r.Refunded), itoa(r.Net), itoa(r.EarnedSessions), itoa(r.EarnedPeriod),
+				itoa(r.Earned), v.coach.Currency))
 		}
 		sendCSV(c, "revenue-"+months[len(months)-1].Format("2006-01"), out)
 	default:
 		c.JSON(http.StatusOK, gin.H{"currency": v.coach.Currency, "timezone": v.loc.String(), "months": rows,
-			"totals": gin.H{"received": tot.Received, "refunded": tot.Refunded, "net": tot.Net,
+			"totals": gin.H{"received": tot.Received, "received_by_method": tot.ByMethod, "refunded": tot.Refunded, "net": tot.Net,
 				"earned_sessions": tot.EarnedSessions, "earned_period": tot.EarnedPeriod, "earned": tot.Earned}})
 	}
 }

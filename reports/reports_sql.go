@@ -36,15 +36,27 @@ const attendanceFrom = ` FROM sessions s CROSS JOIN LATERAL (SELECT b.id, b.clie
 	JOIN clients c ON c.id = b.client_id
 	LEFT JOIN ledger_entries ch ON ch.booking_id = b.id AND ch.kind IN ('attended', 'no_show', 'late_cancel')
 	LEFT JOIN ledger_entries w ON w.booking_id = b.id AND w.kind = 'waiver'
-	LEFT JOIN packs pk ON pk.id = ch.pack_id
 	WHERE s.coach_id = $1 AND s.starts_at >= $2 AND s.starts_at < $3`
 
 // attendance reads a month's bookings after the booking `after` (0: from
 // the start), at most limit (0: all of them).
 func (s *Service) attendance(ctx context.Context, q sqlx.QueryerContext, coachID int64, from, to time.Time, clientID, after int64, limit int) ([]AttendanceRow, error) {
+	rows := []AttendanceRow{}
+	err := s.eachAttendance(ctx, q, coachID, from, to, clientID, after, limit, func(r *AttendanceRow) error {
+		rows = append(rows, *r)
+		return nil
+	})
+	return rows, err
+}
+
+// eachAttendance hands the month's bookings to fn one at a time, in order,
+// each in the same struct: a whole month's CSV is written as it is read,
+// never held as a slice of rows.
+func (s *Service) eachAttendance(ctx context.Context, q sqlx.QueryerContext, coachID int64, from, to time.Time, clientID, after int64, limit int, fn func(*AttendanceRow) error) error {
 	query := `SELECT b.id AS booking_id, s.id AS session_id, s.starts_at, s.title, s.kind AS session_kind,
 		s.duration_minutes, b.client_id, c.name AS client_name, b.outcome, ch.id IS NOT NULL AS charged,
-		coalesce(ch.value_amount, 0) AS fee, ch.pack_id, pk.kind AS pack_kind, w.id IS NOT NULL AS waived,
+		coalesce(ch.value_amount, 0) AS fee, ch.pack_id, (SELECT kind FROM packs WHERE id = ch.pack_id) AS pack_kind,
+		w.id IS NOT NULL AS waived,
 		coalesce(w.reason, '') AS waiver_reason, w.created_at AS waived_at, b.client_confirmed_at` + attendanceFrom + `
 		AND ($5 = 0 OR (s.starts_at, b.id) > (SELECT s2.starts_at, b2.id FROM bookings b2
 			JOIN sessions s2 ON s2.id = b2.session_id WHERE b2.coach_id = $1 AND b2.id = $5))
@@ -54,14 +66,27 @@ func (s *Service) attendance(ctx context.Context, q sqlx.QueryerContext, coachID
 		query += ` LIMIT $6`
 		args = append(args, limit)
 	}
-	rows := []AttendanceRow{}
-	if err := sqlx.SelectContext(ctx, q, &rows, query, args...); err != nil {
-		return nil, err
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
 	}
-	for i := range rows {
-		rows[i].Cost = BookingCost(rows[i].Charged, rows[i].FeeAmount)
+	defer rows.Close()
+	var r AttendanceRow
+	for rows.Next() {
+		// Scanned by position, in the SELECT's order: matching 17 columns
+		// to fields by name took a third of a month's CSV.
+		r = AttendanceRow{}
+		if err := rows.Scan(&r.BookingID, &r.SessionID, &r.StartsAt, &r.Title, &r.SessionKind, &r.DurationMinutes,
+			&r.ClientID, &r.ClientName, &r.Outcome, &r.Charged, &r.FeeAmount, &r.PackID, &r.PackKind, &r.Waived,
+			&r.WaiverReason, &r.WaivedAt, &r.ClientConfirmedAt); err != nil {
+			return err
+		}
+		r.Cost = BookingCost(r.Charged, r.FeeAmount)
+		if err := fn(&r); err != nil {
+			return err
+		}
 	}
-	return rows, nil
+	return rows.Err()
 }
 
 func (s *Service) attendanceTotals(ctx context.Context, q sqlx.QueryerContext, coachID int64, from, to time.Time, clientID int64) (AttendanceTotals, error) {
@@ -79,23 +104,21 @@ func (s *Service) attendanceTotals(ctx context.Context, q sqlx.QueryerContext, c
 }
 
 // moneyRows is every payment of a coach in [$2, $3) that belongs to a
-// client, as money in (received) and money back (refunded). A fee's client
-// is looked up row by row: a join would hash the whole bookings table for
-// the few fees that name a booking. Stripe
-// reports a charge's refunds in one cumulative row that includes Carnet's
-// own remedies, which have rows of their own: only what it reports beyond
-// them counts again.
-const moneyRows = `SELECT p.occurred_at, coalesce(pk.client_id,
-		(SELECT client_id FROM bookings WHERE id = p.booking_id)) AS client_id,
-	CASE WHEN p.kind = 'manual' THEN split_part(p.status, ':', 1) ELSE 'stripe' END AS method,
+// client, as money in (received, by method: see Methods) and money back
+// (refunded), read from payments_coach_money_idx alone (00041: the client is
+// on the payment). Stripe reports a charge's refunds in one cumulative row
+// that includes Carnet's own remedies, which have rows of their own: only
+// what it reports beyond them counts again.
+const moneyRows = `SELECT p.occurred_at, p.client_id,
+	CASE WHEN p.kind = 'manual' THEN split_part(p.status, ':', 1) ELSE coalesce(p.method, 'unknown') END AS method,
 	CASE WHEN p.kind IN ('charge', 'fee') AND p.status = 'succeeded' THEN p.amount
 		WHEN p.kind = 'manual' THEN p.amount ELSE 0 END AS received,
 	CASE WHEN p.kind = 'refund' AND p.status = 'remedy' THEN p.amount
 		WHEN p.kind = 'refund' THEN greatest(0, p.amount - coalesce((SELECT sum(r.amount) FROM payments r
 			WHERE r.kind = 'refund' AND r.status = 'remedy' AND r.stripe_charge_id = p.stripe_charge_id), 0))
 		WHEN p.kind = 'dispute' AND p.status = 'lost' THEN p.amount ELSE 0 END AS refunded
-	FROM payments p LEFT JOIN packs pk ON pk.id = p.pack_id WHERE p.coach_id = $1 AND p.occurred_at >= $2 AND p.occurred_at < $3 AND p.currency = $4
-		AND (p.pack_id IS NOT NULL OR p.booking_id IS NOT NULL)`
+	FROM payments p WHERE p.coach_id = $1 AND p.occurred_at >= $2 AND p.occurred_at < $3 AND p.currency = $4
+		AND p.client_id IS NOT NULL`
 
 func (s *Service) revenue(ctx context.Context, q sqlx.QueryerContext, coach auth.Coach, loc *time.Location, months []time.Time) ([]MonthMoney, error) {
 	from, to := months[0], months[len(months)-1].AddDate(0, 1, 0)
@@ -263,8 +286,10 @@ func (s *Service) owedTotals(ctx context.Context, q sqlx.QueryerContext, coach a
 
 func (s *Service) clientMoney(ctx context.Context, q sqlx.QueryerContext, coach auth.Coach, from, to time.Time) ([]Share, error) {
 	var rows []Share
-	err := sqlx.SelectContext(ctx, q, &rows, `SELECT x.client_id, c.name, sum(x.received - x.refunded)::bigint AS amount
-		FROM (`+moneyRows+`) x JOIN clients c ON c.id = x.client_id GROUP BY 1, 2`, coach.ID, from, to, coach.Currency)
+	// Added up per client first, then named: one name per client, not per payment.
+	err := sqlx.SelectContext(ctx, q, &rows, `SELECT m.client_id, c.name, m.amount FROM (SELECT client_id,
+			sum(received - refunded)::bigint AS amount FROM (`+moneyRows+`) x GROUP BY 1) m
+		JOIN clients c ON c.id = m.client_id`, coach.ID, from, to, coach.Currency)
 	return rows, err
 }
 
@@ -324,17 +349,18 @@ func (s *Service) coachCancellations(ctx context.Context, q sqlx.QueryerContext,
 		return nil, nil, err
 	}
 	clients := []AfterCoach{}
-	// Only the clients who booked right after a coach's cancellation, found
-	// by a partial index, then their usual rate over the same months.
-	if err := sqlx.SelectContext(ctx, q, &clients, `WITH k AS (SELECT DISTINCT client_id FROM report_client_months
-			WHERE coach_id = $1 AND month >= $2 AND month < $3 AND after_coach_cancel > 0)
-		SELECT r.client_id, c.name, sum(r.after_coach_cancel) AS after_coach_cancel,
-		sum(r.cancelled_after_coach) AS cancelled_after_coach,
-		sum(r.attended + r.no_shows + r.cancelled + r.late_cancelled) AS client_bookings,
-		sum(r.cancelled + r.late_cancelled) AS client_cancelled
-		FROM k JOIN report_client_months r ON r.coach_id = $1 AND r.client_id = k.client_id AND r.month >= $2 AND r.month < $3
+	// Every client's months of the period in one pass over the covering
+	// index (00041), kept when they booked right after a coach's
+	// cancellation: a second look-up per client cost more than the pass
+	// itself when most clients have one. Names only for those kept.
+	if err := sqlx.SelectContext(ctx, q, &clients, `SELECT r.*, c.name FROM (SELECT client_id,
+			sum(after_coach_cancel) AS after_coach_cancel, sum(cancelled_after_coach) AS cancelled_after_coach,
+			sum(attended + no_shows + cancelled + late_cancelled) AS client_bookings,
+			sum(cancelled + late_cancelled) AS client_cancelled
+			FROM report_client_months WHERE coach_id = $1 AND month >= $2 AND month < $3
+			GROUP BY client_id HAVING sum(after_coach_cancel) > 0) r
 		JOIN clients c ON c.id = r.client_id
-		GROUP BY 1, 2 ORDER BY 1`, coachID, day(p.From), day(p.To)); err != nil {
+		ORDER BY 1`, coachID, day(p.From), day(p.To)); err != nil {
 		return nil, nil, err
 	}
 	return months, clients, nil

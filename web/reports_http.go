@@ -21,6 +21,7 @@ type reportsData struct {
 	Rows     []reports.MonthMoney
 	Total    reports.MonthMoney
 	Currency string
+	Methods  []string // how money is received, in the report's order
 	Links    []string
 }
 
@@ -45,7 +46,7 @@ func (a *App) reportsPage(c *gin.Context) {
 		return
 	}
 	v.Data = reportsData{Lang: v.Locale, Month: last.Format("2006-01"), Months: months, Rows: rows, Total: tot,
-		Currency: coach.Currency, Links: reportLinks}
+		Currency: coach.Currency, Methods: reports.Methods, Links: reportLinks}
 	a.render(c, "reports", v)
 }
 

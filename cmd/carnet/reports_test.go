@@ -208,7 +208,7 @@ func TestReportsAddUpToTheRows(t *testing.T) {
 		t.Fatalf("October received %v refunded %v; rows say %d and %d", oct["received"], oct["refunded"], received, refunded)
 	}
 	by := oct["received_by_method"].(map[string]any)
-	if jnum(by["cash"]) != 45000+31000 || jnum(by["bank_transfer"]) != 45000 || jnum(by["stripe"]) != 15000 {
+	if jnum(by["cash"]) != 45000+31000 || jnum(by["bank_transfer"]) != 45000 || jnum(by["card"]) != 15000 {
 		t.Fatalf("by method: %v", by)
 	}
 	// Earned on session packs: each session used is worth price/10; the

@@ -131,6 +131,7 @@ func (m *Main) Open(ctx context.Context) error {
 	river.AddWorker(workers, &billing.ScheduleWorker{Billing: bill})
 	river.AddWorker(workers, &billing.FeeWorker{Billing: bill})
 	river.AddWorker(workers, &billing.StopPlanWorker{Billing: bill})
+	river.AddWorker(workers, &billing.PaymentMethodWorker{Billing: bill})
 	river.AddWorker(workers, &billing.EndRefundWorker{Billing: bill})
 	river.AddWorker(workers, &reports.FoldWorker{DB: d})
 	river.AddWorker(workers, &reconcile.RefundWorker{Reconciler: recon})
