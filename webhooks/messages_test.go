@@ -247,44 +247,41 @@ func TestFailedDebitMessages(t *testing.T) {
 // what was received (the first debit), the plan, and the next debit.
 func TestPurchaseMessageSaysWhatWasReceived(t *testing.T) {
 	t.Parallel()
-	for _, l := range i18n.Locales {
-		t.Run(l, func(t *testing.T) {
-			t.Parallel()
-			s := newShop(t)
-			s.setLocale(l)
-			box := s.mailbox()
-			co := s.buyInstallments("p")
-			var got []mailtest.Received
-			for _, m := range box.flush() {
-				if m.To[0] == s.client.Email {
-					got = append(got, m)
-				}
+	inEachLocale(t, "", func(t *testing.T, l string) {
+		s := newShop(t)
+		s.setLocale(l)
+		box := s.mailbox()
+		co := s.buyInstallments("p")
+		var got []mailtest.Received
+		for _, m := range box.flush() {
+			if m.To[0] == s.client.Email {
+				got = append(got, m)
 			}
-			if len(got) != 1 {
-				t.Fatalf("%d messages to the client, want the purchase's", len(got))
+		}
+		if len(got) != 1 {
+			t.Fatalf("%d messages to the client, want the purchase's", len(got))
+		}
+		var plan []struct {
+			Amount int64     `db:"amount"`
+			DueAt  time.Time `db:"due_at"`
+		}
+		_ = s.packs.DB.Select(&plan, `SELECT amount, due_at FROM installments WHERE pack_id = $1 ORDER BY seq`, co.PackID)
+		p := s.pack(co.PackID)
+		loc, _ := time.LoadLocation(s.coach.Timezone)
+		body := got[0].Body
+		for _, want := range []string{i18n.Money(plan[0].Amount, "EUR", l) + " (", fmt.Sprintf(" 1 %s %d)", map[string]string{"fr": "sur", "es": "de", "en": "of"}[l], len(plan)),
+			i18n.Money(plan[1].Amount, "EUR", l), i18n.Date(plan[1].DueAt.In(loc), l), i18n.Date(p.ValidUntil.In(loc), l)} {
+			if !strings.Contains(body, want) {
+				t.Errorf("(%s) the purchase message lacks %q:\n%s", l, want, body)
 			}
-			var plan []struct {
-				Amount int64     `db:"amount"`
-				DueAt  time.Time `db:"due_at"`
-			}
-			_ = s.packs.DB.Select(&plan, `SELECT amount, due_at FROM installments WHERE pack_id = $1 ORDER BY seq`, co.PackID)
-			p := s.pack(co.PackID)
-			loc, _ := time.LoadLocation(s.coach.Timezone)
-			body := got[0].Body
-			for _, want := range []string{i18n.Money(plan[0].Amount, "EUR", l) + " (", fmt.Sprintf(" 1 %s %d)", map[string]string{"fr": "sur", "es": "de", "en": "of"}[l], len(plan)),
-				i18n.Money(plan[1].Amount, "EUR", l), i18n.Date(plan[1].DueAt.In(loc), l), i18n.Date(p.ValidUntil.In(loc), l)} {
-				if !strings.Contains(body, want) {
-					t.Errorf("(%s) the purchase message lacks %q:\n%s", l, want, body)
-				}
-			}
-			if price := i18n.Money(p.PriceAmount, "EUR", l); strings.Contains(body, price) {
-				t.Errorf("(%s) the purchase message says the whole price %s was received:\n%s", l, price, body)
-			}
-			if !strings.Contains(got[0].Header.Get("From"), s.coach.Name) || !strings.Contains(got[0].Header.Get("Reply-To"), s.coach.Email) {
-				t.Errorf("From %q, Reply-To %q", got[0].Header.Get("From"), got[0].Header.Get("Reply-To"))
-			}
-		})
-	}
+		}
+		if price := i18n.Money(p.PriceAmount, "EUR", l); strings.Contains(body, price) {
+			t.Errorf("(%s) the purchase message says the whole price %s was received:\n%s", l, price, body)
+		}
+		if !strings.Contains(got[0].Header.Get("From"), s.coach.Name) || !strings.Contains(got[0].Header.Get("Reply-To"), s.coach.Email) {
+			t.Errorf("From %q, Reply-To %q", got[0].Header.Get("From"), got[0].Header.Get("Reply-To"))
+		}
+	})
 }
 
 // buyUpfront sells the 10-session offer paid by card through intent.
@@ -333,46 +330,43 @@ func (s *shop) refundAnomaly() refundAnomaly {
 // the coach's update says the same.
 func TestLostDisputeClosesItsAnomaly(t *testing.T) {
 	t.Parallel()
-	for _, l := range i18n.Locales {
-		t.Run(l, func(t *testing.T) {
-			t.Parallel()
-			s := newShop(t)
-			s.setCoachLocale(l)
-			box := s.mailbox()
-			co := s.buyUpfront("pi_lost")
-			dispute := map[string]any{"id": "dp_lost", "object": "dispute", "amount": 45000, "currency": "eur",
-				"charge": "ch_lost", "payment_intent": "pi_lost", "status": "needs_response", "reason": "fraudulent", "metadata": map[string]any{}}
-			s.deliver(newEvent("charge.dispute.created", s.now.Add(time.Hour), dispute))
-			if a := s.refundAnomaly(); a.State != "open" || a.Left != 10 {
-				t.Fatalf("open dispute: %+v", a)
+	inEachLocale(t, "", func(t *testing.T, l string) {
+		s := newShop(t)
+		s.setCoachLocale(l)
+		box := s.mailbox()
+		co := s.buyUpfront("pi_lost")
+		dispute := map[string]any{"id": "dp_lost", "object": "dispute", "amount": 45000, "currency": "eur",
+			"charge": "ch_lost", "payment_intent": "pi_lost", "status": "needs_response", "reason": "fraudulent", "metadata": map[string]any{}}
+		s.deliver(newEvent("charge.dispute.created", s.now.Add(time.Hour), dispute))
+		if a := s.refundAnomaly(); a.State != "open" || a.Left != 10 {
+			t.Fatalf("open dispute: %+v", a)
+		}
+		box.flush()
+		dispute["status"] = "lost"
+		s.deliver(newEvent("charge.dispute.closed", s.now.Add(48*time.Hour), dispute))
+		a := s.refundAnomaly()
+		var written int
+		_ = s.packs.DB.Get(&written, `SELECT -sum(delta) FROM ledger_entries WHERE pack_id = $1 AND kind = 'refund_reversal'`, co.PackID)
+		p := s.pack(co.PackID)
+		if a.State != "resolved" || a.Status != "lost" || a.Left != p.SessionsRemaining || a.WrittenOff != written || written != 10 {
+			t.Fatalf("after the lost dispute: %+v (pack %s %d, written off %d)", a, p.Status, p.SessionsRemaining, written)
+		}
+		coach := to(box.flush(), s.coach.Email)
+		if len(coach) != 2 {
+			t.Fatalf("%d coach emails, want the opening and its update", len(coach))
+		}
+		for _, row := range [][2]string{{notify.Words.T(l, "fact.dispute_status"), notify.Words.T(l, "dispute.lost")},
+			{notify.Words.T(l, "fact.sessions_left"), fmt.Sprint(p.SessionsRemaining)},
+			{notify.Words.T(l, "fact.written_off"), fmt.Sprint(written)}} {
+			sep := ": "
+			if l == "fr" {
+				sep = " : "
 			}
-			box.flush()
-			dispute["status"] = "lost"
-			s.deliver(newEvent("charge.dispute.closed", s.now.Add(48*time.Hour), dispute))
-			a := s.refundAnomaly()
-			var written int
-			_ = s.packs.DB.Get(&written, `SELECT -sum(delta) FROM ledger_entries WHERE pack_id = $1 AND kind = 'refund_reversal'`, co.PackID)
-			p := s.pack(co.PackID)
-			if a.State != "resolved" || a.Status != "lost" || a.Left != p.SessionsRemaining || a.WrittenOff != written || written != 10 {
-				t.Fatalf("after the lost dispute: %+v (pack %s %d, written off %d)", a, p.Status, p.SessionsRemaining, written)
+			if !strings.Contains(coach[1].Body, row[0]+sep+row[1]+"\n") {
+				t.Errorf("(%s) the update lacks %q:\n%s", l, row, coach[1].Body)
 			}
-			coach := to(box.flush(), s.coach.Email)
-			if len(coach) != 2 {
-				t.Fatalf("%d coach emails, want the opening and its update", len(coach))
-			}
-			for _, row := range [][2]string{{notify.Words.T(l, "fact.dispute_status"), notify.Words.T(l, "dispute.lost")},
-				{notify.Words.T(l, "fact.sessions_left"), fmt.Sprint(p.SessionsRemaining)},
-				{notify.Words.T(l, "fact.written_off"), fmt.Sprint(written)}} {
-				sep := ": "
-				if l == "fr" {
-					sep = " : "
-				}
-				if !strings.Contains(coach[1].Body, row[0]+sep+row[1]+"\n") {
-					t.Errorf("(%s) the update lacks %q:\n%s", l, row, coach[1].Body)
-				}
-			}
-		})
-	}
+		}
+	})
 }
 
 // Point 6: a full refund made outside Carnet on a pack that still had
@@ -487,34 +481,31 @@ func TestOverdueIsOneRule(t *testing.T) {
 // The reminder three days before a debit states its amount and date.
 func TestInstallmentDueReminder(t *testing.T) {
 	t.Parallel()
-	for _, l := range i18n.Locales {
-		t.Run(l, func(t *testing.T) {
-			t.Parallel()
-			s := newShop(t)
-			s.setLocale(l)
-			box := s.mailbox()
-			co := s.buyInstallments("r")
-			var next struct {
-				Amount int64     `db:"amount"`
-				DueAt  time.Time `db:"due_at"`
+	inEachLocale(t, "", func(t *testing.T, l string) {
+		s := newShop(t)
+		s.setLocale(l)
+		box := s.mailbox()
+		co := s.buyInstallments("r")
+		var next struct {
+			Amount int64     `db:"amount"`
+			DueAt  time.Time `db:"due_at"`
+		}
+		_ = s.packs.DB.Get(&next, `SELECT amount, due_at FROM installments WHERE pack_id = $1 AND seq = 2`, co.PackID)
+		s.advance(next.DueAt.AddDate(0, 0, -2).Sub(s.now))
+		if err := packs.Remind(context.Background(), s.packs.DB, s.now); err != nil {
+			t.Fatal(err)
+		}
+		loc, _ := time.LoadLocation(s.coach.Timezone)
+		var got []mailtest.Received
+		for _, m := range box.flush() {
+			if strings.Contains(m.Subject, i18n.Date(next.DueAt.In(loc), l)) {
+				got = append(got, m)
 			}
-			_ = s.packs.DB.Get(&next, `SELECT amount, due_at FROM installments WHERE pack_id = $1 AND seq = 2`, co.PackID)
-			s.advance(next.DueAt.AddDate(0, 0, -2).Sub(s.now))
-			if err := packs.Remind(context.Background(), s.packs.DB, s.now); err != nil {
-				t.Fatal(err)
-			}
-			loc, _ := time.LoadLocation(s.coach.Timezone)
-			var got []mailtest.Received
-			for _, m := range box.flush() {
-				if strings.Contains(m.Subject, i18n.Date(next.DueAt.In(loc), l)) {
-					got = append(got, m)
-				}
-			}
-			if len(got) != 1 || !strings.Contains(got[0].Body, i18n.Money(next.Amount, "EUR", l)) {
-				t.Fatalf("(%s) the reminder of %d due %v: %v", l, next.Amount, next.DueAt, got)
-			}
-		})
-	}
+		}
+		if len(got) != 1 || !strings.Contains(got[0].Body, i18n.Money(next.Amount, "EUR", l)) {
+			t.Fatalf("(%s) the reminder of %d due %v: %v", l, next.Amount, next.DueAt, got)
+		}
+	})
 }
 
 // A payment no pack explains is not "paid too much": the coach is told the
@@ -547,5 +538,15 @@ func TestUnmatchedPaymentMessageSaysWhatIsKnown(t *testing.T) {
 	}
 	if strings.Contains(body, notify.Words.T("en", "fact.excess")) {
 		t.Errorf("the coach is told the client paid too much:\n%s", body)
+	}
+}
+
+// inEachLocale runs one parallel subtest per locale, named prefix+locale.
+func inEachLocale(t *testing.T, prefix string, run func(t *testing.T, l string)) {
+	for _, l := range i18n.Locales {
+		t.Run(prefix+l, func(t *testing.T) {
+			t.Parallel()
+			run(t, l)
+		})
 	}
 }
