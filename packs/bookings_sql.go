@@ -4,6 +4,7 @@ import (
 	"carnet/internal/db"
 	"carnet/internal/errs"
 	"context"
+	"encoding/json"
 	"strings"
 	"time"
 
@@ -11,57 +12,70 @@ import (
 	"github.com/lib/pq"
 )
 
-// lockBooking locks a booking and reads, in the same statement, what its
-// judging needs beside the packs: the coach's currency and the client's
-// newest activated pack's charter version.
-func lockBooking(ctx context.Context, tx *sqlx.Tx, coachID, id int64) (bookingRow, error) {
-	var b bookingRow
-	err := tx.GetContext(ctx, &b, `SELECT `+bookingCols+`, s.starts_at, s.cancelled_at AS session_cancelled_at,
+// lockBookingSQL locks booking $2 of coach $1 and reads what its judging
+// needs beside the packs: the coach's currency and the client's newest
+// activated pack's charter version.
+const lockBookingSQL = `SELECT ` + bookingCols + `, s.starts_at, s.cancelled_at AS session_cancelled_at,
 		co.currency AS coach_currency, n.id IS NOT NULL AS bought, n.charter_version_id AS newest_charter
 		FROM bookings b JOIN sessions s ON s.id = b.session_id JOIN coaches co ON co.id = b.coach_id
 		LEFT JOIN LATERAL (SELECT id, charter_version_id FROM packs WHERE coach_id = b.coach_id AND client_id = b.client_id
 			AND activated_at IS NOT NULL ORDER BY activated_at DESC, id DESC LIMIT 1) n ON true
-		WHERE b.coach_id = $1 AND b.id = $2 FOR UPDATE OF b`, coachID, id)
+		WHERE b.coach_id = $1 AND b.id = $2 FOR UPDATE OF b`
+
+// lockBooking locks a booking (lockBookingSQL).
+func lockBooking(ctx context.Context, tx *sqlx.Tx, coachID, id int64) (bookingRow, error) {
+	var b bookingRow
+	err := tx.GetContext(ctx, &b, lockBookingSQL, coachID, id)
 	if db.NoRows(err) {
 		return b, errs.NotFoundf("no booking %d", id)
 	}
 	return b, err
 }
 
-// outcomeFacts locks the client's packs and loads the charters that may
-// judge the booking: the plain values Decide reads.
-func outcomeFacts(ctx context.Context, tx *sqlx.Tx, coachID int64, b bookingRow, asked string, now, announced time.Time) (OutcomeFacts, error) {
+// outcomeFactsSQL is outcomeFacts' statement: coach $1, booking $2, the
+// live statuses $3, the defaults' grace days $4.
+var outcomeFactsSQL = `WITH bk AS (` + lockBookingSQL + `),
+	live AS (` + livePacksSQL(`(SELECT client_id FROM bk WHERE outcome IS NULL)`, `(SELECT starts_at FROM bk)`) + `)
+	SELECT bk.*, (SELECT coalesce(json_agg(live ORDER BY live.id), '[]') FROM live) AS packs,
+		(SELECT coalesce(json_agg(ch), '[]') FROM (SELECT ` + charterCols + ` FROM charter_versions
+			WHERE coach_id = $1 AND bk.outcome IS NULL AND (id IN (SELECT charter_version_id FROM live) OR id = bk.newest_charter
+			OR id = (SELECT id FROM charter_versions WHERE coach_id = $1 ORDER BY version DESC LIMIT 1))) ch) AS charters
+	FROM bk`
+
+// outcomeFacts locks a booking and, in the same statement, the client's
+// packs that may still pay (in id order, after the booking) and the charters
+// that may judge it: the plain values Decide reads, in one round trip. A
+// booking already settled locks no pack (a retry or a conflict reads nothing
+// else).
+func outcomeFacts(ctx context.Context, tx *sqlx.Tx, coachID, bookingID int64, asked string, now, announced time.Time) (bookingRow, OutcomeFacts, error) {
+	var row struct {
+		bookingRow
+		Packs    []byte `db:"packs"`
+		Charters []byte `db:"charters"`
+	}
+	err := tx.GetContext(ctx, &row, outcomeFactsSQL, coachID, bookingID, pq.Array(statusList(liveStatuses...)), DefaultCharter.GraceDays)
+	if db.NoRows(err) {
+		return row.bookingRow, OutcomeFacts{}, errs.NotFoundf("no booking %d", bookingID)
+	}
+	if err != nil {
+		return row.bookingRow, OutcomeFacts{}, err
+	}
+	b := row.bookingRow
 	f := OutcomeFacts{BookingID: b.ID, SessionID: b.SessionID, ClientID: b.ClientID, Asked: asked, Announced: announced,
 		Now: now, StartsAt: b.StartsAt, BookedAt: b.CreatedAt, SessionCancelled: b.CancelledAt != nil, Recorded: b.Outcome,
 		Bought: b.Bought, NewestCharter: b.NewestCharter, Currency: b.Currency}
-	if b.Outcome != nil {
-		return f, nil // a retry or a conflict: nothing else to read
-	}
-	states, err := lockPacks(ctx, tx, coachID, b.ClientID, b.StartsAt)
-	if err != nil {
-		return f, err
-	}
-	f.Packs = states
-	ids := []int64{}
-	for _, p := range states {
-		if p.CharterID != nil {
-			ids = append(ids, *p.CharterID)
-		}
-	}
-	if b.NewestCharter != nil {
-		ids = append(ids, *b.NewestCharter)
-	}
 	var charters []Charter
-	if err := tx.SelectContext(ctx, &charters, `SELECT `+charterCols+` FROM charter_versions WHERE coach_id = $1 AND (id = ANY($2)
-		OR id = (SELECT id FROM charter_versions WHERE coach_id = $1 ORDER BY version DESC LIMIT 1))`,
-		coachID, pq.Array(ids)); err != nil {
-		return f, err
+	if err := json.Unmarshal(row.Packs, &f.Packs); err != nil {
+		return b, f, err
+	}
+	if err := json.Unmarshal(row.Charters, &charters); err != nil {
+		return b, f, err
 	}
 	f.Charters = make(map[int64]Charter, len(charters))
 	for _, c := range charters {
 		f.Charters[c.ID] = c
 	}
-	return f, nil
+	return b, f, nil
 }
 
 // RecordOutcome settles a booking exactly once: lock, load plain values,
@@ -83,11 +97,7 @@ func (s *Service) RecordOutcome(ctx context.Context, coachID, bookingID int64, i
 	}
 	var out Booking
 	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		b, err := lockBooking(ctx, tx, coachID, bookingID)
-		if err != nil {
-			return err
-		}
-		f, err := outcomeFacts(ctx, tx, coachID, b, in.Outcome, now, announced)
+		b, f, err := outcomeFacts(ctx, tx, coachID, bookingID, in.Outcome, now, announced)
 		if err != nil {
 			return err
 		}
@@ -245,20 +255,16 @@ func (s *Service) CancelSession(ctx context.Context, coachID, id int64) (Session
 func (s *Service) PreviewCancellation(ctx context.Context, coachID, clientID, bookingID int64) (CancellationPreview, error) {
 	var p CancellationPreview
 	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		b, err := lockBooking(ctx, tx, coachID, bookingID)
+		now := s.Now().UTC()
+		b, f, err := outcomeFacts(ctx, tx, coachID, bookingID, Cancelled, now, now)
 		if err != nil || b.ClientID != clientID {
 			return errs.NotFoundf("no booking %d", bookingID)
 		}
-		now := s.Now().UTC()
 		switch {
 		case b.Outcome != nil:
 			return errs.New(errs.Conflict, "booking %d is already %s", bookingID, *b.Outcome)
 		case !now.Before(b.StartsAt):
 			return errs.New(errs.Conflict, "the session has started; it can no longer be cancelled")
-		}
-		f, err := outcomeFacts(ctx, tx, coachID, b, Cancelled, now, now)
-		if err != nil {
-			return err
 		}
 		d := f.cost() // a cancellation has no refusal of its own
 		ch, charge := d.Charter, d.Charge

@@ -245,16 +245,23 @@ func weekCount(at string) string {
 // costly part, and only a weekly cap reads it.
 func lockPacks(ctx context.Context, tx *sqlx.Tx, coachID, clientID int64, at time.Time) ([]PackState, error) {
 	var states []PackState
-	err := tx.SelectContext(ctx, &states, `SELECT p.id, p.kind, p.status, p.sessions_remaining, p.activated_at,
+	err := tx.SelectContext(ctx, &states, livePacksSQL("$2", "$5"), coachID, clientID,
+		pq.Array(statusList(liveStatuses...)), DefaultCharter.GraceDays, at)
+	return states, err
+}
+
+// livePacksSQL locks coach $1's packs of client (an expression) whose status
+// is in $3, as PackStates, their count for the week of at (an expression);
+// $4 is the defaults' grace days.
+func livePacksSQL(client, at string) string {
+	return `SELECT p.id, p.kind, p.status, p.sessions_remaining, p.activated_at,
 		p.valid_until, p.overdue_since, p.weekly_cap,
 		coalesce(cv.grace_days, $4) AS grace_days, p.charter_version_id,
-		CASE WHEN p.kind = 'period' AND p.weekly_cap IS NOT NULL THEN `+weekCount("$5")+` ELSE 0 END AS week_count
+		CASE WHEN p.kind = 'period' AND p.weekly_cap IS NOT NULL THEN ` + weekCount(at) + ` ELSE 0 END AS week_count
 		FROM packs p JOIN coaches c ON c.id = p.coach_id
 		LEFT JOIN charter_versions cv ON cv.id = p.charter_version_id
-		WHERE p.coach_id = $1 AND p.client_id = $2 AND p.status = ANY($3)
-		ORDER BY p.id FOR UPDATE OF p`, coachID, clientID, pq.Array(statusList(liveStatuses...)),
-		DefaultCharter.GraceDays, at)
-	return states, err
+		WHERE p.coach_id = $1 AND p.client_id = ` + client + ` AND p.status = ANY($3)
+		ORDER BY p.id FOR UPDATE OF p`
 }
 
 // moveSQL moves the pack (moved: its balance after) and appends the entry

@@ -49,7 +49,7 @@ func (s *Service) PreviewOutcome(ctx context.Context, coachID, bookingID int64, 
 	now := s.Now().UTC()
 	p := OutcomePreview{BookingID: bookingID, Requested: outcome}
 	err := db.InTx(ctx, s.DB, func(tx *sqlx.Tx) error {
-		b, err := lockBooking(ctx, tx, coachID, bookingID)
+		b, f, err := outcomeFacts(ctx, tx, coachID, bookingID, outcome, now, now)
 		if err != nil {
 			return err
 		}
@@ -57,10 +57,6 @@ func (s *Service) PreviewOutcome(ctx context.Context, coachID, bookingID int64, 
 			return errs.New(errs.Conflict, "booking %d is already %s", bookingID, *b.Outcome)
 		}
 		p.ClientID, p.StartsAt = b.ClientID, b.StartsAt
-		f, err := outcomeFacts(ctx, tx, coachID, b, outcome, now, now)
-		if err != nil {
-			return err
-		}
 		// Judged as Decide judges; a missing pack is shown, not refused.
 		d := f.cost()
 		p.Outcome, p.Charge, p.NoticeHours, p.Currency = d.Outcome, d.Charge, d.Charter.NoticeHours, d.Charter.Currency

@@ -89,19 +89,20 @@ func byAction(action string, fee int64, kind string) Charge {
 	return Charge{}
 }
 
-// PackState is what the pack-choosing rule needs to know of a pack.
+// PackState is what the pack-choosing rule needs to know of a pack (read as
+// rows or, with the booking, as JSON: the tags are the columns' names).
 type PackState struct {
-	ID           int64      `db:"id"`
-	Kind         string     `db:"kind"`
-	Status       Status     `db:"status"`
-	Remaining    int        `db:"sessions_remaining"`
-	ActivatedAt  *time.Time `db:"activated_at"`
-	ValidUntil   *time.Time `db:"valid_until"`
-	OverdueSince *time.Time `db:"overdue_since"`
-	WeeklyCap    *int       `db:"weekly_cap"`
-	GraceDays    int        `db:"grace_days"`
-	CharterID    *int64     `db:"charter_version_id"` // what its holder accepted; nil: the defaults
-	WeekCount    int        `db:"week_count"`         // sessions already counted in the session's week
+	ID           int64      `db:"id" json:"id"`
+	Kind         string     `db:"kind" json:"kind"`
+	Status       Status     `db:"status" json:"status"`
+	Remaining    int        `db:"sessions_remaining" json:"sessions_remaining"`
+	ActivatedAt  *time.Time `db:"activated_at" json:"activated_at"`
+	ValidUntil   *time.Time `db:"valid_until" json:"valid_until"`
+	OverdueSince *time.Time `db:"overdue_since" json:"overdue_since"`
+	WeeklyCap    *int       `db:"weekly_cap" json:"weekly_cap"`
+	GraceDays    int        `db:"grace_days" json:"grace_days"`
+	CharterID    *int64     `db:"charter_version_id" json:"charter_version_id"` // what its holder accepted; nil: the defaults
+	WeekCount    int        `db:"week_count" json:"week_count"`                 // sessions already counted in the session's week
 }
 
 // inService tells whether p's status and dates let it pay at start, whatever

@@ -418,36 +418,43 @@ COMMIT;
 }
 
 // sameSQL is what Carnet sends PostgreSQL to mark one attendance
-// (packs.RecordOutcome: the booking, the packs, the charters, then the
-// deduction, its ledger entry and the booking's outcome in one statement),
-// copied from packs/bookings.go and
-// packs/ledger.go: keep it in step when they change. Two differences, so a
-// booking may be marked again: the entry has no booking (one charge per
-// booking is a unique index), and the booking's outcome is overwritten.
+// (packs.RecordOutcome: the booking, its packs and the charters in one
+// statement, then the deduction, its ledger entry and the booking's outcome
+// in one statement), copied from packs/bookings_sql.go and
+// packs/ledger_sql.go: keep it in step when they change. The differences,
+// so a booking may be marked again: the packs and charters are read whatever
+// the booking's outcome (Carnet reads none for a booking already settled),
+// the pack that pays comes out as a column of its own (pgbench reads no
+// JSON), the entry has no booking (one charge per booking is a unique index),
+// and the booking's outcome is overwritten.
 const sameSQL = `\set i random(0, %d)
 BEGIN;
-SELECT b.id AS booking_id, b.coach_id, b.session_id, b.client_id, b.outcome, b.outcome_at, b.announced_at, b.pack_id AS old_pack,
-	b.fee_amount, b.charter_version_id, b.created_at,
-	EXISTS (SELECT 1 FROM ledger_entries w WHERE w.booking_id = b.id AND w.kind = 'waiver') AS waived, s.starts_at, s.cancelled_at AS session_cancelled_at,
-	co.currency AS coach_currency, n.id IS NOT NULL AS bought, n.charter_version_id AS newest_charter
+WITH bk AS (SELECT b.id AS booking_id, b.coach_id, b.session_id, b.client_id, b.outcome, b.outcome_at, b.announced_at,
+	b.pack_id AS old_pack, b.fee_amount, b.charter_version_id, b.created_at,
+	EXISTS (SELECT 1 FROM ledger_entries w WHERE w.booking_id = b.id AND w.kind = 'waiver') AS waived, s.starts_at,
+	s.cancelled_at AS session_cancelled_at, co.currency AS coach_currency, n.id IS NOT NULL AS bought,
+	n.charter_version_id AS newest_charter
 	FROM bookings b JOIN sessions s ON s.id = b.session_id JOIN coaches co ON co.id = b.coach_id
 	LEFT JOIN LATERAL (SELECT id, charter_version_id FROM packs WHERE coach_id = b.coach_id AND client_id = b.client_id
 		AND activated_at IS NOT NULL ORDER BY activated_at DESC, id DESC LIMIT 1) n ON true
-	WHERE b.coach_id = %d AND b.id = (ARRAY[%s])[:i + 1] FOR UPDATE OF b \gset
-SELECT p.id AS pack_id, p.kind, p.status, p.sessions_remaining, p.activated_at, p.valid_until, p.overdue_since, p.weekly_cap,
-	coalesce(cv.grace_days, 7) AS grace_days, p.charter_version_id AS pack_charter,
+	WHERE b.coach_id = %d AND b.id = (ARRAY[%s])[:i + 1] FOR UPDATE OF b),
+live AS (SELECT p.id, p.kind, p.status, p.sessions_remaining, p.activated_at, p.valid_until, p.overdue_since, p.weekly_cap,
+	coalesce(cv.grace_days, 7) AS grace_days, p.charter_version_id,
 	CASE WHEN p.kind = 'period' AND p.weekly_cap IS NOT NULL THEN (SELECT count(*) FROM ledger_entries e JOIN bookings b ON b.id = e.booking_id
 		JOIN sessions s ON s.id = b.session_id
 		WHERE e.pack_id = p.id AND e.kind IN ('attended', 'no_show', 'late_cancel')
-		AND date_trunc('week', s.starts_at AT TIME ZONE c.timezone) = date_trunc('week', :starts_at::timestamptz AT TIME ZONE c.timezone)
+		AND date_trunc('week', s.starts_at AT TIME ZONE c.timezone) = date_trunc('week', (SELECT starts_at FROM bk)::timestamptz AT TIME ZONE c.timezone)
 		AND NOT EXISTS (SELECT 1 FROM ledger_entries w WHERE w.booking_id = e.booking_id AND w.kind = 'waiver')) ELSE 0 END AS week_count
 	FROM packs p JOIN coaches c ON c.id = p.coach_id LEFT JOIN charter_versions cv ON cv.id = p.charter_version_id
-	WHERE p.coach_id = :coach_id AND p.client_id = :client_id AND p.status = ANY('{active,overdue,exhausted}')
-	ORDER BY p.id FOR UPDATE OF p \gset
-SELECT id, coach_id, version, notice_hours, late_cancel_action, late_cancel_fee, no_show_action, no_show_fee,
-	currency, coach_cancel, grace_days, auto_refund_excess, created_at
-	FROM charter_versions WHERE coach_id = :coach_id AND (id = ANY('{}'::bigint[])
-	OR id = (SELECT id FROM charter_versions WHERE coach_id = :coach_id ORDER BY version DESC LIMIT 1));
+	WHERE p.coach_id = (SELECT coach_id FROM bk) AND p.client_id = (SELECT client_id FROM bk) AND p.status = ANY('{active,overdue,exhausted}')
+	ORDER BY p.id FOR UPDATE OF p)
+SELECT bk.*, (SELECT coalesce(json_agg(live ORDER BY live.id), '[]') FROM live) AS packs,
+	(SELECT coalesce(json_agg(ch), '[]') FROM (SELECT id, coach_id, version, notice_hours, late_cancel_action, late_cancel_fee,
+		no_show_action, no_show_fee, currency, coach_cancel, grace_days, auto_refund_excess, created_at FROM charter_versions
+		WHERE coach_id = bk.coach_id AND (id IN (SELECT charter_version_id FROM live) OR id = bk.newest_charter
+		OR id = (SELECT id FROM charter_versions WHERE coach_id = bk.coach_id ORDER BY version DESC LIMIT 1))) ch) AS charters,
+	(SELECT id FROM live ORDER BY id LIMIT 1) AS pack_id
+	FROM bk \gset
 WITH moved AS (UPDATE packs SET sessions_remaining = sessions_remaining + -1,
 	status = CASE WHEN status = 'active' AND sessions_remaining + -1 = 0 THEN 'exhausted'
 		WHEN status = 'exhausted' AND sessions_remaining + -1 > 0 THEN 'active' ELSE status END, updated_at = now()
