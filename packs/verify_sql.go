@@ -14,6 +14,11 @@ var invariants = []struct{ rule, query string }{
 		p.id, p.coach_id, p.sessions_remaining, coalesce(sum(e.delta), 0))
 		FROM packs p LEFT JOIN ledger_entries e ON e.pack_id = p.id
 		GROUP BY p.id HAVING p.sessions_remaining <> coalesce(sum(e.delta), 0)`},
+	// What the reports' trigger reads instead of summing the ledger (00046).
+	{"pack's running sum differs from its ledger", `SELECT format('pack %s: running sum %s, ledger says %s',
+		pack_id, coalesce(s.delta_sum, 0), coalesce(l.total, 0))
+		FROM (SELECT pack_id, sum(delta) AS total FROM ledger_entries WHERE pack_id IS NOT NULL GROUP BY pack_id) l
+		FULL JOIN pack_ledger_sums s USING (pack_id) WHERE coalesce(s.delta_sum, 0) <> coalesce(l.total, 0)`},
 	{"negative balance", `SELECT format('pack %s (coach %s): remaining %s', id, coach_id, sessions_remaining)
 		FROM packs WHERE sessions_remaining < 0`},
 	{"booking charged more than once", `SELECT format('booking %s: %s charges', booking_id, count(*))
