@@ -34,6 +34,10 @@ type Coach struct {
 // release adds cannot break this binary during a rolling deploy.
 var coachCols = db.Columns[Coach]("")
 
+// coachColsC are coachCols of alias c, built once: the key and session
+// look-ups run on every request.
+var coachColsC = db.Columns[Coach]("c")
+
 // NewCoach is what it takes to create a coach.
 type NewCoach struct {
 	Name, Email, Currency, Timezone string

@@ -63,7 +63,7 @@ func issueKey(ctx context.Context, e sqlx.ExecerContext, coachID int64, label st
 // shared this statement, so there is none.)
 func coachByKeyFrom(ctx context.Context, d *sqlx.DB, key, addr string, now time.Time) (Coach, error) {
 	var c Coach
-	err := d.GetContext(ctx, &c, `SELECT `+db.Columns[Coach]("c")+` FROM coaches c
+	err := d.GetContext(ctx, &c, `SELECT `+coachColsC+` FROM coaches c
 		JOIN api_keys k ON k.coach_id = c.id WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND `+notBlocked, hashKey(key), addr, now.UTC())
 	if db.NoRows(err) {
 		return Coach{}, errs.New(errs.Unauthorized, "unknown or revoked API key")

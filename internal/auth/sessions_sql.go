@@ -86,7 +86,7 @@ func openSession(ctx context.Context, e sqlx.ExecerContext, coachID int64, metho
 // CoachBySession finds the coach of a live session.
 func CoachBySession(ctx context.Context, d *sqlx.DB, token string, now time.Time) (Coach, error) {
 	var c Coach
-	err := d.GetContext(ctx, &c, `SELECT `+db.Columns[Coach]("c")+` FROM coaches c
+	err := d.GetContext(ctx, &c, `SELECT `+coachColsC+` FROM coaches c
 		JOIN web_sessions s ON s.coach_id = c.id WHERE s.token_hash = $1 AND s.expires_at > $2`,
 		hashKey(token), now.UTC())
 	if db.NoRows(err) {
