@@ -71,6 +71,45 @@ func BenchmarkRecordOutcome(b *testing.B) {
 	}
 }
 
+// BenchmarkDeductionOnALongLedger is one deduction (an adjustment: the pack's
+// update, its entry, the reports' trigger) on a pack whose ledger already
+// holds n entries, with the trigger of 00046 (a running sum) and the one
+// before it (summing the pack's ledger on every entry).
+func BenchmarkDeductionOnALongLedger(b *testing.B) {
+	for _, before := range []bool{false, true} {
+		for _, n := range []int{20, 20000} {
+			name := fmt.Sprintf("running-sum/ledger-%d", n)
+			if before {
+				name = fmt.Sprintf("summing-the-ledger/ledger-%d", n)
+			}
+			b.Run(name, func(b *testing.B) {
+				w := newWorld(b)
+				c := w.client("bench")
+				p := w.pack(c.ID, 20)
+				// n entries (of 1,000 sessions each, so no deduction is refused),
+				// each seen by the trigger as it is written.
+				if _, err := w.s.DB.Exec(`INSERT INTO ledger_entries (coach_id, client_id, pack_id, kind, delta, reason)
+					SELECT $1, $2, $3, 'adjustment', 1000, 'seed' FROM generate_series(1, $4)`, w.coach.ID, c.ID, p.ID, n); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := w.s.DB.Exec(`UPDATE packs SET sessions_remaining = sessions_remaining + 1000 * $2 WHERE id = $1`, p.ID, n); err != nil {
+					b.Fatal(err)
+				}
+				if before {
+					migration00046(b, w, false)
+				}
+				ctx := context.Background()
+				in := AdjustmentInput{PackID: p.ID, Delta: -1, Reason: "bench"}
+				for b.Loop() {
+					if _, err := w.s.Adjust(ctx, w.coach.ID, c.ID, in); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
 // BenchmarkClientBalance reads one client's balance: two statements
 // whatever the number of packs.
 func BenchmarkClientBalance(b *testing.B) {

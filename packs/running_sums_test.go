@@ -10,7 +10,7 @@ import (
 
 // migration00046 runs one half (up or down) of 00046 as goose would, in one
 // transaction.
-func migration00046(t *testing.T, w *world, up bool) {
+func migration00046(t testing.TB, w *world, up bool) {
 	t.Helper()
 	sql, err := migrations.FS.ReadFile("00046_ledger_running_sums.sql")
 	if err != nil {
