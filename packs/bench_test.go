@@ -96,13 +96,53 @@ func BenchmarkDeductionOnALongLedger(b *testing.B) {
 					b.Fatal(err)
 				}
 				if before {
-					migration00046(b, w, false)
+					migrationHalf(b, w, "00046_ledger_running_sums.sql", false)
 				}
 				ctx := context.Background()
 				in := AdjustmentInput{PackID: p.ID, Delta: -1, Reason: "bench"}
 				for b.Loop() {
 					if _, err := w.s.Adjust(ctx, w.coach.ID, c.ID, in); err != nil {
 						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkFirstOutcomeAfterALongHistory is a booking's first outcome as
+// the reports' trigger sees it (the outcome set, then taken back so the next
+// one is a first outcome again) for a client with n bookings already, with
+// the look-up of 00047 (one step back along an index) and the one before it
+// (every booking of the client sorted by its session's start).
+func BenchmarkFirstOutcomeAfterALongHistory(b *testing.B) {
+	for _, before := range []bool{false, true} {
+		for _, n := range []int{20, 5000} {
+			name := fmt.Sprintf("index/bookings-%d", n)
+			if before {
+				name = fmt.Sprintf("sort/bookings-%d", n)
+			}
+			b.Run(name, func(b *testing.B) {
+				w := newWorld(b)
+				c := w.client("bench")
+				if _, err := w.s.DB.Exec(`WITH s AS (INSERT INTO sessions (coach_id, starts_at, duration_minutes, kind)
+					SELECT $1, $3::timestamptz - interval '1 hour' * g, 60, 'group' FROM generate_series(1, $4) g RETURNING id)
+					INSERT INTO bookings (coach_id, session_id, client_id) SELECT $1, id, $2 FROM s`,
+					w.coach.ID, c.ID, w.now, n); err != nil {
+					b.Fatal(err)
+				}
+				last := w.session(w.now, c.ID).Bookings[0].ID
+				if before {
+					migrationHalf(b, w, "00047_booking_session_start.sql", false)
+				}
+				if _, err := w.s.DB.Exec(`ANALYZE bookings`); err != nil {
+					b.Fatal(err)
+				}
+				for b.Loop() {
+					for _, o := range []any{Attended, nil} {
+						if _, err := w.s.DB.Exec(`UPDATE bookings SET outcome = $2 WHERE id = $1`, last, o); err != nil {
+							b.Fatal(err)
+						}
 					}
 				}
 			})

@@ -8,11 +8,11 @@ import (
 	"carnet/migrations"
 )
 
-// migration00046 runs one half (up or down) of 00046 as goose would, in one
-// transaction.
-func migration00046(t testing.TB, w *world, up bool) {
+// migrationHalf runs one half (up or down) of a migration file as goose
+// would, in one transaction.
+func migrationHalf(t testing.TB, w *world, file string, up bool) {
 	t.Helper()
-	sql, err := migrations.FS.ReadFile("00046_ledger_running_sums.sql")
+	sql, err := migrations.FS.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,12 +54,12 @@ func TestRunningSumsFromALedgerWrittenBefore00046(t *testing.T) {
 		return n
 	}
 	attend()
-	migration00046(t, w, false) // the schema as the previous release left it
+	migrationHalf(t, w, "00046_ledger_running_sums.sql", false) // the schema as the previous release left it
 	attend()
 	if got := earned(); got != 2000 {
 		t.Fatalf("earned before 00046: %d, want 2000", got)
 	}
-	migration00046(t, w, true)
+	migrationHalf(t, w, "00046_ledger_running_sums.sql", true)
 	w.verify() // the running sums equal the ledger
 	var sum int
 	if err := w.s.DB.Get(&sum, `SELECT delta_sum FROM pack_ledger_sums WHERE pack_id = $1`, p.ID); err != nil || sum != 3 {

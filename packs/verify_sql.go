@@ -19,6 +19,10 @@ var invariants = []struct{ rule, query string }{
 		pack_id, coalesce(s.delta_sum, 0), coalesce(l.total, 0))
 		FROM (SELECT pack_id, sum(delta) AS total FROM ledger_entries WHERE pack_id IS NOT NULL GROUP BY pack_id) l
 		FULL JOIN pack_ledger_sums s USING (pack_id) WHERE coalesce(s.delta_sum, 0) <> coalesce(l.total, 0)`},
+	// What the reports' outcome trigger orders a client's bookings by (00047).
+	{"booking's session start differs from its session's", `SELECT format('booking %s: start %s, session %s starts %s',
+		b.id, b.session_starts_at, s.id, s.starts_at)
+		FROM bookings b JOIN sessions s ON s.id = b.session_id WHERE b.session_starts_at IS DISTINCT FROM s.starts_at`},
 	{"negative balance", `SELECT format('pack %s (coach %s): remaining %s', id, coach_id, sessions_remaining)
 		FROM packs WHERE sessions_remaining < 0`},
 	{"booking charged more than once", `SELECT format('booking %s: %s charges', booking_id, count(*))

@@ -1,0 +1,81 @@
+package packs
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// A booking right after one the coach cancelled is found by the sessions'
+// order as it is now: a session moved before the cancelled one no longer
+// comes after it (the bookings' copy of their session's start follows a
+// reschedule, 00047).
+func TestAfterACoachCancellationFollowsAReschedule(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := context.Background()
+	c := w.client("a")
+	w.pack(c.ID, 5)
+	s1 := w.session(w.now.Add(48*time.Hour), c.ID)
+	s2 := w.session(w.now.Add(72*time.Hour), c.ID)
+	s3 := w.session(w.now.Add(96*time.Hour), c.ID)
+	moved := w.now.Add(30 * time.Hour)
+	if _, err := w.s.Reschedule(ctx, w.coach.ID, s2.ID, SessionInput{StartsAt: &moved}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.s.CancelSession(ctx, w.coach.ID, s1.ID); err != nil {
+		t.Fatal(err)
+	}
+	// The client cancels both, with notice: s2 now comes before s1, s3 after it.
+	for _, s := range []Session{s2, s3} {
+		if b, err := w.outcome(s.Bookings[0].ID, Cancelled); err != nil || *b.Outcome != Cancelled {
+			t.Fatalf("cancel %d: %v %+v", s.ID, err, b)
+		}
+	}
+	var got struct {
+		After     int `db:"after"`
+		Cancelled int `db:"cancelled"`
+	}
+	if err := w.s.DB.Get(&got, `SELECT sum(after_coach_cancel) AS after, sum(cancelled_after_coach) AS cancelled
+		FROM report_client_months WHERE client_id = $1`, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got.After != 1 || got.Cancelled != 1 {
+		t.Fatalf("bookings right after a coach's cancellation %d, cancelled %d; want 1 and 1 (s3 only)", got.After, got.Cancelled)
+	}
+	w.verify()
+}
+
+// Bookings written before 00047 (by the previous release's schema) get
+// their session's start from the migration.
+func TestSessionStartsFromBookingsWrittenBefore00047(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	c := w.client("a")
+	w.session(w.now.Add(-time.Hour), c.ID)
+	migrationHalf(t, w, "00047_booking_session_start.sql", false)
+	w.session(w.now.Add(2*time.Hour), c.ID)
+	migrationHalf(t, w, "00047_booking_session_start.sql", true)
+	var n int
+	if err := w.s.DB.Get(&n, `SELECT count(*) FROM bookings WHERE client_id = $1 AND session_starts_at IS NOT NULL`, c.ID); err != nil || n != 2 {
+		t.Fatalf("bookings with their session's start: %d, %v; want 2", n, err)
+	}
+	w.verify()
+}
+
+// verify names a booking whose copy of its session's start went stale.
+func TestVerifyNamesAStaleSessionStart(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	c := w.client("a")
+	s := w.session(w.now.Add(time.Hour), c.ID)
+	w.verify()
+	if _, err := w.s.DB.Exec(`UPDATE bookings SET session_starts_at = session_starts_at - interval '1 day' WHERE id = $1`,
+		s.Bookings[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	problems, err := Verify(context.Background(), w.s.DB)
+	if err != nil || len(problems) != 1 || problems[0].Rule != "booking's session start differs from its session's" {
+		t.Fatalf("verify found %v, %v", problems, err)
+	}
+}
