@@ -341,7 +341,7 @@ func TestReportsAddUpToTheRows(t *testing.T) {
 	show("/app/reports/owed", fmt.Sprintf("%s (%d séances, %d packs)", i18n.Money(left*4500, "EUR", "fr"), left, livePacks),
 		"Léa Dupré", "Ana", "=Marc")
 	show("/app/reports/concentration", i18n.Percent(45000/float64(received-refunded), "fr"),
-		"3 clients dépassent 10 % de votre chiffre d'affaires.", "⚠ signalé", i18n.Money(received-refunded, "EUR", "fr"))
+		"3 clients dépassent 10 % de votre chiffre d'affaires.", "⚠ signalé", "Encaissé net sur douze mois : "+i18n.Money(received-refunded, "EUR", "fr")+", de 3 clients.")
 	show("/app/reports/reliability?from=2026-10&to=2026-11", "Votre seuil : 1 incident sur la période.",
 		"Léa Dupré : 1 annulation tardive, 0 absence, 0 paiement échoué et 0 paiement en retard sur la période. Cela atteint votre seuil de 1 incident.")
 	show("/app/reports/coach-cancellations?from=2026-10&to=2026-10",
