@@ -191,3 +191,42 @@ func TestIncidentsGroupAndAddUp(t *testing.T) {
 		t.Fatal("no grants, no incidents")
 	}
 }
+
+func TestReportRules(t *testing.T) {
+	now := time.Date(2026, 11, 10, 9, 0, 0, 0, time.UTC)
+	// Payments due: a failed one stays failed whatever its date; a due one
+	// past its date is overdue; the anomalies' money is added up.
+	due := SortDue([]DueInstallment{
+		{ID: 1, Status: "failed", DueAt: now.AddDate(0, 0, -3), Amount: 15000},
+		{ID: 2, Status: "due", DueAt: now.Add(-time.Hour), Amount: 10000},
+		{ID: 3, Status: "due", DueAt: now.AddDate(0, 0, 5), Amount: 9000},
+		{ID: 4, Status: "due", DueAt: now.AddDate(0, 0, 20), Amount: 1000},
+	}, []HeldAnomaly{{Excess: 300}, {Excess: 200}}, now)
+	if len(due.Failed) != 1 || due.FailedSum != 15000 || len(due.Overdue) != 1 || due.Overdue[0].Status != "overdue" ||
+		due.OverdueSum != 10000 || len(due.Upcoming) != 2 || due.UpcomingSum != 10000 || due.Held != 500 {
+		t.Fatalf("%+v", due)
+	}
+	// The coach's cancellations: the period's rates from the sums, the
+	// client who cancels most above their usual rate first.
+	cc := Cancellations(Period{}, []CancellationMonth{{Bookings: 10, CoachCancelled: 1}, {Bookings: 30, CoachCancelled: 3}},
+		[]AfterCoach{{ClientID: 1, AfterCoach: 2, CancelledAfter: 0, ClientBookings: 10, ClientCancelled: 1},
+			{ClientID: 2, AfterCoach: 2, CancelledAfter: 2, ClientBookings: 10, ClientCancelled: 2}})
+	if cc.Rate() != 0.1 || cc.Months[1].Rate != 0.1 || cc.Clients[0].ClientID != 2 || cc.Clients[0].RateAfter != 1 ||
+		cc.RateAfter() != 0.5 || cc.UsualRate() != 0.15 {
+		t.Fatalf("%+v", cc)
+	}
+	// Owed, by client: each client's packs together, what expires soon apart.
+	owed := ByClient([]OwedPack{{ClientID: 1, Remaining: 3, Value: 300, Expiring: true}, {ClientID: 1, Remaining: 2, Value: 200},
+		{ClientID: 2, Remaining: 1, Value: 100}})
+	if len(owed) != 2 || owed[0].Sessions != 5 || owed[0].Value != 500 || owed[0].ExpiringValue != 300 || len(owed[0].Packs) != 2 ||
+		owed[1].Value != 100 || len(ByClient(nil)) != 0 {
+		t.Fatalf("%+v", owed)
+	}
+	// An incident report's totals are its incidents' sums.
+	s := int64(7)
+	inc := CostOf(Period{}, []GrantRow{{SessionID: &s, Sessions: 1, Minutes: 45, Clients: 2, ValueGiven: 100},
+		{Incident: "Panne", Minutes: 30, Clients: 3, ValueGiven: 50}})
+	if len(inc.Incidents) != 2 || inc.ValueGiven != 150 || inc.MinutesGiven != 2*45+3*30 || inc.SessionsGiven != 2 {
+		t.Fatalf("%+v", inc)
+	}
+}
