@@ -101,6 +101,7 @@ type reportPage struct {
 	From, To  string // a period's first and last months (2026-01)
 	R         any    // the report, as reports.Service builds it
 	Summaries []string
+	Counts    map[string]int // lines in all, by group, where the page shows the first ones
 }
 
 // report serves the page of report name with what fill reads into it; a
@@ -173,8 +174,13 @@ func (a *App) reportRoutes(g gin.IRouter) {
 		d.R = r
 		return err
 	}))
-	g.GET("/reports/payments-due", a.report("payments-due", func(c *gin.Context, coach auth.Coach, d *reportPage) (err error) {
-		d.R, err = a.Reports.PaymentsDue(c.Request.Context(), coach.ID, a.Now())
+	g.GET("/reports/payments-due", a.report("payments-due", func(c *gin.Context, coach auth.Coach, d *reportPage) error {
+		r, err := a.Reports.PaymentsDue(c.Request.Context(), coach.ID, a.Now())
+		// Each group's first lines, its count and sum over all of them.
+		d.Counts = map[string]int{"overdue": len(r.Overdue), "failed": len(r.Failed), "upcoming": len(r.Upcoming)}
+		r.Overdue, r.Failed, r.Upcoming = r.Overdue[:min(len(r.Overdue), pageRows)], r.Failed[:min(len(r.Failed), pageRows)],
+			r.Upcoming[:min(len(r.Upcoming), pageRows)]
+		d.R = r
 		return err
 	}))
 	g.GET("/reports/incidents", a.report("incidents", func(c *gin.Context, coach auth.Coach, d *reportPage) error {

@@ -351,7 +351,7 @@ func TestReportsAddUpToTheRows(t *testing.T) {
 	if held > 0 {
 		heldWords = i18n.Money(held, "EUR", "fr")
 	}
-	show("/app/reports/payments-due", "Échouées", "Total : 150,00 €", heldWords)
+	show("/app/reports/payments-due", "Échouées", "1 mensualité, 150,00 € en tout.", heldWords)
 	show("/app/reports/incidents", "Rien sur cette période.")
 	// A bad month is a sentence, and a 400.
 	if r := a.do("GET", "/app/reports/reliability?from=2026-13", "", nil, "Cookie", cookie); r.Status != 400 ||
