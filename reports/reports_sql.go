@@ -7,6 +7,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"carnet/internal/api"
 	"carnet/internal/auth"
 	"carnet/internal/db"
 	"carnet/internal/errs"
@@ -30,7 +31,8 @@ func (s *Service) read(ctx context.Context, fn func(q sqlx.QueryerContext) error
 
 // attendanceFrom walks the month's sessions and, for each, its bookings
 // by index (OFFSET 0 keeps the planner from hashing the whole bookings
-// table instead: a month is a small part of it).
+// table instead: a month is a small part of it). A booking's charge is read
+// from ledger_booking_charge_cover alone (00045): name no other column of ch.
 const attendanceFrom = ` FROM sessions s CROSS JOIN LATERAL (SELECT b.id, b.client_id, b.outcome, b.client_confirmed_at FROM bookings b WHERE b.session_id = s.id
 		AND ($4 = 0 OR b.client_id = $4) OFFSET 0) b
 	JOIN clients c ON c.id = b.client_id
@@ -53,11 +55,16 @@ func (s *Service) attendance(ctx context.Context, q sqlx.QueryerContext, coachID
 // each in the same struct: a whole month's CSV is written as it is read,
 // never held as a slice of rows.
 func (s *Service) eachAttendance(ctx context.Context, q sqlx.QueryerContext, coachID int64, from, to time.Time, clientID, after int64, limit int, fn func(*AttendanceRow) error) error {
-	query := `SELECT b.id AS booking_id, s.id AS session_id, s.starts_at, s.title, s.kind AS session_kind,
-		s.duration_minutes, b.client_id, c.name AS client_name, b.outcome, ch.id IS NOT NULL AS charged,
-		coalesce(ch.value_amount, 0) AS fee, ch.pack_id, (SELECT kind FROM packs WHERE id = ch.pack_id) AS pack_kind,
-		w.id IS NOT NULL AS waived,
-		coalesce(w.reason, '') AS waiver_reason, w.created_at AS waived_at, b.client_confirmed_at` + attendanceFrom + `
+	// A whole month (the CSV, the printable sheet) reads only what those
+	// show: for 20,000 bookings the API page's other fields (the pack's
+	// kind a lookup each) cost a third of the time.
+	pageOnly := `0::bigint, ''::text, NULL::bigint, NULL::text, NULL::timestamptz`
+	if limit > 0 {
+		pageOnly = `s.id, s.kind, ch.pack_id, (SELECT kind FROM packs WHERE id = ch.pack_id), w.created_at`
+	}
+	query := `SELECT b.id, s.starts_at, s.title, s.duration_minutes, b.client_id, c.name, b.outcome,
+		ch.booking_id IS NOT NULL, coalesce(ch.value_amount, 0), w.id IS NOT NULL, coalesce(w.reason, ''),
+		b.client_confirmed_at, ` + pageOnly + attendanceFrom + `
 		AND ($5 = 0 OR (s.starts_at, b.id) > (SELECT s2.starts_at, b2.id FROM bookings b2
 			JOIN sessions s2 ON s2.id = b2.session_id WHERE b2.coach_id = $1 AND b2.id = $5))
 		ORDER BY s.starts_at, b.id`
@@ -72,15 +79,22 @@ func (s *Service) eachAttendance(ctx context.Context, q sqlx.QueryerContext, coa
 	}
 	defer rows.Close()
 	var r AttendanceRow
+	var outcome, kind sql.Null[string]
+	var packID sql.Null[int64]
+	var waivedAt, confirmedAt sql.Null[time.Time]
 	for rows.Next() {
 		// Scanned by position, in the SELECT's order: matching 17 columns
-		// to fields by name took a third of a month's CSV.
+		// to fields by name took a third of a month's CSV. The nullable
+		// ones go through sql.Null, which database/sql fills directly,
+		// where a pointer field costs a conversion by reflection each.
 		r = AttendanceRow{}
-		if err := rows.Scan(&r.BookingID, &r.SessionID, &r.StartsAt, &r.Title, &r.SessionKind, &r.DurationMinutes,
-			&r.ClientID, &r.ClientName, &r.Outcome, &r.Charged, &r.FeeAmount, &r.PackID, &r.PackKind, &r.Waived,
-			&r.WaiverReason, &r.WaivedAt, &r.ClientConfirmedAt); err != nil {
+		if err := rows.Scan(&r.BookingID, &r.StartsAt, &r.Title, &r.DurationMinutes, &r.ClientID, &r.ClientName,
+			&outcome, &r.Charged, &r.FeeAmount, &r.Waived, &r.WaiverReason, &confirmedAt,
+			&r.SessionID, &r.SessionKind, &packID, &kind, &waivedAt); err != nil {
 			return err
 		}
+		r.Outcome, r.PackID, r.PackKind = orNil(outcome), orNil(packID), orNil(kind)
+		r.WaivedAt, r.ClientConfirmedAt = orNil(waivedAt), orNil(confirmedAt)
 		r.Cost = BookingCost(r.Charged, r.FeeAmount)
 		if err := fn(&r); err != nil {
 			return err
@@ -97,7 +111,7 @@ func (s *Service) attendanceTotals(ctx context.Context, q sqlx.QueryerContext, c
 		count(*) FILTER (WHERE b.outcome = 'late_cancelled') AS late_cancelled,
 		count(*) FILTER (WHERE b.outcome = 'coach_cancelled') AS coach_cancelled,
 		count(*) FILTER (WHERE b.outcome IS NULL) AS not_recorded,
-		count(ch.id) FILTER (WHERE coalesce(ch.value_amount, 0) = 0) AS sessions_charged,
+		count(ch.booking_id) FILTER (WHERE coalesce(ch.value_amount, 0) = 0) AS sessions_charged,
 		coalesce(sum(ch.value_amount), 0) AS fees_charged, count(w.id) AS waived,
 		count(b.client_confirmed_at) AS confirmed`+attendanceFrom, coachID, from, to, clientID)
 	return t, err
@@ -213,7 +227,8 @@ func (s *Service) Revenue(ctx context.Context, coach auth.Coach, last time.Time)
 }
 
 // AttendanceSheet is a month's every booking (one client's when clientID
-// is not 0) and the month's totals.
+// is not 0) and the month's totals. Its rows carry what the sheet shows:
+// no session id or kind, pack, or waiver time (see eachAttendance).
 func (s *Service) AttendanceSheet(ctx context.Context, coach auth.Coach, month time.Time, clientID int64) ([]AttendanceRow, AttendanceTotals, error) {
 	var rows []AttendanceRow
 	var totals AttendanceTotals
@@ -294,7 +309,8 @@ func (s *Service) clientMoney(ctx context.Context, q sqlx.QueryerContext, coach 
 }
 
 // threshold is the coach's reliability threshold (3 until set).
-func (s *Service) threshold(ctx context.Context, q sqlx.QueryerContext, coachID int64) (int, error) {
+// Threshold is the coach's reliability threshold (DefaultThreshold unless set).
+func (s *Service) Threshold(ctx context.Context, q sqlx.QueryerContext, coachID int64) (int, error) {
 	var n int
 	err := sqlx.GetContext(ctx, q, &n, `SELECT reliability_threshold FROM report_settings WHERE coach_id = $1`, coachID)
 	if db.NoRows(err) {
@@ -303,7 +319,9 @@ func (s *Service) threshold(ctx context.Context, q sqlx.QueryerContext, coachID 
 	return n, err
 }
 
-func (s *Service) setThreshold(ctx context.Context, coachID int64, n int) (Settings, error) {
+// SetThreshold sets the number of incidents in a period that flags a
+// client in the reliability report.
+func (s *Service) SetThreshold(ctx context.Context, coachID int64, n int) (Settings, error) {
 	if n < 1 || n > 1000 {
 		return Settings{}, errs.Field("reliability_threshold", "must be a whole number from 1 to 1000")
 	}
@@ -388,10 +406,115 @@ func (s *Service) grants(ctx context.Context, q sqlx.QueryerContext, coachID int
 	rows := []GrantRow{}
 	err := sqlx.SelectContext(ctx, q, &rows, `SELECT g.id, g.session_id, s.title AS session_title, s.starts_at AS session_starts_at,
 		g.incident, g.item, g.sessions, g.minutes, g.value_amount, g.note, g.created_at,
-		count(l.id) AS clients, coalesce(sum(l.value_amount), 0)::bigint AS value_given
+		count(l.id) AS clients, array_remove(array_agg(DISTINCT l.client_id), NULL) AS client_ids,
+		coalesce(sum(l.value_amount), 0)::bigint AS value_given
 		FROM goodwill_grants g LEFT JOIN sessions s ON s.id = g.session_id
 		LEFT JOIN ledger_entries l ON l.goodwill_grant_id = g.id
 		WHERE g.coach_id = $1 AND g.created_at >= $2 AND g.created_at < $3
 		GROUP BY g.id, s.id ORDER BY g.created_at, g.id`, coachID, p.From, p.To)
 	return rows, err
+}
+
+// orNil is a scanned nullable value as a pointer, nil for NULL.
+func orNil[T any](n sql.Null[T]) *T {
+	if !n.Valid {
+		return nil
+	}
+	return &n.V
+}
+
+// Owed is what the coach owes in service at now: the totals, and the page
+// of clients after page.After.
+func (s *Service) Owed(ctx context.Context, coach auth.Coach, now time.Time, page api.Page) (OwedReport, error) {
+	var r OwedReport
+	loc := Location(coach)
+	var packs []OwedPack
+	err := s.read(ctx, func(q sqlx.QueryerContext) (err error) {
+		if packs, err = s.owedPacks(ctx, q, coach, loc, now, page.After, page.Limit+1); err != nil {
+			return err
+		}
+		r.Total, r.Expiring, err = s.owedTotals(ctx, q, coach, loc, now)
+		return err
+	})
+	list := api.NewList(ByClient(packs), page.Limit, func(c OwedClient) int64 { return c.ClientID })
+	r.Clients, r.NextCursor = list.Data, list.NextCursor
+	return r, err
+}
+
+// Concentration is each paying client's share of the twelve months ending
+// with last.
+func (s *Service) Concentration(ctx context.Context, coach auth.Coach, last time.Time) (ConcentrationReport, error) {
+	r := ConcentrationReport{Months: Months(last, MonthsShown, Location(coach))}
+	from, to := r.Months[0], r.Months[len(r.Months)-1].AddDate(0, 1, 0)
+	var rows []Share
+	err := s.read(ctx, func(q sqlx.QueryerContext) (err error) {
+		rows, err = s.clientMoney(ctx, q, coach, from, to)
+		return err
+	})
+	r.Shares, r.Total = Concentrate(rows)
+	r.Paying = len(r.Shares)
+	for _, sh := range r.Shares {
+		if sh.Flagged {
+			r.Flagged++
+		}
+	}
+	return r, err
+}
+
+// ReliabilityOf is every client's record over p, judged against the
+// coach's threshold, the least reliable first.
+func (s *Service) ReliabilityOf(ctx context.Context, coachID int64, p Period) (ReliabilityReport, error) {
+	r := ReliabilityReport{Period: p}
+	var rows []Reliability
+	err := s.read(ctx, func(q sqlx.QueryerContext) (err error) {
+		if r.Threshold, err = s.Threshold(ctx, q, coachID); err != nil {
+			return err
+		}
+		rows, err = s.reliability(ctx, q, coachID, p)
+		return err
+	})
+	r.Clients = Judge(rows, r.Threshold)
+	for _, c := range r.Clients {
+		if c.Flagged {
+			r.Flagged++
+		}
+	}
+	return r, err
+}
+
+// CoachCancellations is the coach's own cancellations over p, and how
+// clients cancel after them.
+func (s *Service) CoachCancellations(ctx context.Context, coachID int64, p Period) (CancellationsReport, error) {
+	var months []CancellationMonth
+	var clients []AfterCoach
+	err := s.read(ctx, func(q sqlx.QueryerContext) (err error) {
+		months, clients, err = s.coachCancellations(ctx, q, coachID, p)
+		return err
+	})
+	return Cancellations(p, months, clients), err
+}
+
+// PaymentsDue is what is expected in the 30 days after now, what is
+// overdue or failed, and what open anomalies hold.
+func (s *Service) PaymentsDue(ctx context.Context, coachID int64, now time.Time) (DueReport, error) {
+	var rows []DueInstallment
+	var held []HeldAnomaly
+	err := s.read(ctx, func(q sqlx.QueryerContext) (err error) {
+		if rows, err = s.dueInstallments(ctx, q, coachID, now.AddDate(0, 0, 30)); err != nil {
+			return err
+		}
+		held, err = s.heldAnomalies(ctx, q, coachID)
+		return err
+	})
+	return SortDue(rows, held, now), err
+}
+
+// IncidentsOf is what the coach gave to make up for incidents over p.
+func (s *Service) IncidentsOf(ctx context.Context, coachID int64, p Period) (IncidentsReport, error) {
+	var grants []GrantRow
+	err := s.read(ctx, func(q sqlx.QueryerContext) (err error) {
+		grants, err = s.grants(ctx, q, coachID, p)
+		return err
+	})
+	return CostOf(p, grants), err
 }
