@@ -330,36 +330,42 @@ func TestExpiryWaiverGoodwillAdjustmentKeepTheLedgerTrue(t *testing.T) {
 	w.verify()
 }
 
+// verify names each broken row by its rule: a balance off its ledger, a
+// running sum off its ledger (00046), a booking's copy of its session's
+// start gone stale (00047).
 func TestVerifyNamesTheBrokenRows(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t)
-	c := w.client("x")
-	p := w.pack(c.ID, 5)
-	w.verify()
-	if _, err := w.s.DB.Exec(`UPDATE packs SET sessions_remaining = 4 WHERE id = $1`, p.ID); err != nil {
-		t.Fatal(err)
-	}
-	problems, err := Verify(context.Background(), w.s.DB)
-	if err != nil || len(problems) != 1 || problems[0].Rule != "pack balance differs from its ledger" {
-		t.Fatalf("verify found %v, %v", problems, err)
-	}
-}
-
-// The running sums the reports' trigger reads follow the ledger through
-// every kind of move, and verify names one that drifted.
-func TestVerifyNamesARunningSumThatDrifted(t *testing.T) {
-	t.Parallel()
-	w := newWorld(t)
-	c := w.client("x")
-	p := w.pack(c.ID, 5)
-	w.verify()
-	if _, err := w.s.DB.Exec(`UPDATE pack_ledger_sums SET delta_sum = delta_sum - 1 WHERE pack_id = $1`, p.ID); err != nil {
-		t.Fatal(err)
-	}
-	problems, err := Verify(context.Background(), w.s.DB)
-	if err != nil || len(problems) != 1 || problems[0].Rule != "pack's running sum differs from its ledger" ||
-		problems[0].Row != fmt.Sprintf("pack %d: running sum 4, ledger says 5", p.ID) {
-		t.Fatalf("verify found %v, %v", problems, err)
+	for _, tc := range []struct {
+		rule, breakSQL string
+		ofBooking      bool   // breakSQL's $1 is the booking, else the pack
+		row            string // the row named (%[1]d: the pack), when checked
+	}{
+		{"pack balance differs from its ledger", `UPDATE packs SET sessions_remaining = 4 WHERE id = $1`, false, ""},
+		{"pack's running sum differs from its ledger", `UPDATE pack_ledger_sums SET delta_sum = delta_sum - 1
+			WHERE pack_id = $1`, false, "pack %[1]d: running sum 4, ledger says 5"},
+		{"booking's session start differs from its session's", `UPDATE bookings
+			SET session_starts_at = session_starts_at - interval '1 day' WHERE id = $1`, true, ""},
+	} {
+		t.Run(tc.rule, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t)
+			c := w.client("x")
+			p := w.pack(c.ID, 5)
+			b := w.session(w.now.Add(time.Hour), c.ID).Bookings[0]
+			w.verify()
+			id := p.ID
+			if tc.ofBooking {
+				id = b.ID
+			}
+			if _, err := w.s.DB.Exec(tc.breakSQL, id); err != nil {
+				t.Fatal(err)
+			}
+			problems, err := Verify(context.Background(), w.s.DB)
+			if err != nil || len(problems) != 1 || problems[0].Rule != tc.rule ||
+				(tc.row != "" && problems[0].Row != fmt.Sprintf(tc.row, p.ID)) {
+				t.Fatalf("verify found %v, %v", problems, err)
+			}
+		})
 	}
 }
 
