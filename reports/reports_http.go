@@ -92,10 +92,6 @@ func (v view) t(id string, pairs ...any) string {
 	return w
 }
 
-// money writes an amount for the reader, for charts and sentences; CSV and
-// JSON keep minor units.
-func (v view) money(n int64) string { return i18n.Money(n, v.coach.Currency, v.lang) }
-
 func (v view) local(t time.Time) string { return t.In(v.loc).Format("2006-01-02 15:04") }
 
 // sendCSV answers a download named name.csv.
@@ -197,15 +193,6 @@ func (s *Service) getAttendance(c *gin.Context) {
 	list := api.NewList(rows, p.Limit, func(r AttendanceRow) int64 { return r.BookingID })
 	api.Respond(c, http.StatusOK, gin.H{"month": month.Format("2006-01"), "timezone": v.loc.String(),
 		"currency": v.coach.Currency, "totals": totals, "data": list.Data, "next_cursor": list.NextCursor}, err)
-}
-
-// lastMonths are the twelve months ending with ?month= (default: this one).
-func (v view) lastMonths(c *gin.Context) ([]time.Time, error) {
-	last, err := ParseMonth(c.Query("month"), v.loc, v.now)
-	if err != nil {
-		return nil, err
-	}
-	return Months(last, MonthsShown, v.loc), nil
 }
 
 func (s *Service) getRevenue(c *gin.Context) {
