@@ -367,25 +367,16 @@ func openUnmatched(ctx context.Context, tx *sqlx.Tx, base string, now time.Time,
 		linked = "a.cause_key = 'unmatched:' || p.stripe_object_id AND " + linked + scope
 		args = append(args, pq.Array(objectIDs))
 	}
-	// A payment its invoice claimed after all (a delivery late by more than
-	// the window) was never unmatched.
-	if _, err := tx.ExecContext(ctx, `UPDATE anomalies a SET state = 'resolved', resolved_by = 'carnet',
-		resolution = 'paired with its invoice', closed_at = $2, updated_at = $2
-		FROM payments p WHERE a.kind = $1 AND a.state = 'open' AND `+linked+`
-			AND p.status = 'paired'`, args...); err != nil {
-		return err
-	}
-	// Nor was one that found its pack once Carnet knew the pack (an invoice
-	// paid before its checkout completed); one being refunded stays as it is.
-	if _, err := tx.ExecContext(ctx, `UPDATE anomalies a SET state = 'resolved', resolved_by = 'carnet',
-		resolution = 'linked to its pack', coach_id = k.coach_id, pack_id = k.id, client_id = k.client_id,
-		closed_at = $2, updated_at = $2
-		FROM payments p JOIN packs k ON k.id = p.pack_id WHERE a.kind = $1 AND a.state = 'open' AND a.refunding_at IS NULL
-			AND `+linked, args...); err != nil {
-		return err
-	}
-	// One statement opens them all and reads who is told of each: a
-	// payment by no known client is listed for whoever runs Carnet.
+	// One statement, so an event's check is one round trip: the two
+	// closings and the opening are data-modifying CTEs. A payment its
+	// invoice claimed after all (a delivery late by more than the window)
+	// was never unmatched; nor was one that found its pack once Carnet knew
+	// the pack (an invoice paid before its checkout completed), unless
+	// paired (the first closing's: the CTEs see one snapshot, so the second
+	// leaves it out); one being refunded stays as it is. The opening reads
+	// who is told of each: a payment by no known client is listed for
+	// whoever runs Carnet. It is disjoint from the closings (it only
+	// inserts, for payments without an anomaly).
 	var opened []struct {
 		ID       int64           `db:"id"`
 		Evidence json.RawMessage `db:"evidence"`
@@ -393,7 +384,16 @@ func openUnmatched(ctx context.Context, tx *sqlx.Tx, base string, now time.Time,
 		party
 	}
 	window := "$" + fmt.Sprint(len(args)+1)
-	if err := tx.SelectContext(ctx, &opened, `WITH opened AS (INSERT INTO anomalies (coach_id, client_id, kind, cause_key,
+	if err := tx.SelectContext(ctx, &opened, `WITH paired AS (UPDATE anomalies a SET state = 'resolved', resolved_by = 'carnet',
+		resolution = 'paired with its invoice', closed_at = $2, updated_at = $2
+		FROM payments p WHERE a.kind = $1 AND a.state = 'open' AND `+linked+`
+			AND p.status = 'paired' RETURNING a.id),
+	linked AS (UPDATE anomalies a SET state = 'resolved', resolved_by = 'carnet',
+		resolution = 'linked to its pack', coach_id = k.coach_id, pack_id = k.id, client_id = k.client_id,
+		closed_at = $2, updated_at = $2
+		FROM payments p JOIN packs k ON k.id = p.pack_id WHERE a.kind = $1 AND a.state = 'open' AND a.refunding_at IS NULL
+			AND `+linked+` AND p.status <> 'paired' RETURNING a.id),
+	opened AS (INSERT INTO anomalies (coach_id, client_id, kind, cause_key,
 		evidence, excess_amount, currency, refunds, opened_at, updated_at)
 		SELECT c.coach_id, c.id, $1, 'unmatched:' || p.stripe_object_id,
 			jsonb_build_object('payment_id', p.id, 'stripe_id', p.stripe_object_id, 'amount', p.amount,
