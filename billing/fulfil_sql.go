@@ -39,6 +39,28 @@ func findPack(ctx context.Context, tx *sqlx.Tx, column, stripeID string, meta ma
 	return &refs[0], nil
 }
 
+// linkPack is findPack for an effect that links the pack to what Stripe
+// says (set, with its arguments from $3): one UPDATE finds the pack, locks
+// it and links it, where a lock, an update and a read again were three
+// round trips. Column values are unique, so the pack found is findPack's.
+func linkPack(ctx context.Context, tx *sqlx.Tx, column, stripeID string, meta map[string]string, set string, args ...any) (*packRef, error) {
+	var metaID *int64
+	if id, err := strconv.ParseInt(meta["carnet_pack_id"], 10, 64); err == nil {
+		metaID = &id
+	}
+	var refs []packRef
+	if err := tx.SelectContext(ctx, &refs, `UPDATE packs SET `+set+`
+		WHERE id = coalesce((SELECT id FROM packs WHERE `+column+` = nullif($1, '') LIMIT 1), $2)
+		RETURNING id, coach_id, client_id, plan, status, stripe_subscription_id`, append([]any{stripeID, metaID}, args...)...); err != nil {
+		return nil, err
+	}
+	if len(refs) == 0 {
+		return nil, nil
+	}
+	touch(ctx, refs[0].ID)
+	return &refs[0], nil
+}
+
 func (s *Service) recordPayment(ctx context.Context, tx *sqlx.Tx, p payment) error {
 	if len(p.Currency) != 3 || p.ObjectID == "" {
 		return nil // not money we can account for: the event itself is kept
@@ -134,13 +156,20 @@ func (s *Service) CheckoutCompleted(ctx context.Context, tx *sqlx.Tx, cs *stripe
 			return err
 		}
 	}
-	p, err := findPack(ctx, tx, "stripe_checkout_session_id", cs.ID, cs.Metadata)
-	if err != nil {
-		return err
-	}
 	intent := ""
 	if cs.PaymentIntent != nil {
 		intent = cs.PaymentIntent.ID
+	}
+	var consent *time.Time // Stripe's record of the terms the client accepted
+	if cs.Consent != nil && cs.Consent.TermsOfService == stripe.CheckoutSessionConsentTermsOfServiceAccepted {
+		consent = &at
+	}
+	p, err := linkPack(ctx, tx, "stripe_checkout_session_id", cs.ID, cs.Metadata,
+		`stripe_checkout_session_id = coalesce(stripe_checkout_session_id, $3),
+		stripe_payment_intent_id = coalesce(stripe_payment_intent_id, nullif($4, '')),
+		terms_accepted_at = coalesce(terms_accepted_at, $5)`, cs.ID, intent, consent)
+	if err != nil {
+		return err
 	}
 	paid := cs.PaymentStatus == stripe.CheckoutSessionPaymentStatusPaid
 	method := PaidWith("", cs.PaymentMethodTypes)
@@ -159,16 +188,6 @@ func (s *Service) CheckoutCompleted(ctx context.Context, tx *sqlx.Tx, cs *stripe
 	if cs.Subscription != nil {
 		sub = cs.Subscription.ID
 	}
-	var consent *time.Time // Stripe's record of the terms the client accepted
-	if cs.Consent != nil && cs.Consent.TermsOfService == stripe.CheckoutSessionConsentTermsOfServiceAccepted {
-		consent = &at
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE packs SET stripe_checkout_session_id = coalesce(stripe_checkout_session_id, $2),
-		stripe_payment_intent_id = coalesce(stripe_payment_intent_id, nullif($3, '')),
-		terms_accepted_at = coalesce(terms_accepted_at, $4) WHERE id = $1`,
-		p.ID, cs.ID, intent, consent); err != nil {
-		return err
-	}
 	if sub != "" {
 		if err := s.linkSubscription(ctx, tx, p.ID, sub, 0); err != nil {
 			return err
@@ -183,8 +202,12 @@ func (s *Service) CheckoutCompleted(ctx context.Context, tx *sqlx.Tx, cs *stripe
 // confirm activates a pack whose first payment is in; an upfront payment also
 // settles its single installment.
 func (s *Service) confirm(ctx context.Context, tx *sqlx.Tx, p *packRef, upfront bool, amount int64, cur stripe.Currency, charge, intent, objectID, method string, at time.Time) error {
-	if _, _, err := packs.ActivatePack(ctx, tx, p.CoachID, p.ID, at); err != nil {
-		return err
+	// A pack's status never goes back to pending: one the lock found past
+	// it is not read again to be found active.
+	if p.Status == packs.StatusPending {
+		if _, _, err := packs.ActivatePack(ctx, tx, p.CoachID, p.ID, at); err != nil {
+			return err
+		}
 	}
 	if !upfront {
 		return nil
@@ -519,7 +542,8 @@ func (s *Service) PaymentIntentSucceeded(ctx context.Context, tx *sqlx.Tx, pi *s
 		}
 		return err // an installment its invoice already recorded
 	}
-	p, err := findPack(ctx, tx, "stripe_payment_intent_id", pi.ID, pi.Metadata)
+	p, err := linkPack(ctx, tx, "stripe_payment_intent_id", pi.ID, pi.Metadata,
+		`stripe_payment_intent_id = coalesce(stripe_payment_intent_id, $3)`, pi.ID)
 	if err != nil {
 		return err
 	}
@@ -558,10 +582,6 @@ func (s *Service) PaymentIntentSucceeded(ctx context.Context, tx *sqlx.Tx, pi *s
 		return s.recordPayment(ctx, tx, payment{Kind: "charge", Status: status, Amount: pi.AmountReceived,
 			Currency: pi.Currency, Charge: charge, Intent: pi.ID, ObjectID: pi.ID, Customer: customerID(pi.Customer),
 			Method: method, At: at})
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE packs SET stripe_payment_intent_id = coalesce(stripe_payment_intent_id, $2)
-		WHERE id = $1`, p.ID, pi.ID); err != nil {
-		return err
 	}
 	return s.confirm(ctx, tx, p, true, pi.AmountReceived, pi.Currency, charge, pi.ID, pi.ID, method, at)
 }
