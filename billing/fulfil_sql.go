@@ -61,23 +61,41 @@ func linkPack(ctx context.Context, tx *sqlx.Tx, column, stripeID string, meta ma
 	return &refs[0], nil
 }
 
+// recordPayment writes what Stripe reports in one statement (data-modifying
+// CTEs, a round trip each saved while the pack is locked): an upfront
+// payment's single installment marked paid (payFirst), the payment row, and
+// for a pack's successful charge the refunds and disputes that came first
+// given to its pack (see linkReversals). The three touch different rows.
 func (s *Service) recordPayment(ctx context.Context, tx *sqlx.Tx, p payment) error {
-	if len(p.Currency) != 3 || p.ObjectID == "" {
-		return nil // not money we can account for: the event itself is kept
-	}
 	var coachID, packID *int64
 	if p.Pack != nil {
 		coachID, packID = &p.Pack.CoachID, &p.Pack.ID
 	}
+	if len(p.Currency) != 3 || p.ObjectID == "" {
+		// Not money we can account for: the event itself is kept (and an
+		// upfront pack's installment is paid all the same).
+		if p.payFirst && packID != nil {
+			_, err := tx.ExecContext(ctx, `UPDATE installments SET status = 'paid', paid_at = coalesce(paid_at, $2)
+				WHERE pack_id = $1 AND seq = 1`, *packID, p.At)
+			return err
+		}
+		return nil
+	}
+	reversals := p.Pack != nil && p.Kind == "charge" && p.Status == "succeeded"
 	var row struct {
 		ID     int64   `db:"id"`
 		Method *string `db:"method"`
 	}
-	err := tx.GetContext(ctx, &row, `INSERT INTO payments (coach_id, pack_id, installment_id, kind, status, amount, currency,
+	err := tx.GetContext(ctx, &row, `WITH inst AS (UPDATE installments SET status = 'paid', paid_at = coalesce(paid_at, $12)
+		WHERE $16 AND pack_id = $2 AND seq = 1 RETURNING id),
+	reversals AS (UPDATE payments SET pack_id = $2, coach_id = $1 WHERE $17 AND pack_id IS NULL
+		AND kind IN ('refund', 'dispute') AND (stripe_charge_id = nullif($8, '') OR stripe_payment_intent_id = nullif($9, '')
+			OR stripe_invoice_id = nullif($10, '')))
+	INSERT INTO payments (coach_id, pack_id, installment_id, kind, status, amount, currency,
 		stripe_charge_id, stripe_payment_intent_id, stripe_invoice_id, stripe_object_id, occurred_at, stripe_customer_id,
 		stripe_subscription_id, method)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, nullif($8, ''), nullif($9, ''), nullif($10, ''), $11, $12, nullif($13, ''), nullif($14, ''),
-			nullif($15, ''))
+		VALUES ($1, $2, coalesce((SELECT id FROM inst), $3), $4, $5, $6, $7, nullif($8, ''), nullif($9, ''), nullif($10, ''), $11, $12,
+			nullif($13, ''), nullif($14, ''), nullif($15, ''))
 		ON CONFLICT (stripe_object_id) DO UPDATE SET amount = greatest(payments.amount, excluded.amount),
 			-- A dispute's outcome stays (as does a remedy row of a release
 			-- before 00011); an older, smaller report of the same refund
@@ -97,7 +115,7 @@ func (s *Service) recordPayment(ctx context.Context, tx *sqlx.Tx, p payment) err
 			pack_id = coalesce(payments.pack_id, excluded.pack_id), coach_id = coalesce(payments.coach_id, excluded.coach_id)
 		RETURNING id, method`,
 		coachID, packID, p.InstallmentID, p.Kind, p.Status, p.Amount, strings.ToUpper(string(p.Currency)),
-		p.Charge, p.Intent, p.Invoice, p.ObjectID, p.At, p.Customer, p.Subscription, p.Method)
+		p.Charge, p.Intent, p.Invoice, p.ObjectID, p.At, p.Customer, p.Subscription, p.Method, p.payFirst && packID != nil, reversals)
 	touchPayment(ctx, p.ObjectID)
 	if err != nil {
 		return err
@@ -108,10 +126,10 @@ func (s *Service) recordPayment(ctx context.Context, tx *sqlx.Tx, p payment) err
 			return err
 		}
 	}
-	if p.Pack == nil || p.Kind != "charge" || p.Status != "succeeded" {
+	if !reversals {
 		return nil
 	}
-	return s.linkReversals(ctx, tx, p.Pack, p.Charge, p.Intent, p.Invoice)
+	return s.endIfReversed(ctx, tx, p.Pack)
 }
 
 // linkReversals gives a charge's refunds and disputes that came first, when
@@ -212,12 +230,7 @@ func (s *Service) confirm(ctx context.Context, tx *sqlx.Tx, p *packRef, upfront 
 	if !upfront {
 		return nil
 	}
-	var inst *int64
-	if err := tx.GetContext(ctx, &inst, `UPDATE installments SET status = 'paid', paid_at = coalesce(paid_at, $2)
-		WHERE pack_id = $1 AND seq = 1 RETURNING id`, p.ID, at); err != nil && !db.NoRows(err) {
-		return err
-	}
-	return s.recordPayment(ctx, tx, payment{Pack: p, InstallmentID: inst, Kind: "charge", Status: "succeeded",
+	return s.recordPayment(ctx, tx, payment{Pack: p, payFirst: true, Kind: "charge", Status: "succeeded",
 		Amount: amount, Currency: cur, Charge: charge, Intent: intent, ObjectID: objectID, Method: method, At: at})
 }
 
