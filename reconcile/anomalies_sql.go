@@ -104,19 +104,29 @@ var anomalyCols = db.Columns[Anomaly]("")
 // partyColumns are the coach's language and time zone, for every query that loads a party.
 const partyColumns = "coach_locale(co.id) AS coach_locale, co.timezone AS coach_tz"
 
+// loadPlan reads a pack's plan and party in one statement: the installments
+// and payments come as JSON arrays whose keys are Expected's and Observed's
+// field names (one round trip, not three, while the pack is locked).
 func loadPlan(ctx context.Context, tx *sqlx.Tx, packID int64) (Plan, party, error) {
 	var p Plan
 	var who party
 	var row struct {
-		Plan      string       `db:"plan"`
-		Status    packs.Status `db:"status"`
-		Remaining int          `db:"sessions_remaining"`
-		Grace     int          `db:"grace_days"`
-		Written   int          `db:"written_off"`
+		Plan         string       `db:"plan"`
+		Status       packs.Status `db:"status"`
+		Remaining    int          `db:"sessions_remaining"`
+		Grace        int          `db:"grace_days"`
+		Written      int          `db:"written_off"`
+		Installments []byte       `db:"installments"`
+		Payments     []byte       `db:"payments"`
 		party
 	}
 	err := tx.GetContext(ctx, &row, `SELECT p.plan, p.status, p.sessions_remaining, coalesce(cv.grace_days, 7) AS grace_days,
 		(SELECT coalesce(-sum(delta), 0) FROM ledger_entries WHERE pack_id = p.id AND kind = 'refund_reversal') AS written_off,
+		(SELECT json_agg(json_build_object('ID', id, 'Seq', seq, 'DueAt', due_at, 'Amount', amount, 'Currency', currency,
+			'Status', status) ORDER BY seq) FROM installments WHERE pack_id = p.id) AS installments,
+		(SELECT json_agg(json_build_object('ID', id, 'Kind', kind, 'Status', status, 'Amount', amount, 'Currency', currency,
+			'InstallmentID', installment_id, 'ObjectID', stripe_object_id, 'Charge', stripe_charge_id,
+			'Intent', stripe_payment_intent_id, 'At', occurred_at) ORDER BY occurred_at, id) FROM payments WHERE pack_id = p.id) AS payments,
 		p.coach_id, p.client_id, co.email AS coach_email, co.name AS coach_name, c.email AS client_email,
 		c.name AS client_name, c.locale, o.name AS offer, p.currency, coalesce(cv.auto_refund_excess, false) AS auto_refund,
 		`+partyColumns+`
@@ -127,13 +137,18 @@ func loadPlan(ctx context.Context, tx *sqlx.Tx, packID int64) (Plan, party, erro
 		return p, who, err
 	}
 	p = Plan{PackID: packID, Plan: row.Plan, Status: row.Status, Remaining: row.Remaining, WrittenOff: row.Written, GraceDays: row.Grace}
-	if err := tx.SelectContext(ctx, &p.Installments, `SELECT id, seq, due_at, amount, currency, status
-		FROM installments WHERE pack_id = $1 ORDER BY seq`, packID); err != nil {
-		return p, who, err
+	// No rows: NULL, and the list stays nil as a query's would.
+	for _, l := range []struct {
+		src []byte
+		dst any
+	}{{row.Installments, &p.Installments}, {row.Payments, &p.Payments}} {
+		if l.src != nil {
+			if err := json.Unmarshal(l.src, l.dst); err != nil {
+				return p, who, fmt.Errorf("pack %d plan: %w", packID, err)
+			}
+		}
 	}
-	err = tx.SelectContext(ctx, &p.Payments, `SELECT id, kind, status, amount, currency, installment_id, stripe_object_id,
-		stripe_charge_id, stripe_payment_intent_id, occurred_at FROM payments WHERE pack_id = $1 ORDER BY occurred_at, id`, packID)
-	return p, row.party, err
+	return p, row.party, nil
 }
 
 // EndIfReversed ends the pack when its refunds and disputes say so (Ends).
