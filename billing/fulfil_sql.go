@@ -43,22 +43,31 @@ func findPack(ctx context.Context, tx *sqlx.Tx, column, stripeID string, meta ma
 // says (set, with its arguments from $3): one UPDATE finds the pack, locks
 // it and links it, where a lock, an update and a read again were three
 // round trips. Column values are unique, so the pack found is findPack's.
-func linkPack(ctx context.Context, tx *sqlx.Tx, column, stripeID string, meta map[string]string, set string, args ...any) (*packRef, error) {
+// When unless (an SQL condition over the same arguments, checked in the
+// same statement) holds, nothing is found or locked, and skipped is true.
+func linkPack(ctx context.Context, tx *sqlx.Tx, column, stripeID string, meta map[string]string, unless, set string,
+	args ...any) (p *packRef, skipped bool, err error) {
 	var metaID *int64
 	if id, err := strconv.ParseInt(meta["carnet_pack_id"], 10, 64); err == nil {
 		metaID = &id
 	}
-	var refs []packRef
-	if err := tx.SelectContext(ctx, &refs, `UPDATE packs SET `+set+`
-		WHERE id = coalesce((SELECT id FROM packs WHERE `+column+` = nullif($1, '') LIMIT 1), $2)
-		RETURNING id, coach_id, client_id, plan, status, stripe_subscription_id`, append([]any{stripeID, metaID}, args...)...); err != nil {
-		return nil, err
+	var refs []struct {
+		Skipped bool `db:"skipped"`
+		packRef
 	}
-	if len(refs) == 0 {
-		return nil, nil
+	if err := tx.SelectContext(ctx, &refs, `WITH skip AS (SELECT `+unless+` AS skip),
+	linked AS (UPDATE packs SET `+set+`
+		WHERE NOT (SELECT skip FROM skip) AND id = coalesce((SELECT id FROM packs WHERE `+column+` = nullif($1, '') LIMIT 1), $2)
+		RETURNING id, coach_id, client_id, plan, status, stripe_subscription_id)
+	SELECT false AS skipped, * FROM linked
+	UNION ALL SELECT true, 0, 0, 0, '', '', NULL FROM skip WHERE skip`, append([]any{stripeID, metaID}, args...)...); err != nil {
+		return nil, false, err
+	}
+	if len(refs) == 0 || refs[0].Skipped {
+		return nil, len(refs) == 1, nil
 	}
 	touch(ctx, refs[0].ID)
-	return &refs[0], nil
+	return &refs[0].packRef, false, nil
 }
 
 // recordPayment writes what Stripe reports in one statement (data-modifying
@@ -182,7 +191,7 @@ func (s *Service) CheckoutCompleted(ctx context.Context, tx *sqlx.Tx, cs *stripe
 	if cs.Consent != nil && cs.Consent.TermsOfService == stripe.CheckoutSessionConsentTermsOfServiceAccepted {
 		consent = &at
 	}
-	p, err := linkPack(ctx, tx, "stripe_checkout_session_id", cs.ID, cs.Metadata,
+	p, _, err := linkPack(ctx, tx, "stripe_checkout_session_id", cs.ID, cs.Metadata, "false",
 		`stripe_checkout_session_id = coalesce(stripe_checkout_session_id, $3),
 		stripe_payment_intent_id = coalesce(stripe_payment_intent_id, nullif($4, '')),
 		terms_accepted_at = coalesce(terms_accepted_at, $5)`, cs.ID, intent, consent)
@@ -547,17 +556,14 @@ func (s *Service) PaymentIntentSucceeded(ctx context.Context, tx *sqlx.Tx, pi *s
 		return nil // an installment (see its invoice) or a fee (ChargeFee records it)
 	}
 	method := intentMethod(pi)
-	var known bool
-	if err := tx.GetContext(ctx, &known, `SELECT EXISTS (SELECT 1 FROM payments WHERE stripe_payment_intent_id = $1
-		AND kind = 'charge' AND pack_id IS NOT NULL AND stripe_invoice_id IS NOT NULL)`, pi.ID); err != nil || known {
+	// Unless it is an installment its invoice already recorded.
+	p, known, err := linkPack(ctx, tx, "stripe_payment_intent_id", pi.ID, pi.Metadata,
+		`EXISTS (SELECT 1 FROM payments WHERE stripe_payment_intent_id = $3 AND kind = 'charge' AND pack_id IS NOT NULL
+			AND stripe_invoice_id IS NOT NULL)`, `stripe_payment_intent_id = coalesce(stripe_payment_intent_id, $3)`, pi.ID)
+	if err != nil || known {
 		if err == nil {
 			err = setMethod(ctx, tx, "", pi.ID, method) // what its invoice did not say
 		}
-		return err // an installment its invoice already recorded
-	}
-	p, err := linkPack(ctx, tx, "stripe_payment_intent_id", pi.ID, pi.Metadata,
-		`stripe_payment_intent_id = coalesce(stripe_payment_intent_id, $3)`, pi.ID)
-	if err != nil {
 		return err
 	}
 	charge := ""
