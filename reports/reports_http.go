@@ -143,12 +143,23 @@ func (s *Service) getAttendance(c *gin.Context) {
 			v.t("col_outcome"), v.t("col_cost"), v.t("col_fee"), v.t("col_currency"), v.t("col_waived"),
 			v.t("col_waiver_reason"), v.t("col_confirmed"), v.t("col_booking")})
 		line := make([]string, 13)
+		// Each line's words come from these, by the row's value: a word
+		// looked up by a name built per line cost more than the line.
+		outcomes, costs := map[string]string{}, map[string]string{}
+		word := func(m map[string]string, prefix, value string) string {
+			w, ok := m[value]
+			if !ok {
+				w = v.t(prefix + value)
+				m[value] = w
+			}
+			return w
+		}
 		err := s.read(ctx, func(q sqlx.QueryerContext) error {
 			return s.eachAttendance(ctx, q, v.coach.ID, month, end, clientID, 0, 0, func(r *AttendanceRow) error {
-				at := r.StartsAt.In(v.loc)
+				at := v.local(r.StartsAt) // "2006-01-02 15:04": the date and the time columns
 				outcome := v.t("outcome_none")
 				if r.Outcome != nil {
-					outcome = v.t("outcome_" + *r.Outcome)
+					outcome = word(outcomes, "outcome_", *r.Outcome)
 				}
 				waived, confirmed := "", ""
 				if r.Waived {
@@ -157,8 +168,8 @@ func (s *Service) getAttendance(c *gin.Context) {
 				if r.ClientConfirmedAt != nil {
 					confirmed = v.local(*r.ClientConfirmedAt)
 				}
-				line = append(line[:0], at.Format("2006-01-02"), at.Format("15:04"), Text(r.ClientName), Text(r.Title),
-					itoa(r.DurationMinutes), outcome, v.t("cost_"+r.Cost), itoa(r.FeeAmount), v.coach.Currency, waived,
+				line = append(line[:0], at[:10], at[11:], Text(r.ClientName), Text(r.Title),
+					itoa(r.DurationMinutes), outcome, word(costs, "cost_", r.Cost), itoa(r.FeeAmount), v.coach.Currency, waived,
 					Text(r.WaiverReason), confirmed, itoa(r.BookingID))
 				return w.Write(line)
 			})

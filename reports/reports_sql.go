@@ -30,7 +30,8 @@ func (s *Service) read(ctx context.Context, fn func(q sqlx.QueryerContext) error
 
 // attendanceFrom walks the month's sessions and, for each, its bookings
 // by index (OFFSET 0 keeps the planner from hashing the whole bookings
-// table instead: a month is a small part of it).
+// table instead: a month is a small part of it). A booking's charge is read
+// from ledger_booking_charge_cover alone (00045): name no other column of ch.
 const attendanceFrom = ` FROM sessions s CROSS JOIN LATERAL (SELECT b.id, b.client_id, b.outcome, b.client_confirmed_at FROM bookings b WHERE b.session_id = s.id
 		AND ($4 = 0 OR b.client_id = $4) OFFSET 0) b
 	JOIN clients c ON c.id = b.client_id
@@ -53,11 +54,16 @@ func (s *Service) attendance(ctx context.Context, q sqlx.QueryerContext, coachID
 // each in the same struct: a whole month's CSV is written as it is read,
 // never held as a slice of rows.
 func (s *Service) eachAttendance(ctx context.Context, q sqlx.QueryerContext, coachID int64, from, to time.Time, clientID, after int64, limit int, fn func(*AttendanceRow) error) error {
-	query := `SELECT b.id AS booking_id, s.id AS session_id, s.starts_at, s.title, s.kind AS session_kind,
-		s.duration_minutes, b.client_id, c.name AS client_name, b.outcome, ch.id IS NOT NULL AS charged,
-		coalesce(ch.value_amount, 0) AS fee, ch.pack_id, (SELECT kind FROM packs WHERE id = ch.pack_id) AS pack_kind,
-		w.id IS NOT NULL AS waived,
-		coalesce(w.reason, '') AS waiver_reason, w.created_at AS waived_at, b.client_confirmed_at` + attendanceFrom + `
+	// A whole month (the CSV, the printable sheet) reads only what those
+	// show: for 20,000 bookings the API page's other fields (the pack's
+	// kind a lookup each) cost a third of the time.
+	pageOnly := `0::bigint, ''::text, NULL::bigint, NULL::text, NULL::timestamptz`
+	if limit > 0 {
+		pageOnly = `s.id, s.kind, ch.pack_id, (SELECT kind FROM packs WHERE id = ch.pack_id), w.created_at`
+	}
+	query := `SELECT b.id, s.starts_at, s.title, s.duration_minutes, b.client_id, c.name, b.outcome,
+		ch.booking_id IS NOT NULL, coalesce(ch.value_amount, 0), w.id IS NOT NULL, coalesce(w.reason, ''),
+		b.client_confirmed_at, ` + pageOnly + attendanceFrom + `
 		AND ($5 = 0 OR (s.starts_at, b.id) > (SELECT s2.starts_at, b2.id FROM bookings b2
 			JOIN sessions s2 ON s2.id = b2.session_id WHERE b2.coach_id = $1 AND b2.id = $5))
 		ORDER BY s.starts_at, b.id`
@@ -72,15 +78,22 @@ func (s *Service) eachAttendance(ctx context.Context, q sqlx.QueryerContext, coa
 	}
 	defer rows.Close()
 	var r AttendanceRow
+	var outcome, kind sql.Null[string]
+	var packID sql.Null[int64]
+	var waivedAt, confirmedAt sql.Null[time.Time]
 	for rows.Next() {
 		// Scanned by position, in the SELECT's order: matching 17 columns
-		// to fields by name took a third of a month's CSV.
+		// to fields by name took a third of a month's CSV. The nullable
+		// ones go through sql.Null, which database/sql fills directly,
+		// where a pointer field costs a conversion by reflection each.
 		r = AttendanceRow{}
-		if err := rows.Scan(&r.BookingID, &r.SessionID, &r.StartsAt, &r.Title, &r.SessionKind, &r.DurationMinutes,
-			&r.ClientID, &r.ClientName, &r.Outcome, &r.Charged, &r.FeeAmount, &r.PackID, &r.PackKind, &r.Waived,
-			&r.WaiverReason, &r.WaivedAt, &r.ClientConfirmedAt); err != nil {
+		if err := rows.Scan(&r.BookingID, &r.StartsAt, &r.Title, &r.DurationMinutes, &r.ClientID, &r.ClientName,
+			&outcome, &r.Charged, &r.FeeAmount, &r.Waived, &r.WaiverReason, &confirmedAt,
+			&r.SessionID, &r.SessionKind, &packID, &kind, &waivedAt); err != nil {
 			return err
 		}
+		r.Outcome, r.PackID, r.PackKind = orNil(outcome), orNil(packID), orNil(kind)
+		r.WaivedAt, r.ClientConfirmedAt = orNil(waivedAt), orNil(confirmedAt)
 		r.Cost = BookingCost(r.Charged, r.FeeAmount)
 		if err := fn(&r); err != nil {
 			return err
@@ -97,7 +110,7 @@ func (s *Service) attendanceTotals(ctx context.Context, q sqlx.QueryerContext, c
 		count(*) FILTER (WHERE b.outcome = 'late_cancelled') AS late_cancelled,
 		count(*) FILTER (WHERE b.outcome = 'coach_cancelled') AS coach_cancelled,
 		count(*) FILTER (WHERE b.outcome IS NULL) AS not_recorded,
-		count(ch.id) FILTER (WHERE coalesce(ch.value_amount, 0) = 0) AS sessions_charged,
+		count(ch.booking_id) FILTER (WHERE coalesce(ch.value_amount, 0) = 0) AS sessions_charged,
 		coalesce(sum(ch.value_amount), 0) AS fees_charged, count(w.id) AS waived,
 		count(b.client_confirmed_at) AS confirmed`+attendanceFrom, coachID, from, to, clientID)
 	return t, err
@@ -213,7 +226,8 @@ func (s *Service) Revenue(ctx context.Context, coach auth.Coach, last time.Time)
 }
 
 // AttendanceSheet is a month's every booking (one client's when clientID
-// is not 0) and the month's totals.
+// is not 0) and the month's totals. Its rows carry what the sheet shows:
+// no session id or kind, pack, or waiver time (see eachAttendance).
 func (s *Service) AttendanceSheet(ctx context.Context, coach auth.Coach, month time.Time, clientID int64) ([]AttendanceRow, AttendanceTotals, error) {
 	var rows []AttendanceRow
 	var totals AttendanceTotals
@@ -394,4 +408,12 @@ func (s *Service) grants(ctx context.Context, q sqlx.QueryerContext, coachID int
 		WHERE g.coach_id = $1 AND g.created_at >= $2 AND g.created_at < $3
 		GROUP BY g.id, s.id ORDER BY g.created_at, g.id`, coachID, p.From, p.To)
 	return rows, err
+}
+
+// orNil is a scanned nullable value as a pointer, nil for NULL.
+func orNil[T any](n sql.Null[T]) *T {
+	if !n.Valid {
+		return nil
+	}
+	return &n.V
 }

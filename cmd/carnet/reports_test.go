@@ -188,6 +188,20 @@ func TestReportsAddUpToTheRows(t *testing.T) {
 	if !strings.Contains(string(r.Body), "Léa Dupré") || !strings.Contains(string(r.Body), "'=Marc") {
 		t.Fatalf("CSV text: %s", r.Body)
 	}
+	// A line by its booking: the date and time in Paris, the words of its
+	// outcome and cost, the waiver.
+	lines := map[string][]string{}
+	for _, rec := range recs[1:] {
+		lines[rec[len(rec)-1]] = rec
+	}
+	if l := lines[id(edge[0].(map[string]any))]; len(l) != 13 || l[0] != "2026-10-31" || l[1] != "23:30" ||
+		l[5] != "présent" || l[6] != "une séance" || l[9] != "" {
+		t.Fatalf("the 23:30 session of 31 October in the CSV: %q", l)
+	}
+	if l := lines[id(group[1].(map[string]any))]; len(l) != 13 || l[5] != "absent" || l[6] != "une séance" ||
+		l[9] != "oui" || l[10] != "Malade, certificat" {
+		t.Fatalf("Marc's waived no-show in the CSV: %q", l)
+	}
 
 	// 2. Revenue: money received and earned, twelve months to November.
 	rev := a.must(200, "GET", "/v1/reports/revenue", key, nil)
