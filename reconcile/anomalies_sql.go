@@ -106,11 +106,12 @@ const partyColumns = "coach_locale(co.id) AS coach_locale, co.timezone AS coach_
 
 // loadPlan reads a pack's plan and party in one statement: the installments
 // and payments come as JSON arrays whose keys are Expected's and Observed's
-// field names (one round trip, not three, while the pack is locked).
-func loadPlan(ctx context.Context, tx *sqlx.Tx, packID int64) (Plan, party, error) {
+// field names (one round trip, not three, while the pack is locked), with
+// whether the pack has an open anomaly.
+func loadPlan(ctx context.Context, tx *sqlx.Tx, packID int64) (loaded, error) {
 	var p Plan
-	var who party
 	var row struct {
+		AnyOpen      bool         `db:"any_open"`
 		Plan         string       `db:"plan"`
 		Status       packs.Status `db:"status"`
 		Remaining    int          `db:"sessions_remaining"`
@@ -127,6 +128,7 @@ func loadPlan(ctx context.Context, tx *sqlx.Tx, packID int64) (Plan, party, erro
 		(SELECT json_agg(json_build_object('ID', id, 'Kind', kind, 'Status', status, 'Amount', amount, 'Currency', currency,
 			'InstallmentID', installment_id, 'ObjectID', stripe_object_id, 'Charge', stripe_charge_id,
 			'Intent', stripe_payment_intent_id, 'At', occurred_at) ORDER BY occurred_at, id) FROM payments WHERE pack_id = p.id) AS payments,
+		EXISTS (SELECT 1 FROM anomalies WHERE pack_id = p.id AND state = 'open') AS any_open,
 		p.coach_id, p.client_id, co.email AS coach_email, co.name AS coach_name, c.email AS client_email,
 		c.name AS client_name, c.locale, o.name AS offer, p.currency, coalesce(cv.auto_refund_excess, false) AS auto_refund,
 		`+partyColumns+`
@@ -134,7 +136,7 @@ func loadPlan(ctx context.Context, tx *sqlx.Tx, packID int64) (Plan, party, erro
 		JOIN offers o ON o.id = p.offer_id LEFT JOIN charter_versions cv ON cv.id = p.charter_version_id
 		WHERE p.id = $1`, packID)
 	if err != nil {
-		return p, who, err
+		return loaded{}, err
 	}
 	p = Plan{PackID: packID, Plan: row.Plan, Status: row.Status, Remaining: row.Remaining, WrittenOff: row.Written, GraceDays: row.Grace}
 	// No rows: NULL, and the list stays nil as a query's would.
@@ -144,11 +146,11 @@ func loadPlan(ctx context.Context, tx *sqlx.Tx, packID int64) (Plan, party, erro
 	}{{row.Installments, &p.Installments}, {row.Payments, &p.Payments}} {
 		if l.src != nil {
 			if err := json.Unmarshal(l.src, l.dst); err != nil {
-				return p, who, fmt.Errorf("pack %d plan: %w", packID, err)
+				return loaded{}, fmt.Errorf("pack %d plan: %w", packID, err)
 			}
 		}
 	}
-	return p, row.party, nil
+	return loaded{plan: p, who: row.party, anyOpen: row.AnyOpen}, nil
 }
 
 // EndIfReversed ends the pack when its refunds and disputes say so (Ends).
@@ -156,24 +158,27 @@ func loadPlan(ctx context.Context, tx *sqlx.Tx, packID int64) (Plan, party, erro
 // or the charge they reverse, so that the rest of the event sees the pack
 // as it now is; the caller holds the pack's row lock.
 func (r *Reconciler) EndIfReversed(ctx context.Context, tx *sqlx.Tx, packID int64) error {
-	plan, who, err := loadPlan(ctx, tx, packID)
+	l, err := loadPlan(ctx, tx, packID)
 	if err != nil {
 		return err
 	}
-	end, ok := Ends(plan)
+	end, ok := Ends(l.plan)
 	if !ok {
 		// Within an event this is the pack as the effect leaves it: the
 		// event's check (CheckLocked) takes it instead of reading it again.
-		billing.TouchedOf(ctx).Keep(packID, loaded{plan, who})
+		billing.TouchedOf(ctx).Keep(packID, l)
 		return nil
 	}
-	return r.Billing.EndReversed(ctx, tx, packID, plan.Plan, end.Reason, end.At)
+	return r.Billing.EndReversed(ctx, tx, packID, l.plan.Plan, end.Reason, end.At)
 }
 
-// loaded is a plan and its party, as loadPlan read them.
+// loaded is a plan and its party, as loadPlan read them. anyOpen: the pack
+// had an open anomaly; only CheckLocked opens one with a pack, under the
+// pack's lock, so without one and nothing found there is nothing to close.
 type loaded struct {
-	plan Plan
-	who  party
+	plan    Plan
+	who     party
+	anyOpen bool
 }
 
 // OpenUnmatched opens an anomaly for each payment that belongs to no pack
@@ -231,14 +236,17 @@ func (r *Reconciler) CheckLocked(ctx context.Context, tx *sqlx.Tx, packID int64)
 	now := r.Now().UTC()
 	kept, _ := billing.TouchedOf(ctx).Kept(packID)
 	l, ok := kept.(loaded)
-	plan, who := l.plan, l.who
 	if !ok {
 		var err error
-		if plan, who, err = loadPlan(ctx, tx, packID); err != nil {
+		if l, err = loadPlan(ctx, tx, packID); err != nil {
 			return err
 		}
 	}
+	plan, who := l.plan, l.who
 	findings := Detect(plan, now)
+	if len(findings) == 0 && !l.anyOpen {
+		return nil // nothing to open, nothing open to close
+	}
 	found := map[string]bool{}
 	for _, f := range findings {
 		found[f.Cause] = true
