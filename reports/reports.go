@@ -17,6 +17,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"carnet/internal/auth"
 	"carnet/internal/errs"
@@ -186,19 +187,20 @@ func BookingCost(charged bool, fee int64) string {
 
 // GrantRow is one goodwill grant with what its ledger entries gave.
 type GrantRow struct {
-	ID           int64      `db:"id" json:"grant_id"`
-	SessionID    *int64     `db:"session_id" json:"session_id,omitempty"`
-	SessionTitle *string    `db:"session_title" json:"-"`
-	SessionStart *time.Time `db:"session_starts_at" json:"-"`
-	Incident     string     `db:"incident" json:"incident,omitempty"`
-	Item         string     `db:"item" json:"item"`
-	Sessions     int        `db:"sessions" json:"sessions_each"`
-	Minutes      int        `db:"minutes" json:"minutes_each"`
-	Value        int64      `db:"value_amount" json:"value_each"`
-	Note         string     `db:"note" json:"note"`
-	Clients      int        `db:"clients" json:"clients"` // ledger entries of the grant
-	ValueGiven   int64      `db:"value_given" json:"value_given"`
-	CreatedAt    time.Time  `db:"created_at" json:"created_at"`
+	ID           int64         `db:"id" json:"grant_id"`
+	SessionID    *int64        `db:"session_id" json:"session_id,omitempty"`
+	SessionTitle *string       `db:"session_title" json:"-"`
+	SessionStart *time.Time    `db:"session_starts_at" json:"-"`
+	Incident     string        `db:"incident" json:"incident,omitempty"`
+	Item         string        `db:"item" json:"item"`
+	Sessions     int           `db:"sessions" json:"sessions_each"`
+	Minutes      int           `db:"minutes" json:"minutes_each"`
+	Value        int64         `db:"value_amount" json:"value_each"`
+	Note         string        `db:"note" json:"note"`
+	Clients      int           `db:"clients" json:"clients"` // ledger entries of the grant
+	ClientIDs    pq.Int64Array `db:"client_ids" json:"-"`
+	ValueGiven   int64         `db:"value_given" json:"value_given"`
+	CreatedAt    time.Time     `db:"created_at" json:"created_at"`
 }
 
 // Incident is what the coach gave to make up for one session or one named
@@ -209,7 +211,7 @@ type Incident struct {
 	SessionStart  *time.Time `json:"session_starts_at,omitempty"`
 	Incident      string     `json:"incident,omitempty"`
 	Grants        []GrantRow `json:"grants"`
-	Clients       int        `json:"clients"`
+	Clients       int        `json:"clients"` // the clients it reached, each once
 	SessionsGiven int        `json:"sessions_given"`
 	MinutesGiven  int        `json:"minutes_given"`
 	ValueGiven    int64      `json:"value_given"`
@@ -221,6 +223,7 @@ type Incident struct {
 func Incidents(grants []GrantRow) []Incident {
 	out := []Incident{}
 	at := map[string]int{}
+	reached := map[string]map[int64]bool{} // by incident: its clients, each counted once
 	for _, g := range grants {
 		key := "i:" + g.Incident
 		if g.SessionID != nil {
@@ -238,7 +241,13 @@ func Incidents(grants []GrantRow) []Incident {
 		}
 		inc := &out[i]
 		inc.Grants = append(inc.Grants, g)
-		inc.Clients += g.Clients
+		if reached[key] == nil {
+			reached[key] = map[int64]bool{}
+		}
+		for _, id := range g.ClientIDs {
+			reached[key][id] = true
+		}
+		inc.Clients = len(reached[key])
 		inc.SessionsGiven += g.Sessions * g.Clients
 		inc.MinutesGiven += g.Minutes * g.Clients
 		inc.ValueGiven += g.ValueGiven
@@ -331,6 +340,23 @@ func RevenueChart(months []time.Time, rows []MonthMoney, currency, lang string) 
 	return ch
 }
 
+// ConcentrationChart draws the ten largest shares (the page's table and
+// the CSV list everyone), each labelled with its share, a flagged one
+// marked.
+func ConcentrationChart(r ConcentrationReport, currency, lang string) Chart {
+	ch := Chart{Title: words.T(lang, "concentration_title"), Format: func(n int64) string { return i18n.Money(n, currency, lang) },
+		Series: []Series{{Name: words.T(lang, "col_net")}}}
+	for _, sh := range r.Shares[:min(len(r.Shares), 10)] {
+		label := shorten(sh.Name, labelRunes-10) + " " + i18n.Percent(sh.Share, lang) // the share is never cut
+		if sh.Flagged {
+			label = "⚠ " + label
+		}
+		ch.Labels = append(ch.Labels, label)
+		ch.Series[0].Values = append(ch.Series[0].Values, sh.Amount)
+	}
+	return ch
+}
+
 // OwedPack is one pack with service still owed.
 type OwedPack struct {
 	ClientID   int64     `db:"client_id" json:"client_id"`
@@ -415,3 +441,152 @@ type HeldAnomaly struct {
 	Excess   int64   `db:"excess_amount" json:"excess_amount"`
 	Currency *string `db:"currency" json:"currency"`
 }
+
+// OwedClient is what one client is still owed.
+type OwedClient struct {
+	ClientID      int64      `json:"client_id"`
+	Name          string     `json:"name"`
+	Sessions      int        `json:"sessions"`
+	Value         int64      `json:"value"`
+	ExpiringValue int64      `json:"expiring_value"`
+	Packs         []OwedPack `json:"packs"`
+}
+
+// ByClient groups live packs (ordered by client) into what each client is
+// still owed, and what of it expires within 30 days.
+func ByClient(packs []OwedPack) []OwedClient {
+	clients := []OwedClient{}
+	for _, p := range packs {
+		if n := len(clients); n == 0 || clients[n-1].ClientID != p.ClientID {
+			clients = append(clients, OwedClient{ClientID: p.ClientID, Name: p.ClientName})
+		}
+		cl := &clients[len(clients)-1]
+		cl.Packs = append(cl.Packs, p)
+		cl.Sessions += p.Remaining
+		cl.Value += p.Value
+		if p.Expiring {
+			cl.ExpiringValue += p.Value
+		}
+	}
+	return clients
+}
+
+// OwedReport is what the coach still owes in service: in total, what of it
+// expires within 30 days, and one page of clients.
+type OwedReport struct {
+	Total, Expiring OwedTotal
+	Clients         []OwedClient
+	NextCursor      string
+}
+
+// ConcentrationReport is each paying client's share of twelve months'
+// money, the largest first.
+type ConcentrationReport struct {
+	Months  []time.Time
+	Total   int64
+	Shares  []Share
+	Paying  int // clients who paid anything net: len(Shares) until a page shows the first ones only
+	Flagged int
+}
+
+// ReliabilityReport is every client with an incident in the period, the
+// least reliable first, judged against the coach's threshold.
+type ReliabilityReport struct {
+	Period    Period
+	Threshold int
+	Clients   []Reliability
+	Flagged   int
+}
+
+// CancellationsReport is the coach's own cancellations by month, and how
+// clients cancel right after one of theirs, against their usual rate.
+type CancellationsReport struct {
+	Period                          Period
+	Months                          []CancellationMonth
+	Bookings, CoachCancelled        int
+	Clients                         []AfterCoach // most above their usual rate first
+	NextBookings, CancelledNext     int          // every client's, after a cancellation by the coach
+	ClientBookings, ClientCancelled int          // every client's, over the period
+}
+
+// Rate is the coach's cancellations over the period's bookings.
+func (r CancellationsReport) Rate() float64 { return Rate(r.CoachCancelled, r.Bookings) }
+
+// RateAfter is how often clients cancel the session right after one the
+// coach cancelled.
+func (r CancellationsReport) RateAfter() float64 { return Rate(r.CancelledNext, r.NextBookings) }
+
+// UsualRate is how often those clients cancel over the period.
+func (r CancellationsReport) UsualRate() float64 { return Rate(r.ClientCancelled, r.ClientBookings) }
+
+// Cancellations adds up the months and the clients, sets each rate, and
+// puts first the clients who cancel most above their usual rate after the
+// coach cancelled.
+func Cancellations(p Period, months []CancellationMonth, clients []AfterCoach) CancellationsReport {
+	r := CancellationsReport{Period: p, Months: months, Clients: clients}
+	for i := range months {
+		months[i].Rate = Rate(months[i].CoachCancelled, months[i].Bookings)
+		r.Bookings, r.CoachCancelled = r.Bookings+months[i].Bookings, r.CoachCancelled+months[i].CoachCancelled
+	}
+	for i := range clients {
+		cl := &clients[i]
+		cl.RateAfter, cl.UsualRate = Rate(cl.CancelledAfter, cl.AfterCoach), Rate(cl.ClientCancelled, cl.ClientBookings)
+		r.NextBookings, r.CancelledNext = r.NextBookings+cl.AfterCoach, r.CancelledNext+cl.CancelledAfter
+		r.ClientBookings, r.ClientCancelled = r.ClientBookings+cl.ClientBookings, r.ClientCancelled+cl.ClientCancelled
+	}
+	sort.SliceStable(clients, func(i, j int) bool {
+		return clients[i].RateAfter-clients[i].UsualRate > clients[j].RateAfter-clients[j].UsualRate
+	})
+	return r
+}
+
+// DueReport is the money expected in the next 30 days, what is overdue or
+// failed, and what open anomalies hold.
+type DueReport struct {
+	Upcoming, Overdue, Failed                []DueInstallment
+	UpcomingSum, OverdueSum, FailedSum, Held int64
+	Anomalies                                []HeldAnomaly
+}
+
+// SortDue puts each expected installment in its group at now: failed,
+// overdue (its date passed), or upcoming; and adds up each group and the
+// money held in open anomalies.
+func SortDue(rows []DueInstallment, held []HeldAnomaly, now time.Time) DueReport {
+	r := DueReport{Upcoming: []DueInstallment{}, Overdue: []DueInstallment{}, Failed: []DueInstallment{}, Anomalies: held}
+	for _, d := range rows {
+		switch {
+		case d.Status == "failed":
+			r.Failed, r.FailedSum = append(r.Failed, d), r.FailedSum+d.Amount
+		case d.DueAt.Before(now):
+			d.Status = "overdue"
+			r.Overdue, r.OverdueSum = append(r.Overdue, d), r.OverdueSum+d.Amount
+		default:
+			r.Upcoming, r.UpcomingSum = append(r.Upcoming, d), r.UpcomingSum+d.Amount
+		}
+	}
+	for _, a := range held {
+		r.Held += a.Excess
+	}
+	return r
+}
+
+// IncidentsReport is what the coach gave to make up for incidents over a
+// period, each incident with its cost, and the period's total.
+type IncidentsReport struct {
+	Period                      Period
+	Incidents                   []Incident
+	ValueGiven                  int64
+	MinutesGiven, SessionsGiven int
+}
+
+// CostOf groups grants into incidents and adds up the period's cost.
+func CostOf(p Period, grants []GrantRow) IncidentsReport {
+	r := IncidentsReport{Period: p, Incidents: Incidents(grants)}
+	for _, inc := range r.Incidents {
+		r.ValueGiven, r.MinutesGiven, r.SessionsGiven = r.ValueGiven+inc.ValueGiven, r.MinutesGiven+inc.MinutesGiven, r.SessionsGiven+inc.SessionsGiven
+	}
+	return r
+}
+
+// Last is the period's last month.
+func (p Period) Last() time.Time { return p.To.AddDate(0, -1, 0) }

@@ -4,7 +4,6 @@ import (
 	"embed"
 	"fmt"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -92,10 +91,6 @@ func (v view) t(id string, pairs ...any) string {
 	}
 	return w
 }
-
-// money writes an amount for the reader, for charts and sentences; CSV and
-// JSON keep minor units.
-func (v view) money(n int64) string { return i18n.Money(n, v.coach.Currency, v.lang) }
 
 func (v view) local(t time.Time) string { return t.In(v.loc).Format("2006-01-02 15:04") }
 
@@ -200,15 +195,6 @@ func (s *Service) getAttendance(c *gin.Context) {
 		"currency": v.coach.Currency, "totals": totals, "data": list.Data, "next_cursor": list.NextCursor}, err)
 }
 
-// lastMonths are the twelve months ending with ?month= (default: this one).
-func (v view) lastMonths(c *gin.Context) ([]time.Time, error) {
-	last, err := ParseMonth(c.Query("month"), v.loc, v.now)
-	if err != nil {
-		return nil, err
-	}
-	return Months(last, MonthsShown, v.loc), nil
-}
-
 func (s *Service) getRevenue(c *gin.Context) {
 	v, err := s.view(c, "svg")
 	if err != nil {
@@ -255,16 +241,6 @@ func (s *Service) getRevenue(c *gin.Context) {
 	}
 }
 
-// OwedClient is what one client is still owed.
-type OwedClient struct {
-	ClientID      int64      `json:"client_id"`
-	Name          string     `json:"name"`
-	Sessions      int        `json:"sessions"`
-	Value         int64      `json:"value"`
-	ExpiringValue int64      `json:"expiring_value"`
-	Packs         []OwedPack `json:"packs"`
-}
-
 func (s *Service) getOwed(c *gin.Context) {
 	v, err := s.view(c)
 	if err != nil {
@@ -299,35 +275,13 @@ func (s *Service) getOwed(c *gin.Context) {
 		api.Fail(c, err)
 		return
 	}
-	var packs []OwedPack
-	var total, expiring OwedTotal
-	err = s.read(ctx, func(q sqlx.QueryerContext) (err error) {
-		if packs, err = s.owedPacks(ctx, q, v.coach, v.loc, v.now, page.After, page.Limit+1); err != nil {
-			return err
-		}
-		total, expiring, err = s.owedTotals(ctx, q, v.coach, v.loc, v.now)
-		return err
-	})
+	r, err := s.Owed(ctx, v.coach, v.now, page)
 	if err != nil {
 		api.Fail(c, err)
 		return
 	}
-	clients := []OwedClient{}
-	for _, p := range packs {
-		if n := len(clients); n == 0 || clients[n-1].ClientID != p.ClientID {
-			clients = append(clients, OwedClient{ClientID: p.ClientID, Name: p.ClientName})
-		}
-		cl := &clients[len(clients)-1]
-		cl.Packs = append(cl.Packs, p)
-		cl.Sessions += p.Remaining
-		cl.Value += p.Value
-		if p.Expiring {
-			cl.ExpiringValue += p.Value
-		}
-	}
-	list := api.NewList(clients, page.Limit, func(c OwedClient) int64 { return c.ClientID })
-	c.JSON(http.StatusOK, gin.H{"currency": v.coach.Currency, "as_of": v.now, "total": total,
-		"expiring_within_30_days": expiring, "clients": list.Data, "next_cursor": list.NextCursor})
+	c.JSON(http.StatusOK, gin.H{"currency": v.coach.Currency, "as_of": v.now, "total": r.Total,
+		"expiring_within_30_days": r.Expiring, "clients": r.Clients, "next_cursor": r.NextCursor})
 }
 
 func (s *Service) getConcentration(c *gin.Context) {
@@ -336,40 +290,25 @@ func (s *Service) getConcentration(c *gin.Context) {
 		api.Fail(c, err)
 		return
 	}
-	months, err := v.lastMonths(c)
+	last, err := ParseMonth(c.Query("month"), v.loc, v.now)
 	if err != nil {
 		api.Fail(c, err)
 		return
 	}
-	from, to := months[0], months[len(months)-1].AddDate(0, 1, 0)
-	var rows []Share
-	err = s.read(c.Request.Context(), func(q sqlx.QueryerContext) (err error) {
-		rows, err = s.clientMoney(c.Request.Context(), q, v.coach, from, to)
-		return err
-	})
-	if err != nil {
-		api.Fail(c, err)
-		return
-	}
-	shares, total := Concentrate(rows)
 	page, err := api.ParsePage(c)
 	if err != nil {
 		api.Fail(c, err)
 		return
 	}
+	r, err := s.Concentration(c.Request.Context(), v.coach, last)
+	if err != nil {
+		api.Fail(c, err)
+		return
+	}
+	shares, months := r.Shares, r.Months
 	switch v.format {
 	case "svg":
-		// The chart shows the ten largest; the table lists everyone.
-		ch := Chart{Title: v.t("concentration_title"), Format: v.money, Series: []Series{{Name: v.t("col_net")}}}
-		for _, sh := range shares[:min(len(shares), 10)] {
-			label := sh.Name + " " + pct(sh.Share) + " %"
-			if sh.Flagged {
-				label = "⚠ " + label
-			}
-			ch.Labels = append(ch.Labels, label)
-			ch.Series[0].Values = append(ch.Series[0].Values, sh.Amount)
-		}
-		sendSVG(c, ch)
+		sendSVG(c, ConcentrationChart(r, v.coach.Currency, v.lang))
 	case "csv":
 		out := [][]string{{v.t("col_client"), v.t("col_net"), v.t("col_currency"), v.t("col_share"), v.t("col_flagged")}}
 		for _, sh := range shares {
@@ -381,16 +320,10 @@ func (s *Service) getConcentration(c *gin.Context) {
 		}
 		sendCSV(c, "concentration-"+months[len(months)-1].Format("2006-01"), out)
 	default:
-		flagged := 0
-		for _, sh := range shares {
-			if sh.Flagged {
-				flagged++
-			}
-		}
 		// The largest first, as many as limit; the CSV has everyone.
-		c.JSON(http.StatusOK, gin.H{"currency": v.coach.Currency, "from": from.Format("2006-01"),
-			"to": months[len(months)-1].Format("2006-01"), "total": total, "flag_above": ConcentrationFlag,
-			"flagged": flagged, "paying_clients": len(shares), "clients": shares[:min(len(shares), page.Limit)]})
+		c.JSON(http.StatusOK, gin.H{"currency": v.coach.Currency, "from": months[0].Format("2006-01"),
+			"to": months[len(months)-1].Format("2006-01"), "total": r.Total, "flag_above": ConcentrationFlag,
+			"flagged": r.Flagged, "paying_clients": r.Paying, "clients": shares[:min(len(shares), page.Limit)]})
 	}
 }
 
@@ -400,71 +333,53 @@ func (s *Service) getReliability(c *gin.Context) {
 		api.Fail(c, err)
 		return
 	}
-	ctx := c.Request.Context()
-	var threshold int
-	var rows []Reliability
-	err = s.read(ctx, func(q sqlx.QueryerContext) (err error) {
-		if threshold, err = s.threshold(ctx, q, v.coach.ID); err != nil {
-			return err
-		}
-		rows, err = s.reliability(ctx, q, v.coach.ID, p)
-		return err
-	})
-	if err != nil {
-		api.Fail(c, err)
-		return
-	}
-	rows = Judge(rows, threshold)
 	page, err := api.ParsePage(c)
 	if err != nil {
 		api.Fail(c, err)
 		return
 	}
-	if v.format != "csv" {
-		// The least reliable first, as many as limit; the CSV has everyone.
-		flagged := 0
-		for _, r := range rows {
-			if r.Flagged {
-				flagged++
-			}
-		}
-		shown := rows[:min(len(rows), page.Limit)]
-		for i := range shown {
-			shown[i].Summary = v.summary(shown[i], threshold)
-		}
-		c.JSON(http.StatusOK, gin.H{"from": p.From.Format("2006-01"), "to": p.To.AddDate(0, -1, 0).Format("2006-01"),
-			"threshold": threshold, "flagged": flagged, "clients_with_incidents": len(rows), "clients": shown})
+	r, err := s.ReliabilityOf(c.Request.Context(), v.coach.ID, p)
+	if err != nil {
+		api.Fail(c, err)
 		return
 	}
-	for i := range rows {
-		rows[i].Summary = v.summary(rows[i], threshold)
+	rows := r.Clients
+	if v.format != "csv" {
+		// The least reliable first, as many as limit; the CSV has everyone.
+		shown := rows[:min(len(rows), page.Limit)]
+		for i := range shown {
+			shown[i].Summary = Summary(v.lang, shown[i], r.Threshold)
+		}
+		c.JSON(http.StatusOK, gin.H{"from": p.From.Format("2006-01"), "to": p.Last().Format("2006-01"),
+			"threshold": r.Threshold, "flagged": r.Flagged, "clients_with_incidents": len(rows), "clients": shown})
+		return
 	}
-	last := p.To.AddDate(0, -1, 0).Format("2006-01")
 	out := [][]string{{v.t("col_client"), v.t("col_late_cancellations"), v.t("col_no_shows"), v.t("col_waived"),
 		v.t("col_failed_payments"), v.t("col_late_payments"), v.t("col_score"), v.t("col_flagged"), v.t("col_summary")}}
-	for _, r := range rows {
+	for _, cl := range rows {
 		flag := ""
-		if r.Flagged {
+		if cl.Flagged {
 			flag = v.t("yes")
 		}
-		out = append(out, []string{Text(r.Name), itoa(r.LateCancelled), itoa(r.NoShows), itoa(r.Waived),
-			itoa(r.FailedPayments), itoa(r.LatePayments), itoa(r.Score), flag, Text(r.Summary)})
+		out = append(out, []string{Text(cl.Name), itoa(cl.LateCancelled), itoa(cl.NoShows), itoa(cl.Waived),
+			itoa(cl.FailedPayments), itoa(cl.LatePayments), itoa(cl.Score), flag, Text(Summary(v.lang, cl, r.Threshold))})
 	}
-	sendCSV(c, "reliability-"+p.From.Format("2006-01")+"-"+last, out)
+	sendCSV(c, "reliability-"+p.From.Format("2006-01")+"-"+p.Last().Format("2006-01"), out)
 }
 
-// summary says a client's record in plain words, with CLDR plurals.
-func (v view) summary(r Reliability, threshold int) string {
-	s := v.t("reliability_facts", "Name", r.Name,
-		"LateCancellations", v.t("late_cancellations", "Count", r.LateCancelled),
-		"NoShows", v.t("no_shows", "Count", r.NoShows),
-		"Failed", v.t("failed_payments", "Count", r.FailedPayments),
-		"Late", v.t("late_payments", "Count", r.LatePayments))
+// Summary says a client's record in plain words, in lang, with CLDR plurals.
+func Summary(lang string, r Reliability, threshold int) string {
+	t := func(id string, pairs ...any) string { return words.T(lang, id, pairs...) }
+	s := t("reliability_facts", "Name", r.Name,
+		"LateCancellations", t("late_cancellations", "Count", r.LateCancelled),
+		"NoShows", t("no_shows", "Count", r.NoShows),
+		"Failed", t("failed_payments", "Count", r.FailedPayments),
+		"Late", t("late_payments", "Count", r.LatePayments))
 	if r.Waived > 0 {
-		s += " " + v.t("reliability_waived", "Count", r.Waived)
+		s += " " + t("reliability_waived", "Count", r.Waived)
 	}
 	if r.Flagged {
-		s += " " + v.t("reliability_flagged", "Count", threshold)
+		s += " " + t("reliability_flagged", "Count", threshold)
 	}
 	return s
 }
@@ -475,40 +390,20 @@ func (s *Service) getCoachCancellations(c *gin.Context) {
 		api.Fail(c, err)
 		return
 	}
-	var months []CancellationMonth
-	var clients []AfterCoach
-	err = s.read(c.Request.Context(), func(q sqlx.QueryerContext) (err error) {
-		months, clients, err = s.coachCancellations(c.Request.Context(), q, v.coach.ID, p)
-		return err
-	})
+	r, err := s.CoachCancellations(c.Request.Context(), v.coach.ID, p)
 	if err != nil {
 		api.Fail(c, err)
 		return
 	}
-	var bookings, cancelled, after, cancelledAfter, clientBookings, clientCancelled int
-	for i := range months {
-		months[i].Rate = Rate(months[i].CoachCancelled, months[i].Bookings)
-		bookings, cancelled = bookings+months[i].Bookings, cancelled+months[i].CoachCancelled
-	}
-	for i := range clients {
-		cl := &clients[i]
-		cl.RateAfter, cl.UsualRate = Rate(cl.CancelledAfter, cl.AfterCoach), Rate(cl.ClientCancelled, cl.ClientBookings)
-		after, cancelledAfter = after+cl.AfterCoach, cancelledAfter+cl.CancelledAfter
-		clientBookings, clientCancelled = clientBookings+cl.ClientBookings, clientCancelled+cl.ClientCancelled
-	}
-	// Those who cancel most more than usual after the coach cancelled first.
-	sort.SliceStable(clients, func(i, j int) bool {
-		return clients[i].RateAfter-clients[i].UsualRate > clients[j].RateAfter-clients[j].UsualRate
-	})
-	last := p.To.AddDate(0, -1, 0).Format("2006-01")
+	last := p.Last().Format("2006-01")
 	if v.format == "csv" {
 		out := [][]string{{v.t("col_month"), v.t("col_bookings"), v.t("col_coach_cancelled"), v.t("col_rate")}}
-		for _, m := range months {
+		for _, m := range r.Months {
 			out = append(out, []string{m.Month, itoa(m.Bookings), itoa(m.CoachCancelled), pct(m.Rate)})
 		}
 		out = append(out, nil, []string{v.t("col_client"), v.t("col_next_bookings"), v.t("col_cancelled_next"),
 			v.t("col_rate_after"), v.t("col_usual_rate")})
-		for _, cl := range clients {
+		for _, cl := range r.Clients {
 			out = append(out, []string{Text(cl.Name), itoa(cl.AfterCoach), itoa(cl.CancelledAfter), pct(cl.RateAfter), pct(cl.UsualRate)})
 		}
 		sendCSV(c, "coach-cancellations-"+p.From.Format("2006-01")+"-"+last, out)
@@ -519,12 +414,11 @@ func (s *Service) getCoachCancellations(c *gin.Context) {
 		api.Fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"from": p.From.Format("2006-01"), "to": last, "months": months,
-		"totals": gin.H{"bookings": bookings, "coach_cancelled": cancelled, "rate": Rate(cancelled, bookings)},
-		"after_coach_cancel": gin.H{"next_bookings": after, "cancelled_next": cancelledAfter,
-			"rate_after_coach_cancel": Rate(cancelledAfter, after),
-			"usual_rate":              Rate(clientCancelled, clientBookings)},
-		"clients_after_coach_cancel": len(clients), "clients": clients[:min(len(clients), page.Limit)]})
+	c.JSON(http.StatusOK, gin.H{"from": p.From.Format("2006-01"), "to": last, "months": r.Months,
+		"totals": gin.H{"bookings": r.Bookings, "coach_cancelled": r.CoachCancelled, "rate": r.Rate()},
+		"after_coach_cancel": gin.H{"next_bookings": r.NextBookings, "cancelled_next": r.CancelledNext,
+			"rate_after_coach_cancel": r.RateAfter(), "usual_rate": r.UsualRate()},
+		"clients_after_coach_cancel": len(r.Clients), "clients": r.Clients[:min(len(r.Clients), page.Limit)]})
 }
 
 func (s *Service) getPaymentsDue(c *gin.Context) {
@@ -533,56 +427,33 @@ func (s *Service) getPaymentsDue(c *gin.Context) {
 		api.Fail(c, err)
 		return
 	}
-	ctx := c.Request.Context()
-	var rows []DueInstallment
-	var held []HeldAnomaly
-	err = s.read(ctx, func(q sqlx.QueryerContext) (err error) {
-		if rows, err = s.dueInstallments(ctx, q, v.coach.ID, v.now.AddDate(0, 0, 30)); err != nil {
-			return err
-		}
-		held, err = s.heldAnomalies(ctx, q, v.coach.ID)
-		return err
-	})
+	r, err := s.PaymentsDue(c.Request.Context(), v.coach.ID, v.now)
 	if err != nil {
 		api.Fail(c, err)
 		return
 	}
-	groups := map[string][]DueInstallment{"upcoming": {}, "overdue": {}, "failed": {}}
-	sums := map[string]int64{}
-	for _, r := range rows {
-		g := "upcoming"
-		switch {
-		case r.Status == "failed":
-			g = "failed"
-		case r.DueAt.Before(v.now):
-			g, r.Status = "overdue", "overdue"
-		}
-		groups[g] = append(groups[g], r)
-		sums[g] += r.Amount
-	}
-	var heldTotal int64
-	for _, a := range held {
-		heldTotal += a.Excess
-	}
 	if v.format == "csv" {
 		out := [][]string{{v.t("col_status"), v.t("col_due"), v.t("col_client"), v.t("col_pack"), v.t("col_seq"),
 			v.t("col_amount"), v.t("col_currency")}}
-		for _, g := range []string{"overdue", "failed", "upcoming"} {
-			for _, r := range groups[g] {
-				out = append(out, []string{v.t("due_" + g), r.DueAt.In(v.loc).Format("2006-01-02"), Text(r.ClientName),
-					itoa(r.PackID), itoa(r.Seq), itoa(r.Amount), r.Currency})
+		for _, g := range []struct {
+			name string
+			rows []DueInstallment
+		}{{"overdue", r.Overdue}, {"failed", r.Failed}, {"upcoming", r.Upcoming}} {
+			for _, d := range g.rows {
+				out = append(out, []string{v.t("due_" + g.name), d.DueAt.In(v.loc).Format("2006-01-02"), Text(d.ClientName),
+					itoa(d.PackID), itoa(d.Seq), itoa(d.Amount), d.Currency})
 			}
 		}
-		for _, a := range held {
+		for _, a := range r.Anomalies {
 			out = append(out, []string{v.t("due_anomaly"), "", "", "", "", itoa(a.Excess), v.coach.Currency})
 		}
 		sendCSV(c, "payments-due-"+v.now.In(v.loc).Format("2006-01-02"), out)
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"currency": v.coach.Currency, "as_of": v.now,
-		"upcoming": groups["upcoming"], "overdue": groups["overdue"], "failed": groups["failed"],
-		"totals":    gin.H{"upcoming": sums["upcoming"], "overdue": sums["overdue"], "failed": sums["failed"]},
-		"anomalies": gin.H{"open": len(held), "held": heldTotal, "data": held}})
+		"upcoming": r.Upcoming, "overdue": r.Overdue, "failed": r.Failed,
+		"totals":    gin.H{"upcoming": r.UpcomingSum, "overdue": r.OverdueSum, "failed": r.FailedSum},
+		"anomalies": gin.H{"open": len(r.Anomalies), "held": r.Held, "data": r.Anomalies}})
 }
 
 func (s *Service) getIncidents(c *gin.Context) {
@@ -591,21 +462,16 @@ func (s *Service) getIncidents(c *gin.Context) {
 		api.Fail(c, err)
 		return
 	}
-	var grants []GrantRow
-	err = s.read(c.Request.Context(), func(q sqlx.QueryerContext) (err error) {
-		grants, err = s.grants(c.Request.Context(), q, v.coach.ID, p)
-		return err
-	})
+	r, err := s.IncidentsOf(c.Request.Context(), v.coach.ID, p)
 	if err != nil {
 		api.Fail(c, err)
 		return
 	}
-	incidents := Incidents(grants)
-	last := p.To.AddDate(0, -1, 0).Format("2006-01")
+	last := p.Last().Format("2006-01")
 	if v.format == "csv" {
 		out := [][]string{{v.t("col_date"), v.t("col_session"), v.t("col_incident"), v.t("col_item"), v.t("col_clients"),
 			v.t("col_sessions_given"), v.t("col_minutes_given"), v.t("col_value_given"), v.t("col_currency"), v.t("col_note")}}
-		for _, inc := range incidents {
+		for _, inc := range r.Incidents {
 			for _, g := range inc.Grants {
 				out = append(out, []string{v.local(g.CreatedAt), Text(inc.SessionTitle), Text(g.Incident), v.t("item_" + g.Item),
 					itoa(g.Clients), itoa(g.Sessions * g.Clients), itoa(g.Minutes * g.Clients), itoa(g.ValueGiven),
@@ -615,17 +481,13 @@ func (s *Service) getIncidents(c *gin.Context) {
 		sendCSV(c, "incidents-"+p.From.Format("2006-01")+"-"+last, out)
 		return
 	}
-	var value int64
-	var minutes, sessions int
-	for _, inc := range incidents {
-		value, minutes, sessions = value+inc.ValueGiven, minutes+inc.MinutesGiven, sessions+inc.SessionsGiven
-	}
 	c.JSON(http.StatusOK, gin.H{"from": p.From.Format("2006-01"), "to": last, "currency": v.coach.Currency,
-		"incidents": incidents, "totals": gin.H{"value_given": value, "minutes_given": minutes, "sessions_given": sessions}})
+		"incidents": r.Incidents, "totals": gin.H{"value_given": r.ValueGiven, "minutes_given": r.MinutesGiven,
+			"sessions_given": r.SessionsGiven}})
 }
 
 func (s *Service) getSettings(c *gin.Context) {
-	n, err := s.threshold(c.Request.Context(), s.DB, auth.CoachOf(c).ID)
+	n, err := s.Threshold(c.Request.Context(), s.DB, auth.CoachOf(c).ID)
 	api.Respond(c, http.StatusOK, Settings{ReliabilityThreshold: n}, err)
 }
 
@@ -641,6 +503,6 @@ func (s *Service) patchSettings(c *gin.Context) {
 		api.Fail(c, errs.Field("reliability_threshold", "is required"))
 		return
 	}
-	st, err := s.setThreshold(c.Request.Context(), auth.CoachOf(c).ID, *in.ReliabilityThreshold)
+	st, err := s.SetThreshold(c.Request.Context(), auth.CoachOf(c).ID, *in.ReliabilityThreshold)
 	api.Respond(c, http.StatusOK, st, err)
 }

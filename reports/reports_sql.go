@@ -7,6 +7,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"carnet/internal/api"
 	"carnet/internal/auth"
 	"carnet/internal/db"
 	"carnet/internal/errs"
@@ -308,7 +309,8 @@ func (s *Service) clientMoney(ctx context.Context, q sqlx.QueryerContext, coach 
 }
 
 // threshold is the coach's reliability threshold (3 until set).
-func (s *Service) threshold(ctx context.Context, q sqlx.QueryerContext, coachID int64) (int, error) {
+// Threshold is the coach's reliability threshold (DefaultThreshold unless set).
+func (s *Service) Threshold(ctx context.Context, q sqlx.QueryerContext, coachID int64) (int, error) {
 	var n int
 	err := sqlx.GetContext(ctx, q, &n, `SELECT reliability_threshold FROM report_settings WHERE coach_id = $1`, coachID)
 	if db.NoRows(err) {
@@ -317,7 +319,9 @@ func (s *Service) threshold(ctx context.Context, q sqlx.QueryerContext, coachID 
 	return n, err
 }
 
-func (s *Service) setThreshold(ctx context.Context, coachID int64, n int) (Settings, error) {
+// SetThreshold sets the number of incidents in a period that flags a
+// client in the reliability report.
+func (s *Service) SetThreshold(ctx context.Context, coachID int64, n int) (Settings, error) {
 	if n < 1 || n > 1000 {
 		return Settings{}, errs.Field("reliability_threshold", "must be a whole number from 1 to 1000")
 	}
@@ -402,7 +406,8 @@ func (s *Service) grants(ctx context.Context, q sqlx.QueryerContext, coachID int
 	rows := []GrantRow{}
 	err := sqlx.SelectContext(ctx, q, &rows, `SELECT g.id, g.session_id, s.title AS session_title, s.starts_at AS session_starts_at,
 		g.incident, g.item, g.sessions, g.minutes, g.value_amount, g.note, g.created_at,
-		count(l.id) AS clients, coalesce(sum(l.value_amount), 0)::bigint AS value_given
+		count(l.id) AS clients, array_remove(array_agg(DISTINCT l.client_id), NULL) AS client_ids,
+		coalesce(sum(l.value_amount), 0)::bigint AS value_given
 		FROM goodwill_grants g LEFT JOIN sessions s ON s.id = g.session_id
 		LEFT JOIN ledger_entries l ON l.goodwill_grant_id = g.id
 		WHERE g.coach_id = $1 AND g.created_at >= $2 AND g.created_at < $3
@@ -416,4 +421,100 @@ func orNil[T any](n sql.Null[T]) *T {
 		return nil
 	}
 	return &n.V
+}
+
+// Owed is what the coach owes in service at now: the totals, and the page
+// of clients after page.After.
+func (s *Service) Owed(ctx context.Context, coach auth.Coach, now time.Time, page api.Page) (OwedReport, error) {
+	var r OwedReport
+	loc := Location(coach)
+	var packs []OwedPack
+	err := s.read(ctx, func(q sqlx.QueryerContext) (err error) {
+		if packs, err = s.owedPacks(ctx, q, coach, loc, now, page.After, page.Limit+1); err != nil {
+			return err
+		}
+		r.Total, r.Expiring, err = s.owedTotals(ctx, q, coach, loc, now)
+		return err
+	})
+	list := api.NewList(ByClient(packs), page.Limit, func(c OwedClient) int64 { return c.ClientID })
+	r.Clients, r.NextCursor = list.Data, list.NextCursor
+	return r, err
+}
+
+// Concentration is each paying client's share of the twelve months ending
+// with last.
+func (s *Service) Concentration(ctx context.Context, coach auth.Coach, last time.Time) (ConcentrationReport, error) {
+	r := ConcentrationReport{Months: Months(last, MonthsShown, Location(coach))}
+	from, to := r.Months[0], r.Months[len(r.Months)-1].AddDate(0, 1, 0)
+	var rows []Share
+	err := s.read(ctx, func(q sqlx.QueryerContext) (err error) {
+		rows, err = s.clientMoney(ctx, q, coach, from, to)
+		return err
+	})
+	r.Shares, r.Total = Concentrate(rows)
+	r.Paying = len(r.Shares)
+	for _, sh := range r.Shares {
+		if sh.Flagged {
+			r.Flagged++
+		}
+	}
+	return r, err
+}
+
+// ReliabilityOf is every client's record over p, judged against the
+// coach's threshold, the least reliable first.
+func (s *Service) ReliabilityOf(ctx context.Context, coachID int64, p Period) (ReliabilityReport, error) {
+	r := ReliabilityReport{Period: p}
+	var rows []Reliability
+	err := s.read(ctx, func(q sqlx.QueryerContext) (err error) {
+		if r.Threshold, err = s.Threshold(ctx, q, coachID); err != nil {
+			return err
+		}
+		rows, err = s.reliability(ctx, q, coachID, p)
+		return err
+	})
+	r.Clients = Judge(rows, r.Threshold)
+	for _, c := range r.Clients {
+		if c.Flagged {
+			r.Flagged++
+		}
+	}
+	return r, err
+}
+
+// CoachCancellations is the coach's own cancellations over p, and how
+// clients cancel after them.
+func (s *Service) CoachCancellations(ctx context.Context, coachID int64, p Period) (CancellationsReport, error) {
+	var months []CancellationMonth
+	var clients []AfterCoach
+	err := s.read(ctx, func(q sqlx.QueryerContext) (err error) {
+		months, clients, err = s.coachCancellations(ctx, q, coachID, p)
+		return err
+	})
+	return Cancellations(p, months, clients), err
+}
+
+// PaymentsDue is what is expected in the 30 days after now, what is
+// overdue or failed, and what open anomalies hold.
+func (s *Service) PaymentsDue(ctx context.Context, coachID int64, now time.Time) (DueReport, error) {
+	var rows []DueInstallment
+	var held []HeldAnomaly
+	err := s.read(ctx, func(q sqlx.QueryerContext) (err error) {
+		if rows, err = s.dueInstallments(ctx, q, coachID, now.AddDate(0, 0, 30)); err != nil {
+			return err
+		}
+		held, err = s.heldAnomalies(ctx, q, coachID)
+		return err
+	})
+	return SortDue(rows, held, now), err
+}
+
+// IncidentsOf is what the coach gave to make up for incidents over p.
+func (s *Service) IncidentsOf(ctx context.Context, coachID int64, p Period) (IncidentsReport, error) {
+	var grants []GrantRow
+	err := s.read(ctx, func(q sqlx.QueryerContext) (err error) {
+		grants, err = s.grants(ctx, q, coachID, p)
+		return err
+	})
+	return CostOf(p, grants), err
 }

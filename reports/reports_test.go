@@ -3,6 +3,7 @@ package reports
 import (
 	"bytes"
 	"encoding/csv"
+	"github.com/lib/pq"
 	"strconv"
 	"strings"
 	"testing"
@@ -132,6 +133,24 @@ func TestSVGChart(t *testing.T) {
 	}
 }
 
+func TestConcentrationChartLabels(t *testing.T) {
+	shares, _ := Concentrate([]Share{{ClientID: 1, Name: "Zoé", Amount: 2000},
+		{ClientID: 2, Name: "Maximilienne de la Tour-Sainte-Croix", Amount: 1000}})
+	ch := ConcentrationChart(ConcentrationReport{Shares: shares}, "EUR", "fr")
+	// The share in the reader's way of writing it, a flag on each above
+	// 10 %, a long name cut but never its share.
+	if len(ch.Labels) != 2 || ch.Labels[0] != "⚠ Zoé 66,7 %" || ch.Labels[1] != "⚠ Maximilienne… 33,3 %" {
+		t.Fatalf("labels %q", ch.Labels)
+	}
+	if en := ConcentrationChart(ConcentrationReport{Shares: shares}, "EUR", "en"); en.Labels[0] != "⚠ Zoé 66.7%" {
+		t.Fatalf("en label %q", en.Labels[0])
+	}
+	svg := string(ch.SVG())
+	if !strings.Contains(svg, "⚠ Zoé 66,7 %") || !strings.Contains(svg, "Maximilienne… 33,3 %") {
+		t.Fatalf("%s", svg)
+	}
+}
+
 // The schema's report_earned (run on every ledger entry) and EarnedSessions
 // (run on packs) are one rule: they must agree.
 func TestEarnedRuleMatchesTheSchema(t *testing.T) {
@@ -155,18 +174,59 @@ func TestEarnedRuleMatchesTheSchema(t *testing.T) {
 func TestIncidentsGroupAndAddUp(t *testing.T) {
 	s1, s2 := int64(7), int64(8)
 	title := "Groupe"
+	nine := pq.Int64Array{1, 2, 3, 4, 5, 6, 7, 8, 9}
 	got := Incidents([]GrantRow{
-		{ID: 1, SessionID: &s1, SessionTitle: &title, Item: "consultation", Minutes: 30, Value: 8200, Clients: 9, ValueGiven: 73800},
-		{ID: 2, Incident: "Coupure", Item: "sessions", Sessions: 1, Minutes: 60, Clients: 2, ValueGiven: 0},
-		{ID: 3, SessionID: &s1, Item: "sessions", Sessions: 1, Minutes: 45, Clients: 9},
-		{ID: 4, SessionID: &s2, Item: "sessions", Sessions: 2, Minutes: 120, Clients: 1, ValueGiven: 5000},
+		{ID: 1, SessionID: &s1, SessionTitle: &title, Item: "consultation", Minutes: 30, Value: 8200, Clients: 9, ClientIDs: nine, ValueGiven: 73800},
+		{ID: 2, Incident: "Coupure", Item: "sessions", Sessions: 1, Minutes: 60, Clients: 2, ClientIDs: pq.Int64Array{20, 21}, ValueGiven: 0},
+		{ID: 3, SessionID: &s1, Item: "sessions", Sessions: 1, Minutes: 45, Clients: 9, ClientIDs: nine},
+		{ID: 4, SessionID: &s2, Item: "sessions", Sessions: 2, Minutes: 120, Clients: 1, ClientIDs: pq.Int64Array{3}, ValueGiven: 5000},
 	})
+	// The group's nine clients got two grants each: nine clients, not 18.
 	if len(got) != 3 || got[0].SessionTitle != "Groupe" || len(got[0].Grants) != 2 || got[0].ValueGiven != 73800 ||
-		got[0].MinutesGiven != 9*30+9*45 || got[0].SessionsGiven != 9 || got[0].Clients != 18 ||
-		got[1].Incident != "Coupure" || got[1].MinutesGiven != 120 || got[2].SessionsGiven != 2 {
+		got[0].MinutesGiven != 9*30+9*45 || got[0].SessionsGiven != 9 || got[0].Clients != 9 || got[1].Clients != 2 ||
+		got[1].Incident != "Coupure" || got[1].MinutesGiven != 120 || got[2].SessionsGiven != 2 || got[2].Clients != 1 {
 		t.Fatalf("%+v", got)
 	}
 	if len(Incidents(nil)) != 0 {
 		t.Fatal("no grants, no incidents")
+	}
+}
+
+func TestReportRules(t *testing.T) {
+	now := time.Date(2026, 11, 10, 9, 0, 0, 0, time.UTC)
+	// Payments due: a failed one stays failed whatever its date; a due one
+	// past its date is overdue; the anomalies' money is added up.
+	due := SortDue([]DueInstallment{
+		{ID: 1, Status: "failed", DueAt: now.AddDate(0, 0, -3), Amount: 15000},
+		{ID: 2, Status: "due", DueAt: now.Add(-time.Hour), Amount: 10000},
+		{ID: 3, Status: "due", DueAt: now.AddDate(0, 0, 5), Amount: 9000},
+		{ID: 4, Status: "due", DueAt: now.AddDate(0, 0, 20), Amount: 1000},
+	}, []HeldAnomaly{{Excess: 300}, {Excess: 200}}, now)
+	if len(due.Failed) != 1 || due.FailedSum != 15000 || len(due.Overdue) != 1 || due.Overdue[0].Status != "overdue" ||
+		due.OverdueSum != 10000 || len(due.Upcoming) != 2 || due.UpcomingSum != 10000 || due.Held != 500 {
+		t.Fatalf("%+v", due)
+	}
+	// The coach's cancellations: the period's rates from the sums, the
+	// client who cancels most above their usual rate first.
+	cc := Cancellations(Period{}, []CancellationMonth{{Bookings: 10, CoachCancelled: 1}, {Bookings: 30, CoachCancelled: 3}},
+		[]AfterCoach{{ClientID: 1, AfterCoach: 2, CancelledAfter: 0, ClientBookings: 10, ClientCancelled: 1},
+			{ClientID: 2, AfterCoach: 2, CancelledAfter: 2, ClientBookings: 10, ClientCancelled: 2}})
+	if cc.Rate() != 0.1 || cc.Months[1].Rate != 0.1 || cc.Clients[0].ClientID != 2 || cc.Clients[0].RateAfter != 1 ||
+		cc.RateAfter() != 0.5 || cc.UsualRate() != 0.15 {
+		t.Fatalf("%+v", cc)
+	}
+	// Owed, by client: each client's packs together, what expires soon apart.
+	owed := ByClient([]OwedPack{{ClientID: 1, Remaining: 3, Value: 300, Expiring: true}, {ClientID: 1, Remaining: 2, Value: 200},
+		{ClientID: 2, Remaining: 1, Value: 100}})
+	if len(owed) != 2 || owed[0].Sessions != 5 || owed[0].Value != 500 || owed[0].ExpiringValue != 300 || len(owed[0].Packs) != 2 ||
+		owed[1].Value != 100 || len(ByClient(nil)) != 0 {
+		t.Fatalf("%+v", owed)
+	}
+	// An incident report's totals are its incidents' sums.
+	s := int64(7)
+	inc := CostOf(Period{}, []GrantRow{{SessionID: &s, Sessions: 1, Minutes: 45, Clients: 2, ValueGiven: 100},
+		{Incident: "Panne", Minutes: 30, Clients: 3, ValueGiven: 50}})
+	if len(inc.Incidents) != 2 || inc.ValueGiven != 150 || inc.MinutesGiven != 2*45+3*30 || inc.SessionsGiven != 2 {
+		t.Fatalf("%+v", inc)
 	}
 }

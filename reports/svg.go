@@ -21,13 +21,31 @@ type Series struct {
 	Values []int64
 }
 
+// A chart's size, which the pages give its <img> so nothing moves as it
+// loads.
+const ChartWidth, ChartHeight = 720, 400
+
+// labelRunes is as much of a label as fits under its bar, turned.
+const labelRunes = 24
+
+// shorten cuts s to n runes, marking the cut.
+func shorten(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return strings.TrimRight(string(r[:n-1]), " ") + "…"
+}
+
 var palette = []string{"#2f6f9f", "#e0913a", "#5a9e5a", "#b04a4a"}
 
 // SVG draws c as a standalone SVG document: no script, no external asset,
 // so a page can inline it or an <img> can load it. Negative values (a month
 // with more refunded than received) go below the axis.
 func (c Chart) SVG() []byte {
-	const w, h, left, right, top, bottom = 720, 320, 90, 10, 40, 60
+	// The title, then the legend, above the plot; the labels, turned, in
+	// the bottom margin, long enough for a name and its share.
+	const w, h, left, right, top, bottom = ChartWidth, ChartHeight, 90, 10, 56, 110
 	format := c.Format
 	if format == nil {
 		format = func(v int64) string { return fmt.Sprint(v) }
@@ -71,12 +89,12 @@ func (c Chart) SVG() []byte {
 				html.EscapeString(label), html.EscapeString(s.Name), html.EscapeString(format(v)))
 		}
 		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="end" transform="rotate(-40 %.1f %d)">%s</text>`,
-			x0+group*0.4, h-bottom+14, x0+group*0.4, h-bottom+14, html.EscapeString(label))
+			x0+group*0.4, h-bottom+14, x0+group*0.4, h-bottom+14, html.EscapeString(shorten(label, labelRunes)))
 	}
 	for j, s := range c.Series {
-		x := left + 160*j
-		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="10" height="10" fill="%s"/><text x="%d" y="%d">%s</text>`,
-			x, h-12, palette[j%len(palette)], x+14, h-3, html.EscapeString(s.Name))
+		x := left + 200*j
+		fmt.Fprintf(&b, `<rect x="%d" y="30" width="10" height="10" fill="%s"/><text x="%d" y="39">%s</text>`,
+			x, palette[j%len(palette)], x+14, html.EscapeString(s.Name))
 	}
 	b.WriteString(`</svg>`)
 	return []byte(b.String())

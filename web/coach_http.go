@@ -48,6 +48,8 @@ func (a *App) coachRoutes(g *gin.RouterGroup) {
 	if a.Reports != nil { // an App built for a test of other pages may have none
 		g.GET("/reports", a.reportsPage)
 		g.GET("/reports/attendance", a.attendanceSheet)
+		a.reportRoutes(g)
+		g.POST("/settings/reports", a.postReportSettings)
 		a.Reports.Mount(g.Group("/reports/data"), coachOf)
 	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"carnet/internal/i18n"
 	"carnet/packs"
+	"carnet/reports"
 )
 
 // assets holds everything the pages need, embedded: nothing is fetched from
@@ -107,6 +108,9 @@ var funcs = template.FuncMap{
 		return 0
 	},
 	"locales":         func() []string { return i18n.Locales },
+	"reportPages":     func() []string { return reportPages },
+	"chartWidth":      func() int { return reports.ChartWidth },
+	"chartHeight":     func() int { return reports.ChartHeight },
 	"agreementPoints": func() []string { return agreementPoints },
 	"actions":         func() []string { return []string{packs.ActionDeduct, packs.ActionFee, packs.ActionNone} },
 	// dict builds a map for passing several values to a partial.
@@ -278,6 +282,19 @@ func (v *View) Day(t time.Time) string   { return i18n.Day(v.in(t), v.Locale) }
 func (v *View) Clock(t time.Time) string { return i18n.Clock(v.in(t), v.Locale) }
 func (v *View) DateTime(t time.Time) string {
 	return i18n.Date(v.in(t), v.Locale) + " " + i18n.Clock(v.in(t), v.Locale)
+}
+
+// Percent writes a share (0..1): "33,3 %".
+func (v *View) Percent(share float64) string { return i18n.Percent(share, v.Locale) }
+
+// MonthOf writes a month given as 2026-10 (as reports key them): "octobre
+// 2026"; anything else as it is.
+func (v *View) MonthOf(month string) string {
+	t, err := time.Parse("2006-01", month)
+	if err != nil {
+		return month
+	}
+	return i18n.Month(t, v.Locale)
 }
 
 // MonthName writes a month: "octobre 2026".

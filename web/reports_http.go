@@ -2,10 +2,13 @@ package web
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"carnet/internal/api"
+	"carnet/internal/auth"
 	"carnet/internal/errs"
 	"carnet/reports"
 )
@@ -14,7 +17,13 @@ import (
 var reportLinks = []string{"attendance", "revenue", "owed", "concentration", "reliability",
 	"coach-cancellations", "payments-due", "incidents"}
 
+// reportPages are the reports' pages, in the order of their tabs; the
+// first is /app/reports itself.
+var reportPages = []string{"revenue", "attendance", "owed", "concentration", "reliability",
+	"coach-cancellations", "payments-due", "incidents"}
+
 type reportsData struct {
+	Name     string // the page's report, its tab
 	Lang     string
 	Month    string // 2026-10, the last of the twelve
 	Months   []time.Time
@@ -45,7 +54,7 @@ func (a *App) reportsPage(c *gin.Context) {
 		a.pages.Fail(c, v, err)
 		return
 	}
-	v.Data = reportsData{Lang: v.Locale, Month: last.Format("2006-01"), Months: months, Rows: rows, Total: tot,
+	v.Data = reportsData{Name: "revenue", Lang: v.Locale, Month: last.Format("2006-01"), Months: months, Rows: rows, Total: tot,
 		Currency: coach.Currency, Methods: reports.Methods, Links: reportLinks}
 	a.render(c, "reports", v)
 }
@@ -80,7 +89,122 @@ func (a *App) attendanceSheet(c *gin.Context) {
 		return
 	}
 	v.Title = v.T("reports.sheet_title", "Month", v.MonthName(month))
-	v.Data = sheetData{reportsData: reportsData{Lang: v.Locale, Month: month.Format("2006-01"), Currency: coach.Currency},
+	v.Data = sheetData{reportsData: reportsData{Name: "attendance", Lang: v.Locale, Month: month.Format("2006-01"), Currency: coach.Currency},
 		MonthStart: month, Rows: rows, Totals: totals, ClientID: clientID}
 	a.render(c, "attendance", v)
+}
+
+// reportPage is one report's page: its figures, and the months it covers,
+// which its form and its download keep.
+type reportPage struct {
+	reportsData
+	From, To  string // a period's first and last months (2026-01)
+	R         any    // the report, as reports.Service builds it
+	Summaries []string
+	Counts    map[string]int // lines in all, by group, where the page shows the first ones
+}
+
+// report serves the page of report name with what fill reads into it; a
+// bad month or cursor is the error page, in words.
+func (a *App) report(name string, fill func(c *gin.Context, coach auth.Coach, d *reportPage) error) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		coach := coachOf(c)
+		v := a.view(c, "reports")
+		v.Title = v.T("reports.page." + name)
+		d := &reportPage{reportsData: reportsData{Name: name, Lang: v.Locale, Currency: coach.Currency, Links: reportLinks}}
+		if err := fill(c, coach, d); err != nil {
+			a.pages.Fail(c, v, err)
+			return
+		}
+		v.Data = d
+		a.render(c, name, v)
+	}
+}
+
+// period reads a period report's ?from=&to= (twelve months by default).
+func (a *App) period(c *gin.Context, coach auth.Coach, d *reportPage) (reports.Period, error) {
+	p, err := reports.ParsePeriod(c.Query("from"), c.Query("to"), reports.Location(coach), a.Now())
+	if err == nil {
+		d.From, d.To = p.From.Format("2006-01"), p.Last().Format("2006-01")
+	}
+	return p, err
+}
+
+// reportRoutes are the report pages beside the revenue and the sheet.
+func (a *App) reportRoutes(g gin.IRouter) {
+	g.GET("/reports/owed", a.report("owed", func(c *gin.Context, coach auth.Coach, d *reportPage) error {
+		page, err := api.ParsePage(c)
+		if err != nil {
+			return err
+		}
+		d.R, err = a.Reports.Owed(c.Request.Context(), coach, a.Now(), page)
+		return err
+	}))
+	g.GET("/reports/concentration", a.report("concentration", func(c *gin.Context, coach auth.Coach, d *reportPage) error {
+		last, err := reports.ParseMonth(c.Query("month"), reports.Location(coach), a.Now())
+		if err != nil {
+			return err
+		}
+		d.Month = last.Format("2006-01")
+		r, err := a.Reports.Concentration(c.Request.Context(), coach, last)
+		r.Shares = r.Shares[:min(len(r.Shares), pageRows)] // the largest; the download has everyone
+		d.R = r
+		return err
+	}))
+	g.GET("/reports/reliability", a.report("reliability", func(c *gin.Context, coach auth.Coach, d *reportPage) error {
+		p, err := a.period(c, coach, d)
+		if err != nil {
+			return err
+		}
+		r, err := a.Reports.ReliabilityOf(c.Request.Context(), coach.ID, p)
+		r.Clients = r.Clients[:min(len(r.Clients), pageRows)] // the least reliable; the download has everyone
+		for _, cl := range r.Clients {
+			d.Summaries = append(d.Summaries, reports.Summary(d.Lang, cl, r.Threshold))
+		}
+		d.R = r
+		return err
+	}))
+	g.GET("/reports/coach-cancellations", a.report("coach-cancellations", func(c *gin.Context, coach auth.Coach, d *reportPage) error {
+		p, err := a.period(c, coach, d)
+		if err != nil {
+			return err
+		}
+		r, err := a.Reports.CoachCancellations(c.Request.Context(), coach.ID, p)
+		r.Clients = r.Clients[:min(len(r.Clients), pageRows)]
+		d.R = r
+		return err
+	}))
+	g.GET("/reports/payments-due", a.report("payments-due", func(c *gin.Context, coach auth.Coach, d *reportPage) error {
+		r, err := a.Reports.PaymentsDue(c.Request.Context(), coach.ID, a.Now())
+		// Each group's first lines, its count and sum over all of them.
+		d.Counts = map[string]int{"overdue": len(r.Overdue), "failed": len(r.Failed), "upcoming": len(r.Upcoming)}
+		r.Overdue, r.Failed, r.Upcoming = r.Overdue[:min(len(r.Overdue), pageRows)], r.Failed[:min(len(r.Failed), pageRows)],
+			r.Upcoming[:min(len(r.Upcoming), pageRows)]
+		d.R = r
+		return err
+	}))
+	g.GET("/reports/incidents", a.report("incidents", func(c *gin.Context, coach auth.Coach, d *reportPage) error {
+		p, err := a.period(c, coach, d)
+		if err != nil {
+			return err
+		}
+		d.R, err = a.Reports.IncidentsOf(c.Request.Context(), coach.ID, p)
+		return err
+	}))
+}
+
+// pageRows is how many lines a report's page lists where its download
+// lists everyone.
+const pageRows = 50
+
+// postReportSettings saves the reliability threshold the reports flag
+// clients against.
+func (a *App) postReportSettings(c *gin.Context) {
+	n, err := strconv.Atoi(strings.TrimSpace(c.PostForm("reliability_threshold")))
+	if err != nil {
+		err = errs.Field("reliability_threshold", "must be a whole number from 1 to 1000")
+	} else {
+		_, err = a.Reports.SetThreshold(c.Request.Context(), coachOf(c).ID, n)
+	}
+	a.refused(c, "/app/settings", err, "saved", func() { a.settings(c) })
 }

@@ -18,6 +18,7 @@ type settingsData struct {
 	Stripe    string
 	Endpoint  webhooks.EndpointStatus
 	Timezones []string
+	Threshold int // incidents that flag a client in the reliability report (0: no reports here)
 }
 
 // commonZones are offered first; any IANA zone can be typed.
@@ -40,9 +41,16 @@ func (a *App) renderSettings(c *gin.Context, newKey string) {
 		a.pages.Fail(c, v, err)
 		return
 	}
-	v.Title = v.T("settings.title")
-	v.Data = settingsData{Coach: coach, Locales: i18n.Locales, Keys: keys, NewKey: newKey, Stripe: a.StripeMode,
+	d := settingsData{Coach: coach, Locales: i18n.Locales, Keys: keys, NewKey: newKey, Stripe: a.StripeMode,
 		Endpoint: ep, Timezones: commonZones}
+	if a.Reports != nil {
+		if d.Threshold, err = a.Reports.Threshold(ctx, a.DB, coach.ID); err != nil {
+			a.pages.Fail(c, v, err)
+			return
+		}
+	}
+	v.Title = v.T("settings.title")
+	v.Data = d
 	a.render(c, "settings", v)
 }
 

@@ -60,6 +60,9 @@ func TestBrowserEveryPage(t *testing.T) {
 		"session_new": "/app/sessions/new", "session": fmt.Sprintf("/app/sessions/%v", sess["id"]), "anomalies": "/app/anomalies",
 		"offers": "/app/offers", "settings": "/app/settings", "reports": "/app/reports",
 	}
+	for _, r := range []string{"attendance", "owed", "concentration", "reliability", "coach-cancellations", "payments-due", "incidents"} {
+		pages["report-"+r] = "/app/reports/" + r
+	}
 	if anomaly != 0 {
 		pages["anomaly"] = fmt.Sprintf("/app/anomalies/%d", anomaly)
 	} else {

@@ -86,6 +86,16 @@ func BenchmarkCoachPages(b *testing.B) {
 		{"session_new", "/app/sessions/new"},
 		{"anomalies", "/app/anomalies"},
 		{"settings", "/app/settings"},
+		// The reports' pages, over the same 10,000 clients (the reports'
+		// own bench, on a million ledger entries, is in reports/).
+		{"reports", "/app/reports"},
+		{"report_attendance", "/app/reports/attendance"},
+		{"report_owed", "/app/reports/owed"},
+		{"report_concentration", "/app/reports/concentration"},
+		{"report_reliability", "/app/reports/reliability"},
+		{"report_coach_cancellations", "/app/reports/coach-cancellations"},
+		{"report_payments_due", "/app/reports/payments-due"},
+		{"report_incidents", "/app/reports/incidents"},
 	} {
 		b.Run(p.name, func(b *testing.B) {
 			var took []time.Duration

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/url"
@@ -12,6 +14,7 @@ import (
 	"time"
 
 	"carnet/internal/auth"
+	"carnet/internal/i18n"
 	"carnet/reports"
 )
 
@@ -321,6 +324,55 @@ func TestReportsAddUpToTheRows(t *testing.T) {
 		t.Fatalf("held %v, anomalies hold %d", due["anomalies"], held)
 	}
 
+	// 8. The coach's pages say the same, in French, behind the web session.
+	cookie := "carnet_session=" + coachSession(t, a, key)
+	show := func(path string, want ...string) {
+		t.Helper()
+		r := a.do("GET", path, "", nil, "Cookie", cookie)
+		body := html.UnescapeString(string(r.Body))
+		for _, w := range want {
+			if r.Status != 200 || !strings.Contains(body, w) {
+				t.Errorf("%s: %d, no %q in\n%s", path, r.Status, w, body)
+			}
+		}
+	}
+	livePacks := a.count(`SELECT count(*) FROM packs WHERE coach_id = $1 AND status IN ('active', 'overdue')
+		AND valid_until > $2 AND (kind = 'period' OR sessions_remaining > 0)`, coachID, a.clock())
+	show("/app/reports/owed", fmt.Sprintf("%s (%d séances, %d packs)", i18n.Money(left*4500, "EUR", "fr"), left, livePacks),
+		"Léa Dupré", "Ana", "=Marc")
+	show("/app/reports/concentration", i18n.Percent(45000/float64(received-refunded), "fr"),
+		"3 clients dépassent 10 % de votre chiffre d'affaires.", "⚠ signalé", "Encaissé net sur douze mois : "+i18n.Money(received-refunded, "EUR", "fr")+", de 3 clients.")
+	show("/app/reports/reliability?from=2026-10&to=2026-11", "Votre seuil : 1 incident sur la période.",
+		"Léa Dupré : 1 annulation tardive, 0 absence, 0 paiement échoué et 0 paiement en retard sur la période. Cela atteint votre seuil de 1 incident.")
+	show("/app/reports/coach-cancellations?from=2026-10&to=2026-10",
+		"vous avez annulé 1 réservation sur 6 (16,7 %)",
+		"vos clients ont annulé 1 sur 1 séance suivante (100,0 %), contre "+i18n.Percent(after["usual_rate"].(float64), "fr")+" d'habitude")
+	heldWords := "Aucune anomalie ouverte ne retient d'argent."
+	if held > 0 {
+		heldWords = i18n.Money(held, "EUR", "fr")
+	}
+	show("/app/reports/payments-due", "Échouées", "1 mensualité, 150,00 € en tout.", heldWords)
+	show("/app/reports/incidents", "Rien sur cette période.")
+	// A bad month is a sentence, and a 400.
+	if r := a.do("GET", "/app/reports/reliability?from=2026-13", "", nil, "Cookie", cookie); r.Status != 400 ||
+		!strings.Contains(html.UnescapeString(string(r.Body)), "Vérifiez ce champ : Du mois.") {
+		t.Fatalf("month 13 on the page: %d %s", r.Status, r.Body)
+	}
+	// The threshold is set in the settings; a bad one changes nothing.
+	form := func(n string) reply {
+		return a.do("POST", "/app/settings/reports", "", url.Values{"form": {"reports"}, "reliability_threshold": {n}}.Encode(),
+			"Content-Type", "application/x-www-form-urlencoded", "Cookie", cookie, "Origin", a.base)
+	}
+	if r := form("zéro"); r.Status != 400 || !strings.Contains(string(r.Body), `value="zéro"`) ||
+		a.count(`SELECT reliability_threshold FROM report_settings WHERE coach_id = $1`, coachID) != 1 {
+		t.Fatalf("a bad threshold: %d %s", r.Status, r.Body)
+	}
+	if r := form("4"); r.Status != 200 || // redirected back to the settings, which show it
+		!strings.Contains(string(r.Body), `id="reliability_threshold" name="reliability_threshold" type="number" min="1" max="1000" inputmode="numeric" value="4"`) || a.count(`SELECT reliability_threshold FROM report_settings WHERE coach_id = $1`, coachID) != 4 {
+		t.Fatalf("threshold 4: %d %s", r.Status, r.Body)
+	}
+	show("/app/reports/reliability?from=2026-10&to=2026-11", "Votre seuil : 4 incidents sur la période.")
+
 	// Folding the coach's monthly figures changes nothing a coach reads.
 	unfolded := [2]string{jsonString(a.must(200, "GET", "/v1/reports/revenue", key, nil)),
 		jsonString(a.must(200, "GET", "/v1/reports/coach-cancellations?from=2026-10&to=2026-11", key, nil))}
@@ -406,11 +458,20 @@ func TestIncidentCost(t *testing.T) {
 	value := a.sum(`SELECT sum(l.value_amount) FROM ledger_entries l JOIN goodwill_grants g ON g.id = l.goodwill_grant_id
 		WHERE g.session_id = $1`, jnum(s["id"]))
 	if jnum(one["value_given"]) != value || value != 9*8200 || jnum(one["minutes_given"]) != 9*30+9*45 ||
-		jnum(one["sessions_given"]) != 9 || one["session_title"] != "Groupe" {
+		jnum(one["sessions_given"]) != 9 || one["session_title"] != "Groupe" || jnum(one["clients"]) != 9 {
 		t.Fatalf("the incident's cost: %v (ledger value %d)", one, value)
 	}
 	if r := a.do("GET", "/v1/reports/incidents?format=csv", key, nil); r.Status != 200 || !strings.Contains(string(r.Body), "Coupure de courant") {
 		t.Fatalf("incidents CSV: %d %s", r.Status, r.Body)
+	}
+	// The coach's page: the session, its cost in value and time.
+	r := a.do("GET", "/app/reports/incidents", "", nil, "Cookie", "carnet_session="+coachSession(t, a, key))
+	body := html.UnescapeString(string(r.Body))
+	for _, w := range []string{"Groupe", "Coupure de courant pendant la séance", "9 clients",
+		"Sur la période : " + i18n.Money(value, "EUR", "fr") + " offerts et 675 minutes de votre temps."} {
+		if r.Status != 200 || !strings.Contains(body, w) {
+			t.Errorf("incidents page: %d, no %q in\n%s", r.Status, w, body)
+		}
 	}
 	// The free pack of her own keeps the ledger true.
 	if out, err := runCmd(t, a.m.DatabaseURL, "verify"); err != nil {

@@ -91,6 +91,16 @@ var dayNames = map[string][7]string{
 	"en": {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"},
 }
 
+// Percent writes a share (0..1) for people, to one decimal: "33,3 %" in
+// fr and es (a comma, a space before the sign), "33.3%" in en.
+func Percent(share float64, locale string) string {
+	n := strconv.FormatFloat(share*100, 'f', 1, 64)
+	if Norm(locale) == "en" {
+		return n + "%"
+	}
+	return strings.Replace(n, ".", ",", 1) + " %"
+}
+
 // Date writes a day for people: "2 mars 2026", "2 de marzo de 2026",
 // "March 2, 2026". Pass t in the coach's time zone.
 func Date(t time.Time, locale string) string {

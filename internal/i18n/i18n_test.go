@@ -91,6 +91,21 @@ func TestMoney(t *testing.T) {
 	}
 }
 
+func TestPercent(t *testing.T) {
+	for _, c := range []struct {
+		share  float64
+		locale string
+		want   string
+	}{
+		{1.0 / 3, "fr", "33,3 %"}, {1.0 / 3, "es", "33,3 %"}, {1.0 / 3, "en", "33.3%"},
+		{0.1, "fr", "10,0 %"}, {1, "en", "100.0%"}, {0, "xx", "0,0 %"},
+	} {
+		if got := Percent(c.share, c.locale); got != c.want {
+			t.Errorf("Percent(%v, %s) = %q, want %q", c.share, c.locale, got, c.want)
+		}
+	}
+}
+
 func TestDates(t *testing.T) {
 	d := time.Date(2026, 3, 2, 14, 30, 0, 0, time.UTC)
 	for locale, want := range map[string][4]string{
