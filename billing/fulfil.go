@@ -39,6 +39,7 @@ type payment struct {
 	Customer      string
 	Method        string // card, sepa_debit, paypal, other; "" unknown (PaidWith)
 	At            time.Time
+	payFirst      bool // an upfront payment: it pays the pack's single installment
 }
 
 func unixTime(sec int64, fallback time.Time) time.Time {

@@ -39,23 +39,72 @@ func findPack(ctx context.Context, tx *sqlx.Tx, column, stripeID string, meta ma
 	return &refs[0], nil
 }
 
-func (s *Service) recordPayment(ctx context.Context, tx *sqlx.Tx, p payment) error {
-	if len(p.Currency) != 3 || p.ObjectID == "" {
-		return nil // not money we can account for: the event itself is kept
+// linkPack is findPack for an effect that links the pack to what Stripe
+// says (set, with its arguments from $3): one UPDATE finds the pack, locks
+// it and links it, where a lock, an update and a read again were three
+// round trips. Column values are unique, so the pack found is findPack's.
+// When unless (an SQL condition over the same arguments, checked in the
+// same statement) holds, nothing is found or locked, and skipped is true.
+func linkPack(ctx context.Context, tx *sqlx.Tx, column, stripeID string, meta map[string]string, unless, set string,
+	args ...any) (p *packRef, skipped bool, err error) {
+	var metaID *int64
+	if id, err := strconv.ParseInt(meta["carnet_pack_id"], 10, 64); err == nil {
+		metaID = &id
 	}
+	var refs []struct {
+		Skipped bool `db:"skipped"`
+		packRef
+	}
+	if err := tx.SelectContext(ctx, &refs, `WITH skip AS (SELECT `+unless+` AS skip),
+	linked AS (UPDATE packs SET `+set+`
+		WHERE NOT (SELECT skip FROM skip) AND id = coalesce((SELECT id FROM packs WHERE `+column+` = nullif($1, '') LIMIT 1), $2)
+		RETURNING id, coach_id, client_id, plan, status, stripe_subscription_id)
+	SELECT false AS skipped, * FROM linked
+	UNION ALL SELECT true, 0, 0, 0, '', '', NULL FROM skip WHERE skip`, append([]any{stripeID, metaID}, args...)...); err != nil {
+		return nil, false, err
+	}
+	if len(refs) == 0 || refs[0].Skipped {
+		return nil, len(refs) == 1, nil
+	}
+	touch(ctx, refs[0].ID)
+	return &refs[0].packRef, false, nil
+}
+
+// recordPayment writes what Stripe reports in one statement (data-modifying
+// CTEs, a round trip each saved while the pack is locked): an upfront
+// payment's single installment marked paid (payFirst), the payment row, and
+// for a pack's successful charge the refunds and disputes that came first
+// given to its pack (see linkReversals). The three touch different rows.
+func (s *Service) recordPayment(ctx context.Context, tx *sqlx.Tx, p payment) error {
 	var coachID, packID *int64
 	if p.Pack != nil {
 		coachID, packID = &p.Pack.CoachID, &p.Pack.ID
 	}
+	if len(p.Currency) != 3 || p.ObjectID == "" {
+		// Not money we can account for: the event itself is kept (and an
+		// upfront pack's installment is paid all the same).
+		if p.payFirst && packID != nil {
+			_, err := tx.ExecContext(ctx, `UPDATE installments SET status = 'paid', paid_at = coalesce(paid_at, $2)
+				WHERE pack_id = $1 AND seq = 1`, *packID, p.At)
+			return err
+		}
+		return nil
+	}
+	reversals := p.Pack != nil && p.Kind == "charge" && p.Status == "succeeded"
 	var row struct {
 		ID     int64   `db:"id"`
 		Method *string `db:"method"`
 	}
-	err := tx.GetContext(ctx, &row, `INSERT INTO payments (coach_id, pack_id, installment_id, kind, status, amount, currency,
+	err := tx.GetContext(ctx, &row, `WITH inst AS (UPDATE installments SET status = 'paid', paid_at = coalesce(paid_at, $12)
+		WHERE $16 AND pack_id = $2 AND seq = 1 RETURNING id),
+	reversals AS (UPDATE payments SET pack_id = $2, coach_id = $1 WHERE $17 AND pack_id IS NULL
+		AND kind IN ('refund', 'dispute') AND (stripe_charge_id = nullif($8, '') OR stripe_payment_intent_id = nullif($9, '')
+			OR stripe_invoice_id = nullif($10, '')))
+	INSERT INTO payments (coach_id, pack_id, installment_id, kind, status, amount, currency,
 		stripe_charge_id, stripe_payment_intent_id, stripe_invoice_id, stripe_object_id, occurred_at, stripe_customer_id,
 		stripe_subscription_id, method)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, nullif($8, ''), nullif($9, ''), nullif($10, ''), $11, $12, nullif($13, ''), nullif($14, ''),
-			nullif($15, ''))
+		VALUES ($1, $2, coalesce((SELECT id FROM inst), $3), $4, $5, $6, $7, nullif($8, ''), nullif($9, ''), nullif($10, ''), $11, $12,
+			nullif($13, ''), nullif($14, ''), nullif($15, ''))
 		ON CONFLICT (stripe_object_id) DO UPDATE SET amount = greatest(payments.amount, excluded.amount),
 			-- A dispute's outcome stays (as does a remedy row of a release
 			-- before 00011); an older, smaller report of the same refund
@@ -75,7 +124,7 @@ func (s *Service) recordPayment(ctx context.Context, tx *sqlx.Tx, p payment) err
 			pack_id = coalesce(payments.pack_id, excluded.pack_id), coach_id = coalesce(payments.coach_id, excluded.coach_id)
 		RETURNING id, method`,
 		coachID, packID, p.InstallmentID, p.Kind, p.Status, p.Amount, strings.ToUpper(string(p.Currency)),
-		p.Charge, p.Intent, p.Invoice, p.ObjectID, p.At, p.Customer, p.Subscription, p.Method)
+		p.Charge, p.Intent, p.Invoice, p.ObjectID, p.At, p.Customer, p.Subscription, p.Method, p.payFirst && packID != nil, reversals)
 	touchPayment(ctx, p.ObjectID)
 	if err != nil {
 		return err
@@ -86,10 +135,10 @@ func (s *Service) recordPayment(ctx context.Context, tx *sqlx.Tx, p payment) err
 			return err
 		}
 	}
-	if p.Pack == nil || p.Kind != "charge" || p.Status != "succeeded" {
+	if !reversals {
 		return nil
 	}
-	return s.linkReversals(ctx, tx, p.Pack, p.Charge, p.Intent, p.Invoice)
+	return s.endIfReversed(ctx, tx, p.Pack)
 }
 
 // linkReversals gives a charge's refunds and disputes that came first, when
@@ -134,13 +183,20 @@ func (s *Service) CheckoutCompleted(ctx context.Context, tx *sqlx.Tx, cs *stripe
 			return err
 		}
 	}
-	p, err := findPack(ctx, tx, "stripe_checkout_session_id", cs.ID, cs.Metadata)
-	if err != nil {
-		return err
-	}
 	intent := ""
 	if cs.PaymentIntent != nil {
 		intent = cs.PaymentIntent.ID
+	}
+	var consent *time.Time // Stripe's record of the terms the client accepted
+	if cs.Consent != nil && cs.Consent.TermsOfService == stripe.CheckoutSessionConsentTermsOfServiceAccepted {
+		consent = &at
+	}
+	p, _, err := linkPack(ctx, tx, "stripe_checkout_session_id", cs.ID, cs.Metadata, "false",
+		`stripe_checkout_session_id = coalesce(stripe_checkout_session_id, $3),
+		stripe_payment_intent_id = coalesce(stripe_payment_intent_id, nullif($4, '')),
+		terms_accepted_at = coalesce(terms_accepted_at, $5)`, cs.ID, intent, consent)
+	if err != nil {
+		return err
 	}
 	paid := cs.PaymentStatus == stripe.CheckoutSessionPaymentStatusPaid
 	method := PaidWith("", cs.PaymentMethodTypes)
@@ -159,16 +215,6 @@ func (s *Service) CheckoutCompleted(ctx context.Context, tx *sqlx.Tx, cs *stripe
 	if cs.Subscription != nil {
 		sub = cs.Subscription.ID
 	}
-	var consent *time.Time // Stripe's record of the terms the client accepted
-	if cs.Consent != nil && cs.Consent.TermsOfService == stripe.CheckoutSessionConsentTermsOfServiceAccepted {
-		consent = &at
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE packs SET stripe_checkout_session_id = coalesce(stripe_checkout_session_id, $2),
-		stripe_payment_intent_id = coalesce(stripe_payment_intent_id, nullif($3, '')),
-		terms_accepted_at = coalesce(terms_accepted_at, $4) WHERE id = $1`,
-		p.ID, cs.ID, intent, consent); err != nil {
-		return err
-	}
 	if sub != "" {
 		if err := s.linkSubscription(ctx, tx, p.ID, sub, 0); err != nil {
 			return err
@@ -183,18 +229,17 @@ func (s *Service) CheckoutCompleted(ctx context.Context, tx *sqlx.Tx, cs *stripe
 // confirm activates a pack whose first payment is in; an upfront payment also
 // settles its single installment.
 func (s *Service) confirm(ctx context.Context, tx *sqlx.Tx, p *packRef, upfront bool, amount int64, cur stripe.Currency, charge, intent, objectID, method string, at time.Time) error {
-	if _, _, err := packs.ActivatePack(ctx, tx, p.CoachID, p.ID, at); err != nil {
-		return err
+	// A pack's status never goes back to pending: one the lock found past
+	// it is not read again to be found active.
+	if p.Status == packs.StatusPending {
+		if _, _, err := packs.ActivatePack(ctx, tx, p.CoachID, p.ID, at); err != nil {
+			return err
+		}
 	}
 	if !upfront {
 		return nil
 	}
-	var inst *int64
-	if err := tx.GetContext(ctx, &inst, `UPDATE installments SET status = 'paid', paid_at = coalesce(paid_at, $2)
-		WHERE pack_id = $1 AND seq = 1 RETURNING id`, p.ID, at); err != nil && !db.NoRows(err) {
-		return err
-	}
-	return s.recordPayment(ctx, tx, payment{Pack: p, InstallmentID: inst, Kind: "charge", Status: "succeeded",
+	return s.recordPayment(ctx, tx, payment{Pack: p, payFirst: true, Kind: "charge", Status: "succeeded",
 		Amount: amount, Currency: cur, Charge: charge, Intent: intent, ObjectID: objectID, Method: method, At: at})
 }
 
@@ -511,16 +556,14 @@ func (s *Service) PaymentIntentSucceeded(ctx context.Context, tx *sqlx.Tx, pi *s
 		return nil // an installment (see its invoice) or a fee (ChargeFee records it)
 	}
 	method := intentMethod(pi)
-	var known bool
-	if err := tx.GetContext(ctx, &known, `SELECT EXISTS (SELECT 1 FROM payments WHERE stripe_payment_intent_id = $1
-		AND kind = 'charge' AND pack_id IS NOT NULL AND stripe_invoice_id IS NOT NULL)`, pi.ID); err != nil || known {
+	// Unless it is an installment its invoice already recorded.
+	p, known, err := linkPack(ctx, tx, "stripe_payment_intent_id", pi.ID, pi.Metadata,
+		`EXISTS (SELECT 1 FROM payments WHERE stripe_payment_intent_id = $3 AND kind = 'charge' AND pack_id IS NOT NULL
+			AND stripe_invoice_id IS NOT NULL)`, `stripe_payment_intent_id = coalesce(stripe_payment_intent_id, $3)`, pi.ID)
+	if err != nil || known {
 		if err == nil {
 			err = setMethod(ctx, tx, "", pi.ID, method) // what its invoice did not say
 		}
-		return err // an installment its invoice already recorded
-	}
-	p, err := findPack(ctx, tx, "stripe_payment_intent_id", pi.ID, pi.Metadata)
-	if err != nil {
 		return err
 	}
 	charge := ""
@@ -558,10 +601,6 @@ func (s *Service) PaymentIntentSucceeded(ctx context.Context, tx *sqlx.Tx, pi *s
 		return s.recordPayment(ctx, tx, payment{Kind: "charge", Status: status, Amount: pi.AmountReceived,
 			Currency: pi.Currency, Charge: charge, Intent: pi.ID, ObjectID: pi.ID, Customer: customerID(pi.Customer),
 			Method: method, At: at})
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE packs SET stripe_payment_intent_id = coalesce(stripe_payment_intent_id, $2)
-		WHERE id = $1`, p.ID, pi.ID); err != nil {
-		return err
 	}
 	return s.confirm(ctx, tx, p, true, pi.AmountReceived, pi.Currency, charge, pi.ID, pi.ID, method, at)
 }

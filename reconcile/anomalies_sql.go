@@ -104,19 +104,31 @@ var anomalyCols = db.Columns[Anomaly]("")
 // partyColumns are the coach's language and time zone, for every query that loads a party.
 const partyColumns = "coach_locale(co.id) AS coach_locale, co.timezone AS coach_tz"
 
-func loadPlan(ctx context.Context, tx *sqlx.Tx, packID int64) (Plan, party, error) {
+// loadPlan reads a pack's plan and party in one statement: the installments
+// and payments come as JSON arrays whose keys are Expected's and Observed's
+// field names (one round trip, not three, while the pack is locked), with
+// whether the pack has an open anomaly.
+func loadPlan(ctx context.Context, tx *sqlx.Tx, packID int64) (loaded, error) {
 	var p Plan
-	var who party
 	var row struct {
-		Plan      string       `db:"plan"`
-		Status    packs.Status `db:"status"`
-		Remaining int          `db:"sessions_remaining"`
-		Grace     int          `db:"grace_days"`
-		Written   int          `db:"written_off"`
+		AnyOpen      bool         `db:"any_open"`
+		Plan         string       `db:"plan"`
+		Status       packs.Status `db:"status"`
+		Remaining    int          `db:"sessions_remaining"`
+		Grace        int          `db:"grace_days"`
+		Written      int          `db:"written_off"`
+		Installments []byte       `db:"installments"`
+		Payments     []byte       `db:"payments"`
 		party
 	}
 	err := tx.GetContext(ctx, &row, `SELECT p.plan, p.status, p.sessions_remaining, coalesce(cv.grace_days, 7) AS grace_days,
 		(SELECT coalesce(-sum(delta), 0) FROM ledger_entries WHERE pack_id = p.id AND kind = 'refund_reversal') AS written_off,
+		(SELECT json_agg(json_build_object('ID', id, 'Seq', seq, 'DueAt', due_at, 'Amount', amount, 'Currency', currency,
+			'Status', status) ORDER BY seq) FROM installments WHERE pack_id = p.id) AS installments,
+		(SELECT json_agg(json_build_object('ID', id, 'Kind', kind, 'Status', status, 'Amount', amount, 'Currency', currency,
+			'InstallmentID', installment_id, 'ObjectID', stripe_object_id, 'Charge', stripe_charge_id,
+			'Intent', stripe_payment_intent_id, 'At', occurred_at) ORDER BY occurred_at, id) FROM payments WHERE pack_id = p.id) AS payments,
+		EXISTS (SELECT 1 FROM anomalies WHERE pack_id = p.id AND state = 'open') AS any_open,
 		p.coach_id, p.client_id, co.email AS coach_email, co.name AS coach_name, c.email AS client_email,
 		c.name AS client_name, c.locale, o.name AS offer, p.currency, coalesce(cv.auto_refund_excess, false) AS auto_refund,
 		`+partyColumns+`
@@ -124,16 +136,21 @@ func loadPlan(ctx context.Context, tx *sqlx.Tx, packID int64) (Plan, party, erro
 		JOIN offers o ON o.id = p.offer_id LEFT JOIN charter_versions cv ON cv.id = p.charter_version_id
 		WHERE p.id = $1`, packID)
 	if err != nil {
-		return p, who, err
+		return loaded{}, err
 	}
 	p = Plan{PackID: packID, Plan: row.Plan, Status: row.Status, Remaining: row.Remaining, WrittenOff: row.Written, GraceDays: row.Grace}
-	if err := tx.SelectContext(ctx, &p.Installments, `SELECT id, seq, due_at, amount, currency, status
-		FROM installments WHERE pack_id = $1 ORDER BY seq`, packID); err != nil {
-		return p, who, err
+	// No rows: NULL, and the list stays nil as a query's would.
+	for _, l := range []struct {
+		src []byte
+		dst any
+	}{{row.Installments, &p.Installments}, {row.Payments, &p.Payments}} {
+		if l.src != nil {
+			if err := json.Unmarshal(l.src, l.dst); err != nil {
+				return loaded{}, fmt.Errorf("pack %d plan: %w", packID, err)
+			}
+		}
 	}
-	err = tx.SelectContext(ctx, &p.Payments, `SELECT id, kind, status, amount, currency, installment_id, stripe_object_id,
-		stripe_charge_id, stripe_payment_intent_id, occurred_at FROM payments WHERE pack_id = $1 ORDER BY occurred_at, id`, packID)
-	return p, row.party, err
+	return loaded{plan: p, who: row.party, anyOpen: row.AnyOpen}, nil
 }
 
 // EndIfReversed ends the pack when its refunds and disputes say so (Ends).
@@ -141,24 +158,27 @@ func loadPlan(ctx context.Context, tx *sqlx.Tx, packID int64) (Plan, party, erro
 // or the charge they reverse, so that the rest of the event sees the pack
 // as it now is; the caller holds the pack's row lock.
 func (r *Reconciler) EndIfReversed(ctx context.Context, tx *sqlx.Tx, packID int64) error {
-	plan, who, err := loadPlan(ctx, tx, packID)
+	l, err := loadPlan(ctx, tx, packID)
 	if err != nil {
 		return err
 	}
-	end, ok := Ends(plan)
+	end, ok := Ends(l.plan)
 	if !ok {
 		// Within an event this is the pack as the effect leaves it: the
 		// event's check (CheckLocked) takes it instead of reading it again.
-		billing.TouchedOf(ctx).Keep(packID, loaded{plan, who})
+		billing.TouchedOf(ctx).Keep(packID, l)
 		return nil
 	}
-	return r.Billing.EndReversed(ctx, tx, packID, plan.Plan, end.Reason, end.At)
+	return r.Billing.EndReversed(ctx, tx, packID, l.plan.Plan, end.Reason, end.At)
 }
 
-// loaded is a plan and its party, as loadPlan read them.
+// loaded is a plan and its party, as loadPlan read them. anyOpen: the pack
+// had an open anomaly; only CheckLocked opens one with a pack, under the
+// pack's lock, so without one and nothing found there is nothing to close.
 type loaded struct {
-	plan Plan
-	who  party
+	plan    Plan
+	who     party
+	anyOpen bool
 }
 
 // OpenUnmatched opens an anomaly for each payment that belongs to no pack
@@ -216,14 +236,17 @@ func (r *Reconciler) CheckLocked(ctx context.Context, tx *sqlx.Tx, packID int64)
 	now := r.Now().UTC()
 	kept, _ := billing.TouchedOf(ctx).Kept(packID)
 	l, ok := kept.(loaded)
-	plan, who := l.plan, l.who
 	if !ok {
 		var err error
-		if plan, who, err = loadPlan(ctx, tx, packID); err != nil {
+		if l, err = loadPlan(ctx, tx, packID); err != nil {
 			return err
 		}
 	}
+	plan, who := l.plan, l.who
 	findings := Detect(plan, now)
+	if len(findings) == 0 && !l.anyOpen {
+		return nil // nothing to open, nothing open to close
+	}
 	found := map[string]bool{}
 	for _, f := range findings {
 		found[f.Cause] = true
@@ -367,25 +390,16 @@ func openUnmatched(ctx context.Context, tx *sqlx.Tx, base string, now time.Time,
 		linked = "a.cause_key = 'unmatched:' || p.stripe_object_id AND " + linked + scope
 		args = append(args, pq.Array(objectIDs))
 	}
-	// A payment its invoice claimed after all (a delivery late by more than
-	// the window) was never unmatched.
-	if _, err := tx.ExecContext(ctx, `UPDATE anomalies a SET state = 'resolved', resolved_by = 'carnet',
-		resolution = 'paired with its invoice', closed_at = $2, updated_at = $2
-		FROM payments p WHERE a.kind = $1 AND a.state = 'open' AND `+linked+`
-			AND p.status = 'paired'`, args...); err != nil {
-		return err
-	}
-	// Nor was one that found its pack once Carnet knew the pack (an invoice
-	// paid before its checkout completed); one being refunded stays as it is.
-	if _, err := tx.ExecContext(ctx, `UPDATE anomalies a SET state = 'resolved', resolved_by = 'carnet',
-		resolution = 'linked to its pack', coach_id = k.coach_id, pack_id = k.id, client_id = k.client_id,
-		closed_at = $2, updated_at = $2
-		FROM payments p JOIN packs k ON k.id = p.pack_id WHERE a.kind = $1 AND a.state = 'open' AND a.refunding_at IS NULL
-			AND `+linked, args...); err != nil {
-		return err
-	}
-	// One statement opens them all and reads who is told of each: a
-	// payment by no known client is listed for whoever runs Carnet.
+	// One statement, so an event's check is one round trip: the two
+	// closings and the opening are data-modifying CTEs. A payment its
+	// invoice claimed after all (a delivery late by more than the window)
+	// was never unmatched; nor was one that found its pack once Carnet knew
+	// the pack (an invoice paid before its checkout completed), unless
+	// paired (the first closing's: the CTEs see one snapshot, so the second
+	// leaves it out); one being refunded stays as it is. The opening reads
+	// who is told of each: a payment by no known client is listed for
+	// whoever runs Carnet. It is disjoint from the closings (it only
+	// inserts, for payments without an anomaly).
 	var opened []struct {
 		ID       int64           `db:"id"`
 		Evidence json.RawMessage `db:"evidence"`
@@ -393,7 +407,16 @@ func openUnmatched(ctx context.Context, tx *sqlx.Tx, base string, now time.Time,
 		party
 	}
 	window := "$" + fmt.Sprint(len(args)+1)
-	if err := tx.SelectContext(ctx, &opened, `WITH opened AS (INSERT INTO anomalies (coach_id, client_id, kind, cause_key,
+	if err := tx.SelectContext(ctx, &opened, `WITH paired AS (UPDATE anomalies a SET state = 'resolved', resolved_by = 'carnet',
+		resolution = 'paired with its invoice', closed_at = $2, updated_at = $2
+		FROM payments p WHERE a.kind = $1 AND a.state = 'open' AND `+linked+`
+			AND p.status = 'paired' RETURNING a.id),
+	linked AS (UPDATE anomalies a SET state = 'resolved', resolved_by = 'carnet',
+		resolution = 'linked to its pack', coach_id = k.coach_id, pack_id = k.id, client_id = k.client_id,
+		closed_at = $2, updated_at = $2
+		FROM payments p JOIN packs k ON k.id = p.pack_id WHERE a.kind = $1 AND a.state = 'open' AND a.refunding_at IS NULL
+			AND `+linked+` AND p.status <> 'paired' RETURNING a.id),
+	opened AS (INSERT INTO anomalies (coach_id, client_id, kind, cause_key,
 		evidence, excess_amount, currency, refunds, opened_at, updated_at)
 		SELECT c.coach_id, c.id, $1, 'unmatched:' || p.stripe_object_id,
 			jsonb_build_object('payment_id', p.id, 'stripe_id', p.stripe_object_id, 'amount', p.amount,
