@@ -75,7 +75,41 @@ func outcomeFacts(ctx context.Context, tx *sqlx.Tx, coachID, bookingID int64, as
 	for _, c := range charters {
 		f.Charters[c.ID] = c
 	}
-	return b, f, nil
+	return b, f, recountWeeks(ctx, tx, coachID, f.Packs, b.StartsAt)
+}
+
+// recountWeeks counts again, once the packs are locked, each capped period
+// pack's sessions in the week of at. The locking statement counted them in
+// its snapshot, taken before it waited for another outcome on the same
+// pack: it would not see that one's entry, and the cap would be passed.
+// Only a capped period pack pays this second statement.
+func recountWeeks(ctx context.Context, tx *sqlx.Tx, coachID int64, states []PackState, at time.Time) error {
+	var ids []int64
+	for _, p := range states {
+		if p.Kind == KindPeriod && p.WeeklyCap != nil {
+			ids = append(ids, p.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	var counts []struct {
+		ID    int64 `db:"id"`
+		Count int   `db:"week_count"`
+	}
+	if err := tx.SelectContext(ctx, &counts, `SELECT p.id, `+weekCount("$3")+` AS week_count
+		FROM packs p JOIN coaches c ON c.id = p.coach_id WHERE p.coach_id = $1 AND p.id = ANY($2)`,
+		coachID, pq.Array(ids), at); err != nil {
+		return err
+	}
+	for _, c := range counts {
+		for i := range states {
+			if states[i].ID == c.ID {
+				states[i].WeekCount = c.Count
+			}
+		}
+	}
+	return nil
 }
 
 // RecordOutcome settles a booking exactly once: lock, load plain values,

@@ -677,3 +677,72 @@ func TestUnchargedOutcomesNameNoPack(t *testing.T) {
 		t.Errorf("balance %d, want 4: only the attendance counts", left)
 	}
 }
+
+// Two outcomes on one capped period pack at once: the second waits for the
+// first's lock, and must then see the first's entry, or the cap is passed.
+// The first is held open by hand so that the second surely waits.
+func TestWeeklyCapHoldsUnderConcurrentOutcomes(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	c := w.client("cap")
+	months, capn, price := 1, 1, int64(9000)
+	o, err := w.s.CreateOffer(context.Background(), w.coach, OfferInput{Name: "month", Kind: KindPeriod, Months: &months, WeeklyCap: &capn, PriceAmount: &price})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := w.s.RecordManualPack(context.Background(), w.coach, c.ID, ManualPackInput{OfferID: o.ID, Method: "cash"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.setNow(time.Date(2026, 11, 14, 12, 0, 0, 0, time.UTC))
+	monday := time.Date(2026, 11, 9, 9, 0, 0, 0, time.UTC)
+	first, second := w.session(monday, c.ID).Bookings[0], w.session(monday.AddDate(0, 0, 1), c.ID).Bookings[0]
+
+	// The first outcome, as a concurrent request would write it, not yet
+	// committed: the pack locked, its entry written.
+	ctx := context.Background()
+	held, err := w.s.DB.BeginTxx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = held.Rollback() }()
+	var pid int
+	if err := held.Get(&pid, `SELECT pg_backend_pid()`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := held.Exec(`SELECT 1 FROM packs WHERE id = $1 FOR UPDATE`, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := held.Exec(`INSERT INTO ledger_entries (coach_id, client_id, pack_id, booking_id, kind, delta, created_at)
+		VALUES ($1, $2, $3, $4, 'attended', 0, $5)`, w.coach.ID, c.ID, p.ID, first.ID, w.clock()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := held.Exec(`UPDATE bookings SET outcome = 'attended', outcome_at = $2, pack_id = $3 WHERE id = $1`,
+		first.ID, w.clock(), p.ID); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := w.outcome(second.ID, Attended); done <- err }()
+	// Until the second waits on the first's lock (what PostgreSQL says).
+	waiting := false
+	for i := 0; i < 1000 && !waiting; i++ {
+		time.Sleep(10 * time.Millisecond)
+		if err := w.s.DB.Get(&waiting, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+			WHERE $1 = ANY(pg_blocking_pids(pid)))`, pid); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !waiting {
+		t.Fatal("the second outcome never waited for the first's lock")
+	}
+	if err := held.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; errs.CodeOf(err) != "insufficient_balance" {
+		t.Fatalf("the second session of a week capped at one: %v", err)
+	}
+	var counted int
+	if err := w.s.DB.Get(&counted, `SELECT count(*) FROM ledger_entries WHERE pack_id = $1 AND kind = 'attended'`, p.ID); err != nil || counted != 1 {
+		t.Fatalf("%d sessions counted in a week capped at one (%v)", counted, err)
+	}
+}
