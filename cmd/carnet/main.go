@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	_ "time/tzdata" // coach time zones must load on machines without tzdata
 )
@@ -61,6 +62,7 @@ func run(ctx context.Context, cfg Config, args []string, stdout, stderr io.Write
 	m := &Main{Config: cfg, Log: log}
 	switch args[0] {
 	case "serve":
+		softMemoryLimit()
 		if err := m.Run(ctx); err != nil {
 			return err
 		}
@@ -85,4 +87,17 @@ func run(ctx context.Context, cfg Config, args []string, stdout, stderr io.Write
 		return nil
 	}
 	return usageError(fmt.Sprintf("unknown command %q\n\n%s", args[0], usage))
+}
+
+// defaultMemoryLimit is the Go heap the collector aims to stay under when
+// GOMEMLIMIT does not say: with GOGC's default alone the heap doubles
+// before each collection, and under the bench's loads resident memory
+// peaked at 63–69 MiB (55 MiB with this limit, the same throughput). It
+// is soft: a larger live heap is still served, at more collection work.
+const defaultMemoryLimit = 32 << 20
+
+func softMemoryLimit() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
 }
