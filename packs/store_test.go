@@ -74,6 +74,23 @@ func (w *world) pack(clientID int64, n int) Pack {
 	return p
 }
 
+// periodPack sells the client a month capped at weekCap sessions a week,
+// paid by hand now.
+func (w *world) periodPack(clientID int64, weekCap int) Pack {
+	w.t.Helper()
+	months, price := 1, int64(9000)
+	o, err := w.s.CreateOffer(context.Background(), w.coach, OfferInput{Name: "month", Kind: KindPeriod, Months: &months,
+		WeeklyCap: &weekCap, PriceAmount: &price})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	p, err := w.s.RecordManualPack(context.Background(), w.coach, clientID, ManualPackInput{OfferID: o.ID, Method: "cash"})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return p
+}
+
 // session schedules a session starting at start for the clients.
 func (w *world) session(start time.Time, clients ...int64) Session {
 	w.t.Helper()
@@ -373,14 +390,7 @@ func TestWeeklyCapOnPeriodPack(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	c := w.client("p")
-	months, capn, price := 1, 2, int64(9000)
-	o, err := w.s.CreateOffer(context.Background(), w.coach, OfferInput{Name: "month", Kind: KindPeriod, Months: &months, WeeklyCap: &capn, PriceAmount: &price})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.s.RecordManualPack(context.Background(), w.coach, c.ID, ManualPackInput{OfferID: o.ID, Method: "cash"}); err != nil {
-		t.Fatal(err)
-	}
+	w.periodPack(c.ID, 2)
 	// Monday 2026-11-09, three sessions that week: the third is over the cap.
 	w.setNow(time.Date(2026, 11, 14, 12, 0, 0, 0, time.UTC))
 	monday := time.Date(2026, 11, 9, 9, 0, 0, 0, time.UTC)
@@ -685,15 +695,7 @@ func TestWeeklyCapHoldsUnderConcurrentOutcomes(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	c := w.client("cap")
-	months, capn, price := 1, 1, int64(9000)
-	o, err := w.s.CreateOffer(context.Background(), w.coach, OfferInput{Name: "month", Kind: KindPeriod, Months: &months, WeeklyCap: &capn, PriceAmount: &price})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := w.s.RecordManualPack(context.Background(), w.coach, c.ID, ManualPackInput{OfferID: o.ID, Method: "cash"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := w.periodPack(c.ID, 1)
 	w.setNow(time.Date(2026, 11, 14, 12, 0, 0, 0, time.UTC))
 	monday := time.Date(2026, 11, 9, 9, 0, 0, 0, time.UTC)
 	first, second := w.session(monday, c.ID).Bookings[0], w.session(monday.AddDate(0, 0, 1), c.ID).Bookings[0]
