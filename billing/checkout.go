@@ -3,6 +3,7 @@ package billing
 import (
 	"context"
 	"errors"
+	"strconv"
 
 	"github.com/jmoiron/sqlx"
 
@@ -76,4 +77,10 @@ func (s *Service) StartCheckout(ctx context.Context, coach auth.Coach, in Checko
 		return Checkout{}, errors.Join(err, db.InTx(claim, s.DB, func(tx *sqlx.Tx) error { return abandon(claim, tx, pack.ID, s.Now().UTC()) }))
 	}
 	return out, nil
+}
+
+// LocalCheckoutURL is the local checkout page of a pending pack, with a
+// token that opens it (without Stripe: STRIPE_SECRET_KEY unset).
+func (s *Service) LocalCheckoutURL(packID int64) string {
+	return s.BaseURL + "/checkout/local/" + strconv.FormatInt(packID, 10) + "?token=" + s.Packs.Links.IssueCheckout(packID)
 }

@@ -152,7 +152,7 @@ func (s *Service) openSession(ctx context.Context, coach auth.Coach, client pack
 	failpoint.Hit(failpoint.AfterStripe)
 	url := cs.URL
 	if s.Local {
-		url = s.BaseURL + "/checkout/local/" + packID + "?token=" + s.Packs.Links.IssueCheckout(pack.ID)
+		url = s.LocalCheckoutURL(pack.ID)
 	}
 	if _, err := db.Q(ctx, s.DB).ExecContext(ctx, `UPDATE packs SET stripe_checkout_session_id = $2, stripe_customer_id = $3
 		WHERE id = $1`, pack.ID, cs.ID, customer); err != nil {

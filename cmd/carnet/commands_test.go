@@ -30,11 +30,14 @@ func TestDemoIsIdempotentAndItsKeyWorks(t *testing.T) {
 	t.Parallel()
 	d := testdb.New(t)
 	url := testdb.URLOf(t, d)
-	var keys []string
+	var keys, checkouts []string
 	for range 2 {
 		out, err := runCmd(t, url, "demo")
 		if err != nil {
 			t.Fatalf("demo: %v\n%s", err, out)
+		}
+		if co := regexp.MustCompile(`waits at http://127\.0\.0\.1:8080(\S+)`).FindStringSubmatch(out); co != nil {
+			checkouts = append(checkouts, co[1])
 		}
 		m := regexp.MustCompile(`API key:\s+(ck_\S+)`).FindStringSubmatch(out)
 		if m == nil || !strings.Contains(out, "curl -s -H 'Authorization: Bearer "+m[1]+"' http://127.0.0.1:8080/v1/clients") {
@@ -54,6 +57,16 @@ func TestDemoIsIdempotentAndItsKeyWorks(t *testing.T) {
 	for _, k := range keys {
 		if n := len(a.must(200, "GET", "/v1/clients", k, nil)["data"].([]any)); n != 3 {
 			t.Fatalf("demo key sees %d clients", n)
+		}
+	}
+	// The checkout link printed each time opens (the second demo finds the
+	// first's pack still waiting).
+	if len(checkouts) != 2 {
+		t.Fatalf("checkout links printed: %q", checkouts)
+	}
+	for _, path := range checkouts {
+		if r := a.do("GET", path, "", nil); r.Status != 200 {
+			t.Fatalf("the demo's checkout link %s: %d", path, r.Status)
 		}
 	}
 }

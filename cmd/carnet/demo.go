@@ -89,7 +89,7 @@ func seedDemo(ctx context.Context, svc *packs.Service, bill *billing.Service, co
 	if err := svc.DB.SelectContext(ctx, &have, `SELECT id, status FROM packs WHERE coach_id = $1 AND client_id = $2
 		ORDER BY id LIMIT 1`, coach.ID, mateo.ID); err != nil || len(have) > 0 {
 		if err == nil && have[0].Status == packs.StatusPending && bill.Local {
-			co = billing.Checkout{PackID: have[0].ID, URL: fmt.Sprintf("%s/checkout/local/%d", bill.BaseURL, have[0].ID)}
+			co = billing.Checkout{PackID: have[0].ID, URL: bill.LocalCheckoutURL(have[0].ID)}
 		}
 		return co, err // seeded before: its checkout still waits, or was paid
 	}
