@@ -63,15 +63,7 @@ func (w *world) client(name string) Client {
 func (w *world) pack(clientID int64, n int) Pack {
 	w.t.Helper()
 	price := int64(1000 * n)
-	o, err := w.s.CreateOffer(context.Background(), w.coach, OfferInput{Name: "pack", Kind: KindSessions, Sessions: &n, PriceAmount: &price})
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	p, err := w.s.RecordManualPack(context.Background(), w.coach, clientID, ManualPackInput{OfferID: o.ID, Method: "cash"})
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	return p
+	return w.sell(clientID, OfferInput{Name: "pack", Kind: KindSessions, Sessions: &n, PriceAmount: &price})
 }
 
 // periodPack sells the client a month capped at weekCap sessions a week,
@@ -79,8 +71,13 @@ func (w *world) pack(clientID int64, n int) Pack {
 func (w *world) periodPack(clientID int64, weekCap int) Pack {
 	w.t.Helper()
 	months, price := 1, int64(9000)
-	o, err := w.s.CreateOffer(context.Background(), w.coach, OfferInput{Name: "month", Kind: KindPeriod, Months: &months,
-		WeeklyCap: &weekCap, PriceAmount: &price})
+	return w.sell(clientID, OfferInput{Name: "month", Kind: KindPeriod, Months: &months, WeeklyCap: &weekCap, PriceAmount: &price})
+}
+
+// sell creates the offer and records its pack for the client, paid in cash.
+func (w *world) sell(clientID int64, in OfferInput) Pack {
+	w.t.Helper()
+	o, err := w.s.CreateOffer(context.Background(), w.coach, in)
 	if err != nil {
 		w.t.Fatal(err)
 	}
