@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"carnet/internal/auth"
 	"carnet/internal/stripefault"
@@ -161,6 +162,14 @@ func TestClientReceiptsReadOnceAndNeverAnError(t *testing.T) {
 		t.Fatalf("%d receipts kept from a failing Stripe", n)
 	}
 	proxy.Clear()
+	// The payments' method is asked of Stripe too, by a job of its own
+	// (the same reads): once it is done, only receipts would ask again.
+	for deadline := time.Now().Add(60 * time.Second); a.count(`SELECT count(*) FROM river_job WHERE kind = 'billing.payment_method'
+		AND state NOT IN ('completed', 'discarded', 'cancelled')`) > 0; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the payments' method jobs did not finish")
+		}
+	}
 	if txt := page(); strings.Count(txt, "Stripe receipt") != 2 {
 		t.Fatalf("once Stripe answers, both receipts: %d links", strings.Count(txt, "Stripe receipt"))
 	}
