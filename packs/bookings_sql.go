@@ -35,7 +35,7 @@ func lockBooking(ctx context.Context, tx *sqlx.Tx, coachID, id int64) (bookingRo
 // outcomeFactsSQL is outcomeFacts' statement: coach $1, booking $2, the
 // live statuses $3, the defaults' grace days $4.
 var outcomeFactsSQL = `WITH bk AS (` + lockBookingSQL + `),
-	live AS (` + livePacksSQL(`(SELECT client_id FROM bk WHERE outcome IS NULL)`, `(SELECT starts_at FROM bk)`) + `)
+	live AS (` + livePacksSQL(`(SELECT client_id FROM bk WHERE outcome IS NULL)`) + `)
 	SELECT bk.*, (SELECT coalesce(json_agg(live ORDER BY live.id), '[]') FROM live) AS packs,
 		(SELECT coalesce(json_agg(ch), '[]') FROM (SELECT ` + charterCols + ` FROM charter_versions
 			WHERE coach_id = $1 AND bk.outcome IS NULL AND (id IN (SELECT charter_version_id FROM live) OR id = bk.newest_charter
@@ -75,15 +75,15 @@ func outcomeFacts(ctx context.Context, tx *sqlx.Tx, coachID, bookingID int64, as
 	for _, c := range charters {
 		f.Charters[c.ID] = c
 	}
-	return b, f, recountWeeks(ctx, tx, coachID, f.Packs, b.StartsAt)
+	return b, f, countWeeks(ctx, tx, coachID, f.Packs, b.StartsAt)
 }
 
-// recountWeeks counts again, once the packs are locked, each capped period
-// pack's sessions in the week of at. The locking statement counted them in
-// its snapshot, taken before it waited for another outcome on the same
-// pack: it would not see that one's entry, and the cap would be passed.
-// Only a capped period pack pays this second statement.
-func recountWeeks(ctx context.Context, tx *sqlx.Tx, coachID int64, states []PackState, at time.Time) error {
+// countWeeks reads, once the packs are locked, each capped period pack's
+// sessions in the week of at. Not in the locking statement: that one's
+// snapshot is taken before it waits for another outcome on the same pack,
+// whose entry it would not see, and the cap would be passed. Only a capped
+// period pack pays this second statement.
+func countWeeks(ctx context.Context, tx *sqlx.Tx, coachID int64, states []PackState, at time.Time) error {
 	var ids []int64
 	for _, p := range states {
 		if p.Kind == KindPeriod && p.WeeklyCap != nil {

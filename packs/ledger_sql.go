@@ -202,7 +202,7 @@ func (s *Service) GrantGoodwill(ctx context.Context, coach auth.Coach, in Goodwi
 // sessions pack that expires first, else a credit of their own beside their
 // period pack.
 func goodwillPack(ctx context.Context, tx *sqlx.Tx, coachID, clientID int64, now time.Time) (int64, error) {
-	states, err := lockPacks(ctx, tx, coachID, clientID, now)
+	states, err := lockPacks(ctx, tx, coachID, clientID)
 	if err != nil {
 		return 0, err
 	}
@@ -240,26 +240,23 @@ func weekCount(at string) string {
 }
 
 // lockPacks locks a client's packs that may still pay, in id order (so two
-// transactions never wait on each other in a cycle), in one statement, with
-// each capped period pack's count for the week of at: the count is the
-// costly part, and only a weekly cap reads it.
-func lockPacks(ctx context.Context, tx *sqlx.Tx, coachID, clientID int64, at time.Time) ([]PackState, error) {
+// transactions never wait on each other in a cycle), in one statement.
+// Their week's counts are not read (see countWeeks).
+func lockPacks(ctx context.Context, tx *sqlx.Tx, coachID, clientID int64) ([]PackState, error) {
 	var states []PackState
-	err := tx.SelectContext(ctx, &states, livePacksSQL("$2", "$5"), coachID, clientID,
-		pq.Array(statusList(liveStatuses...)), DefaultCharter.GraceDays, at)
+	err := tx.SelectContext(ctx, &states, livePacksSQL("$2"), coachID, clientID,
+		pq.Array(statusList(liveStatuses...)), DefaultCharter.GraceDays)
 	return states, err
 }
 
 // livePacksSQL locks coach $1's packs of client (an expression) whose status
-// is in $3, as PackStates, their count for the week of at (an expression);
-// $4 is the defaults' grace days.
-func livePacksSQL(client, at string) string {
+// is in $3, as PackStates without their week's count; $4 is the defaults'
+// grace days.
+func livePacksSQL(client string) string {
 	return `SELECT p.id, p.kind, p.status, p.sessions_remaining, p.activated_at,
 		p.valid_until, p.overdue_since, p.weekly_cap,
-		coalesce(cv.grace_days, $4) AS grace_days, p.charter_version_id,
-		CASE WHEN p.kind = 'period' AND p.weekly_cap IS NOT NULL THEN ` + weekCount(at) + ` ELSE 0 END AS week_count
-		FROM packs p JOIN coaches c ON c.id = p.coach_id
-		LEFT JOIN charter_versions cv ON cv.id = p.charter_version_id
+		coalesce(cv.grace_days, $4) AS grace_days, p.charter_version_id
+		FROM packs p LEFT JOIN charter_versions cv ON cv.id = p.charter_version_id
 		WHERE p.coach_id = $1 AND p.client_id = ` + client + ` AND p.status = ANY($3)
 		ORDER BY p.id FOR UPDATE OF p`
 }

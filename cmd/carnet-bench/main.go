@@ -439,13 +439,8 @@ WITH bk AS (SELECT b.id AS booking_id, b.coach_id, b.session_id, b.client_id, b.
 		AND activated_at IS NOT NULL ORDER BY activated_at DESC, id DESC LIMIT 1) n ON true
 	WHERE b.coach_id = %d AND b.id = (ARRAY[%s])[:i + 1] FOR UPDATE OF b),
 live AS (SELECT p.id, p.kind, p.status, p.sessions_remaining, p.activated_at, p.valid_until, p.overdue_since, p.weekly_cap,
-	coalesce(cv.grace_days, 7) AS grace_days, p.charter_version_id,
-	CASE WHEN p.kind = 'period' AND p.weekly_cap IS NOT NULL THEN (SELECT count(*) FROM ledger_entries e JOIN bookings b ON b.id = e.booking_id
-		JOIN sessions s ON s.id = b.session_id
-		WHERE e.pack_id = p.id AND e.kind IN ('attended', 'no_show', 'late_cancel')
-		AND date_trunc('week', s.starts_at AT TIME ZONE c.timezone) = date_trunc('week', (SELECT starts_at FROM bk)::timestamptz AT TIME ZONE c.timezone)
-		AND NOT EXISTS (SELECT 1 FROM ledger_entries w WHERE w.booking_id = e.booking_id AND w.kind = 'waiver')) ELSE 0 END AS week_count
-	FROM packs p JOIN coaches c ON c.id = p.coach_id LEFT JOIN charter_versions cv ON cv.id = p.charter_version_id
+	coalesce(cv.grace_days, 7) AS grace_days, p.charter_version_id
+	FROM packs p LEFT JOIN charter_versions cv ON cv.id = p.charter_version_id
 	WHERE p.coach_id = (SELECT coach_id FROM bk) AND p.client_id = (SELECT client_id FROM bk) AND p.status = ANY('{active,overdue,exhausted}')
 	ORDER BY p.id FOR UPDATE OF p)
 SELECT bk.*, (SELECT coalesce(json_agg(live ORDER BY live.id), '[]') FROM live) AS packs,
