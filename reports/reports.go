@@ -485,7 +485,6 @@ type ConcentrationReport struct {
 	Months  []time.Time
 	Total   int64
 	Shares  []Share
-	Paying  int // clients who paid anything net: len(Shares) until a page shows the first ones only
 	Flagged int
 }
 

@@ -323,7 +323,7 @@ func (s *Service) getConcentration(c *gin.Context) {
 		// The largest first, as many as limit; the CSV has everyone.
 		c.JSON(http.StatusOK, gin.H{"currency": v.coach.Currency, "from": months[0].Format("2006-01"),
 			"to": months[len(months)-1].Format("2006-01"), "total": r.Total, "flag_above": ConcentrationFlag,
-			"flagged": r.Flagged, "paying_clients": r.Paying, "clients": shares[:min(len(shares), page.Limit)]})
+			"flagged": r.Flagged, "paying_clients": len(shares), "clients": shares[:min(len(shares), page.Limit)]})
 	}
 }
 

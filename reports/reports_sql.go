@@ -452,7 +452,6 @@ func (s *Service) Concentration(ctx context.Context, coach auth.Coach, last time
 		return err
 	})
 	r.Shares, r.Total = Concentrate(rows)
-	r.Paying = len(r.Shares)
 	for _, sh := range r.Shares {
 		if sh.Flagged {
 			r.Flagged++

@@ -89,3 +89,19 @@ func TestSecureCookies(t *testing.T) {
 		}
 	}
 }
+
+// A report's page lists the first pageRows lines of a longer list, and a
+// shorter one whole.
+func TestFirstLinesOfAReport(t *testing.T) {
+	first := funcs["first"].(func(any) any)
+	long := make([]int, pageRows+10)
+	if got := first(long).([]int); len(got) != pageRows {
+		t.Fatalf("%d lines of %d shown", len(got), len(long))
+	}
+	if got := first([]string{"a", "b"}).([]string); len(got) != 2 {
+		t.Fatalf("a short list cut: %v", got)
+	}
+	if got := first(nil); got != nil {
+		t.Fatalf("nothing became %v", got)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/url"
 	"path"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -107,8 +108,17 @@ var funcs = template.FuncMap{
 		}
 		return 0
 	},
-	"locales":         func() []string { return i18n.Locales },
-	"reportPages":     func() []string { return reportPages },
+	"locales":     func() []string { return i18n.Locales },
+	"reportPages": func() []string { return reportPages },
+	// first is a list's first pageRows items: what a report's page lists,
+	// where its download lists every one.
+	"first": func(list any) any {
+		v := reflect.ValueOf(list)
+		if v.Kind() != reflect.Slice || v.Len() <= pageRows {
+			return list
+		}
+		return v.Slice(0, pageRows).Interface()
+	},
 	"chartWidth":      func() int { return reports.ChartWidth },
 	"chartHeight":     func() int { return reports.ChartHeight },
 	"agreementPoints": func() []string { return agreementPoints },

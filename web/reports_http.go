@@ -98,10 +98,9 @@ func (a *App) attendanceSheet(c *gin.Context) {
 // which its form and its download keep.
 type reportPage struct {
 	reportsData
-	From, To  string // a period's first and last months (2026-01)
-	R         any    // the report, as reports.Service builds it
-	Summaries []string
-	Counts    map[string]int // lines in all, by group, where the page shows the first ones
+	From, To  string   // a period's first and last months (2026-01)
+	R         any      // the report, as reports.Service builds it
+	Summaries []string // reliability: the clients the page lists, in plain words
 }
 
 // report serves the page of report name with what fill reads into it; a
@@ -146,9 +145,7 @@ func (a *App) reportRoutes(g gin.IRouter) {
 			return err
 		}
 		d.Month = last.Format("2006-01")
-		r, err := a.Reports.Concentration(c.Request.Context(), coach, last)
-		r.Shares = r.Shares[:min(len(r.Shares), pageRows)] // the largest; the download has everyone
-		d.R = r
+		d.R, err = a.Reports.Concentration(c.Request.Context(), coach, last)
 		return err
 	}))
 	g.GET("/reports/reliability", a.report("reliability", func(c *gin.Context, coach auth.Coach, d *reportPage) error {
@@ -157,8 +154,7 @@ func (a *App) reportRoutes(g gin.IRouter) {
 			return err
 		}
 		r, err := a.Reports.ReliabilityOf(c.Request.Context(), coach.ID, p)
-		r.Clients = r.Clients[:min(len(r.Clients), pageRows)] // the least reliable; the download has everyone
-		for _, cl := range r.Clients {
+		for _, cl := range r.Clients[:min(len(r.Clients), pageRows)] {
 			d.Summaries = append(d.Summaries, reports.Summary(d.Lang, cl, r.Threshold))
 		}
 		d.R = r
@@ -169,18 +165,11 @@ func (a *App) reportRoutes(g gin.IRouter) {
 		if err != nil {
 			return err
 		}
-		r, err := a.Reports.CoachCancellations(c.Request.Context(), coach.ID, p)
-		r.Clients = r.Clients[:min(len(r.Clients), pageRows)]
-		d.R = r
+		d.R, err = a.Reports.CoachCancellations(c.Request.Context(), coach.ID, p)
 		return err
 	}))
-	g.GET("/reports/payments-due", a.report("payments-due", func(c *gin.Context, coach auth.Coach, d *reportPage) error {
-		r, err := a.Reports.PaymentsDue(c.Request.Context(), coach.ID, a.Now())
-		// Each group's first lines, its count and sum over all of them.
-		d.Counts = map[string]int{"overdue": len(r.Overdue), "failed": len(r.Failed), "upcoming": len(r.Upcoming)}
-		r.Overdue, r.Failed, r.Upcoming = r.Overdue[:min(len(r.Overdue), pageRows)], r.Failed[:min(len(r.Failed), pageRows)],
-			r.Upcoming[:min(len(r.Upcoming), pageRows)]
-		d.R = r
+	g.GET("/reports/payments-due", a.report("payments-due", func(c *gin.Context, coach auth.Coach, d *reportPage) (err error) {
+		d.R, err = a.Reports.PaymentsDue(c.Request.Context(), coach.ID, a.Now())
 		return err
 	}))
 	g.GET("/reports/incidents", a.report("incidents", func(c *gin.Context, coach auth.Coach, d *reportPage) error {
@@ -193,8 +182,8 @@ func (a *App) reportRoutes(g gin.IRouter) {
 	}))
 }
 
-// pageRows is how many lines a report's page lists where its download
-// lists everyone.
+// pageRows is how many lines a report's page lists (template func first)
+// where its download lists everyone.
 const pageRows = 50
 
 // postReportSettings saves the reliability threshold the reports flag
