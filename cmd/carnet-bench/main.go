@@ -76,6 +76,7 @@ type result struct {
 	n       int
 	elapsed time.Duration
 	lat     []time.Duration
+	cpu     cpuUse
 }
 
 func (r result) row() string {
@@ -115,9 +116,13 @@ func run(ctx context.Context, c config) error {
 	api := &client{base: srv.base, key: key}
 	var results []result
 	var probes []probed
-	pr := &probe{srv: srv, d: d, profile: c.profile}
+	pr, err := newProbe(ctx, srv, d, c.profile)
+	if err != nil {
+		return err
+	}
+	meter := newCPUMeter(ctx, d, srv.cmd.Process.Pid, pr.pid)
 	measure := func(name string, fn func() result) result {
-		r, p := pr.during(name, fn)
+		r, p := pr.during(name, func() result { return meter.during(fn) })
 		results, probes = append(results, r), append(probes, p)
 		return r
 	}
@@ -134,12 +139,12 @@ func run(ctx context.Context, c config) error {
 	})
 	rssAttendance := srv.rss()
 
-	pg, err := pgbenchMinimal(ctx, c, d, dbURL, packIDs)
+	pg, err := pgbenchMinimal(ctx, c, d, dbURL, packIDs, meter)
 	if err != nil {
 		return err
 	}
 	results = append(results, pg)
-	same, err := pgbenchSameSQL(ctx, c, d, dbURL, bookings)
+	same, err := pgbenchSameSQL(ctx, c, d, dbURL, bookings, meter)
 	if err != nil {
 		return err
 	}
@@ -203,6 +208,14 @@ func run(ctx context.Context, c config) error {
 	for _, p := range probes {
 		fmt.Println(p.row())
 	}
+	fmt.Printf("\nCPU per operation, in ms (read from /proc before and after each load; %d cores):\n\n%s\n", numCPU(), cpuHeader)
+	for _, r := range results {
+		if row := r.cpu.row(r.name); row != "" {
+			fmt.Println(row)
+		}
+	}
+	fmt.Printf("\nCPU of the minimal deduction in PostgreSQL / of an attendance over HTTP in Carnet + PostgreSQL: %.2f\n",
+		pg.cpu.perOp(pg.cpu.postgres)/att.cpu.perOp(att.cpu.carnet+att.cpu.postgres))
 	return nil
 }
 
@@ -401,7 +414,7 @@ func seedAttendance(api *client, c config) (bookings, packs []int64, err error) 
 
 // pgbenchMinimal runs the least a deduction can cost in PostgreSQL, on the
 // same packs and ledger tables, with as many clients as there were workers.
-func pgbenchMinimal(ctx context.Context, c config, d *sqlx.DB, dbURL string, packs []int64) (result, error) {
+func pgbenchMinimal(ctx context.Context, c config, d *sqlx.DB, dbURL string, packs []int64, meter cpuMeter) (result, error) {
 	// Enough sessions that no deduction is refused during the run.
 	if _, err := d.ExecContext(ctx, `UPDATE packs SET sessions_credited = 1000000, sessions_remaining = 1000000 WHERE id = ANY($1)`,
 		packIDs(packs)); err != nil {
@@ -414,7 +427,7 @@ UPDATE packs SET sessions_remaining = sessions_remaining - 1
 INSERT INTO ledger_entries (coach_id, client_id, pack_id, kind, delta, reason) VALUES (:coach_id, :client_id, :pack_id, 'adjustment', -1, 'bench');
 COMMIT;
 `, len(packs)-1, joinIDs(packs))
-	return runPgbench(ctx, c, dbURL, "pgbench minimal deduction (anchor)", script)
+	return runPgbench(ctx, c, dbURL, "pgbench minimal deduction (anchor)", script, meter)
 }
 
 // sameSQL is what Carnet sends PostgreSQL to mark one attendance
@@ -468,17 +481,17 @@ COMMIT;
 
 // pgbenchSameSQL replays sameSQL on the bookings just marked, with as many
 // clients as there were workers: what the statements cost without Carnet.
-func pgbenchSameSQL(ctx context.Context, c config, d *sqlx.DB, dbURL string, bookings []int64) (result, error) {
+func pgbenchSameSQL(ctx context.Context, c config, d *sqlx.DB, dbURL string, bookings []int64, meter cpuMeter) (result, error) {
 	var coachID int64
 	if err := d.GetContext(ctx, &coachID, `SELECT coach_id FROM bookings WHERE id = $1`, bookings[0]); err != nil {
 		return result{}, err
 	}
-	return runPgbench(ctx, c, dbURL, "pgbench, the same SQL", fmt.Sprintf(sameSQL, len(bookings)-1, coachID, joinIDs(bookings)))
+	return runPgbench(ctx, c, dbURL, "pgbench, the same SQL", fmt.Sprintf(sameSQL, len(bookings)-1, coachID, joinIDs(bookings)), meter)
 }
 
 // runPgbench runs script for c.pgbenchSeconds and reads each transaction's
 // latency from pgbench's log.
-func runPgbench(ctx context.Context, c config, dbURL, name, script string) (result, error) {
+func runPgbench(ctx context.Context, c config, dbURL, name, script string, meter cpuMeter) (result, error) {
 	bin := c.pgbench
 	if bin == "" {
 		bin = findPgbench()
@@ -498,8 +511,14 @@ func runPgbench(ctx context.Context, c config, dbURL, name, script string) (resu
 	cmd.Dir = dir
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		return result{}, fmt.Errorf("pgbench: %w\n%s", err, out.String())
+	var runErr error
+	measured := meter.during(func() result {
+		runErr = cmd.Run()
+		waitBackendsGone(ctx, dbURL, "pgbench")
+		return result{}
+	})
+	if runErr != nil {
+		return result{}, fmt.Errorf("pgbench: %w\n%s", runErr, out.String())
 	}
 	// Each log line: client transaction latency(us) script epoch epoch_us.
 	var lat []time.Duration
@@ -513,7 +532,8 @@ func runPgbench(ctx context.Context, c config, dbURL, name, script string) (resu
 			}
 		}
 	}
-	return result{name: name, n: len(lat), elapsed: time.Duration(c.pgbenchSeconds) * time.Second, lat: lat}, nil
+	measured.cpu.ops = len(lat)
+	return result{name: name, n: len(lat), elapsed: time.Duration(c.pgbenchSeconds) * time.Second, lat: lat, cpu: measured.cpu}, nil
 }
 
 func packIDs(ids []int64) string { return "{" + joinIDs(ids) + "}" }
