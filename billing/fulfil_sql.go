@@ -42,7 +42,7 @@ func findPack(ctx context.Context, tx *sqlx.Tx, column, stripeID string, meta ma
 // linkPack is findPack for an effect that links the pack to what Stripe
 // says (set, with its arguments from $3): one UPDATE finds the pack, locks
 // it and links it, where a lock, an update and a read again were three
-// round trips. Column values are unique, so the pack found is findPack's.
+// round trips, and returns what activating it needs (packs.ActivationCols). Column values are unique, so the pack found is findPack's.
 // When unless (an SQL condition over the same arguments, checked in the
 // same statement) holds, nothing is found or locked, and skipped is true.
 func linkPack(ctx context.Context, tx *sqlx.Tx, column, stripeID string, meta map[string]string, unless, set string,
@@ -58,9 +58,9 @@ func linkPack(ctx context.Context, tx *sqlx.Tx, column, stripeID string, meta ma
 	if err := tx.SelectContext(ctx, &refs, `WITH skip AS (SELECT `+unless+` AS skip),
 	linked AS (UPDATE packs SET `+set+`
 		WHERE NOT (SELECT skip FROM skip) AND id = coalesce((SELECT id FROM packs WHERE `+column+` = nullif($1, '') LIMIT 1), $2)
-		RETURNING id, coach_id, client_id, plan, status, stripe_subscription_id)
+		RETURNING id, coach_id, client_id, plan, status, stripe_subscription_id, `+packs.ActivationCols+`)
 	SELECT false AS skipped, * FROM linked
-	UNION ALL SELECT true, 0, 0, 0, '', '', NULL FROM skip WHERE skip`, append([]any{stripeID, metaID}, args...)...); err != nil {
+	UNION ALL SELECT true, 0, 0, 0, '', '', NULL, '', NULL, NULL, NULL, NULL FROM skip WHERE skip`, append([]any{stripeID, metaID}, args...)...); err != nil {
 		return nil, false, err
 	}
 	if len(refs) == 0 || refs[0].Skipped {
@@ -230,9 +230,10 @@ func (s *Service) CheckoutCompleted(ctx context.Context, tx *sqlx.Tx, cs *stripe
 // settles its single installment.
 func (s *Service) confirm(ctx context.Context, tx *sqlx.Tx, p *packRef, upfront bool, amount int64, cur stripe.Currency, charge, intent, objectID, method string, at time.Time) error {
 	// A pack's status never goes back to pending: one the lock found past
-	// it is not read again to be found active.
+	// it is not read again to be found active. p is linkPack's: it read
+	// what the activation needs with the lock.
 	if p.Status == packs.StatusPending {
-		if _, _, err := packs.ActivatePack(ctx, tx, p.CoachID, p.ID, at); err != nil {
+		if _, _, err := packs.ActivateLocked(ctx, tx, p.CoachID, p.ID, p.Activation, at); err != nil {
 			return err
 		}
 	}
