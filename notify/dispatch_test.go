@@ -496,7 +496,7 @@ func TestSendJobsAreRiversOwn(t *testing.T) {
 			}
 			return errRollback // River's job is only compared
 		})
-		if err != errRollback {
+		if !errors.Is(err, errRollback) {
 			t.Fatal(err)
 		}
 		if ours != rivers {
