@@ -89,6 +89,7 @@ func (m *Main) Open(ctx context.Context) error {
 	m.Metrics = metrics.New(d)
 	m.Keys = auth.NewKeyCache(d, m.DatabaseURL, m.Now, m.Log)
 	m.Keys.Observe = m.Metrics.KeyCache
+	m.Metrics.KeyCacheAnswering(m.Keys.Answering)
 	if err := db.Migrate(ctx, d.DB); err != nil {
 		return err
 	}

@@ -118,6 +118,14 @@ func (k *KeyCache) coach(ctx context.Context, key, addr string, now time.Time) (
 	return c, err
 }
 
+// Answering says whether the cache answers from memory now: its listener
+// is connected and its last heartbeat came back less than proofMaxAge ago.
+func (k *KeyCache) Answering() bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return proven(k.provenAt, k.now())
+}
+
 func (k *KeyCache) observe(result string) {
 	if k.Observe != nil {
 		k.Observe(result)

@@ -65,16 +65,9 @@ func (p *proc) count(result string) int {
 	return p.results[result]
 }
 
-// answering says whether the cache answers from memory now.
-func (p *proc) answering() bool {
-	p.k.mu.Lock()
-	defer p.k.mu.Unlock()
-	return proven(p.k.provenAt, p.k.now())
-}
-
 func (p *proc) waitAnswering(t *testing.T) {
 	t.Helper()
-	waitFor(t, "the cache's listener proves it hears the database", p.answering)
+	waitFor(t, "the cache's listener proves it hears the database", p.k.Answering)
 }
 
 // waitFor polls cond until it holds, failing the test past a deadline.
@@ -368,7 +361,7 @@ func TestKeyCacheListenerKilled(t *testing.T) {
 			t.Fatalf("a valid key refused while the listener is away: %v", err)
 		}
 	}
-	if p.count("bypass") != bypassed+3 || p.answering() {
+	if p.count("bypass") != bypassed+3 || p.k.Answering() {
 		t.Fatalf("the cache answered while its listener was away: %v", p.results)
 	}
 

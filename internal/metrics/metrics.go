@@ -100,6 +100,20 @@ func (m *Metrics) Message(outcome string) { m.messages.WithLabelValues(outcome).
 // KeyCache counts one API-key lookup by its result (auth.KeyCache.Observe).
 func (m *Metrics) KeyCache(result string) { m.keyCache.WithLabelValues(result).Inc() }
 
+// KeyCacheAnswering reports, at each scrape, whether the API-key cache
+// answers (its listener connected and heard): 0 means every key is checked
+// in the database.
+func (m *Metrics) KeyCacheAnswering(answering func() bool) {
+	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "carnet_auth_key_cache_answering",
+		Help: "1 when this process's API-key cache answers from memory, 0 while its listener is not connected or not heard (every key checked in the database)."},
+		func() float64 {
+			if answering() {
+				return 1
+			}
+			return 0
+		}))
+}
+
 // Handler serves /metrics and pprof for the operator address.
 func (m *Metrics) Handler() http.Handler {
 	mux := http.NewServeMux()
