@@ -37,8 +37,8 @@ type KeyCache struct {
 	entries     keyEntries
 	provenAt    time.Time            // when the last heartbeat that came back was sent
 	sent        map[uint64]time.Time // heartbeats not back yet, by sequence number
-	seq         uint64
-	disconnects int // listener connections lost so far
+	seq, heard  uint64               // the last heartbeat sent, the last one back
+	disconnects int                  // listener connections lost so far
 
 	listener *pq.Listener
 	stop     context.CancelFunc
@@ -211,6 +211,7 @@ func (k *KeyCache) notified(n *pq.Notification) {
 	if at.After(k.provenAt) {
 		k.provenAt = at
 	}
+	k.heard = max(k.heard, seq)
 	for s := range k.sent {
 		if s <= seq {
 			delete(k.sent, s)

@@ -70,6 +70,21 @@ func (p *proc) waitAnswering(t *testing.T) {
 	waitFor(t, "the cache's listener proves it hears the database", p.k.Answering)
 }
 
+// waitHeard waits until the cache has heard every notification committed
+// so far: a heartbeat sent from now on comes back after them.
+func (p *proc) waitHeard(t *testing.T) {
+	t.Helper()
+	p.k.mu.Lock()
+	sent := p.k.seq
+	p.k.mu.Unlock()
+	p.k.beatNow()
+	waitFor(t, "a heartbeat comes back", func() bool {
+		p.k.mu.Lock()
+		defer p.k.mu.Unlock()
+		return p.k.heard > sent
+	})
+}
+
 // waitFor polls cond until it holds, failing the test past a deadline.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -212,6 +227,7 @@ func TestKeyCacheBlockedThroughOneProcess(t *testing.T) {
 		t.Fatalf("the process that blocked the address accepts a key from it: %v", err)
 	}
 	p2.waitRefused(t, key, addr)
+	p1.waitHeard(t) // its own notification, which flushes it again
 	for _, p := range []*proc{p1, p2} {
 		p.mustHit(t, key, elsewhere)
 	}
