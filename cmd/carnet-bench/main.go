@@ -76,6 +76,7 @@ type result struct {
 	n       int
 	elapsed time.Duration
 	lat     []time.Duration
+	cpu     cpuUse
 }
 
 func (r result) row() string {
@@ -115,9 +116,13 @@ func run(ctx context.Context, c config) error {
 	api := &client{base: srv.base, key: key}
 	var results []result
 	var probes []probed
-	pr := &probe{srv: srv, d: d, profile: c.profile}
+	pr, err := newProbe(ctx, srv, d, c.profile)
+	if err != nil {
+		return err
+	}
+	meter := newCPUMeter(ctx, d, srv.cmd.Process.Pid, pr.pid)
 	measure := func(name string, fn func() result) result {
-		r, p := pr.during(name, fn)
+		r, p := pr.during(name, func() result { return meter.during(fn) })
 		results, probes = append(results, r), append(probes, p)
 		return r
 	}
@@ -134,12 +139,12 @@ func run(ctx context.Context, c config) error {
 	})
 	rssAttendance := srv.rss()
 
-	pg, err := pgbenchMinimal(ctx, c, d, dbURL, packIDs)
+	pg, err := pgbenchMinimal(ctx, c, d, dbURL, packIDs, meter)
 	if err != nil {
 		return err
 	}
 	results = append(results, pg)
-	same, err := pgbenchSameSQL(ctx, c, d, dbURL, bookings)
+	same, err := pgbenchSameSQL(ctx, c, d, dbURL, packIDs, meter)
 	if err != nil {
 		return err
 	}
@@ -203,6 +208,14 @@ func run(ctx context.Context, c config) error {
 	for _, p := range probes {
 		fmt.Println(p.row())
 	}
+	fmt.Printf("\nCPU per operation, in ms (read from /proc before and after each load; %d cores):\n\n%s\n", numCPU(), cpuHeader)
+	for _, r := range results {
+		if row := r.cpu.row(r.name); row != "" {
+			fmt.Println(row)
+		}
+	}
+	fmt.Printf("\nCPU of the minimal deduction in PostgreSQL / of an attendance over HTTP in Carnet + PostgreSQL: %.2f\n",
+		pg.cpu.perOp(pg.cpu.postgres)/att.cpu.perOp(att.cpu.carnet+att.cpu.postgres))
 	return nil
 }
 
@@ -401,7 +414,7 @@ func seedAttendance(api *client, c config) (bookings, packs []int64, err error) 
 
 // pgbenchMinimal runs the least a deduction can cost in PostgreSQL, on the
 // same packs and ledger tables, with as many clients as there were workers.
-func pgbenchMinimal(ctx context.Context, c config, d *sqlx.DB, dbURL string, packs []int64) (result, error) {
+func pgbenchMinimal(ctx context.Context, c config, d *sqlx.DB, dbURL string, packs []int64, meter cpuMeter) (result, error) {
 	// Enough sessions that no deduction is refused during the run.
 	if _, err := d.ExecContext(ctx, `UPDATE packs SET sessions_credited = 1000000, sessions_remaining = 1000000 WHERE id = ANY($1)`,
 		packIDs(packs)); err != nil {
@@ -414,20 +427,23 @@ UPDATE packs SET sessions_remaining = sessions_remaining - 1
 INSERT INTO ledger_entries (coach_id, client_id, pack_id, kind, delta, reason) VALUES (:coach_id, :client_id, :pack_id, 'adjustment', -1, 'bench');
 COMMIT;
 `, len(packs)-1, joinIDs(packs))
-	return runPgbench(ctx, c, dbURL, "pgbench minimal deduction (anchor)", script)
+	return runPgbench(ctx, c, dbURL, "pgbench minimal deduction (anchor)", script, meter)
 }
 
 // sameSQL is what Carnet sends PostgreSQL to mark one attendance
 // (packs.RecordOutcome: the booking, its packs and the charters in one
 // statement, then the deduction, its ledger entry and the booking's outcome
 // in one statement), copied from packs/bookings_sql.go and
-// packs/ledger_sql.go: keep it in step when they change. The differences,
-// so a booking may be marked again: the packs and charters are read whatever
-// the booking's outcome (Carnet reads none for a booking already settled),
-// the pack that pays comes out as a column of its own (pgbench reads no
-// JSON), the entry has no booking (one charge per booking is a unique index),
-// and the booking's outcome is overwritten.
-const sameSQL = `\set i random(0, %d)
+// packs/ledger_sql.go: keep it in step when they change. Each transaction
+// marks a booking never marked before, as Carnet's do, so the same triggers
+// run (a first outcome's reports, the one charge per booking): each pgbench
+// client takes every clients-th booking of a fresh run of them (n counts its
+// transactions; pgbench keeps a client's variables between them, so the
+// read's columns are kept with a prefix, r_client_id not pgbench's
+// client_id). The one difference: the pack that pays comes out as a column of its own (pgbench
+// reads no JSON).
+const sameSQL = `\set booking_id %d + :client_id + :n * %d
+\set n :n + 1
 BEGIN;
 WITH bk AS (SELECT b.id AS booking_id, b.coach_id, b.session_id, b.client_id, b.outcome, b.outcome_at, b.announced_at,
 	b.pack_id AS old_pack, b.fee_amount, b.charter_version_id, b.created_at,
@@ -437,7 +453,7 @@ WITH bk AS (SELECT b.id AS booking_id, b.coach_id, b.session_id, b.client_id, b.
 	FROM bookings b JOIN sessions s ON s.id = b.session_id JOIN coaches co ON co.id = b.coach_id
 	LEFT JOIN LATERAL (SELECT id, charter_version_id FROM packs WHERE coach_id = b.coach_id AND client_id = b.client_id
 		AND activated_at IS NOT NULL ORDER BY activated_at DESC, id DESC LIMIT 1) n ON true
-	WHERE b.coach_id = %d AND b.id = (ARRAY[%s])[:i + 1] FOR UPDATE OF b),
+	WHERE b.coach_id = %d AND b.id = :booking_id FOR UPDATE OF b),
 live AS (SELECT p.id, p.kind, p.status, p.sessions_remaining, p.activated_at, p.valid_until, p.overdue_since, p.weekly_cap,
 	coalesce(cv.grace_days, 7) AS grace_days, p.charter_version_id
 	FROM packs p LEFT JOIN charter_versions cv ON cv.id = p.charter_version_id
@@ -449,17 +465,17 @@ SELECT bk.*, (SELECT coalesce(json_agg(live ORDER BY live.id), '[]') FROM live) 
 		WHERE coach_id = bk.coach_id AND (id IN (SELECT charter_version_id FROM live) OR id = bk.newest_charter
 		OR id = (SELECT id FROM charter_versions WHERE coach_id = bk.coach_id ORDER BY version DESC LIMIT 1))) ch) AS charters,
 	(SELECT id FROM live ORDER BY id LIMIT 1) AS pack_id
-	FROM bk \gset
+	FROM bk \gset r_
 WITH moved AS (UPDATE packs SET sessions_remaining = sessions_remaining + -1,
 	status = CASE WHEN status = 'active' AND sessions_remaining + -1 = 0 THEN 'exhausted'
 		WHEN status = 'exhausted' AND sessions_remaining + -1 > 0 THEN 'active' ELSE status END, updated_at = now()
-	WHERE coach_id = :coach_id AND id = :pack_id AND kind = 'sessions' AND sessions_remaining + -1 >= 0 RETURNING sessions_remaining),
+	WHERE coach_id = :r_coach_id AND id = :r_pack_id AND kind = 'sessions' AND sessions_remaining + -1 >= 0 RETURNING sessions_remaining),
 entry AS (INSERT INTO ledger_entries (coach_id, client_id, pack_id, booking_id, kind, delta, reason, value_amount, currency,
 	goodwill_grant_id, created_at, request_ref, request_seq)
-	SELECT :coach_id::bigint, :client_id::bigint, :pack_id::bigint, NULL::bigint, 'attended'::text, -1::int, ''::text, NULL::bigint,
+	SELECT :r_coach_id::bigint, :r_client_id::bigint, :r_pack_id::bigint, :booking_id::bigint, 'attended'::text, -1::int, ''::text, NULL::bigint,
 		NULL::text, NULL::bigint, now()::timestamptz, NULL::text, NULL::int FROM moved),
-booked AS (UPDATE bookings b SET outcome = 'attended', outcome_at = now(), announced_at = NULL, pack_id = :pack_id, fee_amount = 0,
-	charter_version_id = NULL WHERE coach_id = :coach_id AND id = :booking_id AND EXISTS (SELECT 1 FROM moved)
+booked AS (UPDATE bookings b SET outcome = 'attended', outcome_at = now(), announced_at = NULL, pack_id = :r_pack_id, fee_amount = 0,
+	charter_version_id = NULL WHERE coach_id = :r_coach_id AND id = :booking_id AND EXISTS (SELECT 1 FROM moved)
 	RETURNING b.id, b.coach_id, b.session_id, b.client_id, b.outcome, b.outcome_at, b.announced_at, b.pack_id, b.fee_amount,
 	b.charter_version_id, b.created_at, EXISTS (SELECT 1 FROM ledger_entries w WHERE w.booking_id = b.id AND w.kind = 'waiver') AS waived)
 SELECT booked.*, (SELECT sessions_remaining FROM moved) AS left_sessions FROM booked;
@@ -468,17 +484,39 @@ COMMIT;
 
 // pgbenchSameSQL replays sameSQL on the bookings just marked, with as many
 // clients as there were workers: what the statements cost without Carnet.
-func pgbenchSameSQL(ctx context.Context, c config, d *sqlx.DB, dbURL string, bookings []int64) (result, error) {
+func pgbenchSameSQL(ctx context.Context, c config, d *sqlx.DB, dbURL string, packs []int64, meter cpuMeter) (result, error) {
+	// Fresh bookings for the bench's clients, ten to a past session (the
+	// sessions taking the groups of ten in turn), more than pgbench can mark
+	// in its run; in one statement, so their ids follow each other.
+	sessions := 300 * c.pgbenchSeconds
+	var first, count int64
 	var coachID int64
-	if err := d.GetContext(ctx, &coachID, `SELECT coach_id FROM bookings WHERE id = $1`, bookings[0]); err != nil {
+	if err := d.GetContext(ctx, &coachID, `SELECT coach_id FROM packs WHERE id = $1`, packs[0]); err != nil {
 		return result{}, err
 	}
-	return runPgbench(ctx, c, dbURL, "pgbench, the same SQL", fmt.Sprintf(sameSQL, len(bookings)-1, coachID, joinIDs(bookings)))
+	if err := d.QueryRowxContext(ctx, `WITH cl AS (SELECT client_id, row_number() OVER (ORDER BY id) - 1 AS k
+			FROM packs WHERE id = ANY($3)),
+		s AS (INSERT INTO sessions (coach_id, title, starts_at, duration_minutes, kind)
+			SELECT $1, 'pgbench', now() - interval '30 days' + g * interval '1 minute', 45, 'group'
+			FROM generate_series(1, $2) g RETURNING id),
+		sn AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS g FROM s),
+		b AS (INSERT INTO bookings (coach_id, session_id, client_id, created_at)
+			SELECT $1, sn.id, cl.client_id, now() FROM sn JOIN cl
+				ON cl.k / 10 = sn.g % greatest(1, (SELECT count(*) FROM cl) / 10)
+			ORDER BY sn.id, cl.k RETURNING id)
+		SELECT min(id), count(*) FROM b`, coachID, sessions, packIDs(packs)).Scan(&first, &count); err != nil {
+		return result{}, err
+	}
+	var last int64
+	if err := d.GetContext(ctx, &last, `SELECT max(id) FROM bookings`); err != nil || last != first+count-1 {
+		return result{}, fmt.Errorf("pgbench's bookings are not one run of ids (%d to %d, %d of them): %v", first, last, count, err)
+	}
+	return runPgbench(ctx, c, dbURL, "pgbench, the same SQL", fmt.Sprintf(sameSQL, first, c.workers, coachID), meter, "-D", "n=0")
 }
 
 // runPgbench runs script for c.pgbenchSeconds and reads each transaction's
 // latency from pgbench's log.
-func runPgbench(ctx context.Context, c config, dbURL, name, script string) (result, error) {
+func runPgbench(ctx context.Context, c config, dbURL, name, script string, meter cpuMeter, args ...string) (result, error) {
 	bin := c.pgbench
 	if bin == "" {
 		bin = findPgbench()
@@ -493,13 +531,19 @@ func runPgbench(ctx context.Context, c config, dbURL, name, script string) (resu
 		return result{}, err
 	}
 	fmt.Fprintln(os.Stderr, "running:", name)
-	cmd := exec.CommandContext(ctx, bin, "-n", "-M", "prepared", "-c", strconv.Itoa(c.workers), "-j", "2",
-		"-T", strconv.Itoa(c.pgbenchSeconds), "-l", "--log-prefix", filepath.Join(dir, "log"), "-f", file, dbURL)
+	cmd := exec.CommandContext(ctx, bin, append(append([]string{"-n", "-M", "prepared", "-c", strconv.Itoa(c.workers), "-j", "2",
+		"-T", strconv.Itoa(c.pgbenchSeconds), "-l", "--log-prefix", filepath.Join(dir, "log")}, args...), "-f", file, dbURL)...)
 	cmd.Dir = dir
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		return result{}, fmt.Errorf("pgbench: %w\n%s", err, out.String())
+	var runErr error
+	measured := meter.during(func() result {
+		runErr = cmd.Run()
+		waitBackendsGone(ctx, dbURL, "pgbench")
+		return result{}
+	})
+	if runErr != nil {
+		return result{}, fmt.Errorf("pgbench: %w\n%s", runErr, out.String())
 	}
 	// Each log line: client transaction latency(us) script epoch epoch_us.
 	var lat []time.Duration
@@ -513,7 +557,8 @@ func runPgbench(ctx context.Context, c config, dbURL, name, script string) (resu
 			}
 		}
 	}
-	return result{name: name, n: len(lat), elapsed: time.Duration(c.pgbenchSeconds) * time.Second, lat: lat}, nil
+	measured.cpu.ops = len(lat)
+	return result{name: name, n: len(lat), elapsed: time.Duration(c.pgbenchSeconds) * time.Second, lat: lat, cpu: measured.cpu}, nil
 }
 
 func packIDs(ids []int64) string { return "{" + joinIDs(ids) + "}" }

@@ -23,8 +23,18 @@ import (
 // profile of the server.
 type probe struct {
 	srv     *server
-	d       *sqlx.DB
-	profile string // directory for CPU profiles ("" for none)
+	conn    *sqlx.Conn // its own connection, whose backend's CPU is the bench's, not Carnet's
+	pid     int        // that backend's
+	profile string     // directory for CPU profiles ("" for none)
+}
+
+func newProbe(ctx context.Context, srv *server, d *sqlx.DB, profile string) (*probe, error) {
+	conn, err := d.Connx(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p := &probe{srv: srv, conn: conn, profile: profile}
+	return p, conn.GetContext(ctx, &p.pid, `SELECT pg_backend_pid()`)
 }
 
 type probed struct {
@@ -76,7 +86,7 @@ func (p *probe) sample(ctx context.Context, out *probed) {
 			State string `db:"state"`
 			Wait  string `db:"wait"`
 		}
-		if err := p.d.SelectContext(ctx, &rows, `SELECT coalesce(state, '') AS state, coalesce(wait_event_type, '') AS wait
+		if err := p.conn.SelectContext(ctx, &rows, `SELECT coalesce(state, '') AS state, coalesce(wait_event_type, '') AS wait
 			FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'
 			AND pid <> pg_backend_pid() AND application_name = ''`); err != nil {
 			continue
