@@ -2,8 +2,6 @@ package auth
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"log/slog"
 	"net"
@@ -58,9 +56,7 @@ func NewKeyCache(d *sqlx.DB, dsn string, now func() time.Time, log *slog.Logger)
 	if log == nil {
 		log = slog.Default()
 	}
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	k := &KeyCache{d: d, dsn: dsn, now: now, log: log, heartbeats: authChannel + "_" + hex.EncodeToString(b),
+	k := &KeyCache{d: d, dsn: dsn, now: now, log: log, heartbeats: authChannel + "_" + randomToken(8),
 		sent: map[uint64]time.Time{}, kick: make(chan struct{}, 1)}
 	caches.Store(d, k)
 	return k
