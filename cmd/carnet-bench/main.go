@@ -509,8 +509,11 @@ func pgbenchSameSQL(ctx context.Context, c config, d *sqlx.DB, dbURL string, pac
 		return result{}, err
 	}
 	var last int64
-	if err := d.GetContext(ctx, &last, `SELECT max(id) FROM bookings`); err != nil || last != first+count-1 {
-		return result{}, fmt.Errorf("pgbench's bookings are not one run of ids (%d to %d, %d of them): %v", first, last, count, err)
+	if err := d.GetContext(ctx, &last, `SELECT max(id) FROM bookings`); err != nil {
+		return result{}, err
+	}
+	if last != first+count-1 {
+		return result{}, fmt.Errorf("pgbench's bookings are not one run of ids (%d to %d, %d of them)", first, last, count)
 	}
 	return runPgbench(ctx, c, dbURL, "pgbench, the same SQL", fmt.Sprintf(sameSQL, first, c.workers, coachID), meter, "-D", "n=0")
 }

@@ -64,6 +64,10 @@ func TestMetricsOnTheOperatorAddressOnly(t *testing.T) {
 		`carnet_stripe_request_duration_seconds_count{endpoint="POST /v1/customers"} 1`,
 		`carnet_notifications_pending `,
 		`carnet_database_scrape_errors 0`,
+		`carnet_auth_key_cache_total{result="hit"}`,
+		`carnet_auth_key_cache_total{result="miss"}`,
+		`carnet_auth_key_cache_total{result="bypass"}`,
+		`carnet_auth_key_cache_answering `,
 		`go_sql_max_open_connections{db_name="carnet"}`,
 		`process_resident_memory_bytes`,
 	} {

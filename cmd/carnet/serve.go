@@ -58,6 +58,7 @@ type Main struct {
 
 	Metrics *metrics.Metrics
 	OpsAddr string // where /metrics and pprof listen, once Run returned ("" when off)
+	Keys    *auth.KeyCache
 
 	srv           *http.Server
 	ops           *http.Server
@@ -86,6 +87,9 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	m.DB = d
 	m.Metrics = metrics.New(d)
+	m.Keys = auth.NewKeyCache(d, m.DatabaseURL, m.Now, m.Log)
+	m.Keys.Observe = m.Metrics.KeyCache
+	m.Metrics.KeyCacheAnswering(m.Keys.Answering)
 	if err := db.Migrate(ctx, d.DB); err != nil {
 		return err
 	}
@@ -247,6 +251,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.jobs.Start(context.Background()); err != nil {
 		return fmt.Errorf("start jobs: %w", err)
 	}
+	m.Keys.Start()
 	m.Log.Info("carnet serving", "addr", m.Addr, "base_url", m.BaseURL, "ops_addr", m.OpsAddr)
 	return nil
 }
@@ -281,6 +286,9 @@ func (m *Main) Close() error {
 	}
 	if m.ops != nil {
 		err = errors.Join(err, m.ops.Shutdown(ctx))
+	}
+	if m.Keys != nil {
+		err = errors.Join(err, m.Keys.Close())
 	}
 	if m.DB != nil {
 		err = errors.Join(err, m.DB.Close())

@@ -57,10 +57,12 @@ func issueKey(ctx context.Context, e sqlx.ExecerContext, coachID int64, label st
 	return key, err
 }
 
-// coachByKeyFrom authenticates an API key sent from addr: a blocked address
-// is refused like an unknown key (the caller then learns why), in the key's
-// one statement. (A per-process key cache saved nothing once the throttle
-// shared this statement, so there is none.)
+// coachByKeyFrom authenticates an API key sent from addr in the database: a
+// blocked address is refused like an unknown key (the caller then learns
+// why), in the key's one statement. Requests go through coachByKey, which
+// answers a key checked in the last few seconds from the process's
+// KeyCache: the triggers of migration 00049 flush it on every process when
+// a key, a coach or a block changes (keycache.go).
 func coachByKeyFrom(ctx context.Context, d *sqlx.DB, key, addr string, now time.Time) (Coach, error) {
 	var c Coach
 	err := d.GetContext(ctx, &c, `SELECT `+coachColsC+` FROM coaches c
@@ -111,5 +113,9 @@ func UpdateSettings(ctx context.Context, d *sqlx.DB, coachID int64, s CoachSetti
 		RETURNING `+coachCols, coachID, s.Timezone, s.Currency); err != nil {
 		return c, err
 	}
-	return c, tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return c, err
+	}
+	forgetLocal(d) // the other processes hear of it from the triggers
+	return c, nil
 }

@@ -26,7 +26,8 @@ func bearer(c *gin.Context) string {
 }
 
 // RequireCoach authenticates the coach's API key (Authorization: Bearer
-// ck_...). Failures are counted per address (see MaxFailures).
+// ck_...), from d's KeyCache when it knows the key. Failures are counted per
+// address (see MaxFailures).
 func RequireCoach(d *sqlx.DB, now func() time.Time) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		key := bearer(c)
@@ -34,7 +35,7 @@ func RequireCoach(d *sqlx.DB, now func() time.Time) gin.HandlerFunc {
 			failed(c, d, now, key, errs.New(errs.Unauthorized, "an API key is required: Authorization: Bearer ck_..."))
 			return
 		}
-		coach, err := coachByKeyFrom(c.Request.Context(), d, key, c.ClientIP(), now())
+		coach, err := coachByKey(c.Request.Context(), d, key, c.ClientIP(), now())
 		if err != nil {
 			failed(c, d, now, key, err)
 			return

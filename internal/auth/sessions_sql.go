@@ -58,7 +58,7 @@ func UseSignIn(ctx context.Context, d *sqlx.DB, token string, now time.Time) (Co
 // SignInWithKey opens a session for the coach an API key names (the demo's
 // way in). Failures from addr are throttled like the API's.
 func SignInWithKey(ctx context.Context, d *sqlx.DB, key, addr string, now time.Time) (Coach, string, error) {
-	c, err := coachByKeyFrom(ctx, d, key, addr, now)
+	c, err := coachByKey(ctx, d, key, addr, now)
 	if err != nil {
 		return c, "", CountFailure(ctx, d, addr, now, key, err)
 	}
@@ -132,5 +132,6 @@ func RevokeKey(ctx context.Context, d *sqlx.DB, coachID, keyID int64, now time.T
 	if n, _ := res.RowsAffected(); n == 0 {
 		return errs.NotFoundf("no API key %d", keyID)
 	}
+	forgetLocal(d) // the other processes hear of it from the triggers
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 // now wait. Old windows are forgotten on the way.
 func recordFailure(ctx context.Context, d *sqlx.DB, addr string, now time.Time) (time.Duration, error) {
 	var wait time.Duration
+	var blocked bool // newly, by this failure
 	err := db.InTx(ctx, d, func(tx *sqlx.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO auth_failures (addr, window_start) VALUES ($1, $2)
 			ON CONFLICT (addr) DO NOTHING`, addr, now); err != nil {
@@ -28,8 +29,10 @@ func recordFailure(ctx context.Context, d *sqlx.DB, addr string, now time.Time) 
 		if s.Failures == 0 {
 			s.WindowStart = time.Time{} // the row just made: the rule starts the window
 		}
+		was := Blocked(s, now) > 0
 		s = AfterFailure(s, now)
 		wait = Blocked(s, now)
+		blocked = !was && wait > 0
 		if _, err := tx.ExecContext(ctx, `UPDATE auth_failures SET window_start = $2, failures = $3, blocked_until = $4
 			WHERE addr = $1`, addr, s.WindowStart, s.Failures, s.BlockedUntil); err != nil {
 			return err
@@ -38,6 +41,9 @@ func recordFailure(ctx context.Context, d *sqlx.DB, addr string, now time.Time) 
 			AND (blocked_until IS NULL OR blocked_until < $2)`, now.Add(-24*time.Hour), now)
 		return err
 	})
+	if err == nil && blocked {
+		forgetLocal(d) // the other processes hear of it from the triggers
+	}
 	return wait, err
 }
 

@@ -30,6 +30,7 @@ type Metrics struct {
 	stripeLatency *prometheus.HistogramVec
 	webhooks      *prometheus.CounterVec
 	messages      *prometheus.CounterVec
+	keyCache      *prometheus.CounterVec
 }
 
 // New registers the instruments, the Go runtime's and the process's
@@ -52,7 +53,13 @@ func New(d *sqlx.DB) *Metrics {
 	m.messages = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "carnet_notifications_total",
 		Help: "Outbox messages this process's notify.send jobs handled, by outcome (sent, kept, retry, failed)."},
 		[]string{"outcome"})
-	m.Registry.MustRegister(m.requests, m.latency, m.stripeCalls, m.stripeLatency, m.webhooks, m.messages,
+	m.keyCache = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "carnet_auth_key_cache_total",
+		Help: "API-key lookups, by result: hit (from memory), miss (checked in the database, then remembered), bypass (checked in the database: the cache's listener is not connected)."},
+		[]string{"result"})
+	for _, r := range []string{"hit", "miss", "bypass"} {
+		m.keyCache.WithLabelValues(r)
+	}
+	m.Registry.MustRegister(m.requests, m.latency, m.stripeCalls, m.stripeLatency, m.webhooks, m.messages, m.keyCache,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(d.DB, "carnet"), &dbGauges{db: d})
 	for kind, n := range map[string]func(db.StatementStats) uint64{
@@ -89,6 +96,23 @@ func (m *Metrics) Webhook(t, outcome string) { m.webhooks.WithLabelValues(t, out
 
 // Message counts one outbox message handled.
 func (m *Metrics) Message(outcome string) { m.messages.WithLabelValues(outcome).Inc() }
+
+// KeyCache counts one API-key lookup by its result (auth.KeyCache.Observe).
+func (m *Metrics) KeyCache(result string) { m.keyCache.WithLabelValues(result).Inc() }
+
+// KeyCacheAnswering reports, at each scrape, whether the API-key cache
+// answers (its listener connected and heard): 0 means every key is checked
+// in the database.
+func (m *Metrics) KeyCacheAnswering(answering func() bool) {
+	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "carnet_auth_key_cache_answering",
+		Help: "1 when this process's API-key cache answers from memory, 0 while its listener is not connected or not heard (every key checked in the database)."},
+		func() float64 {
+			if answering() {
+				return 1
+			}
+			return 0
+		}))
+}
 
 // Handler serves /metrics and pprof for the operator address.
 func (m *Metrics) Handler() http.Handler {
