@@ -22,6 +22,9 @@ type packRef struct {
 	Plan         string       `db:"plan"`
 	Status       packs.Status `db:"status"`
 	Subscription *string      `db:"stripe_subscription_id"`
+	// Read by linkPack with the lock (findPack leaves it empty): what
+	// activating the pack needs.
+	packs.Activation
 }
 
 // payment is one row of what Stripe reports about money.

@@ -40,27 +40,40 @@ func findPack(ctx context.Context, tx *sqlx.Tx, column, stripeID string, meta ma
 }
 
 // linkPack is findPack for an effect that links the pack to what Stripe
-// says (set, with its arguments from $3): one UPDATE finds the pack, locks
-// it and links it, where a lock, an update and a read again were three
-// round trips. Column values are unique, so the pack found is findPack's.
-// When unless (an SQL condition over the same arguments, checked in the
-// same statement) holds, nothing is found or locked, and skipped is true.
-func linkPack(ctx context.Context, tx *sqlx.Tx, column, stripeID string, meta map[string]string, unless, set string,
-	args ...any) (p *packRef, skipped bool, err error) {
+// says (set: each column and its new value, with arguments from $3): one
+// statement finds the pack, locks it and links it, where a lock, an update
+// and a read again were three round trips, and returns what activating it
+// needs (packs.ActivationCols). A pack already linked so is not written
+// again (the second event of a checkout finds it so). Column values are
+// unique, so the pack found is findPack's. When unless (an SQL condition
+// over the same arguments, checked in the same statement) holds, nothing is
+// found or locked, and skipped is true.
+func linkPack(ctx context.Context, tx *sqlx.Tx, column, stripeID string, meta map[string]string, unless string,
+	set [][2]string, args ...any) (p *packRef, skipped bool, err error) {
 	var metaID *int64
 	if id, err := strconv.ParseInt(meta["carnet_pack_id"], 10, 64); err == nil {
 		metaID = &id
+	}
+	var assign, cols, values []string
+	for _, cv := range set {
+		assign = append(assign, cv[0]+" = "+cv[1])
+		cols, values = append(cols, cv[0]), append(values, cv[1])
 	}
 	var refs []struct {
 		Skipped bool `db:"skipped"`
 		packRef
 	}
+	// The row the lock returns is the one the update starts from (a
+	// concurrent change waited for is re-read by both), and linking changes
+	// none of the columns returned.
 	if err := tx.SelectContext(ctx, &refs, `WITH skip AS (SELECT `+unless+` AS skip),
-	linked AS (UPDATE packs SET `+set+`
+	found AS (SELECT id, coach_id, client_id, plan, status, stripe_subscription_id, `+packs.ActivationCols+` FROM packs
 		WHERE NOT (SELECT skip FROM skip) AND id = coalesce((SELECT id FROM packs WHERE `+column+` = nullif($1, '') LIMIT 1), $2)
-		RETURNING id, coach_id, client_id, plan, status, stripe_subscription_id)
-	SELECT false AS skipped, * FROM linked
-	UNION ALL SELECT true, 0, 0, 0, '', '', NULL FROM skip WHERE skip`, append([]any{stripeID, metaID}, args...)...); err != nil {
+		FOR NO KEY UPDATE),
+	linked AS (UPDATE packs SET `+strings.Join(assign, ", ")+` WHERE id = (SELECT id FROM found)
+		AND (`+strings.Join(cols, ", ")+`) IS DISTINCT FROM (`+strings.Join(values, ", ")+`))
+	SELECT false AS skipped, * FROM found
+	UNION ALL SELECT true, 0, 0, 0, '', '', NULL, '', NULL, NULL, NULL, NULL FROM skip WHERE skip`, append([]any{stripeID, metaID}, args...)...); err != nil {
 		return nil, false, err
 	}
 	if len(refs) == 0 || refs[0].Skipped {
@@ -95,15 +108,17 @@ func (s *Service) recordPayment(ctx context.Context, tx *sqlx.Tx, p payment) err
 		ID     int64   `db:"id"`
 		Method *string `db:"method"`
 	}
+	// An installment already paid is not written again (the checkout's
+	// second event); the payment names it all the same.
 	err := tx.GetContext(ctx, &row, `WITH inst AS (UPDATE installments SET status = 'paid', paid_at = coalesce(paid_at, $12)
-		WHERE $16 AND pack_id = $2 AND seq = 1 RETURNING id),
+		WHERE $16 AND pack_id = $2 AND seq = 1 AND (status <> 'paid' OR paid_at IS NULL) RETURNING id),
 	reversals AS (UPDATE payments SET pack_id = $2, coach_id = $1 WHERE $17 AND pack_id IS NULL
 		AND kind IN ('refund', 'dispute') AND (stripe_charge_id = nullif($8, '') OR stripe_payment_intent_id = nullif($9, '')
 			OR stripe_invoice_id = nullif($10, '')))
 	INSERT INTO payments (coach_id, pack_id, installment_id, kind, status, amount, currency,
 		stripe_charge_id, stripe_payment_intent_id, stripe_invoice_id, stripe_object_id, occurred_at, stripe_customer_id,
 		stripe_subscription_id, method)
-		VALUES ($1, $2, coalesce((SELECT id FROM inst), $3), $4, $5, $6, $7, nullif($8, ''), nullif($9, ''), nullif($10, ''), $11, $12,
+		VALUES ($1, $2, coalesce((SELECT id FROM inst), (SELECT id FROM installments WHERE $16 AND pack_id = $2 AND seq = 1), $3), $4, $5, $6, $7, nullif($8, ''), nullif($9, ''), nullif($10, ''), $11, $12,
 			nullif($13, ''), nullif($14, ''), nullif($15, ''))
 		ON CONFLICT (stripe_object_id) DO UPDATE SET amount = greatest(payments.amount, excluded.amount),
 			-- A dispute's outcome stays (as does a remedy row of a release
@@ -191,10 +206,10 @@ func (s *Service) CheckoutCompleted(ctx context.Context, tx *sqlx.Tx, cs *stripe
 	if cs.Consent != nil && cs.Consent.TermsOfService == stripe.CheckoutSessionConsentTermsOfServiceAccepted {
 		consent = &at
 	}
-	p, _, err := linkPack(ctx, tx, "stripe_checkout_session_id", cs.ID, cs.Metadata, "false",
-		`stripe_checkout_session_id = coalesce(stripe_checkout_session_id, $3),
-		stripe_payment_intent_id = coalesce(stripe_payment_intent_id, nullif($4, '')),
-		terms_accepted_at = coalesce(terms_accepted_at, $5)`, cs.ID, intent, consent)
+	p, _, err := linkPack(ctx, tx, "stripe_checkout_session_id", cs.ID, cs.Metadata, "false", [][2]string{
+		{"stripe_checkout_session_id", "coalesce(stripe_checkout_session_id, $3)"},
+		{"stripe_payment_intent_id", "coalesce(stripe_payment_intent_id, nullif($4, ''))"},
+		{"terms_accepted_at", "coalesce(terms_accepted_at, $5)"}}, cs.ID, intent, consent)
 	if err != nil {
 		return err
 	}
@@ -230,9 +245,10 @@ func (s *Service) CheckoutCompleted(ctx context.Context, tx *sqlx.Tx, cs *stripe
 // settles its single installment.
 func (s *Service) confirm(ctx context.Context, tx *sqlx.Tx, p *packRef, upfront bool, amount int64, cur stripe.Currency, charge, intent, objectID, method string, at time.Time) error {
 	// A pack's status never goes back to pending: one the lock found past
-	// it is not read again to be found active.
+	// it is not read again to be found active. p is linkPack's: it read
+	// what the activation needs with the lock.
 	if p.Status == packs.StatusPending {
-		if _, _, err := packs.ActivatePack(ctx, tx, p.CoachID, p.ID, at); err != nil {
+		if _, _, err := packs.ActivateLocked(ctx, tx, p.CoachID, p.ID, p.Activation, at); err != nil {
 			return err
 		}
 	}
@@ -559,7 +575,7 @@ func (s *Service) PaymentIntentSucceeded(ctx context.Context, tx *sqlx.Tx, pi *s
 	// Unless it is an installment its invoice already recorded.
 	p, known, err := linkPack(ctx, tx, "stripe_payment_intent_id", pi.ID, pi.Metadata,
 		`EXISTS (SELECT 1 FROM payments WHERE stripe_payment_intent_id = $3 AND kind = 'charge' AND pack_id IS NOT NULL
-			AND stripe_invoice_id IS NOT NULL)`, `stripe_payment_intent_id = coalesce(stripe_payment_intent_id, $3)`, pi.ID)
+			AND stripe_invoice_id IS NOT NULL)`, [][2]string{{"stripe_payment_intent_id", "coalesce(stripe_payment_intent_id, $3)"}}, pi.ID)
 	if err != nil || known {
 		if err == nil {
 			err = setMethod(ctx, tx, "", pi.ID, method) // what its invoice did not say

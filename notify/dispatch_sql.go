@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -66,28 +65,20 @@ func Adopt(ctx context.Context, d *sqlx.DB) (int, error) { return adopt(ctx, d, 
 func adopt(ctx context.Context, d *sqlx.DB, batch int) (int, error) {
 	total := 0
 	for {
-		n := 0
-		err := db.InTx(ctx, d, func(tx *sqlx.Tx) error {
-			var rows []struct {
-				ID        int64      `db:"id"`
-				NotBefore *time.Time `db:"not_before"`
-			}
-			if err := tx.SelectContext(ctx, &rows, `SELECT n.id, n.not_before FROM notifications n
+		// One statement: the messages locked, their jobs inserted and named on them.
+		r, err := d.ExecContext(ctx, `WITH due AS (SELECT id, not_before AS hold, nextval('river_job_id_seq') AS job_id
+			FROM (SELECT n.id, n.not_before FROM notifications n
 				WHERE n.status = 'pending' AND (n.job_id IS NULL OR NOT EXISTS (SELECT 1 FROM river_job j
 					WHERE j.id = n.job_id AND j.state <> 'discarded'))
-				ORDER BY n.id LIMIT $1 FOR UPDATE OF n SKIP LOCKED`, batch); err != nil {
-				return err
-			}
-			n = len(rows)
-			if n == 0 {
-				return nil
-			}
-			ids, holds := make([]int64, n), make([]*time.Time, n)
-			for i, r := range rows {
-				ids[i], holds[i] = r.ID, r.NotBefore
-			}
-			return queue(ctx, tx, ids, holds)
-		})
+				ORDER BY n.id LIMIT $1 FOR UPDATE OF n SKIP LOCKED) locked),
+		queued AS (`+insertSendJobs("due", 2)+`)
+		UPDATE notifications n SET job_id = due.job_id FROM due WHERE n.id = due.id`, append([]any{batch}, sendJobArgs()...)...)
+		var n int
+		if err == nil {
+			var affected int64
+			affected, err = r.RowsAffected()
+			n = int(affected)
+		}
 		total += n
 		if err != nil || n < batch {
 			return total, err

@@ -3,6 +3,7 @@ package notify_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -436,6 +437,75 @@ func TestRowsWithoutAJobAreAdopted(t *testing.T) {
 		t.Errorf("the re-adopted message: handled %d, %+v, %d emails", n, e.row("stuck"), len(mail.Messages()))
 	}
 }
+
+// The send jobs the outbox writes in its own statements (Enqueue, Adopt)
+// are the rows River's InsertManyTx writes for the same arguments, held or
+// not: River works them as its own. A River upgrade that changes its row
+// fails here.
+func TestSendJobsAreRiversOwn(t *testing.T) {
+	e := newEnv(t, "")
+	held := e.clock().Add(time.Hour)
+	later := e.message("held")
+	later.NotBefore = held
+	data, _ := json.Marshal(Documented[AnomalyOpenedClient])
+	ctx := context.Background()
+	err := db.InTx(ctx, e.db, func(tx *sqlx.Tx) error {
+		for _, m := range []Message{e.message("now"), later} {
+			if err := Enqueue(ctx, tx, m); err != nil {
+				return err
+			}
+		}
+		// As the previous release wrote it, with no job: Adopt gives it one.
+		_, err := tx.Exec(`INSERT INTO notifications (coach_id, cause_key, template, locale, recipient, data, not_before)
+			VALUES ($1, 'old', $2, 'fr', 'lea@example.com', $3, $4)`, e.coachID, AnomalyOpenedClient, data, held)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := Adopt(ctx, e.db); err != nil || n != 1 {
+		t.Fatalf("adopted %d, %v", n, err)
+	}
+	// A job row as JSON, without its id and the moment of its insert (its
+	// transaction's): due then, or at the hold.
+	const jobRow = `SELECT (to_jsonb(j) - 'id' - 'created_at' - 'scheduled_at' || jsonb_build_object('due',
+		CASE WHEN scheduled_at = created_at THEN 'at its insert' ELSE scheduled_at::text END))::text FROM river_job j WHERE `
+	for _, c := range []struct {
+		cause string
+		hold  *time.Time
+	}{{"now", nil}, {"held", &held}, {"old", &held}} {
+		var ours, rivers string
+		err := db.InTx(ctx, e.db, func(tx *sqlx.Tx) error {
+			var id int64
+			if err := tx.Get(&id, `SELECT id FROM notifications WHERE cause_key = $1`, c.cause); err != nil {
+				return err
+			}
+			if err := tx.Get(&ours, jobRow+`id = (SELECT job_id FROM notifications WHERE id = $1)`, id); err != nil {
+				return err
+			}
+			p := river.InsertManyParams{Args: SendArgs{ID: id}}
+			if c.hold != nil {
+				p.InsertOpts = &river.InsertOpts{ScheduledAt: *c.hold}
+			}
+			res, err := jobs.InsertTx(ctx, tx.Tx, []river.InsertManyParams{p})
+			if err != nil {
+				return err
+			}
+			if err := tx.Get(&rivers, jobRow+`id = $1`, res[0].Job.ID); err != nil {
+				return err
+			}
+			return errRollback // River's job is only compared
+		})
+		if !errors.Is(err, errRollback) {
+			t.Fatal(err)
+		}
+		if ours != rivers {
+			t.Errorf("%s: the outbox's job\n  %s\nRiver's\n  %s", c.cause, ours, rivers)
+		}
+	}
+}
+
+var errRollback = errors.New("rolled back")
 
 // withExcess is m with its facts grown: another excess.
 func withExcess(m Message, excess string) Message {

@@ -3,7 +3,6 @@ package notify
 import (
 	"carnet/internal/db"
 	"carnet/internal/i18n"
-	"carnet/internal/jobs"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
 	"github.com/riverqueue/river"
 )
 
@@ -54,43 +52,40 @@ func Enqueue(ctx context.Context, tx *sqlx.Tx, m Message) error {
 		notBefore = &m.NotBefore
 	}
 	ref, seq := db.Effect(ctx) // set inside an idempotent request: sent once per request
-	var ids []int64
-	if err := tx.SelectContext(ctx, &ids, `INSERT INTO notifications (coach_id, client_id, cause_key, template, locale,
-		recipient, data, request_ref, request_seq, not_before) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-		ON CONFLICT (cause_key) DO NOTHING RETURNING id`,
-		coachID, m.ClientID, m.Cause, m.Template, m.Locale, m.To, data, ref, seq, notBefore); err != nil {
-		return fmt.Errorf("notify %s: %w", m.Cause, err)
-	}
-	if len(ids) == 0 {
-		return nil // this cause was told already
-	}
-	if err := queue(ctx, tx, ids, []*time.Time{notBefore}); err != nil {
+	// One statement: the row takes its job's id from River's sequence and
+	// the job is inserted only if the row was (a cause told already adds
+	// neither), where an insert, River's insert and an update naming the
+	// job on the row were three round trips and two versions of the row.
+	if _, err := tx.ExecContext(ctx, `WITH queued AS (INSERT INTO notifications (coach_id, client_id, cause_key, template,
+		locale, recipient, data, request_ref, request_seq, not_before, job_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, nextval('river_job_id_seq'))
+		ON CONFLICT (cause_key) DO NOTHING RETURNING id, job_id, not_before AS hold)
+	`+insertSendJobs("queued", 11), append([]any{coachID, m.ClientID, m.Cause, m.Template, m.Locale, m.To, data, ref, seq,
+		notBefore}, sendJobArgs()...)...); err != nil {
 		return fmt.Errorf("notify %s: %w", m.Cause, err)
 	}
 	return nil
 }
 
-// queue inserts the River jobs that send messages ids (each held until its
-// time, if any) in tx, and names them on the rows.
-func queue(ctx context.Context, tx *sqlx.Tx, ids []int64, holds []*time.Time) error {
-	params := make([]river.InsertManyParams, len(ids))
-	for i, id := range ids {
-		params[i].Args = SendArgs{ID: id}
-		if holds[i] != nil {
-			params[i].InsertOpts = &river.InsertOpts{ScheduledAt: *holds[i]}
-		}
-	}
-	res, err := jobs.InsertTx(ctx, tx.Tx, params)
-	if err != nil {
-		return err
-	}
-	jobIDs := make([]int64, len(res))
-	for i, r := range res {
-		jobIDs[i] = r.Job.ID
-	}
-	_, err = tx.ExecContext(ctx, `UPDATE notifications n SET job_id = q.job_id
-		FROM unnest($1::bigint[], $2::bigint[]) AS q(id, job_id) WHERE n.id = q.id`, pq.Array(ids), pq.Array(jobIDs))
-	return err
+// insertSendJobs is the INSERT of the River jobs (SendArgs) that send the
+// messages of from, a relation of (id, job_id, hold), with its parameters
+// (sendJobArgs) from $first: the row River's own InsertManyTx writes for
+// SendArgs{ID: id} with ScheduledAt hold when set (TestSendJobsAreRiversOwn
+// compares them), written in the caller's statement so that the message's
+// row can carry its job's id from the start. River's notification of new
+// jobs is left out: every Carnet process polls (jobs.New).
+func insertSendJobs(from string, first int) string {
+	p := func(i int) string { return fmt.Sprintf("$%d", first+i) }
+	return `INSERT INTO river_job (id, args, kind, max_attempts, priority, queue, scheduled_at, state, tags, metadata)
+		SELECT job_id, jsonb_build_object('id', id), ` + p(0) + `::text, ` + p(1) + `::smallint, ` + p(2) + `::smallint, ` + p(3) + `::text,
+			coalesce(hold, now()), CASE WHEN hold IS NULL THEN 'available' ELSE 'scheduled' END::river_job_state,
+			'{}'::varchar(255)[], '{}'::jsonb
+		FROM ` + from
+}
+
+func sendJobArgs() []any {
+	o := SendArgs{}.InsertOpts()
+	return []any{SendArgs{}.Kind(), o.MaxAttempts, river.PriorityDefault, o.Queue}
 }
 
 // Revise brings a message's facts up to date, in the caller's transaction,

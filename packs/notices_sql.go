@@ -29,6 +29,25 @@ func NotifyClient(ctx context.Context, tx *sqlx.Tx, packID int64, template, caus
 		JOIN offers o ON o.id = p.offer_id WHERE p.id = $1`, packID); err != nil {
 		return err
 	}
+	var plan []planned
+	if template == notify.PackPurchased {
+		if err := tx.SelectContext(ctx, &plan, `SELECT amount, due_at FROM installments WHERE pack_id = $1
+			AND status <> 'cancelled' ORDER BY seq`, packID); err != nil {
+			return err
+		}
+	}
+	return notifyParty(ctx, tx, p, plan, template, cause, data)
+}
+
+// planned is an installment of the plan, as the purchase message tells it.
+type planned struct {
+	Amount int64     `db:"amount"`
+	DueAt  time.Time `db:"due_at"`
+}
+
+// notifyParty is NotifyClient with the party read (and, for the purchase
+// message, the plan's installments not cancelled, in order).
+func notifyParty(ctx context.Context, tx *sqlx.Tx, p packParty, plan []planned, template, cause string, data map[string]any) error {
 	// Days are the coach's: a debit at 23:30 UTC is the next day in Paris.
 	loc, err := time.LoadLocation(p.Timezone)
 	if err != nil {
@@ -42,9 +61,7 @@ func NotifyClient(ctx context.Context, tx *sqlx.Tx, packID int64, template, caus
 		all["ExpiresOn"] = all["ValidUntil"]
 	}
 	if template == notify.PackPurchased {
-		if err := purchaseData(ctx, tx, packID, p, day, all); err != nil {
-			return err
-		}
+		purchaseData(plan, p, day, all)
 	}
 	maps.Copy(all, data)
 	if v, ok := data["AmountMinor"].(int64); ok {
@@ -64,15 +81,7 @@ func NotifyClient(ctx context.Context, tx *sqlx.Tx, packID int64, template, caus
 // purchaseData is what the purchase message says of the plan: what was
 // received (the first installment of a plan, not the whole price), how
 // many payments there are, and the next debit's amount and date.
-func purchaseData(ctx context.Context, tx *sqlx.Tx, packID int64, p packParty, day func(time.Time) string, all map[string]any) error {
-	var plan []struct {
-		Amount int64     `db:"amount"`
-		DueAt  time.Time `db:"due_at"`
-	}
-	if err := tx.SelectContext(ctx, &plan, `SELECT amount, due_at FROM installments WHERE pack_id = $1
-		AND status <> 'cancelled' ORDER BY seq`, packID); err != nil {
-		return err
-	}
+func purchaseData(plan []planned, p packParty, day func(time.Time) string, all map[string]any) {
 	all["Installments"], all["NextAmount"], all["NextDate"] = max(len(plan), 1), "", ""
 	if len(plan) > 0 {
 		all["Amount"] = i18n.Money(plan[0].Amount, p.Currency, p.Locale)
@@ -84,7 +93,6 @@ func purchaseData(ctx context.Context, tx *sqlx.Tx, packID int64, p packParty, d
 	if p.WeeklyCap != nil {
 		all["WeeklyCap"] = *p.WeeklyCap
 	}
-	return nil
 }
 
 // afterDeduction tells the client when a sessions pack comes down to its

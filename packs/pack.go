@@ -43,6 +43,42 @@ type Pack struct {
 	UpdatedAt         time.Time  `db:"updated_at" json:"updated_at"`
 }
 
+// Activation is what activating a pack needs, read with the pack's row lock
+// (ActivationCols): its kind and terms, its offer's sessions and its
+// coach's time zone.
+type Activation struct {
+	Kind          string  `db:"kind"`
+	ValidityDays  *int    `db:"validity_days"`
+	Months        *int    `db:"months"`
+	OfferSessions *int    `db:"offer_sessions"`
+	Timezone      *string `db:"coach_timezone"`
+}
+
+// Terms is what a pack activated at `at` gives: until when, and how many
+// sessions it credits. A sessions pack holds its offer's sessions for its
+// validity days (DefaultValidityDays when it has none); a period pack lasts
+// its months in the coach's time zone and credits none.
+func (a Activation) Terms(at time.Time) (until time.Time, credit int) {
+	at = at.UTC()
+	until = at.AddDate(0, 0, DefaultValidityDays)
+	switch {
+	case a.Kind == KindSessions:
+		if a.ValidityDays != nil {
+			until = at.AddDate(0, 0, *a.ValidityDays)
+		}
+		if a.OfferSessions != nil {
+			credit = *a.OfferSessions
+		}
+	case a.Months != nil:
+		tz := "UTC"
+		if a.Timezone != nil {
+			tz = *a.Timezone
+		}
+		until = AddMonths(at, *a.Months, tz)
+	}
+	return until, credit
+}
+
 // AddMonths adds n calendar months in the time zone tz, keeping the
 // wall-clock time and stopping at the month's last day (31 January + 1 month
 // is 28 or 29 February, not 3 March), always counted from t, never from the

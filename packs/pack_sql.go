@@ -2,6 +2,7 @@ package packs
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -39,50 +40,82 @@ func NewPendingPack(ctx context.Context, tx *sqlx.Tx, coachID, clientID, offerID
 	return p, err
 }
 
+// ActivationCols reads an Activation in the statement that locks or links
+// a pack (a SELECT or a RETURNING over packs, unaliased): the offer's
+// sessions and the coach's time zone come with the pack's row instead of
+// in two more round trips.
+const ActivationCols = `kind, validity_days, months, ` + activationExtra
+
+const activationExtra = `(SELECT sessions FROM offers WHERE id = packs.offer_id) AS offer_sessions,
+	(SELECT timezone FROM coaches WHERE id = packs.coach_id) AS coach_timezone`
+
 // ActivatePack turns a pending pack active at the moment its first payment
 // is confirmed and credits its sessions. It is what a confirmed Stripe
 // payment calls; a pack already activated is returned unchanged with false,
 // so a duplicate confirmation credits nothing.
 func ActivatePack(ctx context.Context, tx *sqlx.Tx, coachID, packID int64, at time.Time) (Pack, bool, error) {
-	var p Pack
-	err := tx.GetContext(ctx, &p, `SELECT `+packCols+` FROM packs WHERE coach_id = $1 AND id = $2 FOR UPDATE`, coachID, packID)
+	var p struct {
+		Pack
+		OfferSessions *int    `db:"offer_sessions"`
+		Timezone      *string `db:"coach_timezone"`
+	}
+	err := tx.GetContext(ctx, &p, `SELECT `+packCols+`, `+activationExtra+` FROM packs WHERE coach_id = $1 AND id = $2
+		FOR UPDATE`, coachID, packID)
 	if db.NoRows(err) {
-		return p, false, errs.NotFoundf("no pack %d", packID)
+		return p.Pack, false, errs.NotFoundf("no pack %d", packID)
 	}
 	if err != nil || p.Status != StatusPending {
-		return p, false, err
+		return p.Pack, false, err
+	}
+	return ActivateLocked(ctx, tx, coachID, packID, Activation{Kind: p.Kind, ValidityDays: p.ValidityDays, Months: p.Months,
+		OfferSessions: p.OfferSessions, Timezone: p.Timezone}, at)
+}
+
+// ActivateLocked is ActivatePack for a caller that holds the pack's row
+// lock in tx and read a with it (ActivationCols). A pack no longer pending
+// is left as it is (false). The activation, its purchase entry and the
+// party the purchase message names are one statement, the message another.
+func ActivateLocked(ctx context.Context, tx *sqlx.Tx, coachID, packID int64, a Activation, at time.Time) (Pack, bool, error) {
+	if a.Kind == "" {
+		return Pack{}, false, fmt.Errorf("activate pack %d: its activation was not read (ActivationCols)", packID)
 	}
 	at = at.UTC()
-	until := at.AddDate(0, 0, DefaultValidityDays)
-	credit := 0
-	if p.Kind == KindSessions {
-		if p.ValidityDays != nil {
-			until = at.AddDate(0, 0, *p.ValidityDays)
-		}
-		var o Offer
-		if o, err = getOffer(ctx, tx, coachID, p.OfferID); err != nil {
-			return p, false, err
-		}
-		credit = *o.Sessions
-	} else {
-		var tz string
-		if err := tx.GetContext(ctx, &tz, `SELECT timezone FROM coaches WHERE id = $1`, coachID); err != nil {
-			return p, false, err
-		}
-		until = AddMonths(at, *p.Months, tz)
+	until, credit := a.Terms(at)
+	ref, seq := db.Effect(ctx) // the purchase entry's, before the message's
+	var rows []struct {
+		Pack
+		ClientName  string `db:"client_name"`
+		ClientEmail string `db:"client_email"`
+		Locale      string `db:"locale"`
+		CoachName   string `db:"coach_name"`
+		Offer       string `db:"offer"`
+		Timezone    string `db:"timezone"`
+		Plan        []byte `db:"plan"`
 	}
-	err = tx.GetContext(ctx, &p, `UPDATE packs SET status = $6, activated_at = $3, valid_until = $4,
-		sessions_credited = $5, sessions_remaining = $5, updated_at = $3
-		WHERE coach_id = $1 AND id = $2 AND status = $7 RETURNING `+packCols, coachID, packID, at, until, credit, StatusActive, StatusPending)
-	if err != nil {
-		return p, false, err
+	if err := tx.SelectContext(ctx, &rows, `WITH act AS (UPDATE packs SET status = $6, activated_at = $3, valid_until = $4,
+			sessions_credited = $5, sessions_remaining = $5, updated_at = $3
+			WHERE coach_id = $1 AND id = $2 AND status = $7 RETURNING `+packCols+`),
+		entry AS (INSERT INTO ledger_entries (`+entryCols+`)
+			SELECT coach_id, client_id, id, NULL, 'purchase', $5::int, '', NULL, NULL, NULL, $3::timestamptz, $8::text, $9::int FROM act)
+		SELECT act.*, c.name AS client_name, c.email AS client_email, c.locale, co.name AS coach_name, o.name AS offer,
+			co.timezone, (SELECT json_agg(json_build_object('Amount', amount, 'DueAt', due_at) ORDER BY seq) FROM installments
+				WHERE pack_id = act.id AND status <> 'cancelled') AS plan
+		FROM act JOIN clients c ON c.id = act.client_id JOIN coaches co ON co.id = act.coach_id JOIN offers o ON o.id = act.offer_id`,
+		coachID, packID, at, until, credit, StatusActive, StatusPending, ref, seq); err != nil || len(rows) == 0 {
+		return Pack{}, false, err
 	}
-	err = addEntry(ctx, tx, entry{CoachID: coachID, ClientID: p.ClientID, PackID: p.ID, Kind: "purchase",
-		Delta: credit, At: at})
-	if err == nil {
-		err = NotifyClient(ctx, tx, p.ID, notify.PackPurchased, fmt.Sprintf("pack:%d:purchased", p.ID), nil)
+	r := rows[0]
+	var plan []planned
+	if r.Plan != nil {
+		if err := json.Unmarshal(r.Plan, &plan); err != nil {
+			return r.Pack, false, fmt.Errorf("pack %d plan: %w", packID, err)
+		}
 	}
-	return p, err == nil, err
+	party := packParty{CoachID: r.CoachID, ClientID: r.ClientID, ClientName: r.ClientName, ClientEmail: r.ClientEmail,
+		Locale: r.Locale, CoachName: r.CoachName, Offer: r.Offer, Currency: r.Currency, Price: r.PriceAmount,
+		ValidUntil: r.ValidUntil, Remaining: r.SessionsRemaining, Kind: r.Kind, WeeklyCap: r.WeeklyCap, Timezone: r.Timezone}
+	err := notifyParty(ctx, tx, party, plan, notify.PackPurchased, fmt.Sprintf("pack:%d:purchased", r.ID), nil)
+	return r.Pack, err == nil, err
 }
 
 // RecordManualPack creates an active pack for a payment the coach received by

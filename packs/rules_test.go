@@ -330,3 +330,28 @@ func TestStatusSQL(t *testing.T) {
 		}
 	}
 }
+
+func TestActivationTerms(t *testing.T) {
+	at := time.Date(2026, 1, 31, 23, 30, 0, 0, time.UTC)
+	ten, ninety, two, paris := 10, 90, 2, "Europe/Paris"
+	cases := []struct {
+		name   string
+		a      Activation
+		until  string
+		credit int
+	}{
+		{"sessions, the offer's validity", Activation{Kind: KindSessions, ValidityDays: &ninety, OfferSessions: &ten},
+			"2026-05-01T23:30:00Z", 10},
+		{"sessions, the default validity", Activation{Kind: KindSessions, OfferSessions: &ten}, "2026-07-30T23:30:00Z", 10},
+		// 00:30 on 1 February in Paris: two months later is 1 April there.
+		{"period, months in the coach's zone", Activation{Kind: KindPeriod, Months: &two, Timezone: &paris},
+			"2026-03-31T22:30:00Z", 0},
+		{"period, no zone read: UTC", Activation{Kind: KindPeriod, Months: &two}, "2026-03-31T23:30:00Z", 0},
+	}
+	for _, tc := range cases {
+		until, credit := tc.a.Terms(at)
+		if got := until.Format(time.RFC3339); got != tc.until || credit != tc.credit {
+			t.Errorf("%s: until %s, %d sessions; want %s, %d", tc.name, got, credit, tc.until, tc.credit)
+		}
+	}
+}

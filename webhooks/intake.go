@@ -211,13 +211,13 @@ func (in *Intake) apply(ctx context.Context, tx *sqlx.Tx, ev *stripe.Event) erro
 // acknowledged (refusing it would only make Stripe retry, then disable the
 // endpoint).
 func decodeThen[T any](ev *stripe.Event, fn func(*T) error) error {
-	var id struct {
-		ID string `json:"id"`
-	}
-	obj := new(T)
-	if err := json.Unmarshal(ev.Data.Raw, &id); err != nil || id.ID == "" {
+	// stripe-go read the object as a map with the event (a string id there
+	// is what a read of the id alone finds), so its bytes are read once more
+	// only, as T.
+	if id, _ := ev.Data.Object["id"].(string); id == "" {
 		return errs.New(errs.Invalid, "the event's object has no id")
 	}
+	obj := new(T)
 	if err := json.Unmarshal(ev.Data.Raw, obj); err != nil {
 		return errs.New(errs.Invalid, "the event's object cannot be read as a %T: %v", obj, err)
 	}

@@ -188,6 +188,8 @@ func (in *Intake) each(ctx context.Context, list *stripe.ListParams, open func()
 func (in *Intake) ingestFound(ctx context.Context, objectID string, typ stripe.EventType, created int64, obj any) error {
 	raw, _ := json.Marshal(obj)
 	ev := &stripe.Event{ID: "sweep_" + objectID, Type: typ, Created: created, Data: &stripe.EventData{Raw: raw}}
+	_ = json.Unmarshal(raw, &ev.Data.Object) // as stripe-go reads a delivered event's object
+
 	payload, _ := json.Marshal(map[string]any{"id": ev.ID, "type": ev.Type, "created": created,
 		"data": map[string]any{"object": json.RawMessage(raw)}})
 	_, err := in.ingest(ctx, payload, ev)
