@@ -86,7 +86,9 @@ func (p *probe) sample(ctx context.Context, out *probed) {
 			State string `db:"state"`
 			Wait  string `db:"wait"`
 		}
-		if err := p.conn.SelectContext(ctx, &rows, `SELECT coalesce(state, '') AS state, coalesce(wait_event_type, '') AS wait
+		// Never cancelled mid-query: a cancelled query can leave the probe's
+		// one connection unusable, and every later load without samples.
+		if err := p.conn.SelectContext(context.WithoutCancel(ctx), &rows, `SELECT coalesce(state, '') AS state, coalesce(wait_event_type, '') AS wait
 			FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'
 			AND pid <> pg_backend_pid() AND application_name = ''`); err != nil {
 			continue
