@@ -62,3 +62,42 @@ func TestSessionStartsFromBookingsWrittenBefore00047(t *testing.T) {
 	}
 	w.verify()
 }
+
+// The outcome trigger (00054) counts a booking in its session's month, read
+// from the booking's copy of the start, and takes an outcome out again when
+// it changes or is taken back (an operator's correction in SQL): the month's
+// counts always equal the bookings'.
+func TestOutcomeCountsFollowCorrections(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	c := w.client("a")
+	w.pack(c.ID, 5)
+	s := w.session(w.now.Add(-2*time.Hour), c.ID)
+	b := s.Bookings[0].ID
+	if _, err := w.outcome(b, Attended); err != nil {
+		t.Fatal(err)
+	}
+	counts := func() (got, want [2]int) {
+		t.Helper()
+		if err := w.s.DB.QueryRow(`SELECT coalesce(sum(r.attended), 0), coalesce(sum(r.no_shows), 0) FROM report_client_months r
+			JOIN sessions s ON s.id = $2 WHERE r.client_id = $1 AND r.month = report_month(s.coach_id, s.starts_at)`,
+			c.ID, s.ID).Scan(&got[0], &got[1]); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.s.DB.QueryRow(`SELECT count(*) FILTER (WHERE outcome = 'attended'), count(*) FILTER (WHERE outcome = 'no_show')
+			FROM bookings WHERE client_id = $1`, c.ID).Scan(&want[0], &want[1]); err != nil {
+			t.Fatal(err)
+		}
+		return got, want
+	}
+	for _, set := range []string{"", "'no_show'", "NULL", "'attended'"} {
+		if set != "" {
+			if _, err := w.s.DB.Exec(`UPDATE bookings SET outcome = `+set+` WHERE id = $1`, b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, want := counts(); got != want {
+			t.Fatalf("outcome set to %q: the month counts attended/no-shows %v, the bookings %v", set, got, want)
+		}
+	}
+}
