@@ -91,16 +91,15 @@ func (m cpuMeter) during(fn func() result) result {
 	before := m.read()
 	r := fn()
 	after := m.read()
-	r.cpu = cpuUse{ops: r.n,
-		carnet: after.carnet - before.carnet, postgres: after.postgres - before.postgres,
-		generator: after.generator - before.generator, busy: after.busy - before.busy, total: after.total - before.total}
+	r.cpu = cpuUse{ops: r.n, cpuTicks: cpuTicks{carnet: after.carnet - before.carnet, postgres: after.postgres - before.postgres,
+		generator: after.generator - before.generator, busy: after.busy - before.busy, total: after.total - before.total}}
 	return r
 }
 
+// cpuUse is what one load took: the ticks it spent, and its operations.
 type cpuUse struct {
-	ops                         int
-	carnet, postgres, generator int64
-	busy, total                 int64
+	ops int
+	cpuTicks
 }
 
 // perOp is ticks as milliseconds of CPU per operation.
