@@ -49,6 +49,7 @@ type config struct {
 	readClients, entries     int
 	pgbenchSeconds           int
 	profile                  string
+	withoutReports           bool
 }
 
 func main() {
@@ -64,6 +65,8 @@ func main() {
 	flag.IntVar(&c.entries, "entries", 1000000, "ledger entries in the read data set")
 	flag.IntVar(&c.pgbenchSeconds, "pgbench-seconds", 10, "how long each pgbench run lasts")
 	flag.StringVar(&c.profile, "profile", "", "directory for the server's CPU profile of each load (none when empty)")
+	flag.BoolVar(&c.withoutReports, "without-report-triggers", false,
+		"also run both pgbench loads with the reports' triggers switched off, to show what keeping the reports costs")
 	flag.Parse()
 	if err := run(context.Background(), c); err != nil {
 		fmt.Fprintln(os.Stderr, "carnet-bench:", err)
@@ -149,6 +152,13 @@ func run(ctx context.Context, c config) error {
 		return err
 	}
 	results = append(results, same)
+	if c.withoutReports {
+		more, err := pgbenchWithoutReports(ctx, c, d, dbURL, packIDs, meter)
+		if err != nil {
+			return err
+		}
+		results = append(results, more...)
+	}
 
 	fmt.Fprintln(os.Stderr, "seeding", c.checkouts, "checkouts")
 	payloads, err := seedCheckouts(ctx, api, d, c.checkouts)
@@ -203,6 +213,10 @@ func run(ctx context.Context, c config) error {
 		(float64(att.n)/att.elapsed.Seconds())/(float64(pg.n)/pg.elapsed.Seconds()))
 	fmt.Printf("attendance over HTTP / pgbench, the same SQL: %.2f\n",
 		(float64(att.n)/att.elapsed.Seconds())/(float64(same.n)/same.elapsed.Seconds()))
+	// What Carnet's own statements allow, before any HTTP or Go on the same
+	// cores: the attendance ratio can be no higher.
+	fmt.Printf("pgbench, the same SQL / pgbench minimal deduction: %.2f\n",
+		(float64(same.n)/same.elapsed.Seconds())/(float64(pg.n)/pg.elapsed.Seconds()))
 	fmt.Printf("server resident memory: after attendance %s, after webhooks %s, peak %s\n",
 		rssAttendance, rssWebhooks, srv.peak())
 	fmt.Printf("\nWhere the time went (the server's statements; PostgreSQL's backends sampled every 10 ms):\n\n%s\n", probeHeader)
@@ -516,6 +530,31 @@ func pgbenchSameSQL(ctx context.Context, c config, d *sqlx.DB, dbURL string, pac
 		return result{}, fmt.Errorf("pgbench's bookings are not one run of ids (%d to %d, %d of them)", first, last, count)
 	}
 	return runPgbench(ctx, c, dbURL, "pgbench, the same SQL", fmt.Sprintf(sameSQL, first, c.workers, coachID), meter, "-D", "n=0")
+}
+
+// pgbenchWithoutReports runs the minimal deduction and the same SQL again
+// with the triggers that keep the reports' summaries switched off (on the
+// bench's own database, switched back on after): the gap to the runs with
+// them is what keeping the reports exact in the same transaction costs.
+func pgbenchWithoutReports(ctx context.Context, c config, d *sqlx.DB, dbURL string, packs []int64, meter cpuMeter) ([]result, error) {
+	const triggers = `ALTER TABLE bookings %[1]s TRIGGER report_booking_outcome;
+		ALTER TABLE ledger_entries %[1]s TRIGGER report_ledger_entry`
+	if _, err := d.ExecContext(ctx, fmt.Sprintf(triggers, "DISABLE")); err != nil {
+		return nil, err
+	}
+	defer d.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(triggers, "ENABLE"))
+	fmt.Fprintln(os.Stderr, "the reports' triggers switched off for the next two runs")
+	pg, err := pgbenchMinimal(ctx, c, d, dbURL, packs, meter)
+	if err != nil {
+		return nil, err
+	}
+	same, err := pgbenchSameSQL(ctx, c, d, dbURL, packs, meter)
+	if err != nil {
+		return nil, err
+	}
+	pg.name += ", without the reports' triggers"
+	same.name += ", without the reports' triggers"
+	return []result{pg, same}, nil
 }
 
 // runPgbench runs script for c.pgbenchSeconds and reads each transaction's
