@@ -542,7 +542,6 @@ func pgbenchWithoutReports(ctx context.Context, c config, d *sqlx.DB, dbURL stri
 	if _, err := d.ExecContext(ctx, fmt.Sprintf(triggers, "DISABLE")); err != nil {
 		return nil, err
 	}
-	defer d.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(triggers, "ENABLE"))
 	fmt.Fprintln(os.Stderr, "the reports' triggers switched off for the next two runs")
 	pg, err := pgbenchMinimal(ctx, c, d, dbURL, packs, meter)
 	if err != nil {
@@ -550,6 +549,10 @@ func pgbenchWithoutReports(ctx context.Context, c config, d *sqlx.DB, dbURL stri
 	}
 	same, err := pgbenchSameSQL(ctx, c, d, dbURL, packs, meter)
 	if err != nil {
+		return nil, err
+	}
+	// On again before the webhook load, whose entries they report.
+	if _, err := d.ExecContext(ctx, fmt.Sprintf(triggers, "ENABLE")); err != nil {
 		return nil, err
 	}
 	pg.name += ", without the reports' triggers"
