@@ -29,6 +29,11 @@ type probe struct {
 }
 
 func newProbe(ctx context.Context, srv *server, d *sqlx.DB, profile string) (*probe, error) {
+	if profile != "" {
+		if err := os.MkdirAll(profile, 0o755); err != nil {
+			return nil, err
+		}
+	}
 	conn, err := d.Connx(ctx)
 	if err != nil {
 		return nil, err
