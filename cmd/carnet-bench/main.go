@@ -90,8 +90,11 @@ func (r result) row() string {
 		}
 		return fmt.Sprintf("%.1f ms", float64(r.lat[min(len(r.lat)-1, int(p*float64(len(r.lat))))].Microseconds())/1000)
 	}
-	return fmt.Sprintf("| %s | %d | %.0f/s | %s | %s | %s |", r.name, r.n, float64(r.n)/r.elapsed.Seconds(), q(.50), q(.95), q(.99))
+	return fmt.Sprintf("| %s | %d | %.0f/s | %s | %s | %s |", r.name, r.n, r.rate(), q(.50), q(.95), q(.99))
 }
+
+// rate is the load's operations a second.
+func (r result) rate() float64 { return float64(r.n) / r.elapsed.Seconds() }
 
 func run(ctx context.Context, c config) error {
 	admin := os.Getenv("DATABASE_URL")
@@ -209,14 +212,11 @@ func run(ctx context.Context, c config) error {
 	for _, r := range results {
 		fmt.Println(r.row())
 	}
-	fmt.Printf("\nattendance over HTTP / pgbench minimal deduction: %.2f\n",
-		(float64(att.n)/att.elapsed.Seconds())/(float64(pg.n)/pg.elapsed.Seconds()))
-	fmt.Printf("attendance over HTTP / pgbench, the same SQL: %.2f\n",
-		(float64(att.n)/att.elapsed.Seconds())/(float64(same.n)/same.elapsed.Seconds()))
+	fmt.Printf("\nattendance over HTTP / pgbench minimal deduction: %.2f\n", att.rate()/pg.rate())
+	fmt.Printf("attendance over HTTP / pgbench, the same SQL: %.2f\n", att.rate()/same.rate())
 	// What Carnet's own statements allow, before any HTTP or Go on the same
 	// cores: the attendance ratio can be no higher.
-	fmt.Printf("pgbench, the same SQL / pgbench minimal deduction: %.2f\n",
-		(float64(same.n)/same.elapsed.Seconds())/(float64(pg.n)/pg.elapsed.Seconds()))
+	fmt.Printf("pgbench, the same SQL / pgbench minimal deduction: %.2f\n", same.rate()/pg.rate())
 	fmt.Printf("server resident memory: after attendance %s, after webhooks %s, peak %s\n",
 		rssAttendance, rssWebhooks, srv.peak())
 	fmt.Printf("\nWhere the time went (the server's statements; PostgreSQL's backends sampled every 10 ms):\n\n%s\n", probeHeader)
@@ -455,8 +455,8 @@ COMMIT;
 // client takes every clients-th booking of a fresh run of them (n counts its
 // transactions; pgbench keeps a client's variables between them, so the
 // read's columns are kept with a prefix, r_client_id not pgbench's
-// client_id). The one difference: the pack that pays comes out as a column of its own (pgbench
-// reads no JSON).
+// client_id). The one difference: the pack that pays comes out as a
+// column of its own (pgbench reads no JSON).
 const sameSQL = `\set booking_id %d + :client_id + :n * %d
 \set n :n + 1
 BEGIN;
