@@ -519,6 +519,10 @@ func TestReportPages(t *testing.T) {
 	if csv := page("/app/reports/data/owed?format=csv"); csv.Status != 200 || !strings.Contains(string(csv.Body), "Zoé Brun") {
 		t.Fatalf("download behind the session: %d %s", csv.Status, csv.Body)
 	}
+	// One paying client is one, in the singular.
+	if conc := html.UnescapeString(string(page("/app/reports/concentration").Body)); !strings.Contains(conc, "Encaissé net sur douze mois : 450,00 €, de 1 client.") {
+		t.Fatalf("concentration of one client: %s", conc)
+	}
 	sheet := page("/app/reports/attendance?month=" + month)
 	if sheet.Status != 200 || !strings.Contains(string(sheet.Body), "Zoé Brun") || !strings.Contains(string(sheet.Body), "présent") ||
 		!strings.Contains(string(sheet.Body), "une séance") {
@@ -527,5 +531,57 @@ func TestReportPages(t *testing.T) {
 	// Without a session, the sign-in page.
 	if r := a.do("GET", "/app/reports", "", nil); r.Status != 200 || !strings.Contains(string(r.Body), "signin") {
 		t.Fatalf("reports without a session: %d", r.Status)
+	}
+}
+
+// A report longer than a page lists its first lines, says so, and still
+// counts and adds up every line: 51 paying clients, 51 installments due.
+func TestReportPagesShowTheFirstLinesOfLongLists(t *testing.T) {
+	t.Parallel()
+	a := startApp(t)
+	key := a.coach("long-reports@example.com")
+	ten := a.must(201, "POST", "/v1/offers", key, map[string]any{"name": "10", "kind": "sessions", "sessions": 10, "price_amount": 45000})
+	const n = 51 // one line more than a page shows
+	for i := range n {
+		c := a.must(201, "POST", "/v1/clients", key, map[string]any{"name": fmt.Sprintf("Client %02d", i), "email": fmt.Sprintf("c%02d@example.com", i)})
+		a.must(201, "POST", "/v1/clients/"+id(c)+"/packs", key, map[string]any{"offer_id": ten["id"], "method": "cash"})
+	}
+	coachID := a.sum(`SELECT id FROM coaches WHERE email = 'long-reports@example.com'`)
+	// A second installment due next week on each pack (written here: packs
+	// paid by hand have one installment, and a checkout per client would
+	// only slow the test down).
+	if _, err := a.m.DB.Exec(`INSERT INTO installments (coach_id, pack_id, seq, due_at, amount, currency)
+		SELECT coach_id, id, 2, $2::timestamptz + interval '7 days', 15000, 'EUR' FROM packs WHERE coach_id = $1`, coachID, a.clock()); err != nil {
+		t.Fatal(err)
+	}
+	cookie := "carnet_session=" + coachSession(t, a, key)
+	page := func(path string) string {
+		t.Helper()
+		r := a.do("GET", path, "", nil, "Cookie", cookie)
+		if r.Status != 200 {
+			t.Fatalf("%s: %d %s", path, r.Status, r.Body)
+		}
+		return html.UnescapeString(string(r.Body))
+	}
+	rows := func(body, prefix string) int { return strings.Count(body, `<tr id="`+prefix) }
+	const firstOnly = "Les 50 premiers seulement ; le téléchargement les contient tous."
+
+	received := a.sum(`SELECT sum(amount) FROM payments WHERE coach_id = $1 AND kind = 'manual'`, coachID)
+	paying := a.count(`SELECT count(DISTINCT client_id) FROM payments WHERE coach_id = $1 AND kind = 'manual'`, coachID)
+	body := page("/app/reports/concentration")
+	if want := fmt.Sprintf("Encaissé net sur douze mois : %s, de %d clients.", i18n.Money(received, "EUR", "fr"), paying); paying != n ||
+		!strings.Contains(body, want) || !strings.Contains(body, firstOnly) || rows(body, "share-") != 50 {
+		t.Errorf("concentration: want %q, %q and 50 lines (%d shown) in\n%s", want, firstOnly, rows(body, "share-"), body)
+	}
+
+	due := a.count(`SELECT count(*) FROM installments WHERE coach_id = $1 AND status = 'due' AND due_at > $2`, coachID, a.clock())
+	dueSum := a.sum(`SELECT sum(amount) FROM installments WHERE coach_id = $1 AND status = 'due' AND due_at > $2`, coachID, a.clock())
+	body = page("/app/reports/payments-due")
+	if want := fmt.Sprintf("%d mensualités, %s en tout.", due, i18n.Money(dueSum, "EUR", "fr")); due != n ||
+		!strings.Contains(body, want) || !strings.Contains(body, firstOnly) || rows(body, "installment-") != 50 {
+		t.Errorf("payments due: want %q, %q and 50 lines (%d shown) in\n%s", want, firstOnly, rows(body, "installment-"), body)
+	}
+	if csv := page("/app/reports/data/concentration?format=csv"); strings.Count(csv, "Client ") != n {
+		t.Errorf("the download lists %d clients of %d:\n%s", strings.Count(csv, "Client "), n, csv)
 	}
 }
