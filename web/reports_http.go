@@ -98,9 +98,13 @@ func (a *App) attendanceSheet(c *gin.Context) {
 // which its form and its download keep.
 type reportPage struct {
 	reportsData
-	From, To  string   // a period's first and last months (2026-01)
-	R         any      // the report, as reports.Service builds it
-	Summaries []string // reliability: the clients the page lists, in plain words
+	From, To string // a period's first and last months (2026-01)
+	R        any    // the report, as reports.Service builds it
+}
+
+// Summary is a client's reliability in plain words, in the page's language.
+func (d reportPage) Summary(r reports.Reliability, threshold int) string {
+	return reports.Summary(d.Lang, r, threshold)
 }
 
 // report serves the page of report name with what fill reads into it; a
@@ -153,11 +157,7 @@ func (a *App) reportRoutes(g gin.IRouter) {
 		if err != nil {
 			return err
 		}
-		r, err := a.Reports.ReliabilityOf(c.Request.Context(), coach.ID, p)
-		for _, cl := range r.Clients[:min(len(r.Clients), pageRows)] {
-			d.Summaries = append(d.Summaries, reports.Summary(d.Lang, cl, r.Threshold))
-		}
-		d.R = r
+		d.R, err = a.Reports.ReliabilityOf(c.Request.Context(), coach.ID, p)
 		return err
 	}))
 	g.GET("/reports/coach-cancellations", a.report("coach-cancellations", func(c *gin.Context, coach auth.Coach, d *reportPage) error {
