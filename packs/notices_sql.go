@@ -2,6 +2,7 @@ package packs
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"time"
@@ -21,32 +22,56 @@ import (
 // data are formatted in the client's language as Amount, DueDate and
 // UsableUntil.
 func NotifyClient(ctx context.Context, tx *sqlx.Tx, packID int64, template, cause string, data map[string]any) error {
-	var p packParty
-	if err := tx.GetContext(ctx, &p, `SELECT p.coach_id, p.client_id, c.name AS client_name, c.email AS client_email,
-		c.locale, co.name AS coach_name, o.name AS offer, p.currency, p.price_amount, p.valid_until,
-		p.sessions_remaining, p.kind, p.weekly_cap, co.timezone
-		FROM packs p JOIN clients c ON c.id = p.client_id JOIN coaches co ON co.id = p.coach_id
-		JOIN offers o ON o.id = p.offer_id WHERE p.id = $1`, packID); err != nil {
+	var r partyRow
+	if err := tx.GetContext(ctx, &r, `SELECT `+db.Columns[Pack]("p")+`, `+partySQL+` FROM packs p `+partyJoins+`
+		WHERE p.id = $1`, packID); err != nil {
 		return err
 	}
+	return r.notify(ctx, tx, template, cause, data)
+}
+
+// partySQL reads, beside a pack row p (a table or a statement's RETURNING)
+// and its partyJoins, what a message about the pack names: a partyRow.
+const partySQL = `c.name AS client_name, c.email AS client_email, c.locale, co.name AS coach_name, o.name AS offer,
+	co.timezone, (SELECT json_agg(json_build_object('Amount', amount, 'DueAt', due_at) ORDER BY seq) FROM installments
+		WHERE pack_id = p.id AND status <> 'cancelled') AS plan_installments`
+
+const partyJoins = `JOIN clients c ON c.id = p.client_id JOIN coaches co ON co.id = p.coach_id JOIN offers o ON o.id = p.offer_id`
+
+// partyRow is a pack and what partySQL reads beside it.
+type partyRow struct {
+	Pack
+	ClientName  string `db:"client_name"`
+	ClientEmail string `db:"client_email"`
+	Locale      string `db:"locale"`
+	CoachName   string `db:"coach_name"`
+	Offer       string `db:"offer"`
+	Timezone    string `db:"timezone"`
+	Plan        []byte `db:"plan_installments"` // the installments not cancelled, in order (JSON)
+}
+
+// notify writes message template about the pack r was read for.
+func (r partyRow) notify(ctx context.Context, tx *sqlx.Tx, template, cause string, data map[string]any) error {
 	var plan []planned
-	if template == notify.PackPurchased {
-		if err := tx.SelectContext(ctx, &plan, `SELECT amount, due_at FROM installments WHERE pack_id = $1
-			AND status <> 'cancelled' ORDER BY seq`, packID); err != nil {
-			return err
+	if r.Plan != nil {
+		if err := json.Unmarshal(r.Plan, &plan); err != nil {
+			return fmt.Errorf("pack %d plan: %w", r.ID, err)
 		}
 	}
-	return notifyParty(ctx, tx, p, plan, template, cause, data)
+	party := packParty{CoachID: r.CoachID, ClientID: r.ClientID, ClientName: r.ClientName, ClientEmail: r.ClientEmail,
+		Locale: r.Locale, CoachName: r.CoachName, Offer: r.Offer, Currency: r.Currency, Price: r.PriceAmount,
+		ValidUntil: r.ValidUntil, Remaining: r.SessionsRemaining, Kind: r.Kind, WeeklyCap: r.WeeklyCap, Timezone: r.Timezone}
+	return notifyParty(ctx, tx, party, plan, template, cause, data)
 }
 
 // planned is an installment of the plan, as the purchase message tells it.
 type planned struct {
-	Amount int64     `db:"amount"`
-	DueAt  time.Time `db:"due_at"`
+	Amount int64
+	DueAt  time.Time
 }
 
-// notifyParty is NotifyClient with the party read (and, for the purchase
-// message, the plan's installments not cancelled, in order).
+// notifyParty writes a message about a pack to its party (and, for the
+// purchase message, names the plan's installments not cancelled, in order).
 func notifyParty(ctx context.Context, tx *sqlx.Tx, p packParty, plan []planned, template, cause string, data map[string]any) error {
 	// Days are the coach's: a debit at 23:30 UTC is the next day in Paris.
 	loc, err := time.LoadLocation(p.Timezone)

@@ -2,7 +2,6 @@ package packs
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -82,39 +81,18 @@ func ActivateLocked(ctx context.Context, tx *sqlx.Tx, coachID, packID int64, a A
 	at = at.UTC()
 	until, credit := a.Terms(at)
 	ref, seq := db.Effect(ctx) // the purchase entry's, before the message's
-	var rows []struct {
-		Pack
-		ClientName  string `db:"client_name"`
-		ClientEmail string `db:"client_email"`
-		Locale      string `db:"locale"`
-		CoachName   string `db:"coach_name"`
-		Offer       string `db:"offer"`
-		Timezone    string `db:"timezone"`
-		Plan        []byte `db:"plan"`
-	}
+	var rows []partyRow
 	if err := tx.SelectContext(ctx, &rows, `WITH act AS (UPDATE packs SET status = $6, activated_at = $3, valid_until = $4,
 			sessions_credited = $5, sessions_remaining = $5, updated_at = $3
 			WHERE coach_id = $1 AND id = $2 AND status = $7 RETURNING `+packCols+`),
 		entry AS (INSERT INTO ledger_entries (`+entryCols+`)
 			SELECT coach_id, client_id, id, NULL, 'purchase', $5::int, '', NULL, NULL, NULL, $3::timestamptz, $8::text, $9::int FROM act)
-		SELECT act.*, c.name AS client_name, c.email AS client_email, c.locale, co.name AS coach_name, o.name AS offer,
-			co.timezone, (SELECT json_agg(json_build_object('Amount', amount, 'DueAt', due_at) ORDER BY seq) FROM installments
-				WHERE pack_id = act.id AND status <> 'cancelled') AS plan
-		FROM act JOIN clients c ON c.id = act.client_id JOIN coaches co ON co.id = act.coach_id JOIN offers o ON o.id = act.offer_id`,
+		SELECT p.*, `+partySQL+` FROM act p `+partyJoins,
 		coachID, packID, at, until, credit, StatusActive, StatusPending, ref, seq); err != nil || len(rows) == 0 {
 		return Pack{}, false, err
 	}
 	r := rows[0]
-	var plan []planned
-	if r.Plan != nil {
-		if err := json.Unmarshal(r.Plan, &plan); err != nil {
-			return r.Pack, false, fmt.Errorf("pack %d plan: %w", packID, err)
-		}
-	}
-	party := packParty{CoachID: r.CoachID, ClientID: r.ClientID, ClientName: r.ClientName, ClientEmail: r.ClientEmail,
-		Locale: r.Locale, CoachName: r.CoachName, Offer: r.Offer, Currency: r.Currency, Price: r.PriceAmount,
-		ValidUntil: r.ValidUntil, Remaining: r.SessionsRemaining, Kind: r.Kind, WeeklyCap: r.WeeklyCap, Timezone: r.Timezone}
-	err := notifyParty(ctx, tx, party, plan, notify.PackPurchased, fmt.Sprintf("pack:%d:purchased", r.ID), nil)
+	err := r.notify(ctx, tx, notify.PackPurchased, fmt.Sprintf("pack:%d:purchased", r.ID), nil)
 	return r.Pack, err == nil, err
 }
 
