@@ -97,8 +97,7 @@ func (s *Service) recordPayment(ctx context.Context, tx *sqlx.Tx, p payment) err
 		// Not money we can account for: the event itself is kept (and an
 		// upfront pack's installment is paid all the same).
 		if p.payFirst && packID != nil {
-			_, err := tx.ExecContext(ctx, `UPDATE installments SET status = 'paid', paid_at = coalesce(paid_at, $2)
-				WHERE pack_id = $1 AND seq = 1`, *packID, p.At)
+			_, err := tx.ExecContext(ctx, payFirstSQL("$1", "$2"), *packID, p.At)
 			return err
 		}
 		return nil
@@ -110,15 +109,14 @@ func (s *Service) recordPayment(ctx context.Context, tx *sqlx.Tx, p payment) err
 	}
 	// An installment already paid is not written again (the checkout's
 	// second event); the payment names it all the same.
-	err := tx.GetContext(ctx, &row, `WITH inst AS (UPDATE installments SET status = 'paid', paid_at = coalesce(paid_at, $12)
-		WHERE $16 AND pack_id = $2 AND seq = 1 AND (status <> 'paid' OR paid_at IS NULL) RETURNING id),
-	reversals AS (UPDATE payments SET pack_id = $2, coach_id = $1 WHERE $17 AND pack_id IS NULL
-		AND kind IN ('refund', 'dispute') AND (stripe_charge_id = nullif($8, '') OR stripe_payment_intent_id = nullif($9, '')
-			OR stripe_invoice_id = nullif($10, '')))
+	// The installment's id is read from the statement's snapshot: the update
+	// beside it changes its status, never its id.
+	err := tx.GetContext(ctx, &row, `WITH inst AS (`+payFirstSQL("$2", "$12")+` AND $16),
+	reversals AS (`+reversalsSQL("$2", "$1", "$8", "$9", "$10")+` AND $17)
 	INSERT INTO payments (coach_id, pack_id, installment_id, kind, status, amount, currency,
 		stripe_charge_id, stripe_payment_intent_id, stripe_invoice_id, stripe_object_id, occurred_at, stripe_customer_id,
 		stripe_subscription_id, method)
-		VALUES ($1, $2, coalesce((SELECT id FROM inst), (SELECT id FROM installments WHERE $16 AND pack_id = $2 AND seq = 1), $3), $4, $5, $6, $7, nullif($8, ''), nullif($9, ''), nullif($10, ''), $11, $12,
+		VALUES ($1, $2, coalesce((SELECT id FROM installments WHERE $16 AND pack_id = $2 AND seq = 1), $3), $4, $5, $6, $7, nullif($8, ''), nullif($9, ''), nullif($10, ''), $11, $12,
 			nullif($13, ''), nullif($14, ''), nullif($15, ''))
 		ON CONFLICT (stripe_object_id) DO UPDATE SET amount = greatest(payments.amount, excluded.amount),
 			-- A dispute's outcome stays (as does a remedy row of a release
@@ -159,12 +157,28 @@ func (s *Service) recordPayment(ctx context.Context, tx *sqlx.Tx, p payment) err
 // linkReversals gives a charge's refunds and disputes that came first, when
 // nothing told us their pack, to the charge's pack, where they take effect.
 func (s *Service) linkReversals(ctx context.Context, tx *sqlx.Tx, p *packRef, charge, intent, invoice string) error {
-	if _, err := tx.ExecContext(ctx, `UPDATE payments SET pack_id = $1, coach_id = $2 WHERE pack_id IS NULL
-		AND kind IN ('refund', 'dispute') AND (stripe_charge_id = nullif($3, '') OR stripe_payment_intent_id = nullif($4, '')
-			OR stripe_invoice_id = nullif($5, ''))`, p.ID, p.CoachID, charge, intent, invoice); err != nil {
+	if _, err := tx.ExecContext(ctx, reversalsSQL("$1", "$2", "$3", "$4", "$5"), p.ID, p.CoachID, charge, intent, invoice); err != nil {
 		return err
 	}
 	return s.endIfReversed(ctx, tx, p)
+}
+
+// reversalsSQL gives the refunds and disputes recorded with no pack that name
+// a charge, its intent or its invoice (placeholders; an empty id names
+// nothing) to the charge's pack and coach. It ends on its condition, for a
+// caller to add one.
+func reversalsSQL(pack, coach, charge, intent, invoice string) string {
+	return `UPDATE payments SET pack_id = ` + pack + `, coach_id = ` + coach + ` WHERE pack_id IS NULL
+		AND kind IN ('refund', 'dispute') AND (stripe_charge_id = nullif(` + charge + `, '')
+			OR stripe_payment_intent_id = nullif(` + intent + `, '') OR stripe_invoice_id = nullif(` + invoice + `, ''))`
+}
+
+// payFirstSQL marks an upfront pack's single installment paid at at (both
+// placeholders), unless it already is. It ends on its condition, for a caller
+// to add one.
+func payFirstSQL(pack, at string) string {
+	return `UPDATE installments SET status = 'paid', paid_at = coalesce(paid_at, ` + at + `)
+		WHERE pack_id = ` + pack + ` AND seq = 1 AND (status <> 'paid' OR paid_at IS NULL)`
 }
 
 // endIfReversed asks the reconciler's rule whether the pack's money has
