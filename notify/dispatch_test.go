@@ -468,6 +468,10 @@ func TestSendJobsAreRiversOwn(t *testing.T) {
 	}
 	// A job row as JSON, without its id and the moment of its insert (its
 	// transaction's): due then, or at the hold.
+	riverOwn, err := jobs.InsertOnly(e.db.DB) // River inserting the same jobs, to compare
+	if err != nil {
+		t.Fatal(err)
+	}
 	const jobRow = `SELECT (to_jsonb(j) - 'id' - 'created_at' - 'scheduled_at' || jsonb_build_object('due',
 		CASE WHEN scheduled_at = created_at THEN 'at its insert' ELSE scheduled_at::text END))::text FROM river_job j WHERE `
 	for _, c := range []struct {
@@ -487,7 +491,7 @@ func TestSendJobsAreRiversOwn(t *testing.T) {
 			if c.hold != nil {
 				p.InsertOpts = &river.InsertOpts{ScheduledAt: *c.hold}
 			}
-			res, err := jobs.InsertTx(ctx, tx.Tx, []river.InsertManyParams{p})
+			res, err := riverOwn.InsertManyTx(ctx, tx.Tx, []river.InsertManyParams{p})
 			if err != nil {
 				return err
 			}
@@ -603,7 +607,11 @@ func TestTwoRiverClientsSendEachMessageOnce(t *testing.T) {
 		for _, id := range ids {
 			params = append(params, river.InsertManyParams{Args: SendArgs{ID: id}})
 		}
-		_, err := jobs.InsertTx(context.Background(), tx.Tx, params)
+		c, err := jobs.InsertOnly(e.db.DB)
+		if err != nil {
+			return err
+		}
+		_, err = c.InsertManyTx(context.Background(), tx.Tx, params)
 		return err
 	})
 	if err != nil {

@@ -11,13 +11,11 @@ import (
 	"log/slog"
 	"maps"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/rivermigrate"
-	"github.com/riverqueue/river/rivertype"
 )
 
 // Client is the River client over database/sql (lib/pq).
@@ -39,21 +37,6 @@ func Migrate(ctx context.Context, d *sql.DB) ([]string, error) {
 		applied = append(applied, fmt.Sprintf("river %03d %s", v.Version, v.Name))
 	}
 	return applied, nil
-}
-
-// inserter inserts jobs in the caller's transaction; it needs no pool of its
-// own (it never works a job), so any package can insert without wiring.
-var inserter = sync.OnceValues(func() (*Client, error) {
-	return river.NewClient(riverdatabasesql.New(nil), &river.Config{})
-})
-
-// InsertTx inserts jobs in tx: they exist only if tx commits.
-func InsertTx(ctx context.Context, tx *sql.Tx, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error) {
-	c, err := inserter()
-	if err != nil {
-		return nil, err
-	}
-	return c.InsertManyTx(ctx, tx, params)
 }
 
 // Every is a periodic job: args made afresh every interval, and once at start.
