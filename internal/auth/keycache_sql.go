@@ -17,11 +17,15 @@ import (
 const authChannel = "carnet_auth"
 
 // KeyCache is one process's cache of checked API keys (keycache.go says
-// what it holds and when it answers). It adds one connection to the
-// database: its listener's.
+// what it holds and when it answers). It adds two connections to the
+// database: its listener's and its heartbeats'.
 type KeyCache struct {
 	d   *sqlx.DB
 	dsn string
+	// beats sends the heartbeats on a connection of their own: on the
+	// request pool, a heartbeat waiting behind a busy pool would turn the
+	// cache off, adding a statement to every request, when load is highest.
+	beats *sqlx.DB
 	now func() time.Time
 	log *slog.Logger
 	// Observe, when set, counts each key lookup: "hit" (answered from
@@ -140,6 +144,14 @@ func (k *KeyCache) Start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	k.stop = cancel
 	k.listener = pq.NewListener(k.dsn, 250*time.Millisecond, 10*time.Second, k.event)
+	beats, err := sqlx.Open("postgres", k.dsn) // only parses the DSN the pool was opened with
+	if err != nil {
+		k.log.Error("key cache: no heartbeats, every key is checked in the database", "err", err)
+	} else {
+		beats.SetMaxOpenConns(1)
+		beats.SetMaxIdleConns(1)
+		k.beats = beats
+	}
 	k.done.Add(3)
 	go func() {
 		defer k.done.Done()
@@ -162,7 +174,9 @@ func (k *KeyCache) Start() {
 	}()
 	go func() {
 		defer k.done.Done()
-		k.heartbeat(ctx)
+		if k.beats != nil {
+			k.heartbeat(ctx)
+		}
 	}()
 }
 
@@ -180,6 +194,9 @@ func (k *KeyCache) Close() error {
 	select {
 	case <-waited:
 	case <-time.After(5 * time.Second): // a connection attempt that hangs ends on its own
+	}
+	if k.beats != nil {
+		_ = k.beats.Close()
 	}
 	k.mu.Lock()
 	k.provenAt = time.Time{}
@@ -249,7 +266,7 @@ func (k *KeyCache) beatNow() {
 }
 
 // heartbeat sends a NOTIFY on the cache's own channel every heartbeatEvery
-// (one short statement a second, on the pool).
+// (one short statement a second, on the cache's own connection).
 func (k *KeyCache) heartbeat(ctx context.Context) {
 	t := time.NewTicker(heartbeatEvery)
 	defer t.Stop()
@@ -269,7 +286,7 @@ func (k *KeyCache) heartbeat(ctx context.Context) {
 		k.sent[seq] = k.now()
 		k.mu.Unlock()
 		bctx, cancel := context.WithTimeout(ctx, heartbeatEvery)
-		_, err := k.d.ExecContext(bctx, `SELECT pg_notify($1, $2)`, k.heartbeats, strconv.FormatUint(seq, 10))
+		_, err := k.beats.ExecContext(bctx, `SELECT pg_notify($1, $2)`, k.heartbeats, strconv.FormatUint(seq, 10))
 		cancel()
 		if err != nil && ctx.Err() == nil {
 			k.log.Debug("key cache: heartbeat not sent", "err", err)

@@ -40,7 +40,7 @@ func startProc(t *testing.T, url string, d *sqlx.DB) *proc {
 		t.Cleanup(func() { d.Close() })
 	}
 	p := &proc{d: d, now: time.Now().UTC(), results: map[string]int{}}
-	p.k = NewKeyCache(d, url, func() time.Time { return p.now }, slog.New(slog.DiscardHandler))
+	p.k = NewKeyCache(d, url, p.clock, slog.New(slog.DiscardHandler))
 	p.k.Observe = func(r string) { p.mu.Lock(); p.results[r]++; p.mu.Unlock() }
 	p.k.Start()
 	t.Cleanup(func() { p.k.Close() })
@@ -56,7 +56,13 @@ func twoProcs(t *testing.T) (*proc, *proc) {
 }
 
 func (p *proc) lookup(key, addr string) (Coach, error) {
-	return coachByKey(context.Background(), p.d, key, addr, p.now)
+	return coachByKey(context.Background(), p.d, key, addr, p.clock())
+}
+
+func (p *proc) clock() time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.now
 }
 
 func (p *proc) count(result string) int {
@@ -391,4 +397,29 @@ func TestKeyCacheListenerKilled(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.waitRefused(t, other, addr)
+}
+
+// A request pool with no connection free does not turn the cache off: its
+// heartbeats have a connection of their own, so the proof stays fresh.
+func TestKeyCacheAnswersWhileThePoolIsBusy(t *testing.T) {
+	t.Parallel()
+	d := testdb.New(t)
+	p := startProc(t, testdb.URLOf(t, d), d)
+	ctx := context.Background()
+	d.SetMaxOpenConns(2)
+	for range 2 {
+		c, err := d.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() }) // before the cache closes
+	}
+	// Past what the last heartbeat can prove: only one sent from now on can.
+	p.mu.Lock()
+	p.now = p.now.Add(proofMaxAge + time.Second)
+	p.mu.Unlock()
+	if p.k.Answering() {
+		t.Fatal("the cache answers on a proof older than proofMaxAge")
+	}
+	p.waitAnswering(t)
 }
