@@ -26,8 +26,8 @@ type KeyCache struct {
 	// request pool, a heartbeat waiting behind a busy pool would turn the
 	// cache off, adding a statement to every request, when load is highest.
 	beats *sqlx.DB
-	now func() time.Time
-	log *slog.Logger
+	now   func() time.Time
+	log   *slog.Logger
 	// Observe, when set, counts each key lookup: "hit" (answered from
 	// memory), "miss" (checked in the database, then remembered), "bypass"
 	// (checked in the database because the listener has no recent proof).
