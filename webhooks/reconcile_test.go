@@ -601,3 +601,44 @@ func TestRefundOfAPaymentKnownByItsIntentOnly(t *testing.T) {
 		t.Fatalf("the payment learnt charge %v, the remedy %v", charge, *remedy.Charge)
 	}
 }
+
+// An installment's invoice that no event brought, found by the sweep, is
+// applied as its event would have been (the installment paid, the payment
+// recorded), under the id sweep_<invoice>, so a second find is a duplicate.
+func TestSweepAppliesAFoundInvoiceAsItsEvent(t *testing.T) {
+	t.Parallel()
+	s := newShop(t)
+	co := s.buyInstallments("found")
+	ctx := context.Background()
+	paid := func() (installment string, payments int) {
+		t.Helper()
+		if err := s.packs.DB.Get(&installment, `SELECT status FROM installments WHERE pack_id = $1 AND seq = 2`, co.PackID); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.packs.DB.Get(&payments, `SELECT count(*) FROM payments WHERE stripe_invoice_id = 'in_found2'`); err != nil {
+			t.Fatal(err)
+		}
+		return installment, payments
+	}
+	if status, n := paid(); status != "due" || n != 0 {
+		t.Fatalf("before the sweep: installment %s, %d payments", status, n)
+	}
+	for range 2 {
+		if err := s.in.ingestFound(ctx, "in_found2", "invoice.paid", s.now.Unix(), invoice("in_found2", "sub_found", co.PackID, 15000, "paid")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if status, n := paid(); status != "paid" || n != 1 {
+		t.Fatalf("after the sweep found the invoice twice: installment %s, %d payments", status, n)
+	}
+	var stored struct {
+		Type      string `db:"type"`
+		Processed bool   `db:"processed"`
+		Error     string `db:"last_error"`
+	}
+	if err := s.packs.DB.Get(&stored, `SELECT type, processed_at IS NOT NULL AS processed, last_error FROM webhook_events
+		WHERE id = 'sweep_in_found2'`); err != nil || stored.Type != "invoice.paid" || !stored.Processed || stored.Error != "" {
+		t.Fatalf("the found invoice's event: %+v, %v", stored, err)
+	}
+	s.verify()
+}

@@ -186,13 +186,18 @@ func (in *Intake) each(ctx context.Context, list *stripe.ListParams, open func()
 // ingestFound applies an object the sweep found as the event that would
 // have announced it; its id "sweep_<object>" makes a second sweep a duplicate.
 func (in *Intake) ingestFound(ctx context.Context, objectID string, typ stripe.EventType, created int64, obj any) error {
-	raw, _ := json.Marshal(obj)
-	ev := &stripe.Event{ID: "sweep_" + objectID, Type: typ, Created: created, Data: &stripe.EventData{Raw: raw}}
-	_ = json.Unmarshal(raw, &ev.Data.Object) // as stripe-go reads a delivered event's object
-
-	payload, _ := json.Marshal(map[string]any{"id": ev.ID, "type": ev.Type, "created": created,
+	raw, err := json.Marshal(obj)
+	if err != nil {
+		return err
+	}
+	payload, _ := json.Marshal(map[string]any{"id": "sweep_" + objectID, "type": typ, "created": created,
 		"data": map[string]any{"object": json.RawMessage(raw)}})
-	_, err := in.ingest(ctx, payload, ev)
+	// Read back as stripe-go reads a delivered event, so it is applied as one.
+	ev := new(stripe.Event)
+	if err := json.Unmarshal(payload, ev); err != nil {
+		return err
+	}
+	_, err = in.ingest(ctx, payload, ev)
 	return err
 }
 
