@@ -176,7 +176,9 @@ func TestClientReceiptsReadOnceAndNeverAnError(t *testing.T) {
 	// What a receipt reads: its charge or payment intent, by id. (The
 	// sweep, run at start once this process is River's leader, which on a
 	// busy machine can be now, lists charges and invoices instead.)
-	reads := func() int { return len(proxy.Seen("GET", "/v1/charges/*")) + len(proxy.Seen("GET", "/v1/payment_intents/*")) }
+	reads := func() int {
+		return len(proxy.Seen("GET", "/v1/charges/*")) + len(proxy.Seen("GET", "/v1/payment_intents/*"))
+	}
 	asked := reads()
 	if asked == 0 {
 		t.Fatal("the receipts were read without asking Stripe for a charge or an intent")
